@@ -1,0 +1,120 @@
+//! The local AWS emulator: a pinned moto server, started on a free loopback port.
+//!
+//! Tests and local tooling talk to it with the real SDK clients; only the endpoint differs
+//! from production. The server is installed on first use into a project-local virtualenv by
+//! `scripts/ensure-moto.sh`, and stops when the process that started it exits.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use std::io::ErrorKind;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Set to use an emulator that is already running instead of starting one.
+pub const ENDPOINT_VARIABLE: &str = "TRIAGE_EMULATOR_ENDPOINT";
+pub const REGION: &str = "us-east-1";
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    #[error("installing the emulator failed ({0}); run scripts/ensure-moto.sh to see why")]
+    Install(String),
+    #[error("starting moto_server failed: {0}")]
+    Start(#[from] std::io::Error),
+    #[error("moto_server did not accept connections on {addr} within {START_TIMEOUT:?}; see {log}")]
+    NotReady { addr: SocketAddr, log: String },
+}
+
+pub struct Emulator {
+    endpoint: String,
+    // Holds the pipe whose closing (at process exit, however it exits) stops the server.
+    _server: Option<Child>,
+}
+
+impl Emulator {
+    /// The emulator shared by everything in this process, started on first use.
+    pub fn shared() -> Result<&'static Emulator, String> {
+        static SHARED: OnceLock<Result<Emulator, String>> = OnceLock::new();
+        SHARED.get_or_init(|| Emulator::start().map_err(|err| err.to_string())).as_ref().map_err(Clone::clone)
+    }
+
+    /// Uses `TRIAGE_EMULATOR_ENDPOINT` if set, else installs (once) and starts a moto server.
+    pub fn start() -> Result<Emulator, EmulatorError> {
+        if let Ok(endpoint) = std::env::var(ENDPOINT_VARIABLE) {
+            return Ok(Emulator { endpoint, _server: None });
+        }
+        let moto_server = install()?;
+        let port = free_port()?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let log_dir = project_root().join(".local");
+        std::fs::create_dir_all(&log_dir)?;
+        let log = log_dir.join(format!("moto-{port}.log"));
+        // moto_server knows nothing of its parent: a shell keeps it alive exactly as long as
+        // our end of its stdin pipe is open, and stops it when that pipe closes.
+        let server = Command::new("sh")
+            .arg("-c")
+            .arg(r#""$1" -H 127.0.0.1 -p "$2" >"$3" 2>&1 & pid=$!; trap 'kill $pid' EXIT; cat >/dev/null"#)
+            .arg("sh")
+            .arg(&moto_server)
+            .arg(port.to_string())
+            .arg(&log)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()?;
+        wait_until_listening(addr, &log)?;
+        Ok(Emulator { endpoint: format!("http://{addr}"), _server: Some(server) })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// SDK configuration for the emulator: static test credentials, a region, the endpoint.
+    /// S3 clients built from it still need `force_path_style(true)`.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "emulator"))
+            .load()
+            .await
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn install() -> Result<PathBuf, EmulatorError> {
+    let script = project_root().join("scripts").join("ensure-moto.sh");
+    let output = Command::new("bash")
+        .arg(&script)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|err| EmulatorError::Install(format!("{}: {err}", script.display())))?;
+    if !output.status.success() {
+        return Err(EmulatorError::Install(format!("{} exited with {}", script.display(), output.status)));
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
+}
+
+fn wait_until_listening(addr: SocketAddr, log: &Path) -> Result<(), EmulatorError> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    while Instant::now() < deadline {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(_) => return Ok(()),
+            Err(err) if err.kind() == ErrorKind::ConnectionRefused || err.kind() == ErrorKind::TimedOut => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(EmulatorError::NotReady { addr, log: log.display().to_string() })
+}

@@ -1,0 +1,117 @@
+use chrono::{DateTime, Utc};
+use object_events::{CorrelationId, ObjectRef, Tier};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where an object version stands after one stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    /// The router accepted the object and handed it to a tier.
+    Routed,
+    Succeeded,
+    /// Processing was attempted and failed permanently (bad input, unsupported content).
+    Failed,
+    /// Refused before processing (empty, too large, unreadable event record).
+    Rejected,
+    /// Not ours to process (outside every routing prefix).
+    Ignored,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Routed => "ROUTED",
+            Status::Succeeded => "SUCCEEDED",
+            Status::Failed => "FAILED",
+            Status::Rejected => "REJECTED",
+            Status::Ignored => "IGNORED",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One stage's outcome for one object version: one audit item, one notification.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    #[serde(flatten)]
+    pub object: ObjectRef,
+    /// Which step produced the record: `router`, `thumbnail`, `compliance.malware`, ...
+    pub stage: String,
+    pub status: Status,
+    pub tier: Option<Tier>,
+    pub reason: Option<String>,
+    /// The content type as sniffed from the bytes, not as claimed by the key or the uploader.
+    pub content_type: Option<String>,
+    pub sha256: Option<String>,
+    pub outputs: Vec<String>,
+    pub uploaded_by: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub correlation_id: CorrelationId,
+}
+
+impl AuditRecord {
+    /// A record of a stage that started at `started_at` and finishes now.
+    pub fn finished_now(
+        object: ObjectRef,
+        stage: impl Into<String>,
+        status: Status,
+        correlation_id: CorrelationId,
+        started_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            object,
+            stage: stage.into(),
+            status,
+            tier: None,
+            reason: None,
+            content_type: None,
+            sha256: None,
+            outputs: Vec::new(),
+            uploaded_by: None,
+            started_at,
+            finished_at: Utc::now().max(started_at),
+            correlation_id,
+        }
+    }
+
+    pub fn with_tier(mut self, tier: Option<Tier>) -> Self {
+        self.tier = tier;
+        self
+    }
+
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn with_uploaded_by(mut self, principal: Option<String>) -> Self {
+        self.uploaded_by = principal;
+        self
+    }
+
+    pub fn with_content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    pub fn with_sha256(mut self, sha256: impl Into<String>) -> Self {
+        self.sha256 = Some(sha256.into());
+        self
+    }
+
+    pub fn with_outputs(mut self, outputs: Vec<String>) -> Self {
+        self.outputs = outputs;
+        self
+    }
+
+    pub fn duration_ms(&self) -> u64 {
+        u64::try_from((self.finished_at - self.started_at).num_milliseconds()).unwrap_or(0)
+    }
+}

@@ -1,0 +1,258 @@
+use crate::error::RecordError;
+use crate::record::AuditRecord;
+use crate::table::{self, CLAIMED_AT, DELIVERY, PARTITION_KEY};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_sns::types::MessageAttributeValue;
+use chrono::Utc;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// What a recorder needs besides its clients.
+#[derive(Clone, Debug)]
+pub struct RecorderSettings {
+    pub table: String,
+    pub topic_arn: String,
+    /// Which binary writes (`router`, `thumbnail`, ...): the audit's "who processed it".
+    pub worker: String,
+    pub environment: String,
+    /// How long audit items live before DynamoDB's TTL removes them.
+    pub retention: Duration,
+    /// How long a claim protects an unfinished record from a concurrent duplicate. After it
+    /// expires, a redelivery takes the claim over and finishes the job.
+    pub claim_lease: Duration,
+}
+
+/// The result of [`Recorder::claim`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// First delivery: the caller owns the record and must apply its effect, then complete.
+    Fresh,
+    /// An earlier delivery claimed the record and stopped before completing it (a crash, a
+    /// failed publish). `applied` tells whether its effect (e.g. the dispatch) already happened.
+    Resumed { applied: bool },
+    /// The record is complete: this delivery is a duplicate and must do nothing.
+    AlreadyRecorded,
+}
+
+impl Claim {
+    pub fn needs_effect(self) -> bool {
+        matches!(self, Claim::Fresh | Claim::Resumed { applied: false })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    New,
+    Duplicate,
+}
+
+/// Writes audit items and publishes notifications, exactly once per (object version, stage).
+///
+/// Each item moves `claimed` -> `applied` (when the stage has an effect to guard, such as a
+/// dispatch) -> `notified`. Redeliveries that find a finished item stop; ones that find an
+/// unfinished item whose claim has expired finish it, so a crash between the write and the
+/// publish delays a notification but never loses it. (A crash after the publish and before
+/// marking it done can repeat that one notification: SNS has no exactly-once publish.)
+#[derive(Clone, Debug)]
+pub struct Recorder {
+    dynamodb: aws_sdk_dynamodb::Client,
+    sns: aws_sdk_sns::Client,
+    settings: RecorderSettings,
+}
+
+impl Recorder {
+    pub fn new(
+        dynamodb: aws_sdk_dynamodb::Client,
+        sns: aws_sdk_sns::Client,
+        settings: RecorderSettings,
+    ) -> Self {
+        Self { dynamodb, sns, settings }
+    }
+
+    pub fn settings(&self) -> &RecorderSettings {
+        &self.settings
+    }
+
+    /// Records a stage outcome that has no effect of its own to guard: write, then notify.
+    pub async fn record(&self, record: &AuditRecord) -> Result<Recorded, RecordError> {
+        match self.claim(record).await? {
+            Claim::AlreadyRecorded => Ok(Recorded::Duplicate),
+            Claim::Fresh | Claim::Resumed { .. } => {
+                self.complete(record).await?;
+                Ok(Recorded::New)
+            }
+        }
+    }
+
+    /// Writes the record if it is new, or takes over an abandoned one.
+    pub async fn claim(&self, record: &AuditRecord) -> Result<Claim, RecordError> {
+        let now_ms = Utc::now().timestamp_millis();
+        let mut item = table::to_item(
+            record,
+            &self.settings.worker,
+            &self.settings.environment,
+            self.settings.retention,
+        )?;
+        item.insert(DELIVERY.into(), AttributeValue::S("claimed".into()));
+        item.insert(CLAIMED_AT.into(), AttributeValue::N(now_ms.to_string()));
+        let written = self
+            .dynamodb
+            .put_item()
+            .table_name(&self.settings.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .send()
+            .await;
+        match written {
+            Ok(_) => return Ok(Claim::Fresh),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+            Err(err) => return Err(RecordError::store("PutItem", &err)),
+        }
+
+        let key = table::item_key(record)?;
+        let existing = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.settings.table)
+            .set_key(Some(key.clone()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|err| RecordError::store("GetItem", &err))?;
+        let existing = existing.item.unwrap_or_default();
+        let delivery = match existing.get(DELIVERY) {
+            Some(AttributeValue::S(state)) => state.as_str(),
+            _ => "notified",
+        };
+        if delivery == "notified" {
+            return Ok(Claim::AlreadyRecorded);
+        }
+        let claimed_at = match existing.get(CLAIMED_AT) {
+            Some(AttributeValue::N(ms)) => ms.parse::<i64>().unwrap_or(0),
+            _ => 0,
+        };
+        let lease_ms = i64::try_from(self.settings.claim_lease.as_millis()).unwrap_or(i64::MAX);
+        if claimed_at.saturating_add(lease_ms) > now_ms {
+            return Err(self.in_progress(record));
+        }
+        let taken = self
+            .dynamodb
+            .update_item()
+            .table_name(&self.settings.table)
+            .set_key(Some(key))
+            .update_expression("SET #claimed_at = :now")
+            .condition_expression("#claimed_at = :seen")
+            .expression_attribute_names("#claimed_at", CLAIMED_AT)
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .expression_attribute_values(":seen", AttributeValue::N(claimed_at.to_string()))
+            .send()
+            .await;
+        match taken {
+            Ok(_) => Ok(Claim::Resumed { applied: delivery == "applied" }),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(self.in_progress(record))
+            }
+            Err(err) => Err(RecordError::store("UpdateItem", &err)),
+        }
+    }
+
+    /// Notes that the claimed record's effect happened, so a takeover does not repeat it.
+    pub async fn mark_applied(&self, record: &AuditRecord) -> Result<(), RecordError> {
+        self.set_delivery(record, "applied", None).await
+    }
+
+    /// Gives up a claim after the effect failed, so the next delivery can retry at once.
+    pub async fn release(&self, record: &AuditRecord) -> Result<(), RecordError> {
+        self.set_delivery(record, "claimed", Some(0)).await
+    }
+
+    /// Publishes the record's notification and marks the record done.
+    pub async fn complete(&self, record: &AuditRecord) -> Result<(), RecordError> {
+        self.publish(record).await?;
+        self.set_delivery(record, "notified", None).await
+    }
+
+    async fn set_delivery(
+        &self,
+        record: &AuditRecord,
+        state: &str,
+        claimed_at: Option<i64>,
+    ) -> Result<(), RecordError> {
+        let mut update = self
+            .dynamodb
+            .update_item()
+            .table_name(&self.settings.table)
+            .set_key(Some(table::item_key(record)?))
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#delivery", DELIVERY)
+            .expression_attribute_values(":state", AttributeValue::S(state.into()));
+        update = match claimed_at {
+            Some(ms) => update
+                .update_expression("SET #delivery = :state, #claimed_at = :claimed_at")
+                .expression_attribute_names("#claimed_at", CLAIMED_AT)
+                .expression_attribute_values(":claimed_at", AttributeValue::N(ms.to_string())),
+            None => update.update_expression("SET #delivery = :state"),
+        };
+        update.send().await.map_err(|err| RecordError::store("UpdateItem", &err))?;
+        Ok(())
+    }
+
+    async fn publish(&self, record: &AuditRecord) -> Result<(), RecordError> {
+        let message = self.notification_body(record);
+        let mut publish = self.sns.publish().topic_arn(&self.settings.topic_arn).message(message);
+        for (name, value) in notification_attributes(record, &self.settings.environment) {
+            let attribute = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|err| RecordError::Notify { message: err.to_string(), transient: false })?;
+            publish = publish.message_attributes(name, attribute);
+        }
+        publish.send().await.map_err(|err| RecordError::notify(&err))?;
+        Ok(())
+    }
+
+    fn notification_body(&self, record: &AuditRecord) -> String {
+        let mut body = serde_json::to_value(record).unwrap_or_default();
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert("worker".into(), self.settings.worker.clone().into());
+            fields.insert("environment".into(), self.settings.environment.clone().into());
+            fields.insert("duration_ms".into(), record.duration_ms().into());
+        }
+        body.to_string()
+    }
+
+    fn in_progress(&self, record: &AuditRecord) -> RecordError {
+        RecordError::InProgress { object: record.object.to_string(), stage: record.stage.clone() }
+    }
+}
+
+/// SNS attributes a subscription filter policy can match on (values must be non-empty).
+/// The reason is cut to stay well inside SNS's limits and readable in an email subject line.
+pub(crate) fn notification_attributes(record: &AuditRecord, environment: &str) -> HashMap<&'static str, String> {
+    const MAX_REASON_CHARS: usize = 512;
+    let mut attributes = HashMap::from([
+        ("status", record.status.as_str().to_owned()),
+        ("stage", record.stage.clone()),
+        ("bucket", record.object.bucket.clone()),
+        ("key", record.object.key.to_string()),
+        ("environment", environment.to_owned()),
+    ]);
+    if let Some(tier) = record.tier {
+        attributes.insert("tier", tier.as_str().to_owned());
+    }
+    if let Some(reason) = &record.reason {
+        attributes.insert("reason", reason.chars().take(MAX_REASON_CHARS).collect());
+    }
+    attributes.retain(|_, value| !value.is_empty());
+    attributes
+}

@@ -1,0 +1,251 @@
+//! The recorder against the emulator's DynamoDB and SNS, through the real SDK clients.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::Utc;
+use emulator::Emulator;
+use notifications::table::{self, STATUS_INDEX, STATUS_INDEX_KEY};
+use notifications::{AuditRecord, Claim, RecordError, Recorded, Recorder, RecorderSettings, Status};
+use object_events::{CorrelationId, ObjectKey, ObjectRef, Tier};
+use serde_json::Value;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+struct Fixture {
+    recorder: Recorder,
+    dynamodb: aws_sdk_dynamodb::Client,
+    sqs: aws_sdk_sqs::Client,
+    failures_queue: String,
+    all_queue: String,
+    table: String,
+}
+
+fn unique(name: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("{name}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+async fn fixture(claim_lease: Duration) -> Fixture {
+    let emulator = Emulator::shared().expect("emulator starts");
+    let config = emulator.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let sns = aws_sdk_sns::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+
+    let table = unique("audit");
+    table::create_table(&dynamodb, &table).await.expect("table created");
+    let topic_arn = sns
+        .create_topic()
+        .name(unique("notifications"))
+        .send()
+        .await
+        .expect("topic created")
+        .topic_arn
+        .expect("topic arn");
+    let subscribe = |filter: Option<&'static str>| {
+        let (sqs, sns, topic_arn) = (sqs.clone(), sns.clone(), topic_arn.clone());
+        async move {
+            let queue_url = sqs
+                .create_queue()
+                .queue_name(unique("subscriber"))
+                .send()
+                .await
+                .expect("queue created")
+                .queue_url
+                .expect("queue url");
+            let queue_arn = queue_arn(&sqs, &queue_url).await;
+            let mut subscription =
+                sns.subscribe().topic_arn(&topic_arn).protocol("sqs").endpoint(queue_arn);
+            if let Some(filter) = filter {
+                subscription = subscription.attributes("FilterPolicy", filter);
+            }
+            subscription.send().await.expect("subscribed");
+            queue_url
+        }
+    };
+    let failures_queue = subscribe(Some(r#"{"status":["FAILED"]}"#)).await;
+    let all_queue = subscribe(None).await;
+
+    let recorder = Recorder::new(
+        dynamodb.clone(),
+        sns,
+        RecorderSettings {
+            table: table.clone(),
+            topic_arn,
+            worker: "test-worker".into(),
+            environment: "test".into(),
+            retention: Duration::from_secs(3600),
+            claim_lease,
+        },
+    );
+    Fixture { recorder, dynamodb, sqs, failures_queue, all_queue, table }
+}
+
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> String {
+    sqs.get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes
+        .and_then(|mut a| a.remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .expect("queue arn")
+}
+
+/// Every notification currently in a subscriber queue, as the SNS envelope JSON.
+async fn drain(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<Value> {
+    let mut messages = Vec::new();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .expect("receive");
+        let batch = received.messages.unwrap_or_default();
+        if batch.is_empty() {
+            return messages;
+        }
+        for message in batch {
+            let body = message.body.expect("body");
+            messages.push(serde_json::from_str(&body).expect("SNS envelope JSON"));
+            sqs.delete_message()
+                .queue_url(queue_url)
+                .receipt_handle(message.receipt_handle.expect("receipt"))
+                .send()
+                .await
+                .expect("delete");
+        }
+    }
+}
+
+fn record(key: &str, version: &str, status: Status) -> AuditRecord {
+    let object = ObjectRef {
+        bucket: "uploads".into(),
+        key: ObjectKey::new(key).expect("valid key"),
+        version_id: Some(version.into()),
+        etag: Some("etag".into()),
+        size: Some(7),
+    };
+    let record = AuditRecord::finished_now(
+        object,
+        "thumbnail",
+        status,
+        CorrelationId::from_string("corr-1"),
+        Utc::now(),
+    )
+    .with_tier(Some(Tier::Thumbnail));
+    match status {
+        Status::Failed => record.with_reason("corrupt JPEG: unexpected end of file"),
+        _ => record,
+    }
+}
+
+async fn item_count(fixture: &Fixture) -> usize {
+    let scan = fixture.dynamodb.scan().table_name(&fixture.table).send().await.expect("scan");
+    scan.items.unwrap_or_default().len()
+}
+
+#[tokio::test]
+async fn duplicate_deliveries_write_one_item_and_send_one_notification() {
+    let fixture = fixture(Duration::from_secs(60)).await;
+    let record = record("uploads/images/cat photo.jpg", "v1", Status::Succeeded);
+    let outcomes = [
+        fixture.recorder.record(&record).await.expect("first"),
+        fixture.recorder.record(&record).await.expect("second"),
+        fixture.recorder.record(&record).await.expect("third"),
+    ];
+    assert_eq!(outcomes, [Recorded::New, Recorded::Duplicate, Recorded::Duplicate]);
+    assert_eq!(item_count(&fixture).await, 1);
+    let notifications = drain(&fixture.sqs, &fixture.all_queue).await;
+    assert_eq!(notifications.len(), 1);
+    let body: Value = serde_json::from_str(notifications[0]["Message"].as_str().expect("message"))
+        .expect("record JSON");
+    assert_eq!(body["key"], "uploads/images/cat photo.jpg");
+    assert_eq!(body["status"], "SUCCEEDED");
+    assert_eq!(body["worker"], "test-worker");
+}
+
+#[tokio::test]
+async fn another_version_of_the_same_key_is_another_record() {
+    let fixture = fixture(Duration::from_secs(60)).await;
+    let first = record("uploads/images/a.png", "v1", Status::Succeeded);
+    let second = record("uploads/images/a.png", "v2", Status::Succeeded);
+    assert_eq!(fixture.recorder.record(&first).await.expect("v1"), Recorded::New);
+    assert_eq!(fixture.recorder.record(&second).await.expect("v2"), Recorded::New);
+    assert_eq!(item_count(&fixture).await, 2);
+}
+
+#[tokio::test]
+async fn failures_reach_only_subscribers_filtering_on_failed_and_are_queryable() {
+    let fixture = fixture(Duration::from_secs(60)).await;
+    let failed = record("uploads/images/broken.jpg", "v1", Status::Failed);
+    let succeeded = record("uploads/images/fine.jpg", "v1", Status::Succeeded);
+    fixture.recorder.record(&failed).await.expect("failed recorded");
+    fixture.recorder.record(&failed).await.expect("duplicate absorbed");
+    fixture.recorder.record(&succeeded).await.expect("succeeded recorded");
+
+    let failures = drain(&fixture.sqs, &fixture.failures_queue).await;
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let attributes = &failures[0]["MessageAttributes"];
+    assert_eq!(attributes["status"]["Value"], "FAILED");
+    assert_eq!(attributes["tier"]["Value"], "thumbnail");
+    assert_eq!(attributes["key"]["Value"], "uploads/images/broken.jpg");
+    assert_eq!(attributes["reason"]["Value"], "corrupt JPEG: unexpected end of file");
+    assert_eq!(drain(&fixture.sqs, &fixture.all_queue).await.len(), 2);
+
+    let today = Utc::now().format("%Y-%m-%d").to_string();
+    let since = table::timestamp(Utc::now() - chrono::Duration::hours(1));
+    let failed_last_hour = fixture
+        .dynamodb
+        .query()
+        .table_name(&fixture.table)
+        .index_name(STATUS_INDEX)
+        .key_condition_expression("#day = :day AND finished_at >= :since")
+        .expression_attribute_names("#day", STATUS_INDEX_KEY)
+        .expression_attribute_values(":day", AttributeValue::S(format!("FAILED#{today}")))
+        .expression_attribute_values(":since", AttributeValue::S(since))
+        .send()
+        .await
+        .expect("query")
+        .items
+        .unwrap_or_default();
+    assert_eq!(failed_last_hour.len(), 1);
+    assert_eq!(
+        failed_last_hour[0].get("key"),
+        Some(&AttributeValue::S("uploads/images/broken.jpg".into()))
+    );
+}
+
+#[tokio::test]
+async fn an_unfinished_claim_blocks_duplicates_until_its_lease_expires_then_resumes() {
+    let held = fixture(Duration::from_secs(60)).await;
+    let record = record("uploads/images/crash.jpg", "v1", Status::Routed);
+    assert_eq!(held.recorder.claim(&record).await.expect("claim"), Claim::Fresh);
+    // The first delivery "crashes" here. A concurrent duplicate must back off, retryably.
+    let err = held.recorder.claim(&record).await.expect_err("claim is held");
+    assert!(matches!(err, RecordError::InProgress { .. }) && err.is_transient(), "{err}");
+
+    // Same table, but a recorder whose lease has long expired: it takes over.
+    let expired = Recorder::new(
+        held.dynamodb.clone(),
+        aws_sdk_sns::Client::new(&Emulator::shared().expect("emulator").sdk_config().await),
+        RecorderSettings { claim_lease: Duration::ZERO, ..held.recorder.settings().clone() },
+    );
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(expired.claim(&record).await.expect("takeover"), Claim::Resumed { applied: false });
+    expired.mark_applied(&record).await.expect("applied");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(expired.claim(&record).await.expect("takeover"), Claim::Resumed { applied: true });
+    expired.complete(&record).await.expect("completed");
+    assert_eq!(expired.claim(&record).await.expect("done"), Claim::AlreadyRecorded);
+    assert_eq!(drain(&held.sqs, &held.all_queue).await.len(), 1);
+
+    // A released claim is free at once, even under the long lease.
+    let other = self::record("uploads/images/released.jpg", "v1", Status::Routed);
+    assert_eq!(held.recorder.claim(&other).await.expect("claim"), Claim::Fresh);
+    held.recorder.release(&other).await.expect("released");
+    assert_eq!(held.recorder.claim(&other).await.expect("reclaim"), Claim::Resumed { applied: false });
+}

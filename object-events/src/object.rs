@@ -1,0 +1,101 @@
+use crate::ObjectKey;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One created object version, as an S3 event describes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3Object {
+    pub bucket: String,
+    pub key: ObjectKey,
+    /// The key exactly as the event carried it (encoded), kept for logs and forensics.
+    pub raw_key: String,
+    pub size: u64,
+    pub etag: Option<String>,
+    pub version_id: Option<String>,
+    /// Orders events for the same key; only comparable between events of one key.
+    pub sequencer: Option<String>,
+    pub event_time: Option<DateTime<Utc>>,
+    pub event_name: String,
+    /// The principal that created the object (`userIdentity.principalId`), when the event says.
+    pub uploaded_by: Option<String>,
+}
+
+/// What identifies one version of one object, and so one line of audit history per stage.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectRef {
+    pub bucket: String,
+    pub key: ObjectKey,
+    pub version_id: Option<String>,
+    pub etag: Option<String>,
+    pub size: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("s3://{bucket}/{key} has neither a versionId nor an eTag to identify its version")]
+pub struct VersionError {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl S3Object {
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef {
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            version_id: self.version_id.clone(),
+            etag: self.etag.clone(),
+            size: Some(self.size),
+        }
+    }
+}
+
+impl ObjectRef {
+    /// The version part of the object's identity: the versionId on versioned buckets, else the
+    /// eTag (so re-uploading identical content to an unversioned key counts as the same version).
+    pub fn version_token(&self) -> Result<String, VersionError> {
+        match (&self.version_id, &self.etag) {
+            (Some(version), _) if !version.is_empty() && version != "null" => {
+                Ok(format!("v:{version}"))
+            }
+            (_, Some(etag)) if !etag.is_empty() => Ok(format!("e:{etag}")),
+            _ => Err(VersionError {
+                bucket: self.bucket.clone(),
+                key: self.key.to_string(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)?;
+        match (&self.version_id, &self.etag) {
+            (Some(version), _) => write!(f, "?versionId={version}"),
+            (None, Some(etag)) => write!(f, " (eTag {etag})"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object_ref(version_id: Option<&str>, etag: Option<&str>) -> ObjectRef {
+        ObjectRef {
+            bucket: "b".into(),
+            key: ObjectKey::new("k").expect("valid key"),
+            version_id: version_id.map(Into::into),
+            etag: etag.map(Into::into),
+            size: Some(1),
+        }
+    }
+
+    #[test]
+    fn version_id_wins_over_etag_and_null_version_falls_back() {
+        assert_eq!(object_ref(Some("3Lg"), Some("abc")).version_token(), Ok("v:3Lg".into()));
+        assert_eq!(object_ref(Some("null"), Some("abc")).version_token(), Ok("e:abc".into()));
+        assert!(object_ref(None, None).version_token().is_err());
+    }
+}

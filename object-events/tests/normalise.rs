@@ -1,0 +1,207 @@
+use object_events::{normalise, normalise_json, EnvelopeError, ObjectKey, RecordOutcome, S3Object};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+fn fixture(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/events").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+fn created(outcomes: &[RecordOutcome]) -> Vec<&S3Object> {
+    outcomes
+        .iter()
+        .filter_map(|o| match o {
+            RecordOutcome::Created(object) => Some(object),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_envelope_of_the_same_event_yields_the_same_object() {
+    let direct = normalise_json(&fixture("s3-put.json")).expect("direct event");
+    let objects = created(&direct);
+    assert_eq!(objects.len(), 1);
+    let object = objects[0];
+    assert_eq!(object.bucket, "triage-uploads-dev");
+    assert_eq!(object.key.as_str(), "uploads/images/cat photo + friends.jpg");
+    assert_eq!(object.raw_key, "uploads/images/cat+photo+%2B+friends.jpg");
+    assert_eq!(object.size, 1234);
+    assert_eq!(object.etag.as_deref(), Some("0123456789abcdef0123456789abcdef"));
+    assert_eq!(object.version_id.as_deref(), Some("3Lg7sFzZ8vK1"));
+    assert_eq!(object.sequencer.as_deref(), Some("0062A3B1C2D3E4F5A6"));
+    assert_eq!(object.event_name, "ObjectCreated:Put");
+    assert_eq!(object.uploaded_by.as_deref(), Some("AWS:AIDAEXAMPLE"));
+    assert_eq!(
+        object.event_time.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2026-11-23T09:15:02.123+00:00")
+    );
+
+    for envelope in ["sqs-s3-put.json", "sns-s3-put.json", "sqs-sns-s3-put.json"] {
+        assert_eq!(normalise_json(&fixture(envelope)).expect(envelope), direct, "{envelope}");
+    }
+}
+
+#[test]
+fn emulator_events_without_identity_fields_parse_and_decode_slashes() {
+    let outcomes = normalise_json(&fixture("moto-s3-put.json")).expect("moto event");
+    let objects = created(&outcomes);
+    assert_eq!(objects.len(), 1);
+    assert_eq!(objects[0].key.as_str(), "uploads/documents/日本 été.pdf");
+    assert_eq!(objects[0].version_id, None);
+}
+
+#[test]
+fn every_record_is_handled_in_order() {
+    let outcomes = normalise_json(&fixture("s3-multi-record.json")).expect("event");
+    let keys: Vec<&str> = created(&outcomes).iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(keys, ["uploads/images/a.png", "uploads/documents/report 2026.pdf"]);
+    assert_eq!(
+        outcomes[2],
+        RecordOutcome::NotCreated { event_name: "ObjectRemoved:Delete".into() }
+    );
+}
+
+#[test]
+fn test_events_are_recognised_in_any_envelope() {
+    let test_event = fixture("s3-test-event.json");
+    assert_eq!(normalise_json(&test_event), Ok(vec![RecordOutcome::TestEvent]));
+    let in_sqs = json!({"Records": [{"eventSource": "aws:sqs", "body": test_event}]});
+    assert_eq!(normalise(&in_sqs), Ok(vec![RecordOutcome::TestEvent]));
+}
+
+#[test]
+fn records_missing_required_fields_are_invalid_with_reasons() {
+    let outcomes = normalise_json(&fixture("s3-missing-fields.json")).expect("event");
+    let [RecordOutcome::Invalid(no_size), RecordOutcome::Invalid(no_bucket)] = outcomes.as_slice()
+    else {
+        panic!("expected two invalid records, got {outcomes:?}");
+    };
+    assert_eq!(no_size.reason, "S3 record has no s3.object.size");
+    let object = no_size.object.as_ref().expect("identifiable despite the missing size");
+    assert_eq!(object.key.as_str(), "uploads/images/no-size.png");
+    assert_eq!(no_bucket.reason, "S3 record has no s3.bucket.name");
+    assert_eq!(no_bucket.object, None);
+}
+
+#[test]
+fn wrong_types_and_bad_keys_are_invalid_not_panics() {
+    let event = json!({"Records": [
+        {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": "k", "size": "12"}}},
+        {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": "", "size": 1}}},
+        {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": "%FF", "size": 1}}},
+        {"s3": {}},
+        42
+    ]});
+    let outcomes = normalise(&event).expect("envelope is fine");
+    let reasons: Vec<String> = outcomes
+        .iter()
+        .map(|o| match o {
+            RecordOutcome::Invalid(invalid) => invalid.reason.clone(),
+            other => panic!("expected invalid, got {other:?}"),
+        })
+        .collect();
+    assert!(reasons[0].contains("wrong type"), "{}", reasons[0]);
+    assert_eq!(reasons[1], "S3 record in bucket b: object key is empty");
+    assert!(reasons[2].contains("UTF-8"), "{}", reasons[2]);
+    assert_eq!(reasons[3], "S3 record has no eventName");
+    assert!(reasons[4].contains("wrong type"), "{}", reasons[4]);
+}
+
+#[test]
+fn malformed_envelopes_are_errors() {
+    assert!(matches!(normalise_json("not json {"), Err(EnvelopeError::NotJson(_))));
+    assert!(matches!(normalise_json("[1,2]"), Err(EnvelopeError::Unrecognised(_))));
+    assert!(matches!(normalise_json(r#"{"hello":1}"#), Err(EnvelopeError::Unrecognised(_))));
+    assert!(matches!(normalise_json(r#"{"Records":{}}"#), Err(EnvelopeError::Unrecognised(_))));
+    let mut nested = json!({"Records": []});
+    for _ in 0..8 {
+        nested = json!({"Type": "Notification", "Message": nested.to_string()});
+    }
+    assert_eq!(normalise(&nested), Err(EnvelopeError::TooDeep));
+}
+
+/// Characters S3 leaves unencoded in event keys (besides alphanumerics).
+const S3_EVENT_KEY_SET: &AsciiSet =
+    &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'*').remove(b'/').remove(b' ');
+
+/// Encodes a key as S3 does in events; `encode_slash` mimics emulators that also encode `/`.
+fn encode_like_s3(key: &str, encode_slash: bool) -> String {
+    let encoded = utf8_percent_encode(key, S3_EVENT_KEY_SET).to_string().replace(' ', "+");
+    if encode_slash {
+        encoded.replace('/', "%2F")
+    } else {
+        encoded
+    }
+}
+
+fn s3_event(raw_key: &str, size: u64) -> Value {
+    json!({"Records": [{
+        "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": "b"}, "object": {"key": raw_key, "size": size, "eTag": "e"}}
+    }]})
+}
+
+fn wrap(event: Value, envelope: u8) -> Value {
+    let sns = |message: &Value| json!({"Type": "Notification", "Message": message.to_string()});
+    let sqs = |body: String| json!({"Records": [{"eventSource": "aws:sqs", "body": body}]});
+    match envelope {
+        0 => event,
+        1 => sqs(event.to_string()),
+        2 => json!({"Records": [{"EventSource": "aws:sns", "Sns": sns(&event)}]}),
+        _ => sqs(sns(&event).to_string()),
+    }
+}
+
+fn awkward_key() -> impl Strategy<Value = String> {
+    let awkward_char = prop_oneof![
+        Just('+'),
+        Just(' '),
+        Just('/'),
+        Just('%'),
+        Just('&'),
+        Just('='),
+        Just('é'),
+        Just('🐱'),
+        any::<char>().prop_filter("S3 keys are UTF-8 text", |c| *c != '\0'),
+    ];
+    proptest::collection::vec(awkward_char, 1..400)
+        .prop_map(|chars| chars.into_iter().collect::<String>())
+        .prop_filter("S3 keys are at most 1024 bytes", |k| k.len() <= object_events::MAX_KEY_BYTES)
+}
+
+proptest! {
+    #[test]
+    fn any_key_survives_encoding_in_any_envelope(
+        key in awkward_key(),
+        size in 1u64..=5 * 1024 * 1024 * 1024,
+        encode_slash in any::<bool>(),
+        envelope in 0u8..4,
+    ) {
+        let raw_key = encode_like_s3(&key, encode_slash);
+        let outcomes = normalise(&wrap(s3_event(&raw_key, size), envelope)).expect("valid envelope");
+        prop_assert_eq!(outcomes.len(), 1);
+        let RecordOutcome::Created(object) = &outcomes[0] else {
+            return Err(TestCaseError::fail(format!("not created: {:?}", outcomes[0])));
+        };
+        prop_assert_eq!(object.key.as_str(), key.as_str());
+        prop_assert_eq!(&object.raw_key, &raw_key);
+        prop_assert_eq!(object.size, size);
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics(body in "\\PC{0,200}") {
+        let _ = normalise_json(&body);
+    }
+}
+
+#[test]
+fn a_1024_byte_key_of_multibyte_characters_is_accepted() {
+    let key = format!("uploads/{}", "日".repeat((1024 - 8) / 3)) + "ab";
+    assert_eq!(key.len(), 1024);
+    let outcomes = normalise(&s3_event(&encode_like_s3(&key, false), 1)).expect("event");
+    let objects = created(&outcomes);
+    assert_eq!(objects[0].key, ObjectKey::new(key).expect("valid key"));
+}
