@@ -6,11 +6,14 @@
 //! write was new, so duplicate deliveries of the same event neither add records nor notify twice.
 //! See [`table`] for the item layout and the queries it serves.
 
+pub mod config;
 mod error;
+mod logging;
 mod record;
 mod recorder;
 pub mod table;
 
+pub use logging::init_json_logs;
 pub use error::{is_transient, RecordError};
 pub use record::{AuditRecord, Status};
 pub use recorder::{Claim, Recorded, Recorder, RecorderSettings};

@@ -1,0 +1,4 @@
+pub mod config;
+pub mod dispatch;
+pub mod handler;
+pub mod policy;

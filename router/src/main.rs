@@ -1,1 +1,36 @@
-fn main(){}
+//! The router Lambda: configuration and clients are built once per container, then every
+//! invocation goes to [`Router::handle`].
+
+use anyhow::Context;
+use lambda_runtime::{service_fn, LambdaEvent};
+use notifications::config::Env;
+use notifications::Recorder;
+use router::config::RouterConfig;
+use router::dispatch::AwsDispatcher;
+use router::handler::Router;
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    notifications::init_json_logs();
+    let config = RouterConfig::from_env(&Env::process()).context("router configuration")?;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let dispatcher = AwsDispatcher {
+        lambda: aws_sdk_lambda::Client::new(&aws),
+        sqs: aws_sdk_sqs::Client::new(&aws),
+        sns: aws_sdk_sns::Client::new(&aws),
+        ecs: aws_sdk_ecs::Client::new(&aws),
+        targets: config.targets,
+    };
+    let recorder = Recorder::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        aws_sdk_sns::Client::new(&aws),
+        config.recorder,
+    );
+    let router = Router::new(config.policy, dispatcher, recorder);
+    let router = &router;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        router.handle(event.payload).await.map_err(lambda_runtime::Error::from)
+    }))
+    .await
+}

@@ -1,0 +1,262 @@
+//! The router's handler: normalise -> route -> claim -> dispatch -> record, for a batch.
+//!
+//! Each SQS message succeeds or fails on its own (partial batch responses): a malformed body, an
+//! unreadable record or a transient AWS fault fails only its message, which SQS redelivers and
+//! eventually moves to the DLQ. Input that is merely bad (empty, oversize, no size) is recorded as
+//! REJECTED and acknowledged, never retried.
+
+use crate::dispatch::Dispatcher;
+use crate::policy::{Decision, RoutingPolicy};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use chrono::Utc;
+use futures::future::join_all;
+use notifications::{AuditRecord, Claim, RecordError, Recorded, Recorder, Status};
+use object_events::{normalise_json, ContentKind, CorrelationId, Dispatch, RecordOutcome, S3Object};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use tracing::{error, info, warn};
+
+pub const STAGE: &str = "router";
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("{failed} of {total} messages failed and carry no messageId to report them by")]
+    UnreportableFailures { failed: usize, total: usize },
+    #[error("the event is neither an SQS batch nor an S3/SNS event: {0}")]
+    Unrecognised(String),
+    #[error("{0} objects of the event could not be routed; see the log for each")]
+    Failed(usize),
+}
+
+/// One object's route through the batch: its audit record and, when routed, its dispatch.
+struct Work {
+    message: usize,
+    record: AuditRecord,
+    dispatch: Option<Dispatch>,
+}
+
+pub struct Router<D> {
+    policy: RoutingPolicy,
+    dispatcher: D,
+    recorder: Recorder,
+}
+
+impl<D: Dispatcher> Router<D> {
+    pub fn new(policy: RoutingPolicy, dispatcher: D, recorder: Recorder) -> Self {
+        Self { policy, dispatcher, recorder }
+    }
+
+    /// Entry point for any payload Lambda hands us: an SQS batch (the deployed wiring) gets a
+    /// partial batch response; a direct S3 or SNS event fails as a whole so Lambda retries it.
+    pub async fn handle(&self, event: Value) -> Result<Value, HandlerError> {
+        let from_sqs = event
+            .pointer("/Records/0/eventSource")
+            .and_then(Value::as_str)
+            .is_some_and(|source| source == "aws:sqs");
+        if from_sqs {
+            let batch: SqsEvent = serde_json::from_value(event)
+                .map_err(|err| HandlerError::Unrecognised(err.to_string()))?;
+            let response = self.handle_sqs(batch).await?;
+            return serde_json::to_value(response).map_err(|err| HandlerError::Unrecognised(err.to_string()));
+        }
+        let failed = self.process(&[(None, event.to_string())]).await;
+        match failed.len() {
+            0 => Ok(Value::Null),
+            n => Err(HandlerError::Failed(n)),
+        }
+    }
+
+    pub async fn handle_sqs(&self, batch: SqsEvent) -> Result<SqsBatchResponse, HandlerError> {
+        let messages: Vec<(Option<String>, String)> = batch
+            .records
+            .into_iter()
+            .map(|message| (message.message_id, message.body.unwrap_or_default()))
+            .collect();
+        let failed = self.process(&messages).await;
+        let mut response = SqsBatchResponse::default();
+        let mut unreportable = 0;
+        for index in failed {
+            match &messages[index].0 {
+                Some(id) => response.add_failure(id.clone()),
+                None => unreportable += 1,
+            }
+        }
+        if unreportable > 0 {
+            return Err(HandlerError::UnreportableFailures { failed: unreportable, total: messages.len() });
+        }
+        Ok(response)
+    }
+
+    /// Processes messages (id, body); returns the indices of those that must be retried.
+    async fn process(&self, messages: &[(Option<String>, String)]) -> BTreeSet<usize> {
+        let mut failed = BTreeSet::new();
+        let mut work = Vec::new();
+        for (index, (message_id, body)) in messages.iter().enumerate() {
+            let message_id = message_id.as_deref().unwrap_or("-");
+            // The policy and the parser see untrusted input: a panic there costs one message.
+            match catch_unwind(AssertUnwindSafe(|| self.plan(index, message_id, body))) {
+                Ok(Ok(planned)) => work.extend(planned),
+                Ok(Err(reason)) => {
+                    error!(message_id, reason, "message failed; it will be retried and end in the DLQ");
+                    failed.insert(index);
+                }
+                Err(_) => {
+                    error!(message_id, "routing panicked on this message; it will be retried and end in the DLQ");
+                    failed.insert(index);
+                }
+            }
+        }
+
+        let claims = join_all(work.iter().map(|item| self.claim(item))).await;
+        let mut to_dispatch = Vec::new();
+        let mut to_complete = Vec::new();
+        for (item, claim) in work.iter().zip(claims) {
+            match claim {
+                Err(err) => {
+                    log_record_error(item, &err);
+                    failed.insert(item.message);
+                }
+                Ok(None) | Ok(Some(Claim::AlreadyRecorded)) => {}
+                Ok(Some(Claim::Resumed { applied: true })) => to_complete.push(item),
+                Ok(Some(_)) => to_dispatch.push(item),
+            }
+        }
+
+        let dispatches: Vec<Dispatch> = to_dispatch.iter().filter_map(|item| item.dispatch.clone()).collect();
+        let results = self.dispatcher.dispatch(&dispatches).await;
+        let applied = join_all(to_dispatch.into_iter().zip(results).map(|(item, result)| async move {
+            match result {
+                Ok(()) => self.recorder.mark_applied(&item.record).await.map(|()| item).map_err(|err| (item, err.to_string())),
+                Err(err) => {
+                    // Free the claim so the retry does not wait for the lease to run out.
+                    if let Err(release) = self.recorder.release(&item.record).await {
+                        warn!(correlation_id = %item.record.correlation_id, error = %release, "could not release the claim");
+                    }
+                    Err((item, err.to_string()))
+                }
+            }
+        }))
+        .await;
+        for result in applied {
+            match result {
+                Ok(item) => to_complete.push(item),
+                Err((item, reason)) => {
+                    error!(correlation_id = %item.record.correlation_id, key = %item.record.object.key, reason, "dispatch failed; the message will be retried");
+                    failed.insert(item.message);
+                }
+            }
+        }
+
+        let completed = join_all(to_complete.iter().map(|item| self.recorder.complete(&item.record))).await;
+        for (item, result) in to_complete.iter().zip(completed) {
+            match result {
+                Ok(()) => log_recorded(item),
+                Err(err) => {
+                    log_record_error(item, &err);
+                    failed.insert(item.message);
+                }
+            }
+        }
+        failed
+    }
+
+    /// Records outcomes that need no dispatch; claims those that do. `None`: nothing more to do.
+    async fn claim(&self, item: &Work) -> Result<Option<Claim>, RecordError> {
+        if item.dispatch.is_some() {
+            let claim = self.recorder.claim(&item.record).await?;
+            if claim == Claim::AlreadyRecorded {
+                info!(correlation_id = %item.record.correlation_id, key = %item.record.object.key, "duplicate delivery: already routed");
+            }
+            return Ok(Some(claim));
+        }
+        match self.recorder.record(&item.record).await? {
+            Recorded::New => log_recorded(item),
+            Recorded::Duplicate => {
+                info!(correlation_id = %item.record.correlation_id, key = %item.record.object.key, "duplicate delivery: already recorded")
+            }
+        }
+        Ok(None)
+    }
+
+    /// Everything about one message that needs no I/O: parse, normalise, route.
+    fn plan(&self, index: usize, message_id: &str, body: &str) -> Result<Vec<Work>, String> {
+        let outcomes = normalise_json(body).map_err(|err| err.to_string())?;
+        let mut work = Vec::new();
+        for outcome in outcomes {
+            match outcome {
+                RecordOutcome::TestEvent => info!(message_id, "s3:TestEvent acknowledged and dropped"),
+                RecordOutcome::NotCreated { event_name } => {
+                    info!(message_id, event_name, "not an ObjectCreated event; ignored")
+                }
+                RecordOutcome::Invalid(invalid) => {
+                    let Some(object) = invalid.object else {
+                        return Err(format!("unidentifiable S3 record: {}", invalid.reason));
+                    };
+                    let correlation_id = CorrelationId::from_string(message_id);
+                    let record = AuditRecord::finished_now(object, STAGE, Status::Rejected, correlation_id, Utc::now())
+                        .with_reason(invalid.reason);
+                    work.push(Work { message: index, record, dispatch: None });
+                }
+                RecordOutcome::Created(object) => work.push(self.route(index, object)),
+            }
+        }
+        Ok(work)
+    }
+
+    fn route(&self, message: usize, object: S3Object) -> Work {
+        let started_at = Utc::now();
+        let correlation_id = CorrelationId::for_object(&object);
+        let decision = self.policy.route(&object.key, object.size);
+        let record = |status: Status| {
+            AuditRecord::finished_now(object.object_ref(), STAGE, status, correlation_id.clone(), started_at)
+                .with_uploaded_by(object.uploaded_by.clone())
+        };
+        match decision {
+            Decision::Route { tier, rule, note } => {
+                let mut routed = record(Status::Routed).with_tier(Some(tier));
+                routed.reason = note;
+                let dispatch = Dispatch {
+                    correlation_id: correlation_id.clone(),
+                    tier,
+                    rule,
+                    content_kind: ContentKind::from_key(&object.key),
+                    routed_at: started_at,
+                    object,
+                };
+                Work { message, record: routed, dispatch: Some(dispatch) }
+            }
+            Decision::Reject { reason } => {
+                Work { message, record: record(Status::Rejected).with_reason(reason), dispatch: None }
+            }
+            Decision::Ignore { reason } => {
+                Work { message, record: record(Status::Ignored).with_reason(reason), dispatch: None }
+            }
+        }
+    }
+}
+
+fn log_recorded(item: &Work) {
+    let record = &item.record;
+    info!(
+        correlation_id = %record.correlation_id,
+        bucket = %record.object.bucket,
+        key = %record.object.key,
+        size = record.object.size,
+        status = %record.status,
+        tier = record.tier.map(|t| t.as_str()),
+        reason = record.reason.as_deref(),
+        duration_ms = record.duration_ms(),
+        "routed"
+    );
+}
+
+fn log_record_error(item: &Work, err: &RecordError) {
+    let record = &item.record;
+    let fields = (record.correlation_id.as_str(), record.object.key.as_str());
+    if err.is_transient() {
+        warn!(correlation_id = fields.0, key = fields.1, error = %err, "recording failed transiently; the message will be retried");
+    } else {
+        error!(correlation_id = fields.0, key = fields.1, error = %err, "recording failed; the message will be retried and end in the DLQ");
+    }
+}

@@ -1,0 +1,467 @@
+//! The routing policy: an ordered rule table, validated once at start-up, applied per object.
+
+use object_events::{ContentKind, ObjectKey, Tier};
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+
+pub const KIB: u64 = 1024;
+pub const MIB: u64 = 1024 * KIB;
+pub const GIB: u64 = 1024 * MIB;
+/// The largest object any tier accepts (the large-file task's limit).
+pub const DEFAULT_LARGE_LIMIT: u64 = 5 * GIB;
+pub const DEFAULT_RESERVED_PREFIX: &str = "processed/";
+
+/// One row of the table: objects under `prefix` (of the listed `kinds`, if given) whose size is
+/// in `min_size..=max_size` go to `tier`. Matching objects above `max_size` go to the large tier.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub name: String,
+    pub prefix: String,
+    #[serde(default)]
+    pub kinds: Option<Vec<ContentKind>>,
+    #[serde(default, deserialize_with = "size::optional")]
+    pub min_size: Option<u64>,
+    #[serde(default, deserialize_with = "size::optional")]
+    pub max_size: Option<u64>,
+    pub tier: Tier,
+}
+
+/// What the router does with one object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Route {
+        tier: Tier,
+        rule: String,
+        /// Why the tier differs from the rule's own, when it does (oversize objects).
+        note: Option<String>,
+    },
+    Reject { reason: String },
+    Ignore { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("the routing table has no rules")]
+    Empty,
+    #[error("rule #{index} has an empty name")]
+    Unnamed { index: usize },
+    #[error("two rules are named {0:?}")]
+    DuplicateName(String),
+    #[error("rule {rule:?}: {problem}")]
+    Invalid { rule: String, problem: String },
+    #[error("rule {rule:?} is unreachable: every object it matches is taken by the earlier rule {by:?}")]
+    Unreachable { rule: String, by: String },
+    #[error(
+        "rules {first:?} and {second:?} overlap: some objects match both and neither is a narrower \
+         exception to the other (put the narrower rule first, or make them disjoint)"
+    )]
+    Overlap { first: String, second: String },
+    #[error("routing rules are not valid JSON: {0}")]
+    Syntax(String),
+}
+
+/// A validated rule table plus the two limits that apply to every rule.
+#[derive(Clone, Debug)]
+pub struct RoutingPolicy {
+    rules: Vec<Rule>,
+    reserved_prefix: String,
+    large_limit: u64,
+}
+
+impl RoutingPolicy {
+    /// `uploads/images/` up to 20 MiB -> thumbnail, `uploads/documents/` up to 100 MiB ->
+    /// document, `uploads/compliance/` -> compliance; larger objects -> large, up to 5 GiB.
+    pub fn default_rules() -> Vec<Rule> {
+        let rule = |name: &str, prefix: &str, max_size: Option<u64>, tier: Tier| Rule {
+            name: name.into(),
+            prefix: prefix.into(),
+            kinds: None,
+            min_size: None,
+            max_size,
+            tier,
+        };
+        vec![
+            rule("images", "uploads/images/", Some(20 * MIB), Tier::Thumbnail),
+            rule("documents", "uploads/documents/", Some(100 * MIB), Tier::Document),
+            rule("compliance", "uploads/compliance/", None, Tier::Compliance),
+        ]
+    }
+
+    pub fn parse_rules(json: &str) -> Result<Vec<Rule>, PolicyError> {
+        serde_json::from_str(json).map_err(|err| PolicyError::Syntax(err.to_string()))
+    }
+
+    pub fn new(
+        rules: Vec<Rule>,
+        reserved_prefix: impl Into<String>,
+        large_limit: u64,
+    ) -> Result<Self, PolicyError> {
+        let policy = Self { rules, reserved_prefix: reserved_prefix.into(), large_limit };
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn reserved_prefix(&self) -> &str {
+        &self.reserved_prefix
+    }
+
+    pub fn route(&self, key: &ObjectKey, size: u64) -> Decision {
+        let key_str = key.as_str();
+        if key_str.starts_with(&self.reserved_prefix) {
+            return Decision::Ignore {
+                reason: format!("key is under the reserved output prefix {:?}", self.reserved_prefix),
+            };
+        }
+        let kind = ContentKind::from_key(key);
+        let mut candidates =
+            self.rules.iter().filter(|rule| key_str.starts_with(&rule.prefix) && rule.accepts(kind)).peekable();
+        if candidates.peek().is_none() {
+            return Decision::Ignore { reason: "key matches no routing rule".into() };
+        }
+        if size == 0 {
+            return Decision::Reject { reason: "empty object (0 bytes)".into() };
+        }
+        if size > self.large_limit {
+            return Decision::Reject {
+                reason: format!("{} exceeds the {} limit of every tier", human(size), human(self.large_limit)),
+            };
+        }
+        let mut outgrown = None;
+        for rule in candidates {
+            let (min, max) = self.range(rule);
+            if (min..=max).contains(&size) {
+                return Decision::Route { tier: rule.tier, rule: rule.name.clone(), note: None };
+            }
+            if size > max && outgrown.is_none() {
+                outgrown = Some((rule, max));
+            }
+        }
+        match outgrown {
+            Some((rule, max)) => Decision::Route {
+                tier: Tier::Large,
+                rule: rule.name.clone(),
+                note: Some(format!(
+                    "{} exceeds rule {:?}'s {} limit for the {} tier",
+                    human(size),
+                    rule.name,
+                    human(max),
+                    rule.tier
+                )),
+            },
+            None => Decision::Reject {
+                reason: format!("{} is below the minimum size of every matching rule", human(size)),
+            },
+        }
+    }
+
+    fn range(&self, rule: &Rule) -> (u64, u64) {
+        (rule.min_size.unwrap_or(1), rule.max_size.unwrap_or(self.large_limit))
+    }
+
+    fn validate(&self) -> Result<(), PolicyError> {
+        if self.rules.is_empty() {
+            return Err(PolicyError::Empty);
+        }
+        for (index, rule) in self.rules.iter().enumerate() {
+            if rule.name.trim().is_empty() {
+                return Err(PolicyError::Unnamed { index });
+            }
+            if self.rules[..index].iter().any(|earlier| earlier.name == rule.name) {
+                return Err(PolicyError::DuplicateName(rule.name.clone()));
+            }
+            self.validate_rule(rule)
+                .map_err(|problem| PolicyError::Invalid { rule: rule.name.clone(), problem })?;
+        }
+        for (later_index, later) in self.rules.iter().enumerate() {
+            for earlier in &self.rules[..later_index] {
+                if !self.intersect(earlier, later) || self.is_exception(earlier, later) {
+                    continue;
+                }
+                return Err(if self.covers(earlier, later) {
+                    PolicyError::Unreachable { rule: later.name.clone(), by: earlier.name.clone() }
+                } else {
+                    PolicyError::Overlap { first: earlier.name.clone(), second: later.name.clone() }
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_rule(&self, rule: &Rule) -> Result<(), String> {
+        let reserved = &self.reserved_prefix;
+        if rule.prefix.starts_with(reserved.as_str()) || reserved.starts_with(&rule.prefix) {
+            return Err(format!(
+                "prefix {:?} would match outputs under the reserved prefix {reserved:?}, so processing would trigger itself",
+                rule.prefix
+            ));
+        }
+        if rule.kinds.as_ref().is_some_and(Vec::is_empty) {
+            return Err("kinds is empty; omit it to match every kind".into());
+        }
+        let (min, max) = self.range(rule);
+        if min == 0 {
+            return Err("min_size must be at least 1 byte: empty objects are always rejected".into());
+        }
+        if min > max {
+            return Err(format!("min_size {} is above max_size {}", human(min), human(max)));
+        }
+        if max > self.large_limit {
+            return Err(format!("max_size {} is above the {} limit", human(max), human(self.large_limit)));
+        }
+        Ok(())
+    }
+
+    /// Whether some object matches both rules.
+    fn intersect(&self, a: &Rule, b: &Rule) -> bool {
+        let prefixes_nest = a.prefix.starts_with(&b.prefix) || b.prefix.starts_with(&a.prefix);
+        let kinds_meet = match (&a.kinds, &b.kinds) {
+            (Some(a_kinds), Some(b_kinds)) => a_kinds.iter().any(|kind| b_kinds.contains(kind)),
+            _ => true,
+        };
+        let ((a_min, a_max), (b_min, b_max)) = (self.range(a), self.range(b));
+        prefixes_nest && kinds_meet && a_min <= b_max && b_min <= a_max
+    }
+
+    /// Whether every object `inner` matches is also matched by `outer`.
+    fn covers(&self, outer: &Rule, inner: &Rule) -> bool {
+        let ((outer_min, outer_max), (inner_min, inner_max)) = (self.range(outer), self.range(inner));
+        within_scope(inner, outer) && outer_min <= inner_min && inner_max <= outer_max
+    }
+
+    /// Whether `earlier` deliberately carves an exception out of `later`: a narrower prefix or
+    /// kind list (any sizes), or the same scope with a size range inside the later one's.
+    fn is_exception(&self, earlier: &Rule, later: &Rule) -> bool {
+        self.covers(later, earlier) || (within_scope(earlier, later) && !within_scope(later, earlier))
+    }
+}
+
+/// Whether every key `inner` matches by prefix and kind, `outer` matches too (sizes aside).
+fn within_scope(inner: &Rule, outer: &Rule) -> bool {
+    let kinds_within = match (&outer.kinds, &inner.kinds) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(outer_kinds), Some(inner_kinds)) => inner_kinds.iter().all(|k| outer_kinds.contains(k)),
+    };
+    inner.prefix.starts_with(&outer.prefix) && kinds_within
+}
+
+impl Rule {
+    fn accepts(&self, kind: ContentKind) -> bool {
+        self.kinds.as_ref().is_none_or(|kinds| kinds.contains(&kind))
+    }
+}
+
+/// Sizes for people: `20 MiB`, `5 GiB`, `1 B`; exact bytes when not a whole unit.
+pub fn human(bytes: u64) -> String {
+    for (unit, name) in [(GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")] {
+        if bytes >= unit && bytes % unit == 0 {
+            return format!("{} {name}", bytes / unit);
+        }
+    }
+    format!("{bytes} bytes")
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}* -> {}", self.name, self.prefix, self.tier)
+    }
+}
+
+/// Sizes in the rule table may be byte counts or strings with a binary unit: `"20 MiB"`.
+mod size {
+    use super::*;
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Size {
+        Bytes(u64),
+        Text(String),
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+        match Option::<Size>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some(Size::Bytes(bytes)) => Ok(Some(bytes)),
+            Some(Size::Text(text)) => parse(&text).map(Some).map_err(serde::de::Error::custom),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<u64, String> {
+        let text = text.trim();
+        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let number: u64 = number.parse().map_err(|_| format!("size {text:?} does not start with a number"))?;
+        let multiplier = match unit.trim() {
+            "" | "B" => 1,
+            "KiB" => KIB,
+            "MiB" => MIB,
+            "GiB" => GIB,
+            other => return Err(format!("size {text:?} has unknown unit {other:?} (use B, KiB, MiB or GiB)")),
+        };
+        number.checked_mul(multiplier).ok_or_else(|| format!("size {text:?} is too large"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(k: &str) -> ObjectKey {
+        ObjectKey::new(k).expect("valid key")
+    }
+
+    fn default_policy() -> RoutingPolicy {
+        RoutingPolicy::new(RoutingPolicy::default_rules(), DEFAULT_RESERVED_PREFIX, DEFAULT_LARGE_LIMIT)
+            .expect("defaults are valid")
+    }
+
+    fn tier_of(decision: Decision) -> Option<Tier> {
+        match decision {
+            Decision::Route { tier, .. } => Some(tier),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn size_boundaries_of_the_default_table() {
+        let policy = default_policy();
+        let image = key("uploads/images/cat.jpg");
+        assert_eq!(tier_of(policy.route(&image, 1)), Some(Tier::Thumbnail));
+        assert_eq!(tier_of(policy.route(&image, 20 * MIB)), Some(Tier::Thumbnail));
+        assert_eq!(tier_of(policy.route(&image, 20 * MIB + 1)), Some(Tier::Large));
+        assert_eq!(tier_of(policy.route(&image, 5 * GIB)), Some(Tier::Large));
+        assert!(matches!(policy.route(&image, 5 * GIB + 1), Decision::Reject { .. }));
+        assert_eq!(
+            policy.route(&image, 0),
+            Decision::Reject { reason: "empty object (0 bytes)".into() }
+        );
+
+        let document = key("uploads/documents/report.pdf");
+        assert_eq!(tier_of(policy.route(&document, 100 * MIB)), Some(Tier::Document));
+        assert_eq!(tier_of(policy.route(&document, 100 * MIB + 1)), Some(Tier::Large));
+        let compliance = key("uploads/compliance/ledger.csv");
+        assert_eq!(tier_of(policy.route(&compliance, 5 * GIB)), Some(Tier::Compliance));
+    }
+
+    #[test]
+    fn oversize_routes_explain_themselves_and_rejections_give_reasons() {
+        let policy = default_policy();
+        assert_eq!(
+            policy.route(&key("uploads/images/huge.png"), 21 * MIB),
+            Decision::Route {
+                tier: Tier::Large,
+                rule: "images".into(),
+                note: Some("21 MiB exceeds rule \"images\"'s 20 MiB limit for the thumbnail tier".into()),
+            }
+        );
+        assert_eq!(
+            policy.route(&key("uploads/images/huge.png"), 5 * GIB + 1),
+            Decision::Reject { reason: "5368709121 bytes exceeds the 5 GiB limit of every tier".into() }
+        );
+    }
+
+    #[test]
+    fn keys_outside_prefixes_and_outputs_are_ignored() {
+        let policy = default_policy();
+        assert!(matches!(policy.route(&key("elsewhere/cat.jpg"), 10), Decision::Ignore { .. }));
+        assert!(matches!(policy.route(&key("uploads/cat.jpg"), 10), Decision::Ignore { .. }));
+        assert!(matches!(
+            policy.route(&key("processed/thumbnails/uploads/images/cat.jpg"), 10),
+            Decision::Ignore { .. }
+        ));
+        // Ignoring wins over rejecting: an empty object nobody routes is not ours to judge.
+        assert!(matches!(policy.route(&key("elsewhere/empty"), 0), Decision::Ignore { .. }));
+    }
+
+    fn rules(json: &str) -> Result<RoutingPolicy, PolicyError> {
+        RoutingPolicy::new(RoutingPolicy::parse_rules(json)?, DEFAULT_RESERVED_PREFIX, DEFAULT_LARGE_LIMIT)
+    }
+
+    #[test]
+    fn rules_parse_sizes_with_units_and_kinds() {
+        let policy = rules(
+            r#"[{"name":"pdf-only","prefix":"in/","kinds":["pdf"],"max_size":"10 MiB","tier":"document"},
+                {"name":"pics","prefix":"in/","kinds":["image"],"max_size":1048576,"tier":"thumbnail"}]"#,
+        )
+        .expect("valid");
+        assert_eq!(policy.rules()[0].max_size, Some(10 * MIB));
+        assert_eq!(tier_of(policy.route(&key("in/a.PDF"), 5)), Some(Tier::Document));
+        assert_eq!(tier_of(policy.route(&key("in/a.png"), 5)), Some(Tier::Thumbnail));
+        assert!(matches!(policy.route(&key("in/a.zip"), 5), Decision::Ignore { .. }));
+    }
+
+    #[test]
+    fn a_narrower_rule_first_is_an_exception_not_an_overlap() {
+        let policy = rules(
+            r#"[{"name":"scans","prefix":"uploads/images/scans/","tier":"compliance"},
+                {"name":"images","prefix":"uploads/images/","max_size":"20 MiB","tier":"thumbnail"}]"#,
+        )
+        .expect("exception first is fine");
+        assert_eq!(tier_of(policy.route(&key("uploads/images/scans/a.png"), 1)), Some(Tier::Compliance));
+        assert_eq!(tier_of(policy.route(&key("uploads/images/a.png"), 1)), Some(Tier::Thumbnail));
+    }
+
+    #[test]
+    fn validation_names_the_offending_rules() {
+        let unreachable = rules(
+            r#"[{"name":"images","prefix":"uploads/images/","tier":"thumbnail"},
+                {"name":"scans","prefix":"uploads/images/scans/","tier":"compliance"}]"#,
+        );
+        assert_eq!(
+            unreachable.expect_err("shadowed").to_string(),
+            "rule \"scans\" is unreachable: every object it matches is taken by the earlier rule \"images\""
+        );
+        let overlap = rules(
+            r#"[{"name":"small","prefix":"up/","max_size":"10 MiB","tier":"thumbnail"},
+                {"name":"mid","prefix":"up/","min_size":"5 MiB","max_size":"50 MiB","tier":"document"}]"#,
+        );
+        assert_eq!(
+            overlap.expect_err("overlap"),
+            PolicyError::Overlap { first: "small".into(), second: "mid".into() }
+        );
+        let disjoint = rules(
+            r#"[{"name":"small","prefix":"up/","max_size":"10 MiB","tier":"thumbnail"},
+                {"name":"big","prefix":"up/","min_size":10485761,"tier":"large"}]"#,
+        );
+        assert!(disjoint.is_ok(), "{disjoint:?}");
+    }
+
+    #[test]
+    fn rules_that_could_match_outputs_are_refused() {
+        for prefix in ["", "p", "processed/", "processed/thumbnails/"] {
+            let json = format!(r#"[{{"name":"r","prefix":"{prefix}","tier":"thumbnail"}}]"#);
+            let err = rules(&json).expect_err(prefix);
+            assert!(err.to_string().contains("reserved prefix"), "{prefix:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn malformed_tables_are_refused_with_reasons() {
+        let err = |json: &str| rules(json).expect_err(json).to_string();
+        assert_eq!(err("[]"), "the routing table has no rules");
+        assert!(err(r#"[{"name":"a","prefix":"x/","tier":"thumbnails"}]"#).contains("unknown variant"));
+        assert!(err(r#"[{"name":"a","prefix":"x/","tier":"large","colour":1}]"#).contains("unknown field"));
+        assert!(err(r#"[{"name":"a","prefix":"x/","max_size":"3 TB","tier":"large"}]"#).contains("unknown unit"));
+        assert_eq!(
+            err(r#"[{"name":"a","prefix":"x/","tier":"large"},{"name":"a","prefix":"y/","tier":"large"}]"#),
+            "two rules are named \"a\""
+        );
+        assert!(err(r#"[{"name":"a","prefix":"x/","max_size":"6 GiB","tier":"large"}]"#).contains("above the 5 GiB"));
+        assert!(err(r#"[{"name":"a","prefix":"x/","min_size":9,"max_size":3,"tier":"large"}]"#).contains("above max_size"));
+        assert!(err(r#"[{"name":"a","prefix":"x/","kinds":[],"tier":"large"}]"#).contains("kinds is empty"));
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human(20 * MIB), "20 MiB");
+        assert_eq!(human(5 * GIB), "5 GiB");
+        assert_eq!(human(MIB + 1), "1048577 bytes");
+        assert_eq!(size::parse("20MiB"), Ok(20 * MIB));
+        assert_eq!(size::parse(" 7 "), Ok(7));
+    }
+}
