@@ -24,7 +24,9 @@ pub enum EmulatorError {
     Install(String),
     #[error("starting moto_server failed: {0}")]
     Start(#[from] std::io::Error),
-    #[error("moto_server did not accept connections on {addr} within {START_TIMEOUT:?}; see {log}")]
+    #[error(
+        "moto_server did not accept connections on {addr} within {START_TIMEOUT:?}; see {log}"
+    )]
     NotReady { addr: SocketAddr, log: String },
 }
 
@@ -38,13 +40,19 @@ impl Emulator {
     /// The emulator shared by everything in this process, started on first use.
     pub fn shared() -> Result<&'static Emulator, String> {
         static SHARED: OnceLock<Result<Emulator, String>> = OnceLock::new();
-        SHARED.get_or_init(|| Emulator::start().map_err(|err| err.to_string())).as_ref().map_err(Clone::clone)
+        SHARED
+            .get_or_init(|| Emulator::start().map_err(|err| err.to_string()))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Uses `TRIAGE_EMULATOR_ENDPOINT` if set, else installs (once) and starts a moto server.
     pub fn start() -> Result<Emulator, EmulatorError> {
         if let Ok(endpoint) = std::env::var(ENDPOINT_VARIABLE) {
-            return Ok(Emulator { endpoint, _server: None });
+            return Ok(Emulator {
+                endpoint,
+                _server: None,
+            });
         }
         let moto_server = install()?;
         let port = free_port()?;
@@ -65,7 +73,10 @@ impl Emulator {
             .stdout(Stdio::null())
             .spawn()?;
         wait_until_listening(addr, &log)?;
-        Ok(Emulator { endpoint: format!("http://{addr}"), _server: Some(server) })
+        Ok(Emulator {
+            endpoint: format!("http://{addr}"),
+            _server: Some(server),
+        })
     }
 
     pub fn endpoint(&self) -> &str {
@@ -78,7 +89,9 @@ impl Emulator {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "emulator"))
+            .credentials_provider(Credentials::new(
+                "testing", "testing", None, None, "emulator",
+            ))
             .load()
             .await
     }
@@ -96,9 +109,15 @@ fn install() -> Result<PathBuf, EmulatorError> {
         .output()
         .map_err(|err| EmulatorError::Install(format!("{}: {err}", script.display())))?;
     if !output.status.success() {
-        return Err(EmulatorError::Install(format!("{} exited with {}", script.display(), output.status)));
+        return Err(EmulatorError::Install(format!(
+            "{} exited with {}",
+            script.display(),
+            output.status
+        )));
     }
-    Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+    Ok(PathBuf::from(
+        String::from_utf8_lossy(&output.stdout).trim(),
+    ))
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -110,11 +129,17 @@ fn wait_until_listening(addr: SocketAddr, log: &Path) -> Result<(), EmulatorErro
     while Instant::now() < deadline {
         match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
             Ok(_) => return Ok(()),
-            Err(err) if err.kind() == ErrorKind::ConnectionRefused || err.kind() == ErrorKind::TimedOut => {
+            Err(err)
+                if err.kind() == ErrorKind::ConnectionRefused
+                    || err.kind() == ErrorKind::TimedOut =>
+            {
                 std::thread::sleep(Duration::from_millis(100));
             }
             Err(err) => return Err(err.into()),
         }
     }
-    Err(EmulatorError::NotReady { addr, log: log.display().to_string() })
+    Err(EmulatorError::NotReady {
+        addr,
+        log: log.display().to_string(),
+    })
 }

@@ -15,9 +15,16 @@ pub const CLAIM_LEASE_SECONDS: &str = "TRIAGE_CLAIM_LEASE_SECONDS";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("environment variable {name} is not set: {expected}")]
-    Missing { name: &'static str, expected: &'static str },
+    Missing {
+        name: &'static str,
+        expected: &'static str,
+    },
     #[error("environment variable {name}={value:?} is invalid: {reason}")]
-    Invalid { name: &'static str, value: String, reason: String },
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
 }
 
 /// A source of configuration values: the process environment, or a map in tests.
@@ -39,8 +46,13 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         (self.0)(name).filter(|value| !value.trim().is_empty())
     }
 
-    pub fn required(&self, name: &'static str, expected: &'static str) -> Result<String, ConfigError> {
-        self.optional(name).ok_or(ConfigError::Missing { name, expected })
+    pub fn required(
+        &self,
+        name: &'static str,
+        expected: &'static str,
+    ) -> Result<String, ConfigError> {
+        self.optional(name)
+            .ok_or(ConfigError::Missing { name, expected })
     }
 
     pub fn parsed_or<T>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
@@ -50,22 +62,38 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     {
         match self.optional(name) {
             None => Ok(default),
-            Some(value) => value.trim().parse().map_err(|err: T::Err| ConfigError::Invalid {
-                name,
-                reason: err.to_string(),
-                value,
-            }),
+            Some(value) => value
+                .trim()
+                .parse()
+                .map_err(|err: T::Err| ConfigError::Invalid {
+                    name,
+                    reason: err.to_string(),
+                    value,
+                }),
         }
     }
 
     /// A comma-separated list with at least one entry.
-    pub fn list(&self, name: &'static str, expected: &'static str) -> Result<Vec<String>, ConfigError> {
+    pub fn list(
+        &self,
+        name: &'static str,
+        expected: &'static str,
+    ) -> Result<Vec<String>, ConfigError> {
         let value = self.required(name, expected)?;
-        Ok(value.split(',').map(str::trim).filter(|item| !item.is_empty()).map(String::from).collect())
+        Ok(value
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(String::from)
+            .collect())
     }
 
     pub fn invalid(&self, name: &'static str, reason: impl Display) -> ConfigError {
-        ConfigError::Invalid { name, value: self.optional(name).unwrap_or_default(), reason: reason.to_string() }
+        ConfigError::Invalid {
+            name,
+            value: self.optional(name).unwrap_or_default(),
+            reason: reason.to_string(),
+        }
     }
 }
 
@@ -77,9 +105,15 @@ impl RecorderSettings {
     ) -> Result<Self, ConfigError> {
         const DAY: u64 = 24 * 60 * 60;
         Ok(RecorderSettings {
-            environment: env.required(ENVIRONMENT, "the deployment's name, e.g. dev, staging, prod")?,
+            environment: env.required(
+                ENVIRONMENT,
+                "the deployment's name, e.g. dev, staging, prod",
+            )?,
             table: env.required(AUDIT_TABLE, "the DynamoDB audit table's name")?,
-            topic_arn: env.required(NOTIFICATIONS_TOPIC_ARN, "the ARN of the SNS notifications topic")?,
+            topic_arn: env.required(
+                NOTIFICATIONS_TOPIC_ARN,
+                "the ARN of the SNS notifications topic",
+            )?,
             worker: worker.to_owned(),
             retention: Duration::from_secs(DAY * env.parsed_or::<u64>(AUDIT_RETENTION_DAYS, 90)?),
             claim_lease: Duration::from_secs(env.parsed_or::<u64>(CLAIM_LEASE_SECONDS, 120)?),
@@ -93,8 +127,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Env::from_lookup(move |name| map.get(name).cloned())
     }
 

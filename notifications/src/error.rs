@@ -6,12 +6,18 @@ use object_events::VersionError;
 /// [`RecordError::is_transient`].
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error("another delivery of {object} (stage {stage}) is being recorded right now; retry later")]
+    #[error(
+        "another delivery of {object} (stage {stage}) is being recorded right now; retry later"
+    )]
     InProgress { object: String, stage: String },
     #[error(transparent)]
     Unidentifiable(#[from] VersionError),
     #[error("audit table {operation} failed: {message}")]
-    Store { operation: &'static str, message: String, transient: bool },
+    Store {
+        operation: &'static str,
+        message: String,
+        transient: bool,
+    },
     #[error("publishing the notification failed: {message}")]
     Notify { message: String, transient: bool },
 }
@@ -43,7 +49,10 @@ impl RecordError {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        RecordError::Notify { message: DisplayErrorContext(err).to_string(), transient: is_transient(err) }
+        RecordError::Notify {
+            message: DisplayErrorContext(err).to_string(),
+            transient: is_transient(err),
+        }
     }
 }
 
@@ -70,7 +79,10 @@ pub fn is_transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) ->
             let status = service.raw().status().as_u16();
             status >= 500
                 || status == 429
-                || service.err().code().is_some_and(|code| THROTTLING_CODES.contains(&code))
+                || service
+                    .err()
+                    .code()
+                    .is_some_and(|code| THROTTLING_CODES.contains(&code))
         }
         // Timeouts, connection failures and unparseable responses.
         _ => true,

@@ -13,7 +13,7 @@ mod record;
 mod recorder;
 pub mod table;
 
-pub use logging::init_json_logs;
 pub use error::{is_transient, RecordError};
+pub use logging::init_json_logs;
 pub use record::{AuditRecord, Status};
 pub use recorder::{Claim, Recorded, Recorder, RecorderSettings};

@@ -66,7 +66,11 @@ impl Recorder {
         sns: aws_sdk_sns::Client,
         settings: RecorderSettings,
     ) -> Self {
-        Self { dynamodb, sns, settings }
+        Self {
+            dynamodb,
+            sns,
+            settings,
+        }
     }
 
     pub fn settings(&self) -> &RecorderSettings {
@@ -152,7 +156,9 @@ impl Recorder {
             .send()
             .await;
         match taken {
-            Ok(_) => Ok(Claim::Resumed { applied: delivery == "applied" }),
+            Ok(_) => Ok(Claim::Resumed {
+                applied: delivery == "applied",
+            }),
             Err(err)
                 if err
                     .as_service_error()
@@ -202,22 +208,35 @@ impl Recorder {
                 .expression_attribute_values(":claimed_at", AttributeValue::N(ms.to_string())),
             None => update.update_expression("SET #delivery = :state"),
         };
-        update.send().await.map_err(|err| RecordError::store("UpdateItem", &err))?;
+        update
+            .send()
+            .await
+            .map_err(|err| RecordError::store("UpdateItem", &err))?;
         Ok(())
     }
 
     async fn publish(&self, record: &AuditRecord) -> Result<(), RecordError> {
         let message = self.notification_body(record);
-        let mut publish = self.sns.publish().topic_arn(&self.settings.topic_arn).message(message);
+        let mut publish = self
+            .sns
+            .publish()
+            .topic_arn(&self.settings.topic_arn)
+            .message(message);
         for (name, value) in notification_attributes(record, &self.settings.environment) {
             let attribute = MessageAttributeValue::builder()
                 .data_type("String")
                 .string_value(value)
                 .build()
-                .map_err(|err| RecordError::Notify { message: err.to_string(), transient: false })?;
+                .map_err(|err| RecordError::Notify {
+                    message: err.to_string(),
+                    transient: false,
+                })?;
             publish = publish.message_attributes(name, attribute);
         }
-        publish.send().await.map_err(|err| RecordError::notify(&err))?;
+        publish
+            .send()
+            .await
+            .map_err(|err| RecordError::notify(&err))?;
         Ok(())
     }
 
@@ -225,20 +244,29 @@ impl Recorder {
         let mut body = serde_json::to_value(record).unwrap_or_default();
         if let Some(fields) = body.as_object_mut() {
             fields.insert("worker".into(), self.settings.worker.clone().into());
-            fields.insert("environment".into(), self.settings.environment.clone().into());
+            fields.insert(
+                "environment".into(),
+                self.settings.environment.clone().into(),
+            );
             fields.insert("duration_ms".into(), record.duration_ms().into());
         }
         body.to_string()
     }
 
     fn in_progress(&self, record: &AuditRecord) -> RecordError {
-        RecordError::InProgress { object: record.object.to_string(), stage: record.stage.clone() }
+        RecordError::InProgress {
+            object: record.object.to_string(),
+            stage: record.stage.clone(),
+        }
     }
 }
 
 /// SNS attributes a subscription filter policy can match on (values must be non-empty).
 /// The reason is cut to stay well inside SNS's limits and readable in an email subject line.
-pub(crate) fn notification_attributes(record: &AuditRecord, environment: &str) -> HashMap<&'static str, String> {
+pub(crate) fn notification_attributes(
+    record: &AuditRecord,
+    environment: &str,
+) -> HashMap<&'static str, String> {
     const MAX_REASON_CHARS: usize = 512;
     let mut attributes = HashMap::from([
         ("status", record.status.as_str().to_owned()),

@@ -14,6 +14,7 @@
 //! The day is part of the GSI partition keys so one status or tier never becomes a hot partition.
 
 use crate::record::AuditRecord;
+use aws_sdk_dynamodb::error::BuildError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, ScalarAttributeType,
@@ -49,7 +50,11 @@ pub fn partition_key(record: &AuditRecord) -> String {
 }
 
 pub fn sort_key(record: &AuditRecord) -> Result<String, VersionError> {
-    Ok(format!("{}#{}", record.object.version_token()?, record.stage))
+    Ok(format!(
+        "{}#{}",
+        record.object.version_token()?,
+        record.stage
+    ))
 }
 
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -66,8 +71,8 @@ pub fn to_item(
     let mut item = item_key(record)?;
     let day = record.finished_at.format("%Y-%m-%d");
     let object = &record.object;
-    let expires_at = record.finished_at.timestamp()
-        + i64::try_from(retention.as_secs()).unwrap_or(i64::MAX / 2);
+    let expires_at =
+        record.finished_at.timestamp() + i64::try_from(retention.as_secs()).unwrap_or(i64::MAX / 2);
     let mut put = |name: &str, value: AttributeValue| {
         item.insert(name.to_owned(), value);
     };
@@ -82,7 +87,10 @@ pub fn to_item(
     put("correlation_id", s(record.correlation_id.as_str()));
     put("worker", s(worker));
     put("environment", s(environment));
-    put("outputs", AttributeValue::L(record.outputs.iter().map(s).collect()));
+    put(
+        "outputs",
+        AttributeValue::L(record.outputs.iter().map(s).collect()),
+    );
     put(TTL_ATTRIBUTE, n(expires_at));
     if let Some(tier) = record.tier {
         put("tier", s(tier.as_str()));
@@ -127,15 +135,22 @@ pub async fn create_table(
             .build()
     };
     let key = |name: &str, key_type: KeyType| {
-        KeySchemaElement::builder().attribute_name(name).key_type(key_type).build()
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
     };
-    let index = |name: &str, partition: &str| -> Result<GlobalSecondaryIndex, aws_sdk_dynamodb::Error> {
-        Ok(GlobalSecondaryIndex::builder()
+    let index = |name: &str, partition: &str| -> Result<GlobalSecondaryIndex, BuildError> {
+        GlobalSecondaryIndex::builder()
             .index_name(name)
             .key_schema(key(partition, KeyType::Hash)?)
             .key_schema(key(INDEX_SORT_KEY, KeyType::Range)?)
-            .projection(Projection::builder().projection_type(ProjectionType::All).build())
-            .build()?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
     };
     client
         .create_table()
@@ -163,7 +178,10 @@ mod tests {
     use object_events::{CorrelationId, ObjectKey, ObjectRef, Tier};
 
     fn record() -> AuditRecord {
-        let started = Utc.with_ymd_and_hms(2026, 11, 23, 23, 59, 59).single().expect("valid time");
+        let started = Utc
+            .with_ymd_and_hms(2026, 11, 23, 23, 59, 59)
+            .single()
+            .expect("valid time");
         let mut record = AuditRecord::finished_now(
             ObjectRef {
                 bucket: "uploads".into(),
@@ -193,22 +211,36 @@ mod tests {
 
     #[test]
     fn item_keys_serve_the_three_questions() {
-        let item = to_item(&record(), "router", "dev", Duration::from_secs(86_400))
-            .expect("identifiable");
-        assert_eq!(string(&item, PARTITION_KEY), "uploads/uploads/images/cat photo.jpg");
+        let item =
+            to_item(&record(), "router", "dev", Duration::from_secs(86_400)).expect("identifiable");
+        assert_eq!(
+            string(&item, PARTITION_KEY),
+            "uploads/uploads/images/cat photo.jpg"
+        );
         assert_eq!(string(&item, SORT_KEY), "v:3Lg#router");
         // Finished after midnight: the record belongs to the day it finished.
         assert_eq!(string(&item, STATUS_INDEX_KEY), "FAILED#2026-11-24");
         assert_eq!(string(&item, TIER_INDEX_KEY), "thumbnail#2026-11-24");
         assert_eq!(string(&item, INDEX_SORT_KEY), "2026-11-24T00:00:00.500Z");
         assert_eq!(string(&item, "reason"), "corrupt JPEG");
-        assert_eq!(item.get("duration_ms"), Some(&AttributeValue::N("1500".into())));
+        assert_eq!(
+            item.get("duration_ms"),
+            Some(&AttributeValue::N("1500".into()))
+        );
         assert_eq!(item.get("size"), Some(&AttributeValue::N("42".into())));
-        let expires = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).single().expect("valid time");
-        assert_eq!(item.get(TTL_ATTRIBUTE), Some(&AttributeValue::N(expires.timestamp().to_string())));
+        let expires = Utc
+            .with_ymd_and_hms(2026, 11, 25, 0, 0, 0)
+            .single()
+            .expect("valid time");
+        assert_eq!(
+            item.get(TTL_ATTRIBUTE),
+            Some(&AttributeValue::N(expires.timestamp().to_string()))
+        );
         assert_eq!(
             item.get("outputs"),
-            Some(&AttributeValue::L(vec![AttributeValue::S("processed/a.jpg".into())]))
+            Some(&AttributeValue::L(vec![AttributeValue::S(
+                "processed/a.jpg".into()
+            )]))
         );
     }
 

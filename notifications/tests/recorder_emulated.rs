@@ -4,7 +4,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
 use emulator::Emulator;
 use notifications::table::{self, STATUS_INDEX, STATUS_INDEX_KEY};
-use notifications::{AuditRecord, Claim, RecordError, Recorded, Recorder, RecorderSettings, Status};
+use notifications::{
+    AuditRecord, Claim, RecordError, Recorded, Recorder, RecorderSettings, Status,
+};
 use object_events::{CorrelationId, ObjectKey, ObjectRef, Tier};
 use serde_json::Value;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,7 +23,11 @@ struct Fixture {
 
 fn unique(name: &str) -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!("{name}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 async fn fixture(claim_lease: Duration) -> Fixture {
@@ -32,7 +38,9 @@ async fn fixture(claim_lease: Duration) -> Fixture {
     let sqs = aws_sdk_sqs::Client::new(&config);
 
     let table = unique("audit");
-    table::create_table(&dynamodb, &table).await.expect("table created");
+    table::create_table(&dynamodb, &table)
+        .await
+        .expect("table created");
     let topic_arn = sns
         .create_topic()
         .name(unique("notifications"))
@@ -53,8 +61,11 @@ async fn fixture(claim_lease: Duration) -> Fixture {
                 .queue_url
                 .expect("queue url");
             let queue_arn = queue_arn(&sqs, &queue_url).await;
-            let mut subscription =
-                sns.subscribe().topic_arn(&topic_arn).protocol("sqs").endpoint(queue_arn);
+            let mut subscription = sns
+                .subscribe()
+                .topic_arn(&topic_arn)
+                .protocol("sqs")
+                .endpoint(queue_arn);
             if let Some(filter) = filter {
                 subscription = subscription.attributes("FilterPolicy", filter);
             }
@@ -77,7 +88,14 @@ async fn fixture(claim_lease: Duration) -> Fixture {
             claim_lease,
         },
     );
-    Fixture { recorder, dynamodb, sqs, failures_queue, all_queue, table }
+    Fixture {
+        recorder,
+        dynamodb,
+        sqs,
+        failures_queue,
+        all_queue,
+        table,
+    }
 }
 
 async fn queue_arn(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> String {
@@ -144,7 +162,13 @@ fn record(key: &str, version: &str, status: Status) -> AuditRecord {
 }
 
 async fn item_count(fixture: &Fixture) -> usize {
-    let scan = fixture.dynamodb.scan().table_name(&fixture.table).send().await.expect("scan");
+    let scan = fixture
+        .dynamodb
+        .scan()
+        .table_name(&fixture.table)
+        .send()
+        .await
+        .expect("scan");
     scan.items.unwrap_or_default().len()
 }
 
@@ -157,7 +181,10 @@ async fn duplicate_deliveries_write_one_item_and_send_one_notification() {
         fixture.recorder.record(&record).await.expect("second"),
         fixture.recorder.record(&record).await.expect("third"),
     ];
-    assert_eq!(outcomes, [Recorded::New, Recorded::Duplicate, Recorded::Duplicate]);
+    assert_eq!(
+        outcomes,
+        [Recorded::New, Recorded::Duplicate, Recorded::Duplicate]
+    );
     assert_eq!(item_count(&fixture).await, 1);
     let notifications = drain(&fixture.sqs, &fixture.all_queue).await;
     assert_eq!(notifications.len(), 1);
@@ -173,8 +200,14 @@ async fn another_version_of_the_same_key_is_another_record() {
     let fixture = fixture(Duration::from_secs(60)).await;
     let first = record("uploads/images/a.png", "v1", Status::Succeeded);
     let second = record("uploads/images/a.png", "v2", Status::Succeeded);
-    assert_eq!(fixture.recorder.record(&first).await.expect("v1"), Recorded::New);
-    assert_eq!(fixture.recorder.record(&second).await.expect("v2"), Recorded::New);
+    assert_eq!(
+        fixture.recorder.record(&first).await.expect("v1"),
+        Recorded::New
+    );
+    assert_eq!(
+        fixture.recorder.record(&second).await.expect("v2"),
+        Recorded::New
+    );
     assert_eq!(item_count(&fixture).await, 2);
 }
 
@@ -183,9 +216,21 @@ async fn failures_reach_only_subscribers_filtering_on_failed_and_are_queryable()
     let fixture = fixture(Duration::from_secs(60)).await;
     let failed = record("uploads/images/broken.jpg", "v1", Status::Failed);
     let succeeded = record("uploads/images/fine.jpg", "v1", Status::Succeeded);
-    fixture.recorder.record(&failed).await.expect("failed recorded");
-    fixture.recorder.record(&failed).await.expect("duplicate absorbed");
-    fixture.recorder.record(&succeeded).await.expect("succeeded recorded");
+    fixture
+        .recorder
+        .record(&failed)
+        .await
+        .expect("failed recorded");
+    fixture
+        .recorder
+        .record(&failed)
+        .await
+        .expect("duplicate absorbed");
+    fixture
+        .recorder
+        .record(&succeeded)
+        .await
+        .expect("succeeded recorded");
 
     let failures = drain(&fixture.sqs, &fixture.failures_queue).await;
     assert_eq!(failures.len(), 1, "{failures:?}");
@@ -193,7 +238,10 @@ async fn failures_reach_only_subscribers_filtering_on_failed_and_are_queryable()
     assert_eq!(attributes["status"]["Value"], "FAILED");
     assert_eq!(attributes["tier"]["Value"], "thumbnail");
     assert_eq!(attributes["key"]["Value"], "uploads/images/broken.jpg");
-    assert_eq!(attributes["reason"]["Value"], "corrupt JPEG: unexpected end of file");
+    assert_eq!(
+        attributes["reason"]["Value"],
+        "corrupt JPEG: unexpected end of file"
+    );
     assert_eq!(drain(&fixture.sqs, &fixture.all_queue).await.len(), 2);
 
     let today = Utc::now().format("%Y-%m-%d").to_string();
@@ -223,29 +271,57 @@ async fn failures_reach_only_subscribers_filtering_on_failed_and_are_queryable()
 async fn an_unfinished_claim_blocks_duplicates_until_its_lease_expires_then_resumes() {
     let held = fixture(Duration::from_secs(60)).await;
     let record = record("uploads/images/crash.jpg", "v1", Status::Routed);
-    assert_eq!(held.recorder.claim(&record).await.expect("claim"), Claim::Fresh);
+    assert_eq!(
+        held.recorder.claim(&record).await.expect("claim"),
+        Claim::Fresh
+    );
     // The first delivery "crashes" here. A concurrent duplicate must back off, retryably.
-    let err = held.recorder.claim(&record).await.expect_err("claim is held");
-    assert!(matches!(err, RecordError::InProgress { .. }) && err.is_transient(), "{err}");
+    let err = held
+        .recorder
+        .claim(&record)
+        .await
+        .expect_err("claim is held");
+    assert!(
+        matches!(err, RecordError::InProgress { .. }) && err.is_transient(),
+        "{err}"
+    );
 
     // Same table, but a recorder whose lease has long expired: it takes over.
     let expired = Recorder::new(
         held.dynamodb.clone(),
         aws_sdk_sns::Client::new(&Emulator::shared().expect("emulator").sdk_config().await),
-        RecorderSettings { claim_lease: Duration::ZERO, ..held.recorder.settings().clone() },
+        RecorderSettings {
+            claim_lease: Duration::ZERO,
+            ..held.recorder.settings().clone()
+        },
     );
     tokio::time::sleep(Duration::from_millis(5)).await;
-    assert_eq!(expired.claim(&record).await.expect("takeover"), Claim::Resumed { applied: false });
+    assert_eq!(
+        expired.claim(&record).await.expect("takeover"),
+        Claim::Resumed { applied: false }
+    );
     expired.mark_applied(&record).await.expect("applied");
     tokio::time::sleep(Duration::from_millis(5)).await;
-    assert_eq!(expired.claim(&record).await.expect("takeover"), Claim::Resumed { applied: true });
+    assert_eq!(
+        expired.claim(&record).await.expect("takeover"),
+        Claim::Resumed { applied: true }
+    );
     expired.complete(&record).await.expect("completed");
-    assert_eq!(expired.claim(&record).await.expect("done"), Claim::AlreadyRecorded);
+    assert_eq!(
+        expired.claim(&record).await.expect("done"),
+        Claim::AlreadyRecorded
+    );
     assert_eq!(drain(&held.sqs, &held.all_queue).await.len(), 1);
 
     // A released claim is free at once, even under the long lease.
     let other = self::record("uploads/images/released.jpg", "v1", Status::Routed);
-    assert_eq!(held.recorder.claim(&other).await.expect("claim"), Claim::Fresh);
+    assert_eq!(
+        held.recorder.claim(&other).await.expect("claim"),
+        Claim::Fresh
+    );
     held.recorder.release(&other).await.expect("released");
-    assert_eq!(held.recorder.claim(&other).await.expect("reclaim"), Claim::Resumed { applied: false });
+    assert_eq!(
+        held.recorder.claim(&other).await.expect("reclaim"),
+        Claim::Resumed { applied: false }
+    );
 }

@@ -16,7 +16,12 @@ pub enum Tier {
 }
 
 impl Tier {
-    pub const ALL: [Tier; 4] = [Tier::Thumbnail, Tier::Document, Tier::Compliance, Tier::Large];
+    pub const ALL: [Tier; 4] = [
+        Tier::Thumbnail,
+        Tier::Document,
+        Tier::Compliance,
+        Tier::Large,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -40,7 +45,11 @@ impl FromStr for Tier {
         Tier::ALL
             .into_iter()
             .find(|tier| tier.as_str() == s)
-            .ok_or_else(|| format!("unknown tier {s:?} (expected one of thumbnail, document, compliance, large)"))
+            .ok_or_else(|| {
+                format!(
+                    "unknown tier {s:?} (expected one of thumbnail, document, compliance, large)"
+                )
+            })
     }
 }
 
@@ -103,7 +112,12 @@ impl CorrelationId {
             hasher.update([0]);
         }
         let digest = hasher.finalize();
-        Self(digest[..16].iter().map(|byte| format!("{byte:02x}")).collect())
+        Self(
+            digest[..16]
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect(),
+        )
     }
 
     /// For records that have no object event to derive an id from (e.g. an unreadable record).
@@ -142,7 +156,10 @@ mod tests {
     fn tier_names_round_trip() {
         for tier in Tier::ALL {
             assert_eq!(tier.as_str().parse::<Tier>(), Ok(tier));
-            assert_eq!(serde_json::to_string(&tier).expect("serialises"), format!("\"{tier}\""));
+            assert_eq!(
+                serde_json::to_string(&tier).expect("serialises"),
+                format!("\"{tier}\"")
+            );
         }
         assert!("thumbnails".parse::<Tier>().is_err());
     }

@@ -85,7 +85,10 @@ mod tests {
 
     #[test]
     fn plus_is_a_space_and_percent_2b_a_plus() {
-        assert_eq!(decode("uploads/images/cat+photo.jpg"), "uploads/images/cat photo.jpg");
+        assert_eq!(
+            decode("uploads/images/cat+photo.jpg"),
+            "uploads/images/cat photo.jpg"
+        );
         assert_eq!(decode("uploads/a%2Bb.pdf"), "uploads/a+b.pdf");
         assert_eq!(decode("uploads/a%2B+b.pdf"), "uploads/a+ b.pdf");
     }
@@ -93,7 +96,10 @@ mod tests {
     #[test]
     fn encoded_slashes_and_unicode_decode() {
         assert_eq!(decode("uploads%2Fimages%2Fx.png"), "uploads/images/x.png");
-        assert_eq!(decode("uploads/%E6%97%A5%E6%9C%AC%F0%9F%90%B1.png"), "uploads/日本🐱.png");
+        assert_eq!(
+            decode("uploads/%E6%97%A5%E6%9C%AC%F0%9F%90%B1.png"),
+            "uploads/日本🐱.png"
+        );
     }
 
     #[test]
@@ -116,7 +122,10 @@ mod tests {
     #[test]
     fn rejects_empty_and_non_utf8() {
         assert_eq!(ObjectKey::from_event_encoding(""), Err(KeyError::Empty));
-        assert!(matches!(ObjectKey::from_event_encoding("a%FF"), Err(KeyError::NotUtf8(_))));
+        assert!(matches!(
+            ObjectKey::from_event_encoding("a%FF"),
+            Err(KeyError::NotUtf8(_))
+        ));
     }
 
     #[test]

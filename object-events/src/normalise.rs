@@ -68,7 +68,10 @@ fn unwrap_envelope(
         return Err(EnvelopeError::TooDeep);
     }
     let Some(object) = value.as_object() else {
-        return Err(EnvelopeError::Unrecognised(format!("expected a JSON object, got {}", kind_of(value))));
+        return Err(EnvelopeError::Unrecognised(format!(
+            "expected a JSON object, got {}",
+            kind_of(value)
+        )));
     };
 
     if object.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
@@ -77,15 +80,20 @@ fn unwrap_envelope(
     }
     // SNS notification JSON as SQS receives it without raw message delivery.
     if object.get("Type").and_then(Value::as_str) == Some("Notification") {
-        let message = object.get("Message").and_then(Value::as_str).ok_or_else(|| {
-            EnvelopeError::Unrecognised("SNS notification without a Message string".into())
-        })?;
+        let message = object
+            .get("Message")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                EnvelopeError::Unrecognised("SNS notification without a Message string".into())
+            })?;
         return unwrap_text(message, depth, out);
     }
     let Some(records) = object.get("Records") else {
         let mut keys: Vec<&str> = object.keys().map(String::as_str).take(8).collect();
         keys.sort_unstable();
-        return Err(EnvelopeError::Unrecognised(format!("no Records; top-level keys {keys:?}")));
+        return Err(EnvelopeError::Unrecognised(format!(
+            "no Records; top-level keys {keys:?}"
+        )));
     };
     let records = records.as_array().ok_or_else(|| {
         EnvelopeError::Unrecognised(format!("Records is {}, not an array", kind_of(records)))
@@ -108,7 +116,11 @@ fn unwrap_envelope(
     Ok(())
 }
 
-fn unwrap_text(text: &str, depth: usize, out: &mut Vec<RecordOutcome>) -> Result<(), EnvelopeError> {
+fn unwrap_text(
+    text: &str,
+    depth: usize,
+    out: &mut Vec<RecordOutcome>,
+) -> Result<(), EnvelopeError> {
     let inner: Value =
         serde_json::from_str(text).map_err(|err| EnvelopeError::NotJson(err.to_string()))?;
     unwrap_envelope(&inner, depth + 1, out)
@@ -126,7 +138,10 @@ fn kind_of(value: &Value) -> &'static str {
 }
 
 fn invalid(reason: impl Into<String>, object: Option<ObjectRef>) -> RecordOutcome {
-    RecordOutcome::Invalid(InvalidRecord { reason: reason.into(), object })
+    RecordOutcome::Invalid(InvalidRecord {
+        reason: reason.into(),
+        object,
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -172,7 +187,12 @@ struct LenientObject {
 fn s3_record(record: &Value) -> RecordOutcome {
     let parsed = match LenientRecord::deserialize(record) {
         Ok(parsed) => parsed,
-        Err(err) => return invalid(format!("S3 record has a field of the wrong type: {err}"), None),
+        Err(err) => {
+            return invalid(
+                format!("S3 record has a field of the wrong type: {err}"),
+                None,
+            )
+        }
     };
     let event_name = parsed.event_name.unwrap_or_default();
     if event_name.is_empty() {
@@ -183,22 +203,41 @@ fn s3_record(record: &Value) -> RecordOutcome {
     }
     let s3 = parsed.s3.unwrap_or_default();
     let object = s3.object.unwrap_or_default();
-    let Some(bucket) = s3.bucket.and_then(|b| b.name).filter(|name| !name.is_empty()) else {
+    let Some(bucket) = s3
+        .bucket
+        .and_then(|b| b.name)
+        .filter(|name| !name.is_empty())
+    else {
         return invalid("S3 record has no s3.bucket.name", None);
     };
     let Some(raw_key) = object.key else {
-        return invalid(format!("S3 record in bucket {bucket} has no s3.object.key"), None);
+        return invalid(
+            format!("S3 record in bucket {bucket} has no s3.object.key"),
+            None,
+        );
     };
     let key = match ObjectKey::from_event_encoding(&raw_key) {
         Ok(key) => key,
         Err(err) => return invalid(format!("S3 record in bucket {bucket}: {err}"), None),
     };
-    let etag = object.etag.map(|etag| etag.trim_matches('"').to_owned()).filter(|e| !e.is_empty());
+    let etag = object
+        .etag
+        .map(|etag| etag.trim_matches('"').to_owned())
+        .filter(|e| !e.is_empty());
     let version_id = object.version_id.filter(|v| !v.is_empty());
     let Some(size) = object.size else {
-        let object_ref = ObjectRef { bucket, key, version_id, etag, size: None };
+        let object_ref = ObjectRef {
+            bucket,
+            key,
+            version_id,
+            etag,
+            size: None,
+        };
         let identifiable = object_ref.version_token().is_ok();
-        return invalid("S3 record has no s3.object.size", identifiable.then_some(object_ref));
+        return invalid(
+            "S3 record has no s3.object.size",
+            identifiable.then_some(object_ref),
+        );
     };
     RecordOutcome::Created(S3Object {
         bucket,
@@ -213,6 +252,8 @@ fn s3_record(record: &Value) -> RecordOutcome {
             .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&Utc)),
         event_name,
-        uploaded_by: parsed.user_identity.and_then(|identity| identity.principal_id),
+        uploaded_by: parsed
+            .user_identity
+            .and_then(|identity| identity.principal_id),
     })
 }

@@ -94,8 +94,14 @@ mod tests {
 
     #[test]
     fn version_id_wins_over_etag_and_null_version_falls_back() {
-        assert_eq!(object_ref(Some("3Lg"), Some("abc")).version_token(), Ok("v:3Lg".into()));
-        assert_eq!(object_ref(Some("null"), Some("abc")).version_token(), Ok("e:abc".into()));
+        assert_eq!(
+            object_ref(Some("3Lg"), Some("abc")).version_token(),
+            Ok("v:3Lg".into())
+        );
+        assert_eq!(
+            object_ref(Some("null"), Some("abc")).version_token(),
+            Ok("e:abc".into())
+        );
         assert!(object_ref(None, None).version_token().is_err());
     }
 }

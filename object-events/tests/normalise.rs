@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/events").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../samples/events")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
@@ -26,10 +28,16 @@ fn every_envelope_of_the_same_event_yields_the_same_object() {
     assert_eq!(objects.len(), 1);
     let object = objects[0];
     assert_eq!(object.bucket, "triage-uploads-dev");
-    assert_eq!(object.key.as_str(), "uploads/images/cat photo + friends.jpg");
+    assert_eq!(
+        object.key.as_str(),
+        "uploads/images/cat photo + friends.jpg"
+    );
     assert_eq!(object.raw_key, "uploads/images/cat+photo+%2B+friends.jpg");
     assert_eq!(object.size, 1234);
-    assert_eq!(object.etag.as_deref(), Some("0123456789abcdef0123456789abcdef"));
+    assert_eq!(
+        object.etag.as_deref(),
+        Some("0123456789abcdef0123456789abcdef")
+    );
     assert_eq!(object.version_id.as_deref(), Some("3Lg7sFzZ8vK1"));
     assert_eq!(object.sequencer.as_deref(), Some("0062A3B1C2D3E4F5A6"));
     assert_eq!(object.event_name, "ObjectCreated:Put");
@@ -40,7 +48,11 @@ fn every_envelope_of_the_same_event_yields_the_same_object() {
     );
 
     for envelope in ["sqs-s3-put.json", "sns-s3-put.json", "sqs-sns-s3-put.json"] {
-        assert_eq!(normalise_json(&fixture(envelope)).expect(envelope), direct, "{envelope}");
+        assert_eq!(
+            normalise_json(&fixture(envelope)).expect(envelope),
+            direct,
+            "{envelope}"
+        );
     }
 }
 
@@ -57,17 +69,25 @@ fn emulator_events_without_identity_fields_parse_and_decode_slashes() {
 fn every_record_is_handled_in_order() {
     let outcomes = normalise_json(&fixture("s3-multi-record.json")).expect("event");
     let keys: Vec<&str> = created(&outcomes).iter().map(|o| o.key.as_str()).collect();
-    assert_eq!(keys, ["uploads/images/a.png", "uploads/documents/report 2026.pdf"]);
+    assert_eq!(
+        keys,
+        ["uploads/images/a.png", "uploads/documents/report 2026.pdf"]
+    );
     assert_eq!(
         outcomes[2],
-        RecordOutcome::NotCreated { event_name: "ObjectRemoved:Delete".into() }
+        RecordOutcome::NotCreated {
+            event_name: "ObjectRemoved:Delete".into()
+        }
     );
 }
 
 #[test]
 fn test_events_are_recognised_in_any_envelope() {
     let test_event = fixture("s3-test-event.json");
-    assert_eq!(normalise_json(&test_event), Ok(vec![RecordOutcome::TestEvent]));
+    assert_eq!(
+        normalise_json(&test_event),
+        Ok(vec![RecordOutcome::TestEvent])
+    );
     let in_sqs = json!({"Records": [{"eventSource": "aws:sqs", "body": test_event}]});
     assert_eq!(normalise(&in_sqs), Ok(vec![RecordOutcome::TestEvent]));
 }
@@ -80,7 +100,10 @@ fn records_missing_required_fields_are_invalid_with_reasons() {
         panic!("expected two invalid records, got {outcomes:?}");
     };
     assert_eq!(no_size.reason, "S3 record has no s3.object.size");
-    let object = no_size.object.as_ref().expect("identifiable despite the missing size");
+    let object = no_size
+        .object
+        .as_ref()
+        .expect("identifiable despite the missing size");
     assert_eq!(object.key.as_str(), "uploads/images/no-size.png");
     assert_eq!(no_bucket.reason, "S3 record has no s3.bucket.name");
     assert_eq!(no_bucket.object, None);
@@ -112,10 +135,22 @@ fn wrong_types_and_bad_keys_are_invalid_not_panics() {
 
 #[test]
 fn malformed_envelopes_are_errors() {
-    assert!(matches!(normalise_json("not json {"), Err(EnvelopeError::NotJson(_))));
-    assert!(matches!(normalise_json("[1,2]"), Err(EnvelopeError::Unrecognised(_))));
-    assert!(matches!(normalise_json(r#"{"hello":1}"#), Err(EnvelopeError::Unrecognised(_))));
-    assert!(matches!(normalise_json(r#"{"Records":{}}"#), Err(EnvelopeError::Unrecognised(_))));
+    assert!(matches!(
+        normalise_json("not json {"),
+        Err(EnvelopeError::NotJson(_))
+    ));
+    assert!(matches!(
+        normalise_json("[1,2]"),
+        Err(EnvelopeError::Unrecognised(_))
+    ));
+    assert!(matches!(
+        normalise_json(r#"{"hello":1}"#),
+        Err(EnvelopeError::Unrecognised(_))
+    ));
+    assert!(matches!(
+        normalise_json(r#"{"Records":{}}"#),
+        Err(EnvelopeError::Unrecognised(_))
+    ));
     let mut nested = json!({"Records": []});
     for _ in 0..8 {
         nested = json!({"Type": "Notification", "Message": nested.to_string()});
@@ -124,12 +159,19 @@ fn malformed_envelopes_are_errors() {
 }
 
 /// Characters S3 leaves unencoded in event keys (besides alphanumerics).
-const S3_EVENT_KEY_SET: &AsciiSet =
-    &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'*').remove(b'/').remove(b' ');
+const S3_EVENT_KEY_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'*')
+    .remove(b'/')
+    .remove(b' ');
 
 /// Encodes a key as S3 does in events; `encode_slash` mimics emulators that also encode `/`.
 fn encode_like_s3(key: &str, encode_slash: bool) -> String {
-    let encoded = utf8_percent_encode(key, S3_EVENT_KEY_SET).to_string().replace(' ', "+");
+    let encoded = utf8_percent_encode(key, S3_EVENT_KEY_SET)
+        .to_string()
+        .replace(' ', "+");
     if encode_slash {
         encoded.replace('/', "%2F")
     } else {
@@ -169,7 +211,9 @@ fn awkward_key() -> impl Strategy<Value = String> {
     ];
     proptest::collection::vec(awkward_char, 1..400)
         .prop_map(|chars| chars.into_iter().collect::<String>())
-        .prop_filter("S3 keys are at most 1024 bytes", |k| k.len() <= object_events::MAX_KEY_BYTES)
+        .prop_filter("S3 keys are at most 1024 bytes", |k| {
+            k.len() <= object_events::MAX_KEY_BYTES
+        })
 }
 
 proptest! {

@@ -28,25 +28,46 @@ impl RouterConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let rules = match env.optional(ROUTING_RULES) {
             None => RoutingPolicy::default_rules(),
-            Some(json) => RoutingPolicy::parse_rules(&json).map_err(|err| env.invalid(ROUTING_RULES, err))?,
+            Some(json) => {
+                RoutingPolicy::parse_rules(&json).map_err(|err| env.invalid(ROUTING_RULES, err))?
+            }
         };
-        let reserved_prefix = env.optional(RESERVED_PREFIX).unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into());
+        let reserved_prefix = env
+            .optional(RESERVED_PREFIX)
+            .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into());
         let policy = RoutingPolicy::new(rules, reserved_prefix, DEFAULT_LARGE_LIMIT)
             .map_err(|err| env.invalid(ROUTING_RULES, err))?;
         let targets = DispatchTargets {
-            thumbnail_function: env.required(THUMBNAIL_FUNCTION, "the thumbnail Lambda's name or ARN")?,
-            extractor_queue_url: env.required(EXTRACTOR_QUEUE_URL, "the extractor SQS queue's URL")?,
-            compliance_topic_arn: env.required(COMPLIANCE_TOPIC_ARN, "the compliance SNS topic's ARN")?,
+            thumbnail_function: env
+                .required(THUMBNAIL_FUNCTION, "the thumbnail Lambda's name or ARN")?,
+            extractor_queue_url: env
+                .required(EXTRACTOR_QUEUE_URL, "the extractor SQS queue's URL")?,
+            compliance_topic_arn: env
+                .required(COMPLIANCE_TOPIC_ARN, "the compliance SNS topic's ARN")?,
             large_task: LargeTaskTarget {
                 cluster: env.required(LARGE_CLUSTER, "the ECS cluster's name or ARN")?,
-                task_definition: env.required(LARGE_TASK_DEFINITION, "the large-file task definition (family[:revision] or ARN)")?,
-                container: env.required(LARGE_CONTAINER, "the container name in the task definition")?,
-                subnets: env.list(LARGE_SUBNETS, "comma-separated subnet ids for the Fargate task")?,
-                security_groups: env.list(LARGE_SECURITY_GROUPS, "comma-separated security group ids for the Fargate task")?,
+                task_definition: env.required(
+                    LARGE_TASK_DEFINITION,
+                    "the large-file task definition (family[:revision] or ARN)",
+                )?,
+                container: env
+                    .required(LARGE_CONTAINER, "the container name in the task definition")?,
+                subnets: env.list(
+                    LARGE_SUBNETS,
+                    "comma-separated subnet ids for the Fargate task",
+                )?,
+                security_groups: env.list(
+                    LARGE_SECURITY_GROUPS,
+                    "comma-separated security group ids for the Fargate task",
+                )?,
                 assign_public_ip: env.parsed_or(LARGE_ASSIGN_PUBLIC_IP, false)?,
             },
         };
-        Ok(Self { recorder: RecorderSettings::from_env(env, crate::handler::STAGE)?, policy, targets })
+        Ok(Self {
+            recorder: RecorderSettings::from_env(env, crate::handler::STAGE)?,
+            policy,
+            targets,
+        })
     }
 }
 
@@ -59,9 +80,15 @@ mod tests {
         HashMap::from([
             (notifications::config::ENVIRONMENT, "dev"),
             (notifications::config::AUDIT_TABLE, "audit"),
-            (notifications::config::NOTIFICATIONS_TOPIC_ARN, "arn:aws:sns:eu-west-1:1:notifications"),
+            (
+                notifications::config::NOTIFICATIONS_TOPIC_ARN,
+                "arn:aws:sns:eu-west-1:1:notifications",
+            ),
             (THUMBNAIL_FUNCTION, "thumbnail"),
-            (EXTRACTOR_QUEUE_URL, "https://sqs.eu-west-1.amazonaws.com/1/extractor"),
+            (
+                EXTRACTOR_QUEUE_URL,
+                "https://sqs.eu-west-1.amazonaws.com/1/extractor",
+            ),
             (COMPLIANCE_TOPIC_ARN, "arn:aws:sns:eu-west-1:1:compliance"),
             (LARGE_CLUSTER, "triage"),
             (LARGE_TASK_DEFINITION, "large-file"),
@@ -72,7 +99,9 @@ mod tests {
     }
 
     fn load(vars: HashMap<&'static str, &'static str>) -> Result<RouterConfig, ConfigError> {
-        RouterConfig::from_env(&Env::from_lookup(move |name| vars.get(name).map(|v| v.to_string())))
+        RouterConfig::from_env(&Env::from_lookup(move |name| {
+            vars.get(name).map(|v| v.to_string())
+        }))
     }
 
     #[test]
@@ -87,12 +116,21 @@ mod tests {
     fn errors_name_the_variable() {
         let mut vars = complete_env();
         vars.remove(EXTRACTOR_QUEUE_URL);
-        assert!(load(vars).expect_err("missing").to_string().contains("TRIAGE_EXTRACTOR_QUEUE_URL is not set"));
+        assert!(load(vars)
+            .expect_err("missing")
+            .to_string()
+            .contains("TRIAGE_EXTRACTOR_QUEUE_URL is not set"));
 
         let mut vars = complete_env();
-        vars.insert(ROUTING_RULES, r#"[{"name":"all","prefix":"","tier":"large"}]"#);
+        vars.insert(
+            ROUTING_RULES,
+            r#"[{"name":"all","prefix":"","tier":"large"}]"#,
+        );
         let err = load(vars).expect_err("rule matches outputs").to_string();
-        assert!(err.starts_with("environment variable TRIAGE_ROUTING_RULES="), "{err}");
+        assert!(
+            err.starts_with("environment variable TRIAGE_ROUTING_RULES="),
+            "{err}"
+        );
         assert!(err.contains("reserved prefix"), "{err}");
     }
 }

@@ -29,7 +29,10 @@ pub struct DispatchError {
 
 /// Sends each dispatch to its tier; one result per dispatch, in order.
 pub trait Dispatcher: Send + Sync {
-    fn dispatch(&self, batch: &[Dispatch]) -> impl Future<Output = Vec<Result<(), DispatchError>>> + Send;
+    fn dispatch(
+        &self,
+        batch: &[Dispatch],
+    ) -> impl Future<Output = Vec<Result<(), DispatchError>>> + Send;
 }
 
 /// Where each tier's work goes, as terraform created it.
@@ -62,8 +65,9 @@ pub struct AwsDispatcher {
 impl Dispatcher for AwsDispatcher {
     async fn dispatch(&self, batch: &[Dispatch]) -> Vec<Result<(), DispatchError>> {
         let mut results: Vec<Result<(), DispatchError>> = vec![Ok(()); batch.len()];
-        let documents: Vec<usize> =
-            (0..batch.len()).filter(|&i| batch[i].tier == Tier::Document).collect();
+        let documents: Vec<usize> = (0..batch.len())
+            .filter(|&i| batch[i].tier == Tier::Document)
+            .collect();
         let singles = (0..batch.len())
             .filter(|&i| batch[i].tier != Tier::Document)
             .map(|i| async move { (i, self.dispatch_one(&batch[i]).await) });
@@ -81,7 +85,11 @@ impl Dispatcher for AwsDispatcher {
 impl AwsDispatcher {
     async fn dispatch_one(&self, dispatch: &Dispatch) -> Result<(), DispatchError> {
         let body = body(dispatch);
-        let failed = |message: String, transient: bool| DispatchError { tier: dispatch.tier, message, transient };
+        let failed = |message: String, transient: bool| DispatchError {
+            tier: dispatch.tier,
+            message,
+            transient,
+        };
         match dispatch.tier {
             Tier::Thumbnail => {
                 let invoked = self
@@ -100,7 +108,10 @@ impl AwsDispatcher {
             }
             Tier::Compliance => {
                 let attribute = |value: &str| {
-                    MessageAttributeValue::builder().data_type("String").string_value(value).build()
+                    MessageAttributeValue::builder()
+                        .data_type("String")
+                        .string_value(value)
+                        .build()
                 };
                 let mut publish = self
                     .sns
@@ -116,28 +127,49 @@ impl AwsDispatcher {
                     let value = attribute(value).map_err(|err| failed(err.to_string(), false))?;
                     publish = publish.message_attributes(name, value);
                 }
-                publish.send().await.map_err(|err| failed(describe(&err), is_transient(&err)))?;
+                publish
+                    .send()
+                    .await
+                    .map_err(|err| failed(describe(&err), is_transient(&err)))?;
                 Ok(())
             }
             Tier::Large => self.run_large_task(dispatch, body).await,
-            Tier::Document => self.send_documents(std::slice::from_ref(dispatch), &[0]).await.remove(0).1,
+            Tier::Document => {
+                self.send_documents(std::slice::from_ref(dispatch), &[0])
+                    .await
+                    .remove(0)
+                    .1
+            }
         }
     }
 
     async fn run_large_task(&self, dispatch: &Dispatch, body: String) -> Result<(), DispatchError> {
-        let failed = |message: String, transient: bool| DispatchError { tier: Tier::Large, message, transient };
+        let failed = |message: String, transient: bool| DispatchError {
+            tier: Tier::Large,
+            message,
+            transient,
+        };
         let target = &self.targets.large_task;
         let network = AwsVpcConfiguration::builder()
             .set_subnets(Some(target.subnets.clone()))
             .set_security_groups(Some(target.security_groups.clone()))
-            .assign_public_ip(if target.assign_public_ip { AssignPublicIp::Enabled } else { AssignPublicIp::Disabled })
+            .assign_public_ip(if target.assign_public_ip {
+                AssignPublicIp::Enabled
+            } else {
+                AssignPublicIp::Disabled
+            })
             .build()
             .map_err(|err| failed(err.to_string(), false))?;
         let overrides = TaskOverride::builder()
             .container_overrides(
                 ContainerOverride::builder()
                     .name(&target.container)
-                    .environment(KeyValuePair::builder().name(TASK_DISPATCH_VARIABLE).value(body).build())
+                    .environment(
+                        KeyValuePair::builder()
+                            .name(TASK_DISPATCH_VARIABLE)
+                            .value(body)
+                            .build(),
+                    )
                     .build(),
             )
             .build();
@@ -149,7 +181,11 @@ impl AwsDispatcher {
             .launch_type(LaunchType::Fargate)
             .count(1)
             .started_by(truncate(dispatch.correlation_id.as_str(), 36))
-            .network_configuration(NetworkConfiguration::builder().awsvpc_configuration(network).build())
+            .network_configuration(
+                NetworkConfiguration::builder()
+                    .awsvpc_configuration(network)
+                    .build(),
+            )
             .overrides(overrides)
             .send()
             .await
@@ -158,10 +194,19 @@ impl AwsDispatcher {
         if started.tasks.unwrap_or_default().is_empty() || !failures.is_empty() {
             let reasons: Vec<String> = failures
                 .iter()
-                .map(|f| format!("{} ({})", f.reason.as_deref().unwrap_or("unknown"), f.detail.as_deref().unwrap_or("")))
+                .map(|f| {
+                    format!(
+                        "{} ({})",
+                        f.reason.as_deref().unwrap_or("unknown"),
+                        f.detail.as_deref().unwrap_or("")
+                    )
+                })
                 .collect();
             // Capacity shortfalls are the common cause; they clear up, so retry.
-            return Err(failed(format!("RunTask started no task: {}", reasons.join("; ")), true));
+            return Err(failed(
+                format!("RunTask started no task: {}", reasons.join("; ")),
+                true,
+            ));
         }
         Ok(())
     }
@@ -172,11 +217,18 @@ impl AwsDispatcher {
         batch: &[Dispatch],
         indices: &[usize],
     ) -> Vec<(usize, Result<(), DispatchError>)> {
-        let failed = |message: String, transient: bool| DispatchError { tier: Tier::Document, message, transient };
+        let failed = |message: String, transient: bool| DispatchError {
+            tier: Tier::Document,
+            message,
+            transient,
+        };
         let entries: Result<Vec<_>, _> = indices
             .iter()
             .map(|&i| {
-                SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(body(&batch[i])).build()
+                SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(body(&batch[i]))
+                    .build()
             })
             .collect();
         let sent = match entries {
@@ -199,7 +251,11 @@ impl AwsDispatcher {
                     let result = match entry_failure {
                         None => Ok(()),
                         Some(f) => Err(failed(
-                            format!("{}: {}", f.code, f.message.as_deref().unwrap_or("no message")),
+                            format!(
+                                "{}: {}",
+                                f.code,
+                                f.message.as_deref().unwrap_or("no message")
+                            ),
                             !f.sender_fault,
                         )),
                     };
@@ -214,7 +270,9 @@ fn body(dispatch: &Dispatch) -> String {
     serde_json::to_string(dispatch).unwrap_or_default()
 }
 
-fn describe<E: std::error::Error + 'static, R: std::fmt::Debug>(err: &aws_sdk_sqs::error::SdkError<E, R>) -> String {
+fn describe<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    err: &aws_sdk_sqs::error::SdkError<E, R>,
+) -> String {
     aws_sdk_sqs::error::DisplayErrorContext(err).to_string()
 }
 

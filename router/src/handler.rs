@@ -11,7 +11,9 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use futures::future::join_all;
 use notifications::{AuditRecord, Claim, RecordError, Recorded, Recorder, Status};
-use object_events::{normalise_json, ContentKind, CorrelationId, Dispatch, RecordOutcome, S3Object};
+use object_events::{
+    normalise_json, ContentKind, CorrelationId, Dispatch, RecordOutcome, S3Object,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -44,7 +46,11 @@ pub struct Router<D> {
 
 impl<D: Dispatcher> Router<D> {
     pub fn new(policy: RoutingPolicy, dispatcher: D, recorder: Recorder) -> Self {
-        Self { policy, dispatcher, recorder }
+        Self {
+            policy,
+            dispatcher,
+            recorder,
+        }
     }
 
     /// Entry point for any payload Lambda hands us: an SQS batch (the deployed wiring) gets a
@@ -58,7 +64,8 @@ impl<D: Dispatcher> Router<D> {
             let batch: SqsEvent = serde_json::from_value(event)
                 .map_err(|err| HandlerError::Unrecognised(err.to_string()))?;
             let response = self.handle_sqs(batch).await?;
-            return serde_json::to_value(response).map_err(|err| HandlerError::Unrecognised(err.to_string()));
+            return serde_json::to_value(response)
+                .map_err(|err| HandlerError::Unrecognised(err.to_string()));
         }
         let failed = self.process(&[(None, event.to_string())]).await;
         match failed.len() {
@@ -83,7 +90,10 @@ impl<D: Dispatcher> Router<D> {
             }
         }
         if unreportable > 0 {
-            return Err(HandlerError::UnreportableFailures { failed: unreportable, total: messages.len() });
+            return Err(HandlerError::UnreportableFailures {
+                failed: unreportable,
+                total: messages.len(),
+            });
         }
         Ok(response)
     }
@@ -98,11 +108,17 @@ impl<D: Dispatcher> Router<D> {
             match catch_unwind(AssertUnwindSafe(|| self.plan(index, message_id, body))) {
                 Ok(Ok(planned)) => work.extend(planned),
                 Ok(Err(reason)) => {
-                    error!(message_id, reason, "message failed; it will be retried and end in the DLQ");
+                    error!(
+                        message_id,
+                        reason, "message failed; it will be retried and end in the DLQ"
+                    );
                     failed.insert(index);
                 }
                 Err(_) => {
-                    error!(message_id, "routing panicked on this message; it will be retried and end in the DLQ");
+                    error!(
+                        message_id,
+                        "routing panicked on this message; it will be retried and end in the DLQ"
+                    );
                     failed.insert(index);
                 }
             }
@@ -123,7 +139,10 @@ impl<D: Dispatcher> Router<D> {
             }
         }
 
-        let dispatches: Vec<Dispatch> = to_dispatch.iter().filter_map(|item| item.dispatch.clone()).collect();
+        let dispatches: Vec<Dispatch> = to_dispatch
+            .iter()
+            .filter_map(|item| item.dispatch.clone())
+            .collect();
         let results = self.dispatcher.dispatch(&dispatches).await;
         let applied = join_all(to_dispatch.into_iter().zip(results).map(|(item, result)| async move {
             match result {
@@ -148,7 +167,12 @@ impl<D: Dispatcher> Router<D> {
             }
         }
 
-        let completed = join_all(to_complete.iter().map(|item| self.recorder.complete(&item.record))).await;
+        let completed = join_all(
+            to_complete
+                .iter()
+                .map(|item| self.recorder.complete(&item.record)),
+        )
+        .await;
         for (item, result) in to_complete.iter().zip(completed) {
             match result {
                 Ok(()) => log_recorded(item),
@@ -185,18 +209,33 @@ impl<D: Dispatcher> Router<D> {
         let mut work = Vec::new();
         for outcome in outcomes {
             match outcome {
-                RecordOutcome::TestEvent => info!(message_id, "s3:TestEvent acknowledged and dropped"),
+                RecordOutcome::TestEvent => {
+                    info!(message_id, "s3:TestEvent acknowledged and dropped")
+                }
                 RecordOutcome::NotCreated { event_name } => {
-                    info!(message_id, event_name, "not an ObjectCreated event; ignored")
+                    info!(
+                        message_id,
+                        event_name, "not an ObjectCreated event; ignored"
+                    )
                 }
                 RecordOutcome::Invalid(invalid) => {
                     let Some(object) = invalid.object else {
                         return Err(format!("unidentifiable S3 record: {}", invalid.reason));
                     };
                     let correlation_id = CorrelationId::from_string(message_id);
-                    let record = AuditRecord::finished_now(object, STAGE, Status::Rejected, correlation_id, Utc::now())
-                        .with_reason(invalid.reason);
-                    work.push(Work { message: index, record, dispatch: None });
+                    let record = AuditRecord::finished_now(
+                        object,
+                        STAGE,
+                        Status::Rejected,
+                        correlation_id,
+                        Utc::now(),
+                    )
+                    .with_reason(invalid.reason);
+                    work.push(Work {
+                        message: index,
+                        record,
+                        dispatch: None,
+                    });
                 }
                 RecordOutcome::Created(object) => work.push(self.route(index, object)),
             }
@@ -209,8 +248,14 @@ impl<D: Dispatcher> Router<D> {
         let correlation_id = CorrelationId::for_object(&object);
         let decision = self.policy.route(&object.key, object.size);
         let record = |status: Status| {
-            AuditRecord::finished_now(object.object_ref(), STAGE, status, correlation_id.clone(), started_at)
-                .with_uploaded_by(object.uploaded_by.clone())
+            AuditRecord::finished_now(
+                object.object_ref(),
+                STAGE,
+                status,
+                correlation_id.clone(),
+                started_at,
+            )
+            .with_uploaded_by(object.uploaded_by.clone())
         };
         match decision {
             Decision::Route { tier, rule, note } => {
@@ -224,14 +269,22 @@ impl<D: Dispatcher> Router<D> {
                     routed_at: started_at,
                     object,
                 };
-                Work { message, record: routed, dispatch: Some(dispatch) }
+                Work {
+                    message,
+                    record: routed,
+                    dispatch: Some(dispatch),
+                }
             }
-            Decision::Reject { reason } => {
-                Work { message, record: record(Status::Rejected).with_reason(reason), dispatch: None }
-            }
-            Decision::Ignore { reason } => {
-                Work { message, record: record(Status::Ignored).with_reason(reason), dispatch: None }
-            }
+            Decision::Reject { reason } => Work {
+                message,
+                record: record(Status::Rejected).with_reason(reason),
+                dispatch: None,
+            },
+            Decision::Ignore { reason } => Work {
+                message,
+                record: record(Status::Ignored).with_reason(reason),
+                dispatch: None,
+            },
         }
     }
 }

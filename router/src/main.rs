@@ -30,7 +30,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let router = Router::new(config.policy, dispatcher, recorder);
     let router = &router;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        router.handle(event.payload).await.map_err(lambda_runtime::Error::from)
+        router
+            .handle(event.payload)
+            .await
+            .map_err(lambda_runtime::Error::from)
     }))
     .await
 }

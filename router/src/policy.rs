@@ -36,8 +36,12 @@ pub enum Decision {
         /// Why the tier differs from the rule's own, when it does (oversize objects).
         note: Option<String>,
     },
-    Reject { reason: String },
-    Ignore { reason: String },
+    Reject {
+        reason: String,
+    },
+    Ignore {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,7 +54,9 @@ pub enum PolicyError {
     DuplicateName(String),
     #[error("rule {rule:?}: {problem}")]
     Invalid { rule: String, problem: String },
-    #[error("rule {rule:?} is unreachable: every object it matches is taken by the earlier rule {by:?}")]
+    #[error(
+        "rule {rule:?} is unreachable: every object it matches is taken by the earlier rule {by:?}"
+    )]
     Unreachable { rule: String, by: String },
     #[error(
         "rules {first:?} and {second:?} overlap: some objects match both and neither is a narrower \
@@ -83,7 +89,12 @@ impl RoutingPolicy {
         };
         vec![
             rule("images", "uploads/images/", Some(20 * MIB), Tier::Thumbnail),
-            rule("documents", "uploads/documents/", Some(100 * MIB), Tier::Document),
+            rule(
+                "documents",
+                "uploads/documents/",
+                Some(100 * MIB),
+                Tier::Document,
+            ),
             rule("compliance", "uploads/compliance/", None, Tier::Compliance),
         ]
     }
@@ -97,7 +108,11 @@ impl RoutingPolicy {
         reserved_prefix: impl Into<String>,
         large_limit: u64,
     ) -> Result<Self, PolicyError> {
-        let policy = Self { rules, reserved_prefix: reserved_prefix.into(), large_limit };
+        let policy = Self {
+            rules,
+            reserved_prefix: reserved_prefix.into(),
+            large_limit,
+        };
         policy.validate()?;
         Ok(policy)
     }
@@ -114,28 +129,46 @@ impl RoutingPolicy {
         let key_str = key.as_str();
         if key_str.starts_with(&self.reserved_prefix) {
             return Decision::Ignore {
-                reason: format!("key is under the reserved output prefix {:?}", self.reserved_prefix),
+                reason: format!(
+                    "key is under the reserved output prefix {:?}",
+                    self.reserved_prefix
+                ),
             };
         }
         let kind = ContentKind::from_key(key);
-        let mut candidates =
-            self.rules.iter().filter(|rule| key_str.starts_with(&rule.prefix) && rule.accepts(kind)).peekable();
+        let mut candidates = self
+            .rules
+            .iter()
+            .filter(|rule| key_str.starts_with(&rule.prefix) && rule.accepts(kind))
+            .peekable();
         if candidates.peek().is_none() {
-            return Decision::Ignore { reason: "key matches no routing rule".into() };
+            return Decision::Ignore {
+                reason: "key matches no routing rule".into(),
+            };
         }
         if size == 0 {
-            return Decision::Reject { reason: "empty object (0 bytes)".into() };
+            return Decision::Reject {
+                reason: "empty object (0 bytes)".into(),
+            };
         }
         if size > self.large_limit {
             return Decision::Reject {
-                reason: format!("{} exceeds the {} limit of every tier", human(size), human(self.large_limit)),
+                reason: format!(
+                    "{} exceeds the {} limit of every tier",
+                    human(size),
+                    human(self.large_limit)
+                ),
             };
         }
         let mut outgrown = None;
         for rule in candidates {
             let (min, max) = self.range(rule);
             if (min..=max).contains(&size) {
-                return Decision::Route { tier: rule.tier, rule: rule.name.clone(), note: None };
+                return Decision::Route {
+                    tier: rule.tier,
+                    rule: rule.name.clone(),
+                    note: None,
+                };
             }
             if size > max && outgrown.is_none() {
                 outgrown = Some((rule, max));
@@ -154,13 +187,19 @@ impl RoutingPolicy {
                 )),
             },
             None => Decision::Reject {
-                reason: format!("{} is below the minimum size of every matching rule", human(size)),
+                reason: format!(
+                    "{} is below the minimum size of every matching rule",
+                    human(size)
+                ),
             },
         }
     }
 
     fn range(&self, rule: &Rule) -> (u64, u64) {
-        (rule.min_size.unwrap_or(1), rule.max_size.unwrap_or(self.large_limit))
+        (
+            rule.min_size.unwrap_or(1),
+            rule.max_size.unwrap_or(self.large_limit),
+        )
     }
 
     fn validate(&self) -> Result<(), PolicyError> {
@@ -171,11 +210,17 @@ impl RoutingPolicy {
             if rule.name.trim().is_empty() {
                 return Err(PolicyError::Unnamed { index });
             }
-            if self.rules[..index].iter().any(|earlier| earlier.name == rule.name) {
+            if self.rules[..index]
+                .iter()
+                .any(|earlier| earlier.name == rule.name)
+            {
                 return Err(PolicyError::DuplicateName(rule.name.clone()));
             }
             self.validate_rule(rule)
-                .map_err(|problem| PolicyError::Invalid { rule: rule.name.clone(), problem })?;
+                .map_err(|problem| PolicyError::Invalid {
+                    rule: rule.name.clone(),
+                    problem,
+                })?;
         }
         for (later_index, later) in self.rules.iter().enumerate() {
             for earlier in &self.rules[..later_index] {
@@ -183,9 +228,15 @@ impl RoutingPolicy {
                     continue;
                 }
                 return Err(if self.covers(earlier, later) {
-                    PolicyError::Unreachable { rule: later.name.clone(), by: earlier.name.clone() }
+                    PolicyError::Unreachable {
+                        rule: later.name.clone(),
+                        by: earlier.name.clone(),
+                    }
                 } else {
-                    PolicyError::Overlap { first: earlier.name.clone(), second: later.name.clone() }
+                    PolicyError::Overlap {
+                        first: earlier.name.clone(),
+                        second: later.name.clone(),
+                    }
                 });
             }
         }
@@ -205,13 +256,23 @@ impl RoutingPolicy {
         }
         let (min, max) = self.range(rule);
         if min == 0 {
-            return Err("min_size must be at least 1 byte: empty objects are always rejected".into());
+            return Err(
+                "min_size must be at least 1 byte: empty objects are always rejected".into(),
+            );
         }
         if min > max {
-            return Err(format!("min_size {} is above max_size {}", human(min), human(max)));
+            return Err(format!(
+                "min_size {} is above max_size {}",
+                human(min),
+                human(max)
+            ));
         }
         if max > self.large_limit {
-            return Err(format!("max_size {} is above the {} limit", human(max), human(self.large_limit)));
+            return Err(format!(
+                "max_size {} is above the {} limit",
+                human(max),
+                human(self.large_limit)
+            ));
         }
         Ok(())
     }
@@ -229,14 +290,16 @@ impl RoutingPolicy {
 
     /// Whether every object `inner` matches is also matched by `outer`.
     fn covers(&self, outer: &Rule, inner: &Rule) -> bool {
-        let ((outer_min, outer_max), (inner_min, inner_max)) = (self.range(outer), self.range(inner));
+        let ((outer_min, outer_max), (inner_min, inner_max)) =
+            (self.range(outer), self.range(inner));
         within_scope(inner, outer) && outer_min <= inner_min && inner_max <= outer_max
     }
 
     /// Whether `earlier` deliberately carves an exception out of `later`: a narrower prefix or
     /// kind list (any sizes), or the same scope with a size range inside the later one's.
     fn is_exception(&self, earlier: &Rule, later: &Rule) -> bool {
-        self.covers(later, earlier) || (within_scope(earlier, later) && !within_scope(later, earlier))
+        self.covers(later, earlier)
+            || (within_scope(earlier, later) && !within_scope(later, earlier))
     }
 }
 
@@ -245,21 +308,25 @@ fn within_scope(inner: &Rule, outer: &Rule) -> bool {
     let kinds_within = match (&outer.kinds, &inner.kinds) {
         (None, _) => true,
         (Some(_), None) => false,
-        (Some(outer_kinds), Some(inner_kinds)) => inner_kinds.iter().all(|k| outer_kinds.contains(k)),
+        (Some(outer_kinds), Some(inner_kinds)) => {
+            inner_kinds.iter().all(|k| outer_kinds.contains(k))
+        }
     };
     inner.prefix.starts_with(&outer.prefix) && kinds_within
 }
 
 impl Rule {
     fn accepts(&self, kind: ContentKind) -> bool {
-        self.kinds.as_ref().is_none_or(|kinds| kinds.contains(&kind))
+        self.kinds
+            .as_ref()
+            .is_none_or(|kinds| kinds.contains(&kind))
     }
 }
 
 /// Sizes for people: `20 MiB`, `5 GiB`, `1 B`; exact bytes when not a whole unit.
 pub fn human(bytes: u64) -> String {
     for (unit, name) in [(GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")] {
-        if bytes >= unit && bytes % unit == 0 {
+        if bytes >= unit && bytes.is_multiple_of(unit) {
             return format!("{} {name}", bytes / unit);
         }
     }
@@ -293,17 +360,27 @@ mod size {
 
     pub fn parse(text: &str) -> Result<u64, String> {
         let text = text.trim();
-        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
         let (number, unit) = text.split_at(split);
-        let number: u64 = number.parse().map_err(|_| format!("size {text:?} does not start with a number"))?;
+        let number: u64 = number
+            .parse()
+            .map_err(|_| format!("size {text:?} does not start with a number"))?;
         let multiplier = match unit.trim() {
             "" | "B" => 1,
             "KiB" => KIB,
             "MiB" => MIB,
             "GiB" => GIB,
-            other => return Err(format!("size {text:?} has unknown unit {other:?} (use B, KiB, MiB or GiB)")),
+            other => {
+                return Err(format!(
+                    "size {text:?} has unknown unit {other:?} (use B, KiB, MiB or GiB)"
+                ))
+            }
         };
-        number.checked_mul(multiplier).ok_or_else(|| format!("size {text:?} is too large"))
+        number
+            .checked_mul(multiplier)
+            .ok_or_else(|| format!("size {text:?} is too large"))
     }
 }
 
@@ -316,8 +393,12 @@ mod tests {
     }
 
     fn default_policy() -> RoutingPolicy {
-        RoutingPolicy::new(RoutingPolicy::default_rules(), DEFAULT_RESERVED_PREFIX, DEFAULT_LARGE_LIMIT)
-            .expect("defaults are valid")
+        RoutingPolicy::new(
+            RoutingPolicy::default_rules(),
+            DEFAULT_RESERVED_PREFIX,
+            DEFAULT_LARGE_LIMIT,
+        )
+        .expect("defaults are valid")
     }
 
     fn tier_of(decision: Decision) -> Option<Tier> {
@@ -332,20 +413,40 @@ mod tests {
         let policy = default_policy();
         let image = key("uploads/images/cat.jpg");
         assert_eq!(tier_of(policy.route(&image, 1)), Some(Tier::Thumbnail));
-        assert_eq!(tier_of(policy.route(&image, 20 * MIB)), Some(Tier::Thumbnail));
-        assert_eq!(tier_of(policy.route(&image, 20 * MIB + 1)), Some(Tier::Large));
+        assert_eq!(
+            tier_of(policy.route(&image, 20 * MIB)),
+            Some(Tier::Thumbnail)
+        );
+        assert_eq!(
+            tier_of(policy.route(&image, 20 * MIB + 1)),
+            Some(Tier::Large)
+        );
         assert_eq!(tier_of(policy.route(&image, 5 * GIB)), Some(Tier::Large));
-        assert!(matches!(policy.route(&image, 5 * GIB + 1), Decision::Reject { .. }));
+        assert!(matches!(
+            policy.route(&image, 5 * GIB + 1),
+            Decision::Reject { .. }
+        ));
         assert_eq!(
             policy.route(&image, 0),
-            Decision::Reject { reason: "empty object (0 bytes)".into() }
+            Decision::Reject {
+                reason: "empty object (0 bytes)".into()
+            }
         );
 
         let document = key("uploads/documents/report.pdf");
-        assert_eq!(tier_of(policy.route(&document, 100 * MIB)), Some(Tier::Document));
-        assert_eq!(tier_of(policy.route(&document, 100 * MIB + 1)), Some(Tier::Large));
+        assert_eq!(
+            tier_of(policy.route(&document, 100 * MIB)),
+            Some(Tier::Document)
+        );
+        assert_eq!(
+            tier_of(policy.route(&document, 100 * MIB + 1)),
+            Some(Tier::Large)
+        );
         let compliance = key("uploads/compliance/ledger.csv");
-        assert_eq!(tier_of(policy.route(&compliance, 5 * GIB)), Some(Tier::Compliance));
+        assert_eq!(
+            tier_of(policy.route(&compliance, 5 * GIB)),
+            Some(Tier::Compliance)
+        );
     }
 
     #[test]
@@ -356,30 +457,47 @@ mod tests {
             Decision::Route {
                 tier: Tier::Large,
                 rule: "images".into(),
-                note: Some("21 MiB exceeds rule \"images\"'s 20 MiB limit for the thumbnail tier".into()),
+                note: Some(
+                    "21 MiB exceeds rule \"images\"'s 20 MiB limit for the thumbnail tier".into()
+                ),
             }
         );
         assert_eq!(
             policy.route(&key("uploads/images/huge.png"), 5 * GIB + 1),
-            Decision::Reject { reason: "5368709121 bytes exceeds the 5 GiB limit of every tier".into() }
+            Decision::Reject {
+                reason: "5368709121 bytes exceeds the 5 GiB limit of every tier".into()
+            }
         );
     }
 
     #[test]
     fn keys_outside_prefixes_and_outputs_are_ignored() {
         let policy = default_policy();
-        assert!(matches!(policy.route(&key("elsewhere/cat.jpg"), 10), Decision::Ignore { .. }));
-        assert!(matches!(policy.route(&key("uploads/cat.jpg"), 10), Decision::Ignore { .. }));
+        assert!(matches!(
+            policy.route(&key("elsewhere/cat.jpg"), 10),
+            Decision::Ignore { .. }
+        ));
+        assert!(matches!(
+            policy.route(&key("uploads/cat.jpg"), 10),
+            Decision::Ignore { .. }
+        ));
         assert!(matches!(
             policy.route(&key("processed/thumbnails/uploads/images/cat.jpg"), 10),
             Decision::Ignore { .. }
         ));
         // Ignoring wins over rejecting: an empty object nobody routes is not ours to judge.
-        assert!(matches!(policy.route(&key("elsewhere/empty"), 0), Decision::Ignore { .. }));
+        assert!(matches!(
+            policy.route(&key("elsewhere/empty"), 0),
+            Decision::Ignore { .. }
+        ));
     }
 
     fn rules(json: &str) -> Result<RoutingPolicy, PolicyError> {
-        RoutingPolicy::new(RoutingPolicy::parse_rules(json)?, DEFAULT_RESERVED_PREFIX, DEFAULT_LARGE_LIMIT)
+        RoutingPolicy::new(
+            RoutingPolicy::parse_rules(json)?,
+            DEFAULT_RESERVED_PREFIX,
+            DEFAULT_LARGE_LIMIT,
+        )
     }
 
     #[test]
@@ -390,9 +508,18 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(policy.rules()[0].max_size, Some(10 * MIB));
-        assert_eq!(tier_of(policy.route(&key("in/a.PDF"), 5)), Some(Tier::Document));
-        assert_eq!(tier_of(policy.route(&key("in/a.png"), 5)), Some(Tier::Thumbnail));
-        assert!(matches!(policy.route(&key("in/a.zip"), 5), Decision::Ignore { .. }));
+        assert_eq!(
+            tier_of(policy.route(&key("in/a.PDF"), 5)),
+            Some(Tier::Document)
+        );
+        assert_eq!(
+            tier_of(policy.route(&key("in/a.png"), 5)),
+            Some(Tier::Thumbnail)
+        );
+        assert!(matches!(
+            policy.route(&key("in/a.zip"), 5),
+            Decision::Ignore { .. }
+        ));
     }
 
     #[test]
@@ -402,8 +529,14 @@ mod tests {
                 {"name":"images","prefix":"uploads/images/","max_size":"20 MiB","tier":"thumbnail"}]"#,
         )
         .expect("exception first is fine");
-        assert_eq!(tier_of(policy.route(&key("uploads/images/scans/a.png"), 1)), Some(Tier::Compliance));
-        assert_eq!(tier_of(policy.route(&key("uploads/images/a.png"), 1)), Some(Tier::Thumbnail));
+        assert_eq!(
+            tier_of(policy.route(&key("uploads/images/scans/a.png"), 1)),
+            Some(Tier::Compliance)
+        );
+        assert_eq!(
+            tier_of(policy.route(&key("uploads/images/a.png"), 1)),
+            Some(Tier::Thumbnail)
+        );
     }
 
     #[test]
@@ -422,7 +555,10 @@ mod tests {
         );
         assert_eq!(
             overlap.expect_err("overlap"),
-            PolicyError::Overlap { first: "small".into(), second: "mid".into() }
+            PolicyError::Overlap {
+                first: "small".into(),
+                second: "mid".into()
+            }
         );
         let disjoint = rules(
             r#"[{"name":"small","prefix":"up/","max_size":"10 MiB","tier":"thumbnail"},
@@ -436,7 +572,10 @@ mod tests {
         for prefix in ["", "p", "processed/", "processed/thumbnails/"] {
             let json = format!(r#"[{{"name":"r","prefix":"{prefix}","tier":"thumbnail"}}]"#);
             let err = rules(&json).expect_err(prefix);
-            assert!(err.to_string().contains("reserved prefix"), "{prefix:?}: {err}");
+            assert!(
+                err.to_string().contains("reserved prefix"),
+                "{prefix:?}: {err}"
+            );
         }
     }
 
@@ -444,16 +583,35 @@ mod tests {
     fn malformed_tables_are_refused_with_reasons() {
         let err = |json: &str| rules(json).expect_err(json).to_string();
         assert_eq!(err("[]"), "the routing table has no rules");
-        assert!(err(r#"[{"name":"a","prefix":"x/","tier":"thumbnails"}]"#).contains("unknown variant"));
-        assert!(err(r#"[{"name":"a","prefix":"x/","tier":"large","colour":1}]"#).contains("unknown field"));
-        assert!(err(r#"[{"name":"a","prefix":"x/","max_size":"3 TB","tier":"large"}]"#).contains("unknown unit"));
+        assert!(
+            err(r#"[{"name":"a","prefix":"x/","tier":"thumbnails"}]"#).contains("unknown variant")
+        );
+        assert!(
+            err(r#"[{"name":"a","prefix":"x/","tier":"large","colour":1}]"#)
+                .contains("unknown field")
+        );
+        assert!(
+            err(r#"[{"name":"a","prefix":"x/","max_size":"3 TB","tier":"large"}]"#)
+                .contains("unknown unit")
+        );
         assert_eq!(
-            err(r#"[{"name":"a","prefix":"x/","tier":"large"},{"name":"a","prefix":"y/","tier":"large"}]"#),
+            err(
+                r#"[{"name":"a","prefix":"x/","tier":"large"},{"name":"a","prefix":"y/","tier":"large"}]"#
+            ),
             "two rules are named \"a\""
         );
-        assert!(err(r#"[{"name":"a","prefix":"x/","max_size":"6 GiB","tier":"large"}]"#).contains("above the 5 GiB"));
-        assert!(err(r#"[{"name":"a","prefix":"x/","min_size":9,"max_size":3,"tier":"large"}]"#).contains("above max_size"));
-        assert!(err(r#"[{"name":"a","prefix":"x/","kinds":[],"tier":"large"}]"#).contains("kinds is empty"));
+        assert!(
+            err(r#"[{"name":"a","prefix":"x/","max_size":"6 GiB","tier":"large"}]"#)
+                .contains("above the 5 GiB")
+        );
+        assert!(
+            err(r#"[{"name":"a","prefix":"x/","min_size":9,"max_size":3,"tier":"large"}]"#)
+                .contains("above max_size")
+        );
+        assert!(
+            err(r#"[{"name":"a","prefix":"x/","kinds":[],"tier":"large"}]"#)
+                .contains("kinds is empty")
+        );
     }
 
     #[test]

@@ -24,11 +24,18 @@ struct Stack {
 
 fn unique(name: &str) -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!("{name}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 async fn stack() -> Stack {
-    let config = Emulator::shared().expect("emulator starts").sdk_config().await;
+    let config = Emulator::shared()
+        .expect("emulator starts")
+        .sdk_config()
+        .await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let sns = aws_sdk_sns::Client::new(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
@@ -37,12 +44,26 @@ async fn stack() -> Stack {
     let create_queue = |name: String| {
         let sqs = sqs.clone();
         async move {
-            sqs.create_queue().queue_name(name).send().await.expect("queue").queue_url.expect("url")
+            sqs.create_queue()
+                .queue_name(name)
+                .send()
+                .await
+                .expect("queue")
+                .queue_url
+                .expect("url")
         }
     };
     let create_topic = |name: String| {
         let sns = sns.clone();
-        async move { sns.create_topic().name(name).send().await.expect("topic").topic_arn.expect("arn") }
+        async move {
+            sns.create_topic()
+                .name(name)
+                .send()
+                .await
+                .expect("topic")
+                .topic_arn
+                .expect("arn")
+        }
     };
     let extractor_queue = create_queue(unique("extractor")).await;
     let compliance_queue = create_queue(unique("compliance-checker")).await;
@@ -99,9 +120,12 @@ async fn stack() -> Stack {
             claim_lease: Duration::from_secs(60),
         },
     );
-    let policy =
-        RoutingPolicy::new(RoutingPolicy::default_rules(), DEFAULT_RESERVED_PREFIX, DEFAULT_LARGE_LIMIT)
-            .expect("default policy");
+    let policy = RoutingPolicy::new(
+        RoutingPolicy::default_rules(),
+        DEFAULT_RESERVED_PREFIX,
+        DEFAULT_LARGE_LIMIT,
+    )
+    .expect("default policy");
     Stack {
         router: Router::new(policy, dispatcher, recorder),
         dynamodb,
@@ -113,7 +137,9 @@ async fn stack() -> Stack {
 }
 
 fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/events").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../samples/events")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("fixture JSON")
 }
 
@@ -136,8 +162,11 @@ fn sqs_batch(bodies: &[(&str, String)]) -> SqsEvent {
 }
 
 fn failed_ids(response: &SqsBatchResponse) -> Vec<String> {
-    let mut ids: Vec<String> =
-        response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+    let mut ids: Vec<String> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
     ids.sort();
     ids
 }
@@ -171,7 +200,14 @@ async fn receive_all(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<String> 
 }
 
 async fn audit_items(stack: &Stack) -> Vec<HashMap<String, String>> {
-    let items = stack.dynamodb.scan().table_name(&stack.table).send().await.expect("scan").items;
+    let items = stack
+        .dynamodb
+        .scan()
+        .table_name(&stack.table)
+        .send()
+        .await
+        .expect("scan")
+        .items;
     items
         .unwrap_or_default()
         .into_iter()
@@ -188,8 +224,11 @@ async fn duplicate_deliveries_route_and_dispatch_once() {
     let stack = stack().await;
     let event = s3_event("uploads/documents/Q3+report+%2B+notes.pdf", "v1", 2048).to_string();
     for delivery in ["m-1", "m-2", "m-3"] {
-        let response =
-            stack.router.handle_sqs(sqs_batch(&[(delivery, event.clone())])).await.expect("handled");
+        let response = stack
+            .router
+            .handle_sqs(sqs_batch(&[(delivery, event.clone())]))
+            .await
+            .expect("handled");
         assert!(failed_ids(&response).is_empty(), "{delivery}: {response:?}");
     }
 
@@ -198,7 +237,10 @@ async fn duplicate_deliveries_route_and_dispatch_once() {
     let dispatch: Dispatch = serde_json::from_str(&dispatched[0]).expect("dispatch message");
     assert_eq!(dispatch.tier, Tier::Document);
     assert_eq!(dispatch.rule, "documents");
-    assert_eq!(dispatch.object.key.as_str(), "uploads/documents/Q3 report + notes.pdf");
+    assert_eq!(
+        dispatch.object.key.as_str(),
+        "uploads/documents/Q3 report + notes.pdf"
+    );
     assert_eq!(dispatch.object.version_id.as_deref(), Some("v1"));
 
     let items = audit_items(&stack).await;
@@ -216,13 +258,22 @@ async fn duplicate_deliveries_route_and_dispatch_once() {
 async fn duplicates_inside_one_batch_are_retried_not_dispatched_twice() {
     let stack = stack().await;
     let event = s3_event("uploads/documents/dup.pdf", "v1", 10).to_string();
-    let batch = || sqs_batch(&[("a", event.clone()), ("b", event.clone()), ("c", event.clone())]);
+    let batch = || {
+        sqs_batch(&[
+            ("a", event.clone()),
+            ("b", event.clone()),
+            ("c", event.clone()),
+        ])
+    };
     let first = stack.router.handle_sqs(batch()).await.expect("handled");
     // One delivery wins the claim; the others find it in progress and ask to be retried.
     assert_eq!(failed_ids(&first).len(), 2, "{first:?}");
     let retry = stack.router.handle_sqs(batch()).await.expect("handled");
     assert!(failed_ids(&retry).is_empty(), "{retry:?}");
-    assert_eq!(receive_all(&stack.sqs, &stack.extractor_queue).await.len(), 1);
+    assert_eq!(
+        receive_all(&stack.sqs, &stack.extractor_queue).await.len(),
+        1
+    );
     assert_eq!(audit_items(&stack).await.len(), 1);
 }
 
@@ -231,9 +282,16 @@ async fn two_versions_of_one_key_are_two_routes() {
     let stack = stack().await;
     let v1 = s3_event("uploads/documents/a.pdf", "v1", 10).to_string();
     let v2 = s3_event("uploads/documents/a.pdf", "v2", 10).to_string();
-    let response = stack.router.handle_sqs(sqs_batch(&[("1", v1), ("2", v2)])).await.expect("handled");
+    let response = stack
+        .router
+        .handle_sqs(sqs_batch(&[("1", v1), ("2", v2)]))
+        .await
+        .expect("handled");
     assert!(failed_ids(&response).is_empty());
-    assert_eq!(receive_all(&stack.sqs, &stack.extractor_queue).await.len(), 2);
+    assert_eq!(
+        receive_all(&stack.sqs, &stack.extractor_queue).await.len(),
+        2
+    );
     assert_eq!(audit_items(&stack).await.len(), 2);
 }
 
@@ -241,14 +299,20 @@ async fn two_versions_of_one_key_are_two_routes() {
 async fn a_malformed_body_fails_alone_while_the_rest_of_the_batch_is_routed() {
     let stack = stack().await;
     let batch = sqs_batch(&[
-        ("good", s3_event("uploads/compliance/contract.pdf", "v1", 99).to_string()),
+        (
+            "good",
+            s3_event("uploads/compliance/contract.pdf", "v1", 99).to_string(),
+        ),
         ("malformed", "this is not json {".into()),
         (
             "unidentifiable",
             json!({"Records": [{"eventName": "ObjectCreated:Put", "s3": {}}]}).to_string(),
         ),
         ("test-event", fixture("s3-test-event.json").to_string()),
-        ("empty", s3_event("uploads/images/empty.png", "v1", 0).to_string()),
+        (
+            "empty",
+            s3_event("uploads/images/empty.png", "v1", 0).to_string(),
+        ),
         ("elsewhere", s3_event("other/x.png", "v1", 5).to_string()),
     ]);
     let response = stack.router.handle_sqs(batch).await.expect("handled");
@@ -258,19 +322,36 @@ async fn a_malformed_body_fails_alone_while_the_rest_of_the_batch_is_routed() {
     assert_eq!(checks.len(), 1);
     let dispatch: Dispatch = serde_json::from_str(&checks[0]).expect("dispatch");
     assert_eq!(dispatch.tier, Tier::Compliance);
-    assert_eq!(dispatch.object.key.as_str(), "uploads/compliance/contract.pdf");
+    assert_eq!(
+        dispatch.object.key.as_str(),
+        "uploads/compliance/contract.pdf"
+    );
 
     let mut statuses: Vec<(String, String, Option<String>)> = audit_items(&stack)
         .await
         .into_iter()
-        .map(|item| (item["key"].clone(), item["status"].clone(), item.get("reason").cloned()))
+        .map(|item| {
+            (
+                item["key"].clone(),
+                item["status"].clone(),
+                item.get("reason").cloned(),
+            )
+        })
         .collect();
     statuses.sort();
     assert_eq!(
         statuses,
         [
-            ("other/x.png".into(), "IGNORED".into(), Some("key matches no routing rule".into())),
-            ("uploads/compliance/contract.pdf".into(), "ROUTED".into(), None),
+            (
+                "other/x.png".into(),
+                "IGNORED".into(),
+                Some("key matches no routing rule".into())
+            ),
+            (
+                "uploads/compliance/contract.pdf".into(),
+                "ROUTED".into(),
+                None
+            ),
             (
                 "uploads/images/empty.png".into(),
                 "REJECTED".into(),
@@ -285,22 +366,39 @@ async fn a_dispatch_failure_is_retried_and_the_claim_released() {
     let stack = stack().await;
     // No thumbnail function exists in this emulator: Invoke fails with ResourceNotFound.
     let event = s3_event("uploads/images/cat.jpg", "v1", 10).to_string();
-    let response = stack.router.handle_sqs(sqs_batch(&[("m", event.clone())])).await.expect("handled");
+    let response = stack
+        .router
+        .handle_sqs(sqs_batch(&[("m", event.clone())]))
+        .await
+        .expect("handled");
     assert_eq!(failed_ids(&response), ["m"]);
     let items = audit_items(&stack).await;
     assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["delivery"], "claimed", "not notified until dispatched");
+    assert_eq!(
+        items[0]["delivery"], "claimed",
+        "not notified until dispatched"
+    );
     // Released: the redelivery tries again at once instead of waiting out the lease.
-    let again = stack.router.handle_sqs(sqs_batch(&[("m", event)])).await.expect("handled");
+    let again = stack
+        .router
+        .handle_sqs(sqs_batch(&[("m", event)]))
+        .await
+        .expect("handled");
     assert_eq!(failed_ids(&again), ["m"]);
 }
 
 #[tokio::test]
 async fn direct_s3_events_are_handled_too() {
     let stack = stack().await;
-    let outcome = stack.router.handle(s3_event("uploads/documents/direct.pdf", "v1", 10)).await;
+    let outcome = stack
+        .router
+        .handle(s3_event("uploads/documents/direct.pdf", "v1", 10))
+        .await;
     assert!(outcome.is_ok(), "{outcome:?}");
-    assert_eq!(receive_all(&stack.sqs, &stack.extractor_queue).await.len(), 1);
+    assert_eq!(
+        receive_all(&stack.sqs, &stack.extractor_queue).await.len(),
+        1
+    );
     let malformed = stack.router.handle(json!({"hello": "world"})).await;
     assert!(malformed.is_err());
 }
