@@ -4,9 +4,12 @@
 //! from production. The server is installed on first use into a project-local virtualenv by
 //! `scripts/ensure-moto.sh`, and stops when the process that started it exits.
 
+pub mod testing;
+
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
-use std::io::ErrorKind;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -28,6 +31,8 @@ pub enum EmulatorError {
         "moto_server did not accept connections on {addr} within {START_TIMEOUT:?}; see {log}"
     )]
     NotReady { addr: SocketAddr, log: String },
+    #[error("emulator query failed: {0}")]
+    Query(String),
 }
 
 pub struct Emulator {
@@ -83,6 +88,37 @@ impl Emulator {
         &self.endpoint
     }
 
+    /// Calls an action of an AWS Query-protocol service (IAM, EC2) for which the project has no
+    /// SDK dependency, and returns the XML response. Test set-up only: the emulator ignores
+    /// signatures, and the Authorization header merely names the service.
+    pub fn query(&self, service: &str, params: &[(&str, &str)]) -> Result<String, EmulatorError> {
+        let host = self.endpoint.trim_start_matches("http://");
+        let body: Vec<String> = params
+            .iter()
+            .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+            .collect();
+        let body = body.join("&");
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{REGION}/{service}/aws4_request, \
+             SignedHeaders=host, Signature=0\r\n\r\n{body}",
+            body.len()
+        );
+        let io_failed = |err: std::io::Error| EmulatorError::Query(format!("{service}: {err}"));
+        let mut stream = TcpStream::connect(host).map_err(io_failed)?;
+        stream.write_all(request.as_bytes()).map_err(io_failed)?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).map_err(io_failed)?;
+        let (head, xml) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        if !head.starts_with("HTTP/1.1 200") {
+            return Err(EmulatorError::Query(format!(
+                "{service} {params:?}: {head} {xml}"
+            )));
+        }
+        Ok(xml.to_owned())
+    }
+
     /// SDK configuration for the emulator: static test credentials, a region, the endpoint.
     /// S3 clients built from it still need `force_path_style(true)`.
     pub async fn sdk_config(&self) -> SdkConfig {
@@ -118,6 +154,10 @@ fn install() -> Result<PathBuf, EmulatorError> {
     Ok(PathBuf::from(
         String::from_utf8_lossy(&output.stdout).trim(),
     ))
+}
+
+fn encode(text: &str) -> String {
+    utf8_percent_encode(text, NON_ALPHANUMERIC).to_string()
 }
 
 fn free_port() -> std::io::Result<u16> {

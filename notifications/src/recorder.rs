@@ -1,6 +1,8 @@
 use crate::error::RecordError;
 use crate::record::AuditRecord;
 use crate::table::{self, CLAIMED_AT, DELIVERY, PARTITION_KEY};
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sns::types::MessageAttributeValue;
 use chrono::Utc;
@@ -110,10 +112,7 @@ impl Recorder {
             .await;
         match written {
             Ok(_) => return Ok(Claim::Fresh),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+            Err(err) if condition_failed(&err) => {}
             Err(err) => return Err(RecordError::store("PutItem", &err)),
         }
 
@@ -159,13 +158,7 @@ impl Recorder {
             Ok(_) => Ok(Claim::Resumed {
                 applied: delivery == "applied",
             }),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(self.in_progress(record))
-            }
+            Err(err) if condition_failed(&err) => Err(self.in_progress(record)),
             Err(err) => Err(RecordError::store("UpdateItem", &err)),
         }
     }
@@ -259,6 +252,11 @@ impl Recorder {
             stage: record.stage.clone(),
         }
     }
+}
+
+fn condition_failed<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    err.as_service_error().and_then(ProvideErrorMetadata::code)
+        == Some("ConditionalCheckFailedException")
 }
 
 /// SNS attributes a subscription filter policy can match on (values must be non-empty).

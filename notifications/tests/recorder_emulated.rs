@@ -2,83 +2,39 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
-use emulator::Emulator;
+use emulator::testing::{unique, TestResources};
 use notifications::table::{self, STATUS_INDEX, STATUS_INDEX_KEY};
 use notifications::{
     AuditRecord, Claim, RecordError, Recorded, Recorder, RecorderSettings, Status,
 };
 use object_events::{CorrelationId, ObjectKey, ObjectRef, Tier};
 use serde_json::Value;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 struct Fixture {
+    aws: TestResources,
     recorder: Recorder,
     dynamodb: aws_sdk_dynamodb::Client,
-    sqs: aws_sdk_sqs::Client,
     failures_queue: String,
     all_queue: String,
     table: String,
 }
 
-fn unique(name: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "{name}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 async fn fixture(claim_lease: Duration) -> Fixture {
-    let emulator = Emulator::shared().expect("emulator starts");
-    let config = emulator.sdk_config().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let sns = aws_sdk_sns::Client::new(&config);
-    let sqs = aws_sdk_sqs::Client::new(&config);
-
+    let aws = TestResources::new().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
     let table = unique("audit");
     table::create_table(&dynamodb, &table)
         .await
         .expect("table created");
-    let topic_arn = sns
-        .create_topic()
-        .name(unique("notifications"))
-        .send()
-        .await
-        .expect("topic created")
-        .topic_arn
-        .expect("topic arn");
-    let subscribe = |filter: Option<&'static str>| {
-        let (sqs, sns, topic_arn) = (sqs.clone(), sns.clone(), topic_arn.clone());
-        async move {
-            let queue_url = sqs
-                .create_queue()
-                .queue_name(unique("subscriber"))
-                .send()
-                .await
-                .expect("queue created")
-                .queue_url
-                .expect("queue url");
-            let queue_arn = queue_arn(&sqs, &queue_url).await;
-            let mut subscription = sns
-                .subscribe()
-                .topic_arn(&topic_arn)
-                .protocol("sqs")
-                .endpoint(queue_arn);
-            if let Some(filter) = filter {
-                subscription = subscription.attributes("FilterPolicy", filter);
-            }
-            subscription.send().await.expect("subscribed");
-            queue_url
-        }
-    };
-    let failures_queue = subscribe(Some(r#"{"status":["FAILED"]}"#)).await;
-    let all_queue = subscribe(None).await;
-
+    let topic_arn = aws.topic("notifications").await;
+    let failures_queue = aws
+        .subscribed_queue(&topic_arn, &[("FilterPolicy", r#"{"status":["FAILED"]}"#)])
+        .await;
+    let all_queue = aws.subscribed_queue(&topic_arn, &[]).await;
     let recorder = Recorder::new(
         dynamodb.clone(),
-        sns,
+        aws.sns.clone(),
         RecorderSettings {
             table: table.clone(),
             topic_arn,
@@ -89,54 +45,22 @@ async fn fixture(claim_lease: Duration) -> Fixture {
         },
     );
     Fixture {
+        aws,
         recorder,
         dynamodb,
-        sqs,
         failures_queue,
         all_queue,
         table,
     }
 }
 
-async fn queue_arn(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> String {
-    sqs.get_queue_attributes()
-        .queue_url(queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("queue attributes")
-        .attributes
-        .and_then(|mut a| a.remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-        .expect("queue arn")
-}
-
 /// Every notification currently in a subscriber queue, as the SNS envelope JSON.
-async fn drain(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<Value> {
-    let mut messages = Vec::new();
-    loop {
-        let received = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .expect("receive");
-        let batch = received.messages.unwrap_or_default();
-        if batch.is_empty() {
-            return messages;
-        }
-        for message in batch {
-            let body = message.body.expect("body");
-            messages.push(serde_json::from_str(&body).expect("SNS envelope JSON"));
-            sqs.delete_message()
-                .queue_url(queue_url)
-                .receipt_handle(message.receipt_handle.expect("receipt"))
-                .send()
-                .await
-                .expect("delete");
-        }
-    }
+async fn notifications(fixture: &Fixture, queue_url: &str) -> Vec<Value> {
+    let bodies = fixture.aws.drain(queue_url).await;
+    bodies
+        .iter()
+        .map(|body| serde_json::from_str(body).expect("SNS envelope JSON"))
+        .collect()
 }
 
 fn record(key: &str, version: &str, status: Status) -> AuditRecord {
@@ -186,7 +110,7 @@ async fn duplicate_deliveries_write_one_item_and_send_one_notification() {
         [Recorded::New, Recorded::Duplicate, Recorded::Duplicate]
     );
     assert_eq!(item_count(&fixture).await, 1);
-    let notifications = drain(&fixture.sqs, &fixture.all_queue).await;
+    let notifications = notifications(&fixture, &fixture.all_queue).await;
     assert_eq!(notifications.len(), 1);
     let body: Value = serde_json::from_str(notifications[0]["Message"].as_str().expect("message"))
         .expect("record JSON");
@@ -232,7 +156,7 @@ async fn failures_reach_only_subscribers_filtering_on_failed_and_are_queryable()
         .await
         .expect("succeeded recorded");
 
-    let failures = drain(&fixture.sqs, &fixture.failures_queue).await;
+    let failures = notifications(&fixture, &fixture.failures_queue).await;
     assert_eq!(failures.len(), 1, "{failures:?}");
     let attributes = &failures[0]["MessageAttributes"];
     assert_eq!(attributes["status"]["Value"], "FAILED");
@@ -242,7 +166,7 @@ async fn failures_reach_only_subscribers_filtering_on_failed_and_are_queryable()
         attributes["reason"]["Value"],
         "corrupt JPEG: unexpected end of file"
     );
-    assert_eq!(drain(&fixture.sqs, &fixture.all_queue).await.len(), 2);
+    assert_eq!(notifications(&fixture, &fixture.all_queue).await.len(), 2);
 
     let today = Utc::now().format("%Y-%m-%d").to_string();
     let since = table::timestamp(Utc::now() - chrono::Duration::hours(1));
@@ -289,7 +213,7 @@ async fn an_unfinished_claim_blocks_duplicates_until_its_lease_expires_then_resu
     // Same table, but a recorder whose lease has long expired: it takes over.
     let expired = Recorder::new(
         held.dynamodb.clone(),
-        aws_sdk_sns::Client::new(&Emulator::shared().expect("emulator").sdk_config().await),
+        held.aws.sns.clone(),
         RecorderSettings {
             claim_lease: Duration::ZERO,
             ..held.recorder.settings().clone()
@@ -311,7 +235,7 @@ async fn an_unfinished_claim_blocks_duplicates_until_its_lease_expires_then_resu
         expired.claim(&record).await.expect("done"),
         Claim::AlreadyRecorded
     );
-    assert_eq!(drain(&held.sqs, &held.all_queue).await.len(), 1);
+    assert_eq!(notifications(&held, &held.all_queue).await.len(), 1);
 
     // A released claim is free at once, even under the long lease.
     let other = self::record("uploads/images/released.jpg", "v1", Status::Routed);

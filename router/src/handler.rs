@@ -152,7 +152,12 @@ impl<D: Dispatcher> Router<D> {
                     if let Err(release) = self.recorder.release(&item.record).await {
                         warn!(correlation_id = %item.record.correlation_id, error = %release, "could not release the claim");
                     }
-                    Err((item, err.to_string()))
+                    let advice = if err.transient {
+                        "transient; the message will be retried"
+                    } else {
+                        "permanent: check the tier's configuration, then redrive the DLQ"
+                    };
+                    Err((item, format!("{err} ({advice})")))
                 }
             }
         }))
@@ -161,7 +166,7 @@ impl<D: Dispatcher> Router<D> {
             match result {
                 Ok(item) => to_complete.push(item),
                 Err((item, reason)) => {
-                    error!(correlation_id = %item.record.correlation_id, key = %item.record.object.key, reason, "dispatch failed; the message will be retried");
+                    error!(correlation_id = %item.record.correlation_id, key = %item.record.object.key, reason, "dispatch failed; the message fails and SQS redelivers it");
                     failed.insert(item.message);
                 }
             }

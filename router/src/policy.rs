@@ -614,6 +614,26 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn every_size_gets_exactly_the_documented_outcome(size in proptest::prop_oneof![
+            0u64..=2 * GIB,
+            (20 * MIB - 2)..=(20 * MIB + 2),
+            (5 * GIB - 2)..=(5 * GIB + 2),
+            proptest::num::u64::ANY,
+        ]) {
+            let decision = default_policy().route(&key("uploads/images/x.webp"), size);
+            let expected = match size {
+                0 => None,
+                1..=20_971_520 => Some(Tier::Thumbnail),
+                20_971_521..=5_368_709_120 => Some(Tier::Large),
+                _ => None,
+            };
+            proptest::prop_assert_eq!(tier_of(decision.clone()), expected);
+            proptest::prop_assert_eq!(matches!(decision, Decision::Reject { .. }), expected.is_none());
+        }
+    }
+
     #[test]
     fn human_sizes() {
         assert_eq!(human(20 * MIB), "20 MiB");

@@ -1,6 +1,7 @@
 //! The router handler end to end against the emulator: real DynamoDB, SQS and SNS over HTTP.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use emulator::testing::{unique, TestResources};
 use emulator::Emulator;
 use notifications::table;
 use notifications::{Recorder, RecorderSettings};
@@ -10,107 +11,139 @@ use router::handler::Router;
 use router::policy::{RoutingPolicy, DEFAULT_LARGE_LIMIT, DEFAULT_RESERVED_PREFIX};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 struct Stack {
     router: Router<AwsDispatcher>,
+    aws: TestResources,
     dynamodb: aws_sdk_dynamodb::Client,
-    sqs: aws_sdk_sqs::Client,
+    lambda: aws_sdk_lambda::Client,
+    ecs: aws_sdk_ecs::Client,
+    thumbnail_function: String,
+    cluster: String,
     table: String,
     extractor_queue: String,
     compliance_queue: String,
 }
 
-fn unique(name: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "{name}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
+/// A function for the thumbnail tier. The emulator stores it but runs nothing.
+async fn thumbnail_function(emulator: &Emulator, lambda: &aws_sdk_lambda::Client) -> String {
+    let name = unique("thumbnail");
+    emulator
+        .query(
+            "iam",
+            &[
+                ("Action", "CreateRole"),
+                ("Version", "2010-05-08"),
+                ("RoleName", &name),
+                (
+                    "AssumeRolePolicyDocument",
+                    r#"{"Version":"2012-10-17","Statement":[]}"#,
+                ),
+            ],
+        )
+        .expect("role created");
+    lambda
+        .create_function()
+        .function_name(&name)
+        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+        .handler("bootstrap")
+        .role(format!("arn:aws:iam::123456789012:role/{name}"))
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new("never executed"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("function created");
+    name
+}
+
+/// A cluster and Fargate task definition for the large tier, in the default VPC's first subnet.
+async fn large_task(emulator: &Emulator, ecs: &aws_sdk_ecs::Client) -> LargeTaskTarget {
+    use aws_sdk_ecs::types::{Compatibility, ContainerDefinition, NetworkMode};
+    let cluster = unique("triage");
+    ecs.create_cluster()
+        .cluster_name(&cluster)
+        .send()
+        .await
+        .expect("cluster");
+    ecs.register_task_definition()
+        .family("large-file")
+        .requires_compatibilities(Compatibility::Fargate)
+        .network_mode(NetworkMode::Awsvpc)
+        .cpu("1024")
+        .memory("2048")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("large-file")
+                .image("large-file:test")
+                .memory(2048)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("task definition");
+    let subnets = emulator
+        .query(
+            "ec2",
+            &[("Action", "DescribeSubnets"), ("Version", "2016-11-15")],
+        )
+        .expect("subnets");
+    let subnet = subnets
+        .split("<subnetId>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("a default subnet");
+    LargeTaskTarget {
+        cluster,
+        task_definition: "large-file".into(),
+        container: "large-file".into(),
+        subnets: vec![subnet.to_owned()],
+        security_groups: vec!["sg-0".into()],
+        assign_public_ip: false,
+    }
 }
 
 async fn stack() -> Stack {
-    let config = Emulator::shared()
-        .expect("emulator starts")
-        .sdk_config()
-        .await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let sns = aws_sdk_sns::Client::new(&config);
-    let sqs = aws_sdk_sqs::Client::new(&config);
+    let aws = TestResources::new().await;
+    let lambda = aws_sdk_lambda::Client::new(&aws.config);
+    let ecs = aws_sdk_ecs::Client::new(&aws.config);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
+    let thumbnail_function = thumbnail_function(aws.emulator, &lambda).await;
+    let large_task = large_task(aws.emulator, &ecs).await;
+    let cluster = large_task.cluster.clone();
     let table = unique("audit");
     table::create_table(&dynamodb, &table).await.expect("table");
-    let create_queue = |name: String| {
-        let sqs = sqs.clone();
-        async move {
-            sqs.create_queue()
-                .queue_name(name)
-                .send()
-                .await
-                .expect("queue")
-                .queue_url
-                .expect("url")
-        }
-    };
-    let create_topic = |name: String| {
-        let sns = sns.clone();
-        async move {
-            sns.create_topic()
-                .name(name)
-                .send()
-                .await
-                .expect("topic")
-                .topic_arn
-                .expect("arn")
-        }
-    };
-    let extractor_queue = create_queue(unique("extractor")).await;
-    let compliance_queue = create_queue(unique("compliance-checker")).await;
-    let compliance_topic = create_topic(unique("compliance")).await;
-    let notifications_topic = create_topic(unique("notifications")).await;
-    let compliance_queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&compliance_queue)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("attributes")
-        .attributes
-        .and_then(|mut a| a.remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-        .expect("arn");
-    sns.subscribe()
-        .topic_arn(&compliance_topic)
-        .protocol("sqs")
-        .endpoint(compliance_queue_arn)
-        .attributes("RawMessageDelivery", "true")
-        .attributes("FilterPolicy", r#"{"content_kind":["pdf"]}"#)
-        .send()
-        .await
-        .expect("subscribed");
+    let extractor_queue = aws.queue("extractor").await;
+    let compliance_topic = aws.topic("compliance").await;
+    let notifications_topic = aws.topic("notifications").await;
+    let compliance_queue = aws
+        .subscribed_queue(
+            &compliance_topic,
+            &[
+                ("RawMessageDelivery", "true"),
+                ("FilterPolicy", r#"{"content_kind":["pdf"]}"#),
+            ],
+        )
+        .await;
 
     let dispatcher = AwsDispatcher {
-        lambda: aws_sdk_lambda::Client::new(&config),
-        sqs: sqs.clone(),
-        sns: sns.clone(),
-        ecs: aws_sdk_ecs::Client::new(&config),
+        lambda: lambda.clone(),
+        sqs: aws.sqs.clone(),
+        sns: aws.sns.clone(),
+        ecs: ecs.clone(),
         targets: DispatchTargets {
-            thumbnail_function: "thumbnail-not-deployed-in-this-test".into(),
+            thumbnail_function: thumbnail_function.clone(),
             extractor_queue_url: extractor_queue.clone(),
             compliance_topic_arn: compliance_topic,
-            large_task: LargeTaskTarget {
-                cluster: "not-deployed".into(),
-                task_definition: "not-deployed".into(),
-                container: "large-file".into(),
-                subnets: vec!["subnet-0".into()],
-                security_groups: vec!["sg-0".into()],
-                assign_public_ip: false,
-            },
+            large_task,
         },
     };
     let recorder = Recorder::new(
         dynamodb.clone(),
-        sns,
+        aws.sns.clone(),
         RecorderSettings {
             table: table.clone(),
             topic_arn: notifications_topic,
@@ -128,8 +161,12 @@ async fn stack() -> Stack {
     .expect("default policy");
     Stack {
         router: Router::new(policy, dispatcher, recorder),
+        aws,
         dynamodb,
-        sqs,
+        lambda,
+        ecs,
+        thumbnail_function,
+        cluster,
         table,
         extractor_queue,
         compliance_queue,
@@ -171,34 +208,6 @@ fn failed_ids(response: &SqsBatchResponse) -> Vec<String> {
     ids
 }
 
-async fn receive_all(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<String> {
-    let mut bodies = Vec::new();
-    loop {
-        let batch = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .expect("receive")
-            .messages
-            .unwrap_or_default();
-        if batch.is_empty() {
-            return bodies;
-        }
-        for message in batch {
-            bodies.push(message.body.unwrap_or_default());
-            sqs.delete_message()
-                .queue_url(queue_url)
-                .receipt_handle(message.receipt_handle.unwrap_or_default())
-                .send()
-                .await
-                .expect("delete");
-        }
-    }
-}
-
 async fn audit_items(stack: &Stack) -> Vec<HashMap<String, String>> {
     let items = stack
         .dynamodb
@@ -219,6 +228,23 @@ async fn audit_items(stack: &Stack) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
+/// (key, `field`, reason) of every audit item, sorted.
+async fn audit_summary(stack: &Stack, field: &str) -> Vec<(String, String, Option<String>)> {
+    let mut summary: Vec<_> = audit_items(stack)
+        .await
+        .into_iter()
+        .map(|item| {
+            (
+                item["key"].clone(),
+                item[field].clone(),
+                item.get("reason").cloned(),
+            )
+        })
+        .collect();
+    summary.sort();
+    summary
+}
+
 #[tokio::test]
 async fn duplicate_deliveries_route_and_dispatch_once() {
     let stack = stack().await;
@@ -232,7 +258,7 @@ async fn duplicate_deliveries_route_and_dispatch_once() {
         assert!(failed_ids(&response).is_empty(), "{delivery}: {response:?}");
     }
 
-    let dispatched = receive_all(&stack.sqs, &stack.extractor_queue).await;
+    let dispatched = stack.aws.drain(&stack.extractor_queue).await;
     assert_eq!(dispatched.len(), 1, "{dispatched:?}");
     let dispatch: Dispatch = serde_json::from_str(&dispatched[0]).expect("dispatch message");
     assert_eq!(dispatch.tier, Tier::Document);
@@ -270,10 +296,7 @@ async fn duplicates_inside_one_batch_are_retried_not_dispatched_twice() {
     assert_eq!(failed_ids(&first).len(), 2, "{first:?}");
     let retry = stack.router.handle_sqs(batch()).await.expect("handled");
     assert!(failed_ids(&retry).is_empty(), "{retry:?}");
-    assert_eq!(
-        receive_all(&stack.sqs, &stack.extractor_queue).await.len(),
-        1
-    );
+    assert_eq!(stack.aws.drain(&stack.extractor_queue).await.len(), 1);
     assert_eq!(audit_items(&stack).await.len(), 1);
 }
 
@@ -288,10 +311,7 @@ async fn two_versions_of_one_key_are_two_routes() {
         .await
         .expect("handled");
     assert!(failed_ids(&response).is_empty());
-    assert_eq!(
-        receive_all(&stack.sqs, &stack.extractor_queue).await.len(),
-        2
-    );
+    assert_eq!(stack.aws.drain(&stack.extractor_queue).await.len(), 2);
     assert_eq!(audit_items(&stack).await.len(), 2);
 }
 
@@ -318,7 +338,7 @@ async fn a_malformed_body_fails_alone_while_the_rest_of_the_batch_is_routed() {
     let response = stack.router.handle_sqs(batch).await.expect("handled");
     assert_eq!(failed_ids(&response), ["malformed", "unidentifiable"]);
 
-    let checks = receive_all(&stack.sqs, &stack.compliance_queue).await;
+    let checks = stack.aws.drain(&stack.compliance_queue).await;
     assert_eq!(checks.len(), 1);
     let dispatch: Dispatch = serde_json::from_str(&checks[0]).expect("dispatch");
     assert_eq!(dispatch.tier, Tier::Compliance);
@@ -327,18 +347,7 @@ async fn a_malformed_body_fails_alone_while_the_rest_of_the_batch_is_routed() {
         "uploads/compliance/contract.pdf"
     );
 
-    let mut statuses: Vec<(String, String, Option<String>)> = audit_items(&stack)
-        .await
-        .into_iter()
-        .map(|item| {
-            (
-                item["key"].clone(),
-                item["status"].clone(),
-                item.get("reason").cloned(),
-            )
-        })
-        .collect();
-    statuses.sort();
+    let statuses = audit_summary(&stack, "status").await;
     assert_eq!(
         statuses,
         [
@@ -364,7 +373,14 @@ async fn a_malformed_body_fails_alone_while_the_rest_of_the_batch_is_routed() {
 #[tokio::test]
 async fn a_dispatch_failure_is_retried_and_the_claim_released() {
     let stack = stack().await;
-    // No thumbnail function exists in this emulator: Invoke fails with ResourceNotFound.
+    // With the thumbnail function gone, Invoke fails with ResourceNotFound.
+    stack
+        .lambda
+        .delete_function()
+        .function_name(&stack.thumbnail_function)
+        .send()
+        .await
+        .expect("deleted");
     let event = s3_event("uploads/images/cat.jpg", "v1", 10).to_string();
     let response = stack
         .router
@@ -395,10 +411,75 @@ async fn direct_s3_events_are_handled_too() {
         .handle(s3_event("uploads/documents/direct.pdf", "v1", 10))
         .await;
     assert!(outcome.is_ok(), "{outcome:?}");
-    assert_eq!(
-        receive_all(&stack.sqs, &stack.extractor_queue).await.len(),
-        1
-    );
+    assert_eq!(stack.aws.drain(&stack.extractor_queue).await.len(), 1);
     let malformed = stack.router.handle(json!({"hello": "world"})).await;
     assert!(malformed.is_err());
+}
+
+#[tokio::test]
+async fn images_are_invoked_and_oversize_files_start_a_fargate_task() {
+    let stack = stack().await;
+    let batch = sqs_batch(&[
+        (
+            "small",
+            s3_event("uploads/images/cat.jpg", "v1", 1024 * 1024).to_string(),
+        ),
+        (
+            "big",
+            s3_event("uploads/images/panorama.png", "v1", 30 * 1024 * 1024).to_string(),
+        ),
+    ]);
+    let response = stack.router.handle_sqs(batch).await.expect("handled");
+    assert!(failed_ids(&response).is_empty(), "{response:?}");
+
+    let tasks = stack
+        .ecs
+        .list_tasks()
+        .cluster(&stack.cluster)
+        .send()
+        .await
+        .expect("tasks");
+    let task_arns = tasks.task_arns.unwrap_or_default();
+    assert_eq!(task_arns.len(), 1);
+    let described = stack
+        .ecs
+        .describe_tasks()
+        .cluster(&stack.cluster)
+        .set_tasks(Some(task_arns))
+        .send()
+        .await
+        .expect("described");
+    let task = &described.tasks.unwrap_or_default()[0];
+    let environment = task
+        .overrides
+        .as_ref()
+        .and_then(|o| o.container_overrides.as_ref())
+        .and_then(|c| c.first())
+        .and_then(|c| c.environment.clone())
+        .unwrap_or_default();
+    let dispatch_json = environment
+        .iter()
+        .find(|pair| pair.name.as_deref() == Some(router::dispatch::TASK_DISPATCH_VARIABLE))
+        .and_then(|pair| pair.value.clone())
+        .expect("dispatch passed to the container");
+    let dispatch: Dispatch = serde_json::from_str(&dispatch_json).expect("dispatch JSON");
+    assert_eq!(dispatch.tier, Tier::Large);
+    assert_eq!(dispatch.object.key.as_str(), "uploads/images/panorama.png");
+    assert_eq!(
+        task.started_by.as_deref(),
+        Some(dispatch.correlation_id.as_str())
+    );
+
+    let routes = audit_summary(&stack, "tier").await;
+    assert_eq!(
+        routes,
+        [
+            ("uploads/images/cat.jpg".into(), "thumbnail".into(), None),
+            (
+                "uploads/images/panorama.png".into(),
+                "large".into(),
+                Some("30 MiB exceeds rule \"images\"'s 20 MiB limit for the thumbnail tier".into())
+            ),
+        ]
+    );
 }
