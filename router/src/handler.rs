@@ -101,6 +101,18 @@ impl<D: Dispatcher> Router<D> {
     /// Processes messages (id, body); returns the indices of those that must be retried.
     async fn process(&self, messages: &[(Option<String>, String)]) -> BTreeSet<usize> {
         let mut failed = BTreeSet::new();
+        let work = self.plan_all(messages, &mut failed);
+        let (to_dispatch, mut to_complete) = self.claim_all(&work, &mut failed).await;
+        to_complete.extend(self.dispatch_claimed(to_dispatch, &mut failed).await);
+        self.complete_all(&to_complete, &mut failed).await;
+        failed
+    }
+
+    fn plan_all(
+        &self,
+        messages: &[(Option<String>, String)],
+        failed: &mut BTreeSet<usize>,
+    ) -> Vec<Work> {
         let mut work = Vec::new();
         for (index, (message_id, body)) in messages.iter().enumerate() {
             let message_id = message_id.as_deref().unwrap_or("-");
@@ -123,10 +135,18 @@ impl<D: Dispatcher> Router<D> {
                 }
             }
         }
+        work
+    }
 
+    /// Records what needs no dispatch and claims what does. Returns the claimed work still to
+    /// dispatch, and the work whose dispatch an earlier delivery already made.
+    async fn claim_all<'w>(
+        &self,
+        work: &'w [Work],
+        failed: &mut BTreeSet<usize>,
+    ) -> (Vec<&'w Work>, Vec<&'w Work>) {
         let claims = join_all(work.iter().map(|item| self.claim(item))).await;
-        let mut to_dispatch = Vec::new();
-        let mut to_complete = Vec::new();
+        let (mut to_dispatch, mut to_complete) = (Vec::new(), Vec::new());
         for (item, claim) in work.iter().zip(claims) {
             match claim {
                 Err(err) => {
@@ -135,18 +155,32 @@ impl<D: Dispatcher> Router<D> {
                 }
                 Ok(None) | Ok(Some(Claim::AlreadyRecorded)) => {}
                 Ok(Some(Claim::Resumed { applied: true })) => to_complete.push(item),
-                Ok(Some(_)) => to_dispatch.push(item),
+                Ok(Some(Claim::Fresh | Claim::Resumed { applied: false })) => {
+                    to_dispatch.push(item)
+                }
             }
         }
+        (to_dispatch, to_complete)
+    }
 
-        let dispatches: Vec<Dispatch> = to_dispatch
-            .iter()
-            .filter_map(|item| item.dispatch.clone())
-            .collect();
+    /// Dispatches claimed work in one batch; returns what was dispatched and marked applied.
+    async fn dispatch_claimed<'w>(
+        &self,
+        claimed: Vec<&'w Work>,
+        failed: &mut BTreeSet<usize>,
+    ) -> Vec<&'w Work> {
+        let (claimed, dispatches): (Vec<&Work>, Vec<Dispatch>) = claimed
+            .into_iter()
+            .filter_map(|item| Some((item, item.dispatch.clone()?)))
+            .unzip();
         let results = self.dispatcher.dispatch(&dispatches).await;
-        let applied = join_all(to_dispatch.into_iter().zip(results).map(|(item, result)| async move {
-            match result {
-                Ok(()) => self.recorder.mark_applied(&item.record).await.map(|()| item).map_err(|err| (item, err.to_string())),
+        let outcomes = join_all(claimed.into_iter().zip(results).map(|(item, result)| async move {
+            let reason = match result {
+                Ok(()) => match self.recorder.mark_applied(&item.record).await {
+                    Ok(()) => return Ok(item),
+                    // The retry re-dispatches once the claim lease expires; tiers are idempotent.
+                    Err(err) => format!("dispatched, but recording that failed: {err}"),
+                },
                 Err(err) => {
                     // Free the claim so the retry does not wait for the lease to run out.
                     if let Err(release) = self.recorder.release(&item.record).await {
@@ -157,28 +191,30 @@ impl<D: Dispatcher> Router<D> {
                     } else {
                         "permanent: check the tier's configuration, then redrive the DLQ"
                     };
-                    Err((item, format!("{err} ({advice})")))
+                    format!("{err} ({advice})")
                 }
-            }
+            };
+            Err((item, reason))
         }))
         .await;
-        for result in applied {
-            match result {
-                Ok(item) => to_complete.push(item),
+        let mut dispatched = Vec::new();
+        for outcome in outcomes {
+            match outcome {
+                Ok(item) => dispatched.push(item),
                 Err((item, reason)) => {
                     error!(correlation_id = %item.record.correlation_id, key = %item.record.object.key, reason, "dispatch failed; the message fails and SQS redelivers it");
                     failed.insert(item.message);
                 }
             }
         }
+        dispatched
+    }
 
-        let completed = join_all(
-            to_complete
-                .iter()
-                .map(|item| self.recorder.complete(&item.record)),
-        )
-        .await;
-        for (item, result) in to_complete.iter().zip(completed) {
+    /// Publishes the notifications of dispatched work and marks its records done.
+    async fn complete_all(&self, work: &[&Work], failed: &mut BTreeSet<usize>) {
+        let completed =
+            join_all(work.iter().map(|item| self.recorder.complete(&item.record))).await;
+        for (item, result) in work.iter().zip(completed) {
             match result {
                 Ok(()) => log_recorded(item),
                 Err(err) => {
@@ -187,7 +223,6 @@ impl<D: Dispatcher> Router<D> {
                 }
             }
         }
-        failed
     }
 
     /// Records outcomes that need no dispatch; claims those that do. `None`: nothing more to do.
