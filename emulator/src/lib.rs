@@ -119,18 +119,23 @@ impl Emulator {
         Ok(xml.to_owned())
     }
 
-    /// SDK configuration for the emulator: static test credentials, a region, the endpoint.
-    /// S3 clients built from it still need `force_path_style(true)`.
+    /// SDK configuration for this emulator; see [`sdk_config`].
     pub async fn sdk_config(&self) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(Credentials::new(
-                "testing", "testing", None, None, "emulator",
-            ))
-            .load()
-            .await
+        sdk_config(&self.endpoint).await
     }
+}
+
+/// SDK configuration for an emulator at `endpoint`: static test credentials, the emulator's
+/// region, the endpoint. S3 clients built from it still need `force_path_style(true)`.
+pub async fn sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(
+            "testing", "testing", None, None, "emulator",
+        ))
+        .load()
+        .await
 }
 
 fn project_root() -> PathBuf {

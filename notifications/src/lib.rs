@@ -9,11 +9,13 @@
 pub mod config;
 mod error;
 mod logging;
+mod query;
 mod record;
 mod recorder;
 pub mod table;
 
 pub use error::{is_transient, RecordError};
 pub use logging::init_json_logs;
+pub use query::{AuditEntry, AuditTrail, QueryError};
 pub use record::{AuditRecord, Status};
 pub use recorder::{Claim, Recorded, Recorder, RecorderSettings};

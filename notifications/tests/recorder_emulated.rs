@@ -249,3 +249,61 @@ async fn an_unfinished_claim_blocks_duplicates_until_its_lease_expires_then_resu
         Claim::Resumed { applied: false }
     );
 }
+
+#[tokio::test]
+async fn the_audit_trail_answers_history_recent_failures_and_tier_activity() {
+    let fixture = fixture(Duration::from_secs(60)).await;
+    let mut routed = record("uploads/images/a.jpg", "v1", Status::Routed);
+    routed.stage = "router".into();
+    routed.finished_at -= chrono::Duration::seconds(1);
+    let failed = record("uploads/images/a.jpg", "v1", Status::Failed);
+    let succeeded = record("uploads/images/b.jpg", "v1", Status::Succeeded);
+    let mut old_failure =
+        record("uploads/documents/c.pdf", "v1", Status::Failed).with_tier(Some(Tier::Document));
+    old_failure.started_at -= chrono::Duration::hours(2);
+    old_failure.finished_at -= chrono::Duration::hours(2);
+    for record in [&routed, &failed, &succeeded, &old_failure] {
+        fixture.recorder.record(record).await.expect("recorded");
+    }
+    let trail = notifications::AuditTrail::new(fixture.dynamodb.clone(), &fixture.table);
+
+    let history = trail
+        .object_history("uploads", "uploads/images/a.jpg")
+        .await
+        .expect("history");
+    let stages: Vec<(&str, &str)> = history
+        .iter()
+        .map(|e| (e.stage.as_str(), e.status.as_str()))
+        .collect();
+    assert_eq!(stages, [("router", "ROUTED"), ("thumbnail", "FAILED")]);
+    assert_eq!(
+        history[1].reason.as_deref(),
+        Some("corrupt JPEG: unexpected end of file")
+    );
+    assert_eq!(history[1].version, "v1");
+    assert_eq!(history[1].size, Some(7));
+    assert_eq!(history[1].correlation_id.as_deref(), Some("corr-1"));
+
+    let hour_ago = Utc::now() - chrono::Duration::hours(1);
+    let recent_failures = trail
+        .by_status(Status::Failed, hour_ago)
+        .await
+        .expect("failures");
+    let keys: Vec<&str> = recent_failures.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["uploads/images/a.jpg"]);
+    let three_hours_ago = Utc::now() - chrono::Duration::hours(3);
+    let all_failures = trail
+        .by_status(Status::Failed, three_hours_ago)
+        .await
+        .expect("failures");
+    assert_eq!(all_failures.len(), 2);
+
+    let thumbnails = trail
+        .by_tier(Tier::Thumbnail, hour_ago)
+        .await
+        .expect("tier");
+    assert_eq!(thumbnails.len(), 3);
+    assert!(thumbnails
+        .iter()
+        .all(|e| e.tier.as_deref() == Some("thumbnail")));
+}

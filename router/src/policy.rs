@@ -103,6 +103,11 @@ impl RoutingPolicy {
         serde_json::from_str(json).map_err(|err| PolicyError::Syntax(err.to_string()))
     }
 
+    /// Parses a size as the rule table writes it: bytes, or a number with B, KiB, MiB or GiB.
+    pub fn parse_size(text: &str) -> Result<u64, String> {
+        size::parse(text)
+    }
+
     pub fn new(
         rules: Vec<Rule>,
         reserved_prefix: impl Into<String>,

@@ -1,0 +1,132 @@
+use crate::table;
+use anyhow::{bail, Context};
+use chrono::Utc;
+use clap::Args;
+use notifications::{AuditEntry, AuditTrail, Status};
+use object_events::Tier;
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  triage audit --bucket triage-uploads-dev --key 'uploads/images/cat photo.jpg'\n  \
+    triage audit --status FAILED --since 1h\n  triage audit --tier thumbnail --since 24h --json\n\n\
+    AWS credentials, region and endpoint come from the standard AWS configuration chain;\n\
+    --state-file or --endpoint-url point at a local stack instead."
+)]
+pub struct AuditArgs {
+    /// One object's history (every version and stage). Needs the bucket.
+    #[arg(long, conflicts_with_all = ["status", "tier"], required_unless_present_any = ["status", "tier"])]
+    key: Option<String>,
+    /// The uploads bucket (for --key); read from --state-file if not given.
+    #[arg(long)]
+    bucket: Option<String>,
+    /// Records with this status: ROUTED, SUCCEEDED, FAILED, REJECTED or IGNORED.
+    #[arg(long, value_parser = parse_status, conflicts_with = "tier")]
+    status: Option<Status>,
+    /// Records of this tier: thumbnail, document, compliance or large.
+    #[arg(long)]
+    tier: Option<Tier>,
+    /// How far back --status and --tier look, e.g. 30m, 1h, 7d.
+    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+    since: Duration,
+    /// The audit table; read from --state-file if not given.
+    #[arg(long, env = notifications::config::AUDIT_TABLE)]
+    table: Option<String>,
+    /// A JSON file written by `triage local` (endpoint_url, bucket, audit_table).
+    #[arg(long)]
+    state_file: Option<PathBuf>,
+    /// Talk to this endpoint (a local emulator) instead of AWS.
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// Print a JSON array of records instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The part of the local stack's state file this command reads.
+#[derive(Deserialize, Default)]
+struct LocalState {
+    endpoint_url: Option<String>,
+    bucket: Option<String>,
+    audit_table: Option<String>,
+}
+
+fn parse_status(text: &str) -> Result<Status, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_ascii_uppercase())).map_err(|_| {
+        format!("unknown status {text:?} (ROUTED, SUCCEEDED, FAILED, REJECTED, IGNORED)")
+    })
+}
+
+pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
+    let state = match &args.state_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a triage state file", path.display()))?
+        }
+        None => LocalState::default(),
+    };
+    let Some(table) = args.table.clone().or(state.audit_table) else {
+        bail!("which audit table? pass --table, set TRIAGE_AUDIT_TABLE, or pass --state-file");
+    };
+    // A local stack gets the emulator's credentials and region; AWS gets the standard chain.
+    let config = match args.endpoint_url.clone().or(state.endpoint_url) {
+        Some(endpoint) => emulator::sdk_config(&endpoint).await,
+        None => aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
+    };
+    let trail = AuditTrail::new(aws_sdk_dynamodb::Client::new(&config), table);
+
+    let since =
+        Utc::now() - chrono::Duration::from_std(args.since).context("--since is too long")?;
+    let entries = match (&args.key, args.status, args.tier) {
+        (Some(key), _, _) => {
+            let Some(bucket) = args.bucket.clone().or(state.bucket) else {
+                bail!("--key needs the bucket: pass --bucket or --state-file");
+            };
+            trail.object_history(&bucket, key).await?
+        }
+        (None, Some(status), _) => trail.by_status(status, since).await?,
+        (None, None, Some(tier)) => trail.by_tier(tier, since).await?,
+        (None, None, None) => bail!("give --key, --status or --tier"),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+    } else if entries.is_empty() {
+        eprintln!("no audit records match");
+    } else {
+        print_table(&entries);
+    }
+    Ok(())
+}
+
+fn print_table(entries: &[AuditEntry]) {
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            let detail = match (&e.reason, e.outputs.is_empty()) {
+                (Some(reason), _) => reason.clone(),
+                (None, false) => format!("outputs: {}", e.outputs.join(", ")),
+                (None, true) => String::new(),
+            };
+            vec![
+                e.finished_at.clone(),
+                e.key.clone(),
+                e.version.chars().take(12).collect(),
+                e.stage.clone(),
+                table::or_dash(e.tier.as_deref()),
+                e.status.clone(),
+                table::or_dash(e.duration_ms.map(|ms| format!("{ms} ms"))),
+                detail,
+            ]
+        })
+        .collect();
+    table::print(
+        &[
+            "FINISHED", "KEY", "VERSION", "STAGE", "TIER", "STATUS", "DURATION", "DETAIL",
+        ],
+        &rows,
+    );
+}

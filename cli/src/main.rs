@@ -1,0 +1,42 @@
+//! `triage`: the s3-triage command line.
+
+mod audit;
+mod route;
+mod table;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "triage",
+    version,
+    about = "Operate s3-triage: dry-run routing, query the audit trail"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Where would an upload go? Applies the routing policy to a key and size, or to an event.
+    Route(route::RouteArgs),
+    /// Query the audit trail: one object's history, recent failures, a tier's activity.
+    Audit(audit::AuditArgs),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Route(args) => route::run(args),
+        Command::Audit(args) => audit::run(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("triage: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! The `triage` binary as a user runs it.
+
+use chrono::Utc;
+use emulator::testing::{unique, TestResources};
+use notifications::{table, AuditRecord, Recorder, RecorderSettings, Status};
+use object_events::{CorrelationId, ObjectKey, ObjectRef, Tier};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+fn triage(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args(args)
+        .env_remove("TRIAGE_ROUTING_RULES")
+        .env_remove("TRIAGE_AUDIT_TABLE")
+        .output()
+        .expect("triage runs")
+}
+
+fn json_of(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../samples/events")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn route_explains_where_a_key_and_size_go() {
+    let report = json_of(&triage(&[
+        "route",
+        "--key",
+        "uploads/images/cat photo.jpg",
+        "--size",
+        "20MiB",
+        "--json",
+    ]));
+    assert_eq!(report[0]["outcome"], "thumbnail");
+    assert_eq!(report[0]["rule"], "images");
+    let oversize = json_of(&triage(&[
+        "route",
+        "--key",
+        "uploads/images/cat photo.jpg",
+        "--size",
+        "20971521",
+        "--json",
+    ]));
+    assert_eq!(oversize[0]["outcome"], "large");
+    let table = triage(&["route", "--key", "elsewhere/x", "--size", "1"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.starts_with("KEY"), "{text}");
+    assert!(
+        text.contains("IGNORED") && text.contains("key matches no routing rule"),
+        "{text}"
+    );
+}
+
+#[test]
+fn route_judges_each_message_of_an_sqs_batch_on_its_own() {
+    let report = json_of(&triage(&[
+        "route",
+        "--event",
+        &fixture("sqs-router-batch.json"),
+        "--json",
+    ]));
+    let outcomes: Vec<&str> = report
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(outcomes, ["thumbnail", "FAILED", "DROPPED"]);
+    assert_eq!(report[0]["key"], "uploads/images/cat photo + friends.jpg");
+}
+
+#[test]
+fn invalid_rules_are_refused_with_the_rule_named() {
+    let output = triage(&[
+        "route",
+        "--key",
+        "uploads/x",
+        "--size",
+        "1",
+        "--rules",
+        r#"[{"name":"everything","prefix":"","tier":"large"}]"#,
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("rule \"everything\"") && stderr.contains("reserved prefix"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn audit_reads_an_objects_history_and_recent_failures() {
+    let aws = TestResources::new().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
+    let audit_table = unique("audit");
+    table::create_table(&dynamodb, &audit_table)
+        .await
+        .expect("table");
+    let recorder = Recorder::new(
+        dynamodb,
+        aws.sns.clone(),
+        RecorderSettings {
+            table: audit_table.clone(),
+            topic_arn: aws.topic("notifications").await,
+            worker: "thumbnail".into(),
+            environment: "test".into(),
+            retention: Duration::from_secs(3600),
+            claim_lease: Duration::from_secs(60),
+        },
+    );
+    let object = ObjectRef {
+        bucket: "uploads".into(),
+        key: ObjectKey::new("uploads/images/broken photo.jpg").expect("key"),
+        version_id: Some("v7".into()),
+        etag: None,
+        size: Some(512),
+    };
+    let failed = AuditRecord::finished_now(
+        object,
+        "thumbnail",
+        Status::Failed,
+        CorrelationId::from_string("corr-9"),
+        Utc::now(),
+    )
+    .with_tier(Some(Tier::Thumbnail))
+    .with_reason("unsupported format tiff");
+    recorder.record(&failed).await.expect("recorded");
+
+    let endpoint = aws.emulator.endpoint();
+    let history = json_of(&triage(&[
+        "audit",
+        "--endpoint-url",
+        endpoint,
+        "--table",
+        &audit_table,
+        "--bucket",
+        "uploads",
+        "--key",
+        "uploads/images/broken photo.jpg",
+        "--json",
+    ]));
+    assert_eq!(history.as_array().map(Vec::len), Some(1));
+    let entry = &history[0];
+    for (field, expected) in [
+        ("bucket", "uploads"),
+        ("key", "uploads/images/broken photo.jpg"),
+        ("version", "v7"),
+        ("stage", "thumbnail"),
+        ("tier", "thumbnail"),
+        ("status", "FAILED"),
+        ("reason", "unsupported format tiff"),
+        ("correlation_id", "corr-9"),
+    ] {
+        assert_eq!(entry[field], expected, "{field}");
+    }
+    assert_eq!(entry["size"], 512);
+
+    let failures = triage(&[
+        "audit",
+        "--endpoint-url",
+        endpoint,
+        "--table",
+        &audit_table,
+        "--status",
+        "failed",
+        "--since",
+        "1h",
+    ]);
+    let text = String::from_utf8_lossy(&failures.stdout);
+    assert!(
+        failures.status.success(),
+        "{}",
+        String::from_utf8_lossy(&failures.stderr)
+    );
+    assert!(
+        text.contains("uploads/images/broken photo.jpg")
+            && text.contains("unsupported format tiff"),
+        "{text}"
+    );
+    let no_tier_activity = json_of(&triage(&[
+        "audit",
+        "--endpoint-url",
+        endpoint,
+        "--table",
+        &audit_table,
+        "--tier",
+        "document",
+        "--json",
+    ]));
+    assert_eq!(no_tier_activity, serde_json::json!([]));
+}

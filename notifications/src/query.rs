@@ -1,0 +1,181 @@
+//! Reading the audit trail back: the three questions the table is designed for.
+
+use crate::record::Status;
+use crate::table::{
+    self, Item, INDEX_SORT_KEY, PARTITION_KEY, STATUS_INDEX, STATUS_INDEX_KEY, TIER_INDEX,
+    TIER_INDEX_KEY,
+};
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Days, Utc};
+use object_events::Tier;
+use serde::Serialize;
+
+/// One audit item as stored, whichever stage wrote it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub bucket: String,
+    pub key: String,
+    /// The versionId, or the eTag on unversioned buckets.
+    pub version: String,
+    pub stage: String,
+    pub status: String,
+    pub tier: Option<String>,
+    pub reason: Option<String>,
+    pub outputs: Vec<String>,
+    pub sha256: Option<String>,
+    pub content_type: Option<String>,
+    pub size: Option<u64>,
+    pub duration_ms: Option<u64>,
+    pub correlation_id: Option<String>,
+    pub uploaded_by: Option<String>,
+    pub worker: Option<String>,
+    pub environment: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("querying audit table {table} failed: {message}")]
+pub struct QueryError {
+    pub table: String,
+    pub message: String,
+}
+
+pub struct AuditTrail {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl AuditTrail {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Every stage of every version of one object, oldest first.
+    pub async fn object_history(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Vec<AuditEntry>, QueryError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_values(":pk", AttributeValue::S(format!("{bucket}/{key}")));
+        let mut entries = self.collect(query).await?;
+        entries.sort_by(|a, b| a.finished_at.cmp(&b.finished_at));
+        Ok(entries)
+    }
+
+    /// Records with `status` that finished at or after `since`, oldest first.
+    pub async fn by_status(
+        &self,
+        status: Status,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<AuditEntry>, QueryError> {
+        self.by_day_index(STATUS_INDEX, STATUS_INDEX_KEY, status.as_str(), since)
+            .await
+    }
+
+    /// Records of `tier` that finished at or after `since`, oldest first.
+    pub async fn by_tier(
+        &self,
+        tier: Tier,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<AuditEntry>, QueryError> {
+        self.by_day_index(TIER_INDEX, TIER_INDEX_KEY, tier.as_str(), since)
+            .await
+    }
+
+    /// The day-partitioned indexes hold one partition per value and day: query each day in range.
+    async fn by_day_index(
+        &self,
+        index: &str,
+        partition: &str,
+        value: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<AuditEntry>, QueryError> {
+        let today = Utc::now().date_naive();
+        let mut day = since.date_naive();
+        let mut entries = Vec::new();
+        while day <= today {
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression("#day = :day AND #at >= :since")
+                .expression_attribute_names("#day", partition)
+                .expression_attribute_names("#at", INDEX_SORT_KEY)
+                .expression_attribute_values(
+                    ":day",
+                    AttributeValue::S(format!("{value}#{}", day.format("%Y-%m-%d"))),
+                )
+                .expression_attribute_values(":since", AttributeValue::S(table::timestamp(since)));
+            entries.extend(self.collect(query).await?);
+            day = match day.checked_add_days(Days::new(1)) {
+                Some(next) => next,
+                None => break,
+            };
+        }
+        Ok(entries)
+    }
+
+    async fn collect(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<AuditEntry>, QueryError> {
+        let mut pages = query.into_paginator().items().send();
+        let mut entries = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|err| QueryError {
+                table: self.table.clone(),
+                message: DisplayErrorContext(&err).to_string(),
+            })?;
+            entries.push(entry_from_item(&item));
+        }
+        Ok(entries)
+    }
+}
+
+fn entry_from_item(item: &Item) -> AuditEntry {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    let number = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+    };
+    let outputs = item
+        .get("outputs")
+        .and_then(|v| v.as_l().ok())
+        .map(|list| list.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
+        .unwrap_or_default();
+    AuditEntry {
+        bucket: text("bucket").unwrap_or_default(),
+        key: text("key").unwrap_or_default(),
+        version: text("version_id")
+            .or_else(|| text("etag"))
+            .unwrap_or_default(),
+        stage: text("stage").unwrap_or_default(),
+        status: text("status").unwrap_or_default(),
+        tier: text("tier"),
+        reason: text("reason"),
+        outputs,
+        sha256: text("sha256"),
+        content_type: text("content_type"),
+        size: number("size"),
+        duration_ms: number("duration_ms"),
+        correlation_id: text("correlation_id"),
+        uploaded_by: text("uploaded_by"),
+        worker: text("worker"),
+        environment: text("environment"),
+        started_at: text("started_at"),
+        finished_at: text(INDEX_SORT_KEY).unwrap_or_default(),
+    }
+}
