@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, clippy (warnings are errors), then the whole
-# workspace's tests, including those that talk to the local AWS emulator (installed on
-# first use into .local/, see scripts/ensure-moto.sh). Needs: a Rust toolchain, Python 3.
+# Runs every check and test: formatting, terraform fmt/validate, clippy (warnings are
+# errors), then the whole workspace's tests, including those that talk to the local AWS
+# emulator (installed on first use into .local/, see scripts/ensure-moto.sh).
+# Needs: a Rust toolchain, Python 3, Terraform.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -12,6 +13,9 @@ scripts/ensure-moto.sh >/dev/null
 
 step "cargo fmt --check"
 cargo fmt --all --check
+
+step "terraform fmt -check and validate (every environment)"
+scripts/check-terraform.sh
 
 step "cargo clippy (-D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -1,0 +1,54 @@
+# The same stack as every other environment, applied to the local emulator.
+
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  s3_use_path_style           = true
+
+  endpoints {
+    cloudwatch = var.endpoint_url
+    dynamodb   = var.endpoint_url
+    ec2        = var.endpoint_url
+    ecs        = var.endpoint_url
+    iam        = var.endpoint_url
+    lambda     = var.endpoint_url
+    logs       = var.endpoint_url
+    s3         = var.endpoint_url
+    sns        = var.endpoint_url
+    sqs        = var.endpoint_url
+    sts        = var.endpoint_url
+  }
+}
+
+# The emulator's default VPC stands in for the private subnets of a real deployment.
+data "aws_vpc" "default" {
+  default = true
+}
+
+data "aws_subnets" "default" {
+  filter {
+    name   = "vpc-id"
+    values = [data.aws_vpc.default.id]
+  }
+}
+
+data "aws_security_group" "default" {
+  vpc_id = data.aws_vpc.default.id
+  name   = "default"
+}
+
+module "stack" {
+  source                   = "../../modules/stack"
+  name_prefix              = "s3-triage-local"
+  environment              = "local"
+  bucket_name              = "s3-triage-local-uploads"
+  router_package_path      = var.router_package_path
+  large_subnet_ids         = data.aws_subnets.default.ids
+  large_security_group_ids = [data.aws_security_group.default.id]
+  protect_data             = false
+  log_retention_days       = 1
+}

@@ -1,0 +1,11 @@
+variable "endpoint_url" {
+  description = "The local AWS emulator (moto server) every API call goes to."
+  type        = string
+  default     = "http://127.0.0.1:5000"
+}
+
+variable "router_package_path" {
+  description = "The router's Lambda zip."
+  type        = string
+  default     = "../../../target/lambda/router/bootstrap.zip"
+}

@@ -1,0 +1,22 @@
+provider "aws" {
+  region = var.region
+  default_tags {
+    tags = {
+      project     = "s3-triage"
+      environment = "prod"
+    }
+  }
+}
+
+module "stack" {
+  source                   = "../../modules/stack"
+  name_prefix              = "s3-triage-prod"
+  environment              = "prod"
+  bucket_name              = var.bucket_name
+  router_package_path      = var.router_package_path
+  large_subnet_ids         = var.large_subnet_ids
+  large_security_group_ids = var.large_security_group_ids
+  routing_rules            = var.routing_rules
+  protect_data             = true
+  log_retention_days       = 90
+}

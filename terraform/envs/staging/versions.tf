@@ -1,0 +1,16 @@
+terraform {
+  required_version = ">= 1.10"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.100"
+    }
+  }
+  # Partial configuration: terraform init -backend-config="bucket=<state bucket>" \
+  #   -backend-config="region=<region>"
+  backend "s3" {
+    key          = "s3-triage/staging.tfstate"
+    use_lockfile = true
+    encrypt      = true
+  }
+}

@@ -1,0 +1,24 @@
+output "bucket_name" {
+  description = "Name of the uploads bucket."
+  value       = aws_s3_bucket.uploads.id
+}
+
+output "bucket_arn" {
+  description = "ARN of the uploads bucket."
+  value       = aws_s3_bucket.uploads.arn
+}
+
+output "queue_arn" {
+  description = "ARN of the ingest queue the router consumes."
+  value       = aws_sqs_queue.ingest.arn
+}
+
+output "queue_url" {
+  description = "URL of the ingest queue the router consumes."
+  value       = aws_sqs_queue.ingest.id
+}
+
+output "dlq_url" {
+  description = "URL of the ingest dead-letter queue (events the router failed max_receive_count times)."
+  value       = aws_sqs_queue.ingest_dlq.id
+}

@@ -1,0 +1,39 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name, e.g. s3-triage-dev."
+  type        = string
+}
+
+variable "bucket_name" {
+  description = "Name of the uploads bucket (globally unique on AWS)."
+  type        = string
+}
+
+variable "upload_prefix" {
+  description = "Only objects created under this prefix notify the router; outputs go elsewhere."
+  type        = string
+  default     = "uploads/"
+}
+
+variable "visibility_timeout_seconds" {
+  description = "Ingest queue visibility timeout; AWS asks for at least 6x the router's timeout."
+  type        = number
+  default     = 180
+}
+
+variable "max_receive_count" {
+  description = "Deliveries of one event before it moves to the dead-letter queue."
+  type        = number
+  default     = 5
+}
+
+variable "force_destroy" {
+  description = "Allow destroying the bucket with objects in it (for throwaway environments)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}

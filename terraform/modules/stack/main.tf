@@ -1,0 +1,46 @@
+# One whole s3-triage deployment; every environment root is this module plus its provider,
+# backend and settings.
+
+module "audit" {
+  source                 = "../audit"
+  name_prefix            = var.name_prefix
+  point_in_time_recovery = var.protect_data
+  deletion_protection    = var.protect_data
+  tags                   = var.tags
+}
+
+module "ingest" {
+  source        = "../ingest"
+  name_prefix   = var.name_prefix
+  bucket_name   = var.bucket_name
+  force_destroy = !var.protect_data
+  tags          = var.tags
+}
+
+module "tiers" {
+  source      = "../tiers"
+  name_prefix = var.name_prefix
+  tags        = var.tags
+}
+
+module "router" {
+  source                   = "../router"
+  name_prefix              = var.name_prefix
+  environment              = var.environment
+  package_path             = var.router_package_path
+  log_retention_days       = var.log_retention_days
+  routing_rules            = var.routing_rules
+  ingest_queue_arn         = module.ingest.queue_arn
+  audit_table_name         = module.audit.table_name
+  audit_table_arn          = module.audit.table_arn
+  notifications_topic_arn  = module.audit.notifications_topic_arn
+  thumbnail_function_name  = "${var.name_prefix}-thumbnail"
+  extractor_queue_url      = module.tiers.extractor_queue_url
+  extractor_queue_arn      = module.tiers.extractor_queue_arn
+  compliance_topic_arn     = module.tiers.compliance_topic_arn
+  cluster_arn              = module.tiers.cluster_arn
+  large_task_family        = "${var.name_prefix}-large-file"
+  large_subnet_ids         = var.large_subnet_ids
+  large_security_group_ids = var.large_security_group_ids
+  tags                     = var.tags
+}

@@ -1,0 +1,47 @@
+output "bucket" {
+  description = "The uploads bucket: upload under uploads/<images|documents|compliance>/."
+  value       = module.ingest.bucket_name
+}
+
+output "audit_table" {
+  description = "The DynamoDB audit table."
+  value       = module.audit.table_name
+}
+
+output "notifications_topic_arn" {
+  description = "Subscribe here for outcomes (filter on the status, tier or stage attributes)."
+  value       = module.audit.notifications_topic_arn
+}
+
+output "ingest_queue_url" {
+  description = "The queue S3 notifies and the router consumes."
+  value       = module.ingest.queue_url
+}
+
+output "dlq_urls" {
+  description = "Every dead-letter queue, by the queue it serves."
+  value = {
+    ingest    = module.ingest.dlq_url
+    extractor = module.tiers.extractor_dlq_url
+  }
+}
+
+output "extractor_queue_url" {
+  description = "The document tier's queue."
+  value       = module.tiers.extractor_queue_url
+}
+
+output "compliance_topic_arn" {
+  description = "The compliance tier's topic."
+  value       = module.tiers.compliance_topic_arn
+}
+
+output "cluster_name" {
+  description = "The large tier's ECS cluster."
+  value       = module.tiers.cluster_name
+}
+
+output "router_function_name" {
+  description = "The router Lambda."
+  value       = module.router.function_name
+}

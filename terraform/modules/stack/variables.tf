@@ -1,0 +1,53 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name, e.g. s3-triage-dev."
+  type        = string
+}
+
+variable "environment" {
+  description = "Deployment name (dev, staging, prod, local)."
+  type        = string
+}
+
+variable "bucket_name" {
+  description = "Name of the uploads bucket (globally unique on AWS)."
+  type        = string
+}
+
+variable "router_package_path" {
+  description = "The router's Lambda zip (cargo lambda build --release --output-format zip)."
+  type        = string
+}
+
+variable "large_subnet_ids" {
+  description = "Subnets the large-file tasks run in."
+  type        = list(string)
+}
+
+variable "large_security_group_ids" {
+  description = "Security groups of the large-file tasks."
+  type        = list(string)
+}
+
+variable "routing_rules" {
+  description = "JSON routing table (see README); null keeps the built-in defaults."
+  type        = string
+  default     = null
+}
+
+variable "protect_data" {
+  description = "Point-in-time recovery and deletion protection for the audit table, no force-destroy of the bucket."
+  type        = bool
+  default     = true
+}
+
+variable "log_retention_days" {
+  description = "CloudWatch log retention for every function."
+  type        = number
+  default     = 30
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,29 @@
+output "extractor_queue_url" {
+  description = "URL of the queue documents are dispatched to."
+  value       = aws_sqs_queue.extractor.id
+}
+
+output "extractor_queue_arn" {
+  description = "ARN of the queue documents are dispatched to."
+  value       = aws_sqs_queue.extractor.arn
+}
+
+output "extractor_dlq_url" {
+  description = "URL of the extractor dead-letter queue."
+  value       = aws_sqs_queue.extractor_dlq.id
+}
+
+output "compliance_topic_arn" {
+  description = "ARN of the topic compliance checks are fanned out from."
+  value       = aws_sns_topic.compliance.arn
+}
+
+output "cluster_name" {
+  description = "Name of the ECS cluster large-file tasks run in."
+  value       = aws_ecs_cluster.large.name
+}
+
+output "cluster_arn" {
+  description = "ARN of the ECS cluster large-file tasks run in."
+  value       = aws_ecs_cluster.large.arn
+}
