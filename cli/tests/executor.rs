@@ -1,0 +1,244 @@
+//! The local executor's contracts, with the real router binary as the function.
+
+use emulator::testing::{unique, TestResources};
+use notifications::table;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use triage::executor::lambda::{FunctionHost, FunctionSpec, InvokeError};
+use triage::executor::sqs::{PollReport, SqsEventSource};
+
+/// `cargo test --workspace` builds every binary beside this package's own.
+fn router_binary() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_BIN_EXE_triage")).with_file_name("router");
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build -p router`",
+        path.display()
+    );
+    path
+}
+
+fn spec(name: &str, environment: BTreeMap<String, String>) -> FunctionSpec {
+    FunctionSpec {
+        name: name.into(),
+        binary: router_binary(),
+        environment,
+        timeout: Duration::from_secs(30),
+        memory_mb: 128,
+    }
+}
+
+fn s3_event(key: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/events/s3-put.json");
+    let mut event: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON");
+    event["Records"][0]["s3"]["object"]["key"] = key.into();
+    event.to_string()
+}
+
+struct RouterStack {
+    aws: TestResources,
+    environment: BTreeMap<String, String>,
+    ingest: SqsEventSource,
+    dlq_url: String,
+    extractor_queue: String,
+}
+
+/// Everything the router needs on the emulator, and the environment terraform would give it.
+async fn router_stack() -> RouterStack {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let aws = TestResources::new().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
+    let audit_table = unique("audit");
+    table::create_table(&dynamodb, &audit_table)
+        .await
+        .expect("table");
+    let arn_of = |url: String| {
+        let sqs = aws.sqs.clone();
+        async move {
+            sqs.get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(QueueAttributeName::QueueArn)
+                .send()
+                .await
+                .expect("attributes")
+                .attributes
+                .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+                .expect("arn")
+        }
+    };
+    let dlq_url = aws.queue("ingest-dlq").await;
+    let dlq_arn = arn_of(dlq_url.clone()).await;
+    let ingest_url = aws
+        .sqs
+        .create_queue()
+        .queue_name(unique("ingest"))
+        .attributes(QueueAttributeName::VisibilityTimeout, "1")
+        .attributes(
+            QueueAttributeName::RedrivePolicy,
+            serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}).to_string(),
+        )
+        .send()
+        .await
+        .expect("ingest queue")
+        .queue_url
+        .expect("url");
+    let extractor_queue = aws.queue("extractor").await;
+    let environment: BTreeMap<String, String> = [
+        ("AWS_ENDPOINT_URL", aws.emulator.endpoint().to_owned()),
+        ("AWS_REGION", emulator::REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("TRIAGE_ENVIRONMENT", "local".to_owned()),
+        ("TRIAGE_AUDIT_TABLE", audit_table),
+        (
+            "TRIAGE_NOTIFICATIONS_TOPIC_ARN",
+            aws.topic("notifications").await,
+        ),
+        ("TRIAGE_THUMBNAIL_FUNCTION", "thumbnail".to_owned()),
+        ("TRIAGE_EXTRACTOR_QUEUE_URL", extractor_queue.clone()),
+        ("TRIAGE_COMPLIANCE_TOPIC_ARN", aws.topic("compliance").await),
+        ("TRIAGE_LARGE_CLUSTER", "large".to_owned()),
+        ("TRIAGE_LARGE_TASK_DEFINITION", "large-file".to_owned()),
+        ("TRIAGE_LARGE_CONTAINER", "large-file".to_owned()),
+        ("TRIAGE_LARGE_SUBNETS", "subnet-0".to_owned()),
+        ("TRIAGE_LARGE_SECURITY_GROUPS", "sg-0".to_owned()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
+    let ingest = SqsEventSource {
+        queue_arn: arn_of(ingest_url.clone()).await,
+        queue_url: ingest_url,
+        batch_size: 10,
+        report_batch_item_failures: true,
+    };
+    RouterStack {
+        aws,
+        environment,
+        ingest,
+        dlq_url,
+        extractor_queue,
+    }
+}
+
+#[tokio::test]
+async fn partial_batch_failures_are_redelivered_until_the_dlq_and_successes_deleted() {
+    let stack = router_stack().await;
+    let router = FunctionHost::start(spec("router", stack.environment.clone()))
+        .await
+        .expect("host");
+    for body in [
+        s3_event("uploads/documents/report.pdf"),
+        "not json {".to_owned(),
+    ] {
+        stack
+            .aws
+            .sqs
+            .send_message()
+            .queue_url(&stack.ingest.queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .expect("sent");
+    }
+
+    let first = stack
+        .ingest
+        .poll_once(&stack.aws.sqs, &router, 1)
+        .await
+        .expect("polled");
+    assert_eq!(
+        first,
+        PollReport {
+            received: 2,
+            deleted: 1,
+            failed: 1
+        }
+    );
+    assert_eq!(
+        stack.aws.drain(&stack.extractor_queue).await.len(),
+        1,
+        "the good event was dispatched once"
+    );
+
+    // The malformed message comes back after the 1 s visibility timeout, fails again, and on the
+    // next receive the queue's redrive policy (maxReceiveCount 2) moves it to the DLQ.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut in_dlq = Vec::new();
+    while in_dlq.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let report = stack
+            .ingest
+            .poll_once(&stack.aws.sqs, &router, 1)
+            .await
+            .expect("polled");
+        assert_eq!(
+            report.deleted, 0,
+            "a failing message is never deleted: {report:?}"
+        );
+        in_dlq = stack.aws.drain(&stack.dlq_url).await;
+    }
+    assert_eq!(in_dlq, ["not json {"]);
+}
+
+#[tokio::test]
+async fn a_function_error_comes_back_as_an_error() {
+    let stack = router_stack().await;
+    let router = FunctionHost::start(spec("router", stack.environment.clone()))
+        .await
+        .expect("host");
+    let err = router
+        .invoke(r#"{"hello": "world"}"#)
+        .await
+        .expect_err("not an S3 event");
+    let InvokeError::Function { message, .. } = err else {
+        panic!("expected a function error, got {err:?}");
+    };
+    assert!(message.contains("could not be routed"), "{message}");
+    // The same process serves the next invocation.
+    let ok = router.invoke(s3_event("elsewhere/ignored.txt")).await;
+    assert!(ok.is_ok(), "{ok:?}");
+}
+
+#[tokio::test]
+async fn a_crashing_binary_is_reported_not_waited_for() {
+    // Without its configuration the router refuses to start, as it must.
+    let router = FunctionHost::start(spec("router", BTreeMap::new()))
+        .await
+        .expect("host");
+    let started = Instant::now();
+    let err = router.invoke("{}").await.expect_err("the process exits");
+    assert!(matches!(err, InvokeError::Crashed { .. }), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    // It is started again for the next invocation, and fails the same way.
+    assert!(matches!(
+        router.invoke("{}").await,
+        Err(InvokeError::Crashed { .. })
+    ));
+}
+
+#[tokio::test]
+async fn the_function_process_ends_with_its_host() {
+    let stack = router_stack().await;
+    let router = FunctionHost::start(spec("router", stack.environment.clone()))
+        .await
+        .expect("host");
+    router
+        .invoke(s3_event("elsewhere/x"))
+        .await
+        .expect("invoked");
+    let pid = router.pid().await.expect("running");
+    drop(router);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let alive = || PathBuf::from(format!("/proc/{pid}")).exists();
+    while alive() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!alive(), "pid {pid} outlived its host");
+}
