@@ -1,6 +1,7 @@
 //! `triage`: the s3-triage command line.
 
 mod audit;
+mod local;
 mod route;
 mod table;
 
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 #[command(
     name = "triage",
     version,
-    about = "Operate s3-triage: dry-run routing, query the audit trail"
+    about = "Operate s3-triage: dry-run routing, query the audit trail, run the stack locally"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -24,6 +25,8 @@ enum Command {
     Route(route::RouteArgs),
     /// Query the audit trail: one object's history, recent failures, a tier's activity.
     Audit(audit::AuditArgs),
+    /// Run the whole stack locally: emulator, terraform envs/local, the function binaries.
+    Local(local::LocalArgs),
 }
 
 #[tokio::main]
@@ -31,6 +34,7 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Route(args) => route::run(args),
         Command::Audit(args) => audit::run(args).await,
+        Command::Local(args) => local::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

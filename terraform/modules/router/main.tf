@@ -130,7 +130,8 @@ resource "aws_lambda_function" "router" {
   }
 
   depends_on = [aws_cloudwatch_log_group.router, aws_iam_role_policy.router]
-  tags       = var.tags
+  # Tells the local executor which workspace binary implements this function.
+  tags = merge(var.tags, { "s3-triage:binary" = "router" })
 }
 
 resource "aws_lambda_event_source_mapping" "ingest" {

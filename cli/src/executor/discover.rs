@@ -1,0 +1,136 @@
+//! Reads back what terraform declared on the emulator: functions (with their environment and
+//! the binary that implements them) and the SQS event source mappings that feed them.
+
+use super::lambda::FunctionSpec;
+use super::sqs::SqsEventSource;
+use aws_sdk_lambda::types::FunctionResponseType;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+/// The function tag that names the workspace binary implementing a function.
+pub const BINARY_TAG: &str = "s3-triage:binary";
+
+#[derive(Debug, Default)]
+pub struct Declared {
+    pub functions: Vec<FunctionSpec>,
+    /// (function name, event source) pairs.
+    pub sqs_sources: Vec<(String, SqsEventSource)>,
+    /// Functions without a binary tag, which nothing can run.
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("reading {what} from the emulator failed: {message}")]
+pub struct DiscoverError {
+    pub what: &'static str,
+    pub message: String,
+}
+
+fn failed<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    what: &'static str,
+) -> impl FnOnce(aws_sdk_lambda::error::SdkError<E, R>) -> DiscoverError {
+    move |err| DiscoverError {
+        what,
+        message: aws_sdk_lambda::error::DisplayErrorContext(&err).to_string(),
+    }
+}
+
+/// Everything declared, with each function's binary looked up in `binaries` and `runtime_env`
+/// (endpoint, credentials, region: what Lambda itself would provide) added to its environment.
+pub async fn discover(
+    lambda: &aws_sdk_lambda::Client,
+    sqs: &aws_sdk_sqs::Client,
+    binaries: &Path,
+    runtime_env: &BTreeMap<String, String>,
+) -> Result<Declared, DiscoverError> {
+    let mut declared = Declared::default();
+    let mut pages = lambda.list_functions().into_paginator().items().send();
+    while let Some(function) = pages.next().await {
+        let function = function.map_err(failed("functions"))?;
+        let (Some(name), Some(arn)) = (function.function_name(), function.function_arn()) else {
+            continue;
+        };
+        let tags = lambda
+            .list_tags()
+            .resource(arn)
+            .send()
+            .await
+            .map_err(failed("function tags"))?;
+        let Some(binary) = tags.tags().and_then(|tags| tags.get(BINARY_TAG)) else {
+            declared.skipped.push(name.to_owned());
+            continue;
+        };
+        let mut environment: BTreeMap<String, String> = function
+            .environment()
+            .and_then(|e| e.variables())
+            .map(|vars| vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        environment.extend(runtime_env.clone());
+        declared.functions.push(FunctionSpec {
+            name: name.to_owned(),
+            binary: binaries.join(binary),
+            environment,
+            timeout: Duration::from_secs(
+                function.timeout().unwrap_or(3).max(1).unsigned_abs().into(),
+            ),
+            memory_mb: function.memory_size().unwrap_or(128).unsigned_abs(),
+        });
+    }
+
+    let mappings = lambda
+        .list_event_source_mappings()
+        .send()
+        .await
+        .map_err(failed("event source mappings"))?;
+    for mapping in mappings.event_source_mappings() {
+        let (Some(source_arn), Some(function_arn)) =
+            (mapping.event_source_arn(), mapping.function_arn())
+        else {
+            continue;
+        };
+        let Some(("sqs", queue_name, account)) = sqs_queue(source_arn) else {
+            continue;
+        };
+        let Some(function) = declared
+            .functions
+            .iter()
+            .find(|f| function_arn.ends_with(&format!(":{}", f.name)))
+        else {
+            continue;
+        };
+        let queue_url = sqs
+            .get_queue_url()
+            .queue_name(queue_name)
+            .queue_owner_aws_account_id(account)
+            .send()
+            .await
+            .map_err(|err| DiscoverError {
+                what: "queue URL",
+                message: aws_sdk_sqs::error::DisplayErrorContext(&err).to_string(),
+            })?
+            .queue_url
+            .unwrap_or_default();
+        declared.sqs_sources.push((
+            function.name.clone(),
+            SqsEventSource {
+                queue_url,
+                queue_arn: source_arn.to_owned(),
+                batch_size: mapping.batch_size().unwrap_or(10),
+                report_batch_item_failures: mapping
+                    .function_response_types()
+                    .contains(&FunctionResponseType::ReportBatchItemFailures),
+            },
+        ));
+    }
+    Ok(declared)
+}
+
+/// (service, resource name, account) of `arn:aws:sqs:<region>:<account>:<name>`.
+fn sqs_queue(arn: &str) -> Option<(&str, &str, &str)> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, service, _, account, name] => Some((service, name, account)),
+        _ => None,
+    }
+}

@@ -1,0 +1,174 @@
+//! `triage local`: the whole stack on this machine, through the same terraform as AWS.
+
+use anyhow::{bail, Context};
+use clap::Args;
+use emulator::Emulator;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use triage::executor::{discover, Executor};
+
+#[derive(Args)]
+#[command(after_help = "Then, from any S3 client:\n  \
+    aws --endpoint-url <endpoint_url> s3 cp report.pdf 's3://<bucket>/uploads/documents/report.pdf'\n  \
+    triage audit --state-file <state file> --key uploads/documents/report.pdf")]
+pub struct LocalArgs {
+    /// Attach to an emulator that is already running instead of starting one.
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// Where to write the stack's endpoints and names as JSON.
+    #[arg(long, default_value = ".local/stack.json")]
+    state_file: PathBuf,
+    /// Run the function binaries found here instead of building release binaries.
+    #[arg(long, value_name = "DIR")]
+    binaries: Option<PathBuf>,
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn step(message: &str) {
+    eprintln!("==> {message}");
+}
+
+pub async fn run(args: LocalArgs) -> anyhow::Result<()> {
+    let root = project_root();
+    let started;
+    let endpoint = match &args.endpoint_url {
+        Some(endpoint) => endpoint.clone(),
+        None => {
+            step("starting the AWS emulator (installed into .local/ on first use)");
+            started = Emulator::start().context("starting the emulator")?;
+            started.endpoint().to_owned()
+        }
+    };
+
+    let binaries = match &args.binaries {
+        Some(dir) => {
+            std::fs::canonicalize(dir).with_context(|| format!("--binaries {}", dir.display()))?
+        }
+        None => {
+            step("building release binaries (several minutes the first time)");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            run_command(Command::new(cargo).current_dir(&root).args([
+                "build",
+                "--release",
+                "--bins",
+            ]))?;
+            root.join("target/release")
+        }
+    };
+
+    step(&format!(
+        "terraform apply envs/local against {endpoint} (about 90 s on a new emulator)"
+    ));
+    let outputs = apply_local_env(&root, &endpoint, &binaries)?;
+
+    step("starting the local executor");
+    let config = emulator::sdk_config(&endpoint).await;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let runtime_env: BTreeMap<String, String> = [
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_REGION", emulator::REGION),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let declared = discover::discover(&lambda, &sqs, &binaries, &runtime_env).await?;
+    for skipped in &declared.skipped {
+        eprintln!("    {skipped}: no {} tag, not run", discover::BINARY_TAG);
+    }
+    let executor = Executor::start(declared).await?;
+    let functions: Vec<&str> = executor.functions().collect();
+    eprintln!("    running: {}", functions.join(", "));
+
+    let state = json!({
+        "endpoint_url": endpoint,
+        "region": emulator::REGION,
+        "bucket": outputs["bucket"],
+        "audit_table": outputs["audit_table"],
+        "notifications_topic_arn": outputs["notifications_topic_arn"],
+        "ingest_queue_url": outputs["ingest_queue_url"],
+        "dlq_urls": outputs["dlq_urls"],
+        "extractor_queue_url": outputs["extractor_queue_url"],
+        "compliance_topic_arn": outputs["compliance_topic_arn"],
+        "cluster_name": outputs["cluster_name"],
+    });
+    let state_text = serde_json::to_string_pretty(&state)?;
+    if let Some(dir) = args.state_file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.state_file, &state_text)
+        .with_context(|| format!("writing {}", args.state_file.display()))?;
+    println!("{state_text}");
+    step(&format!(
+        "the stack is up; its state is in {}; Ctrl-C stops everything",
+        args.state_file.display()
+    ));
+
+    executor
+        .run_until(sqs, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+    step("stopped");
+    Ok(())
+}
+
+/// Applies `terraform/envs/local` to the emulator and returns the stack's outputs.
+fn apply_local_env(root: &Path, endpoint: &str, binaries: &Path) -> anyhow::Result<Value> {
+    let terraform = root.join("scripts/terraform.sh");
+    let env_dir = root.join("terraform/envs/local");
+    // One state per emulator address: a fresh emulator on a reused port must not inherit it.
+    let state_dir = root.join(".local/terraform");
+    std::fs::create_dir_all(&state_dir)?;
+    let port = endpoint
+        .rsplit(':')
+        .next()
+        .unwrap_or("default")
+        .trim_matches('/');
+    let state = state_dir.join(format!("local-{port}.tfstate"));
+    let chdir = format!("-chdir={}", env_dir.display());
+    let state_arg = format!("-state={}", state.display());
+    run_command(Command::new(&terraform).args([&chdir, "init", "-input=false", "-no-color"]))?;
+    run_command(Command::new(&terraform).args([
+        chdir.as_str(),
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        &state_arg,
+        &format!("-var=endpoint_url={endpoint}"),
+        // The emulator stores the package and runs nothing; the executor runs the binary.
+        &format!(
+            "-var=router_package_path={}",
+            binaries.join("router").display()
+        ),
+    ]))?;
+    let output = Command::new(&terraform)
+        .args([&chdir, "output", "-json", &state_arg])
+        .output()?;
+    if !output.status.success() {
+        bail!(
+            "terraform output failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let outputs: Value = serde_json::from_slice(&output.stdout)?;
+    Ok(outputs["stack"]["value"].clone())
+}
+
+fn run_command(command: &mut Command) -> anyhow::Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("running {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}
