@@ -121,6 +121,14 @@ impl FunctionHost {
         &self.spec.name
     }
 
+    /// Stops the function's process and waits until it is gone.
+    pub async fn stop(&self) {
+        if let Some(mut child) = self.process.lock().await.take() {
+            // An exited process answers kill with an error; either way wait() reaps it.
+            let _ = child.kill().await;
+        }
+    }
+
     /// The running process's id, if one is running.
     pub async fn pid(&self) -> Option<u32> {
         self.process.lock().await.as_ref().and_then(Child::id)

@@ -62,8 +62,10 @@ impl Executor {
             poller.abort();
         }
         for poller in pollers {
-            // Aborted tasks drop their hosts' last references, which kills the processes.
             let _ = poller.await;
+        }
+        for host in self.hosts.values() {
+            host.stop().await;
         }
     }
 }
