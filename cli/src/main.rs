@@ -1,6 +1,7 @@
 //! `triage`: the s3-triage command line.
 
 mod audit;
+mod dlq;
 mod local;
 mod route;
 mod table;
@@ -27,6 +28,8 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Run the whole stack locally: emulator, terraform envs/local, the function binaries.
     Local(local::LocalArgs),
+    /// List what sits in each dead-letter queue; --redrive moves it back after a fix.
+    Dlq(dlq::DlqArgs),
 }
 
 #[tokio::main]
@@ -35,6 +38,7 @@ async fn main() -> ExitCode {
         Command::Route(args) => route::run(args),
         Command::Audit(args) => audit::run(args).await,
         Command::Local(args) => local::run(args).await,
+        Command::Dlq(args) => dlq::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

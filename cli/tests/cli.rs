@@ -203,3 +203,66 @@ async fn audit_reads_an_objects_history_and_recent_failures() {
     ]));
     assert_eq!(no_tier_activity, serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn dlq_lists_dead_letters_and_redrives_them_to_their_source() {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let aws = TestResources::new().await;
+    let dlq = aws.queue("dlq").await;
+    let dlq_arn = aws
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&dlq)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("attributes")
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .expect("arn");
+    let source = aws
+        .sqs
+        .create_queue()
+        .queue_name(unique("source"))
+        .attributes(
+            QueueAttributeName::RedrivePolicy,
+            serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}).to_string(),
+        )
+        .send()
+        .await
+        .expect("source queue")
+        .queue_url
+        .expect("url");
+    for body in ["first", "second"] {
+        aws.sqs
+            .send_message()
+            .queue_url(&dlq)
+            .message_body(body)
+            .send()
+            .await
+            .expect("sent");
+    }
+    let state_file = std::env::temp_dir().join(format!("{}.json", unique("dlq-state")));
+    let state =
+        serde_json::json!({"endpoint_url": aws.emulator.endpoint(), "dlq_urls": {"test": dlq}});
+    std::fs::write(&state_file, state.to_string()).expect("state file");
+    let state_arg = state_file.display().to_string();
+
+    let listed = json_of(&triage(&["dlq", "--state-file", &state_arg, "--json"]));
+    assert_eq!(listed[0]["messages"], 2);
+    assert_eq!(listed[0]["source_queue_url"], source.as_str());
+
+    let redriven = json_of(&triage(&[
+        "dlq",
+        "--state-file",
+        &state_arg,
+        "--redrive",
+        "--json",
+    ]));
+    assert_eq!(redriven[0]["redriven"], 2);
+    assert_eq!(redriven[0]["messages"], 0);
+    let mut moved = aws.drain(&source).await;
+    moved.sort();
+    assert_eq!(moved, ["first", "second"]);
+    let _ = std::fs::remove_file(state_file);
+}
