@@ -25,6 +25,9 @@ pub struct LocalArgs {
     binaries: Option<PathBuf>,
 }
 
+/// AWS waits about a minute before an async retry; locally a few seconds show the same path.
+const ASYNC_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
+
 fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -83,7 +86,7 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<()> {
     for skipped in &declared.skipped {
         eprintln!("    {skipped}: no {} tag, not run", discover::BINARY_TAG);
     }
-    let executor = Executor::start(declared).await?;
+    let executor = Executor::start(declared, sqs.clone(), ASYNC_RETRY_DELAY).await?;
     let functions: Vec<&str> = executor.functions().collect();
     eprintln!("    running: {}", functions.join(", "));
 

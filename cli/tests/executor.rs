@@ -26,6 +26,7 @@ fn spec(name: &str, environment: BTreeMap<String, String>) -> FunctionSpec {
         environment,
         timeout: Duration::from_secs(30),
         memory_mb: 128,
+        async_invoke: Default::default(),
     }
 }
 
@@ -241,4 +242,69 @@ async fn the_function_process_ends_with_its_host() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(!alive(), "pid {pid} outlived its host");
+}
+
+#[tokio::test]
+async fn async_invokes_are_retried_then_sent_to_the_on_failure_destination() {
+    use triage::executor::discover::Declared;
+    use triage::executor::lambda::AsyncInvokeConfig;
+    use triage::executor::Executor;
+    let stack = router_stack().await;
+    let failures = stack.aws.queue("thumbnail-failures").await;
+    let failures_arn = format!(
+        "arn:aws:sqs:{}:123456789012:{}",
+        emulator::REGION,
+        failures.rsplit('/').next().unwrap_or("")
+    );
+    let mut router_env = stack.environment.clone();
+    router_env.insert("TRIAGE_THUMBNAIL_FUNCTION".into(), "thumbnail".into());
+    // The router binary stands in for the thumbnail worker: a Dispatch is not an event it
+    // accepts, so every attempt fails.
+    let mut thumbnail = spec("thumbnail", stack.environment.clone());
+    thumbnail.async_invoke = AsyncInvokeConfig {
+        maximum_retry_attempts: 2,
+        on_failure_queue_arn: Some(failures_arn),
+    };
+    let declared = Declared {
+        functions: vec![spec("router", router_env), thumbnail],
+        sqs_sources: vec![("router".into(), stack.ingest.clone())],
+        skipped: Vec::new(),
+    };
+    let executor = Executor::start(declared, stack.aws.sqs.clone(), Duration::from_millis(100))
+        .await
+        .expect("executor");
+    stack
+        .aws
+        .sqs
+        .send_message()
+        .queue_url(&stack.ingest.queue_url)
+        .message_body(s3_event("uploads/images/cat.jpg"))
+        .send()
+        .await
+        .expect("sent");
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut records = Vec::new();
+    executor
+        .run_until(stack.aws.sqs.clone(), async {
+            while records.is_empty() && Instant::now() < deadline {
+                records = stack.aws.drain(&failures).await;
+            }
+        })
+        .await;
+    assert_eq!(records.len(), 1, "exactly one on-failure record");
+    let record: serde_json::Value = serde_json::from_str(&records[0]).expect("invocation record");
+    assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
+    assert_eq!(record["requestContext"]["approximateInvokeCount"], 3);
+    assert_eq!(record["requestPayload"]["tier"], "thumbnail");
+    assert_eq!(
+        record["requestPayload"]["object"]["key"],
+        "uploads/images/cat.jpg"
+    );
+    assert!(
+        record["responsePayload"]["errorMessage"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{record}"
+    );
 }

@@ -1,7 +1,7 @@
 //! Reads back what terraform declared on the emulator: functions (with their environment and
 //! the binary that implements them) and the SQS event source mappings that feed them.
 
-use super::lambda::FunctionSpec;
+use super::lambda::{AsyncInvokeConfig, FunctionSpec};
 use super::sqs::SqsEventSource;
 use aws_sdk_lambda::types::FunctionResponseType;
 use std::collections::BTreeMap;
@@ -67,6 +67,7 @@ pub async fn discover(
             .map(|vars| vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default();
         environment.extend(runtime_env.clone());
+        let async_invoke = async_invoke_config(lambda, name).await?;
         declared.functions.push(FunctionSpec {
             name: name.to_owned(),
             binary: binaries.join(binary),
@@ -75,6 +76,7 @@ pub async fn discover(
                 function.timeout().unwrap_or(3).max(1).unsigned_abs().into(),
             ),
             memory_mb: function.memory_size().unwrap_or(128).unsigned_abs(),
+            async_invoke,
         });
     }
 
@@ -124,6 +126,38 @@ pub async fn discover(
         ));
     }
     Ok(declared)
+}
+
+/// The function's event invoke config, or AWS's defaults when it has none.
+async fn async_invoke_config(
+    lambda: &aws_sdk_lambda::Client,
+    function: &str,
+) -> Result<AsyncInvokeConfig, DiscoverError> {
+    let config = match lambda
+        .get_function_event_invoke_config()
+        .function_name(function)
+        .send()
+        .await
+    {
+        Ok(config) => config,
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            return Ok(AsyncInvokeConfig::default());
+        }
+        Err(err) => return Err(failed("event invoke config")(err)),
+    };
+    Ok(AsyncInvokeConfig {
+        maximum_retry_attempts: config.maximum_retry_attempts().map_or(2, i32::unsigned_abs),
+        on_failure_queue_arn: config
+            .destination_config()
+            .and_then(|d| d.on_failure())
+            .and_then(|f| f.destination())
+            .filter(|arn| arn.starts_with("arn:aws:sqs:"))
+            .map(String::from),
+    })
 }
 
 /// (service, resource name, account) of `arn:aws:sqs:<region>:<account>:<name>`.

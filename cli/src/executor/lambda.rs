@@ -29,6 +29,26 @@ pub struct FunctionSpec {
     pub environment: BTreeMap<String, String>,
     pub timeout: Duration,
     pub memory_mb: u32,
+    /// Asynchronous invocation settings (`aws_lambda_function_event_invoke_config`).
+    pub async_invoke: AsyncInvokeConfig,
+}
+
+/// How failed asynchronous invocations are retried and where they end up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AsyncInvokeConfig {
+    /// Retries after the first attempt; AWS's default is 2.
+    pub maximum_retry_attempts: u32,
+    /// ARN of the SQS queue that receives an event whose retries are exhausted.
+    pub on_failure_queue_arn: Option<String>,
+}
+
+impl Default for AsyncInvokeConfig {
+    fn default() -> Self {
+        Self {
+            maximum_retry_attempts: 2,
+            on_failure_queue_arn: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,6 +139,14 @@ impl FunctionHost {
 
     pub fn name(&self) -> &str {
         &self.spec.name
+    }
+
+    pub fn spec(&self) -> &FunctionSpec {
+        &self.spec
+    }
+
+    pub fn function_arn(&self) -> &str {
+        &self.state.function_arn
     }
 
     /// Stops the function's process and waits until it is gone.

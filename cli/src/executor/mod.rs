@@ -1,8 +1,10 @@
 //! Runs what the emulator can only record. [`lambda::FunctionHost`] runs one function's real
 //! binary against a Lambda Runtime API it serves; [`sqs::SqsEventSource`] feeds it an SQS
-//! queue as a Lambda event source mapping would.
+//! queue as a Lambda event source mapping would; [`invoke_api`] serves `Invoke`, with AWS's
+//! asynchronous retries and on-failure destination.
 
 pub mod discover;
+pub mod invoke_api;
 pub mod lambda;
 pub mod sqs;
 
@@ -13,27 +15,43 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Every declared function, hosted, and a poller per event source.
+/// Every declared function, hosted, the Invoke API in front of them, and a poller per event
+/// source.
 pub struct Executor {
     hosts: BTreeMap<String, Arc<FunctionHost>>,
     sqs_sources: Vec<(Arc<FunctionHost>, sqs::SqsEventSource)>,
+    _invoke_api: invoke_api::InvokeApi,
 }
 
 impl Executor {
-    pub async fn start(declared: Declared) -> std::io::Result<Self> {
+    /// `retry_delay` spaces asynchronous retries (AWS uses about a minute).
+    pub async fn start(
+        declared: Declared,
+        sqs: aws_sdk_sqs::Client,
+        retry_delay: Duration,
+    ) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let invoke_endpoint = format!("http://{}", listener.local_addr()?);
         let mut hosts = BTreeMap::new();
-        for spec in declared.functions {
+        for mut spec in declared.functions {
+            spec.environment
+                .insert("AWS_ENDPOINT_URL_LAMBDA".into(), invoke_endpoint.clone());
             hosts.insert(
                 spec.name.clone(),
                 Arc::new(FunctionHost::start(spec).await?),
             );
         }
+        let invoke_api = invoke_api::InvokeApi::serve(listener, hosts.clone(), sqs, retry_delay);
         let sqs_sources = declared
             .sqs_sources
             .into_iter()
             .filter_map(|(function, source)| Some((Arc::clone(hosts.get(&function)?), source)))
             .collect();
-        Ok(Self { hosts, sqs_sources })
+        Ok(Self {
+            hosts,
+            sqs_sources,
+            _invoke_api: invoke_api,
+        })
     }
 
     pub fn functions(&self) -> impl Iterator<Item = &str> {
