@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use triage::executor::fargate::TaskRunner;
 use triage::executor::{discover, Executor};
 
 #[derive(Args)]
@@ -86,7 +87,14 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<()> {
     for skipped in &declared.skipped {
         eprintln!("    {skipped}: no {} tag, not run", discover::BINARY_TAG);
     }
-    let executor = Executor::start(declared, sqs.clone(), ASYNC_RETRY_DELAY).await?;
+    let tasks = TaskRunner::new(
+        aws_sdk_ecs::Client::new(&config),
+        binaries.clone(),
+        runtime_env,
+    );
+    let executor = Executor::start(declared, sqs.clone(), ASYNC_RETRY_DELAY)
+        .await?
+        .with_tasks(tasks);
     let functions: Vec<&str> = executor.functions().collect();
     eprintln!("    running: {}", functions.join(", "));
 

@@ -1,9 +1,11 @@
 //! Runs what the emulator can only record. [`lambda::FunctionHost`] runs one function's real
 //! binary against a Lambda Runtime API it serves; [`sqs::SqsEventSource`] feeds it an SQS
 //! queue as a Lambda event source mapping would; [`invoke_api`] serves `Invoke`, with AWS's
-//! asynchronous retries and on-failure destination.
+//! asynchronous retries and on-failure destination; [`fargate::TaskRunner`] runs recorded ECS
+//! tasks.
 
 pub mod discover;
+pub mod fargate;
 pub mod invoke_api;
 pub mod lambda;
 pub mod sqs;
@@ -21,6 +23,7 @@ pub struct Executor {
     hosts: BTreeMap<String, Arc<FunctionHost>>,
     sqs_sources: Vec<(Arc<FunctionHost>, sqs::SqsEventSource)>,
     _invoke_api: invoke_api::InvokeApi,
+    tasks: Option<fargate::TaskRunner>,
 }
 
 impl Executor {
@@ -51,7 +54,14 @@ impl Executor {
             hosts,
             sqs_sources,
             _invoke_api: invoke_api,
+            tasks: None,
         })
+    }
+
+    /// Also run the ECS tasks recorded on the emulator.
+    pub fn with_tasks(mut self, runner: fargate::TaskRunner) -> Self {
+        self.tasks = Some(runner);
+        self
     }
 
     pub fn functions(&self) -> impl Iterator<Item = &str> {
@@ -75,7 +85,23 @@ impl Executor {
                 })
             })
             .collect();
-        shutdown.await;
+        let mut tasks = self.tasks;
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = tokio::time::sleep(Duration::from_secs(1)) => {
+                    if let Some(tasks) = tasks.as_mut() {
+                        if let Err(err) = tasks.poll_once().await {
+                            eprintln!("[executor] {err}");
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(tasks) = tasks {
+            tasks.shutdown().await;
+        }
         for poller in &pollers {
             poller.abort();
         }

@@ -1,0 +1,229 @@
+//! Plays Fargate: each task `RunTask` recorded on the emulator runs as a child process of the
+//! binary its container definition names (docker label `s3-triage:binary`), with the
+//! definition's environment plus the run's overrides; when it exits, the task is stopped with
+//! its exit code as the reason.
+
+use super::discover::BINARY_TAG;
+use aws_sdk_ecs::types::{ContainerDefinition, DesiredStatus, Task};
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::process::Stdio;
+use tokio::process::Command;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub struct TaskRunner {
+    ecs: aws_sdk_ecs::Client,
+    binaries: PathBuf,
+    runtime_env: BTreeMap<String, String>,
+    seen: HashSet<String>,
+    running: Vec<JoinHandle<()>>,
+    shutdown: watch::Sender<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("ECS {operation} failed: {message}")]
+pub struct EcsError {
+    operation: &'static str,
+    message: String,
+}
+
+fn failed<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    operation: &'static str,
+) -> impl FnOnce(aws_sdk_ecs::error::SdkError<E, R>) -> EcsError {
+    move |err| EcsError {
+        operation,
+        message: aws_sdk_ecs::error::DisplayErrorContext(&err).to_string(),
+    }
+}
+
+impl TaskRunner {
+    pub fn new(
+        ecs: aws_sdk_ecs::Client,
+        binaries: PathBuf,
+        runtime_env: BTreeMap<String, String>,
+    ) -> Self {
+        let (shutdown, _) = watch::channel(false);
+        Self {
+            ecs,
+            binaries,
+            runtime_env,
+            seen: HashSet::new(),
+            running: Vec::new(),
+            shutdown,
+        }
+    }
+
+    /// Starts every task recorded since the last poll; returns how many it started.
+    pub async fn poll_once(&mut self) -> Result<usize, EcsError> {
+        let mut started = 0;
+        let clusters = self
+            .ecs
+            .list_clusters()
+            .send()
+            .await
+            .map_err(failed("ListClusters"))?;
+        for cluster in clusters.cluster_arns() {
+            let listed = self
+                .ecs
+                .list_tasks()
+                .cluster(cluster)
+                .desired_status(DesiredStatus::Running)
+                .send()
+                .await
+                .map_err(failed("ListTasks"))?;
+            let new: Vec<String> = listed
+                .task_arns()
+                .iter()
+                .filter(|arn| !self.seen.contains(*arn))
+                .cloned()
+                .collect();
+            if new.is_empty() {
+                continue;
+            }
+            let described = self
+                .ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(new.clone()))
+                .send()
+                .await
+                .map_err(failed("DescribeTasks"))?;
+            self.seen.extend(new);
+            for task in described.tasks() {
+                self.start(cluster, task).await?;
+                started += 1;
+            }
+        }
+        Ok(started)
+    }
+
+    async fn start(&mut self, cluster: &str, task: &Task) -> Result<(), EcsError> {
+        let task_arn = task.task_arn().unwrap_or_default().to_owned();
+        let definition = self
+            .ecs
+            .describe_task_definition()
+            .task_definition(task.task_definition_arn().unwrap_or_default())
+            .send()
+            .await
+            .map_err(failed("DescribeTaskDefinition"))?;
+        let containers = definition
+            .task_definition()
+            .map(|d| d.container_definitions())
+            .unwrap_or_default();
+        // One essential container per task is what s3-triage declares; run the first with a binary.
+        let Some((container, binary)) = containers
+            .iter()
+            .find_map(|c| Some((c, c.docker_labels()?.get(BINARY_TAG)?)))
+        else {
+            self.stop(
+                cluster,
+                &task_arn,
+                &format!("no container has a {BINARY_TAG} docker label"),
+            )
+            .await?;
+            return Ok(());
+        };
+        let environment = self.environment(container, task);
+        let name = container.name().unwrap_or("task").to_owned();
+        let mut child = match Command::new(self.binaries.join(binary))
+            .envs(environment)
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(err) => {
+                let reason = format!(
+                    "CannotStartContainerError: {}: {err}",
+                    self.binaries.join(binary).display()
+                );
+                return self.stop(cluster, &task_arn, &reason).await;
+            }
+        };
+        eprintln!(
+            "[executor] started task {name} (pid {})",
+            child.id().unwrap_or_default()
+        );
+        let (ecs, cluster, mut shutdown) = (
+            self.ecs.clone(),
+            cluster.to_owned(),
+            self.shutdown.subscribe(),
+        );
+        self.running.push(tokio::spawn(async move {
+            let reason = tokio::select! {
+                status = child.wait() => match status.ok().and_then(|s| s.code()) {
+                    Some(code) => format!("Essential container in task exited with code {code}"),
+                    None => "Essential container in task was killed".to_owned(),
+                },
+                _ = shutdown.changed() => {
+                    let _ = child.kill().await;
+                    "Task stopped by the local executor".to_owned()
+                }
+            };
+            eprintln!("[executor] task {name}: {reason}");
+            if let Err(err) = ecs
+                .stop_task()
+                .cluster(cluster)
+                .task(task_arn)
+                .reason(reason)
+                .send()
+                .await
+            {
+                eprintln!(
+                    "[executor] task {name}: StopTask failed: {}",
+                    aws_sdk_ecs::error::DisplayErrorContext(&err)
+                );
+            }
+        }));
+        Ok(())
+    }
+
+    /// The container definition's environment, the run's overrides over it, and what the
+    /// platform provides (endpoint, credentials, region) over both.
+    fn environment(
+        &self,
+        container: &ContainerDefinition,
+        task: &Task,
+    ) -> BTreeMap<String, String> {
+        let mut environment: BTreeMap<String, String> = container
+            .environment()
+            .iter()
+            .filter_map(|pair| Some((pair.name()?.to_owned(), pair.value()?.to_owned())))
+            .collect();
+        let overrides = task
+            .overrides()
+            .map(|o| o.container_overrides())
+            .unwrap_or_default();
+        for container_override in overrides.iter().filter(|o| o.name() == container.name()) {
+            for pair in container_override.environment() {
+                if let (Some(name), Some(value)) = (pair.name(), pair.value()) {
+                    environment.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        environment.extend(self.runtime_env.clone());
+        environment
+    }
+
+    async fn stop(&self, cluster: &str, task_arn: &str, reason: &str) -> Result<(), EcsError> {
+        eprintln!("[executor] task {task_arn}: {reason}");
+        self.ecs
+            .stop_task()
+            .cluster(cluster)
+            .task(task_arn)
+            .reason(reason)
+            .send()
+            .await
+            .map_err(failed("StopTask"))?;
+        Ok(())
+    }
+
+    /// Stops every running task process and waits until each is gone and marked stopped.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.running {
+            let _ = task.await;
+        }
+    }
+}
