@@ -117,7 +117,11 @@ fn print_table(entries: &[AuditEntry]) {
                 e.version.chars().take(12).collect(),
                 e.stage.clone(),
                 table::or_dash(e.tier.as_deref()),
-                e.status.clone(),
+                if e.is_complete() {
+                    e.status.clone()
+                } else {
+                    format!("{} (unfinished)", e.status)
+                },
                 table::or_dash(e.duration_ms.map(|ms| format!("{ms} ms"))),
                 detail,
             ]

@@ -10,20 +10,37 @@ use std::process::Command;
 use triage::executor::fargate::TaskRunner;
 use triage::executor::{discover, Executor};
 
+/// How to bring the stack up; shared by `local` and `demo`.
+#[derive(Args)]
+pub struct StackArgs {
+    /// Attach to an emulator that is already running instead of starting one.
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// Run the function binaries found here instead of building release binaries.
+    #[arg(long, value_name = "DIR")]
+    binaries: Option<PathBuf>,
+}
+
 #[derive(Args)]
 #[command(after_help = "Then, from any S3 client:\n  \
     aws --endpoint-url <endpoint_url> s3 cp report.pdf 's3://<bucket>/uploads/documents/report.pdf'\n  \
     triage audit --state-file <state file> --key uploads/documents/report.pdf")]
 pub struct LocalArgs {
-    /// Attach to an emulator that is already running instead of starting one.
-    #[arg(long)]
-    endpoint_url: Option<String>,
+    #[command(flatten)]
+    stack: StackArgs,
     /// Where to write the stack's endpoints and names as JSON.
     #[arg(long, default_value = ".local/stack.json")]
     state_file: PathBuf,
-    /// Run the function binaries found here instead of building release binaries.
-    #[arg(long, value_name = "DIR")]
-    binaries: Option<PathBuf>,
+}
+
+/// The stack, up and ready: the emulator (if we started it), the executor, and the state
+/// users need to reach it.
+pub struct Stack {
+    _emulator: Option<Emulator>,
+    pub config: aws_config::SdkConfig,
+    pub executor: Executor,
+    /// endpoint_url, region, bucket, audit_table, topic ARNs, queue URLs, dlq_urls.
+    pub state: Value,
 }
 
 /// AWS waits about a minute before an async retry; locally a few seconds show the same path.
@@ -38,14 +55,41 @@ fn step(message: &str) {
 }
 
 pub async fn run(args: LocalArgs) -> anyhow::Result<()> {
+    let stack = bring_up(&args.stack).await?;
+    let state_text = serde_json::to_string_pretty(&stack.state)?;
+    if let Some(dir) = args.state_file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.state_file, &state_text)
+        .with_context(|| format!("writing {}", args.state_file.display()))?;
+    println!("{state_text}");
+    step(&format!(
+        "the stack is up; its state is in {}; Ctrl-C stops everything",
+        args.state_file.display()
+    ));
+    let sqs = aws_sdk_sqs::Client::new(&stack.config);
+    stack
+        .executor
+        .run_until(sqs, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+    step("stopped");
+    Ok(())
+}
+
+/// Starts (or attaches to) the emulator, builds, applies envs/local, starts the executor.
+pub async fn bring_up(args: &StackArgs) -> anyhow::Result<Stack> {
     let root = project_root();
-    let started;
+    let mut started = None;
     let endpoint = match &args.endpoint_url {
         Some(endpoint) => endpoint.clone(),
         None => {
             step("starting the AWS emulator (installed into .local/ on first use)");
-            started = Emulator::start().context("starting the emulator")?;
-            started.endpoint().to_owned()
+            let emulator = Emulator::start().context("starting the emulator")?;
+            let endpoint = emulator.endpoint().to_owned();
+            started = Some(emulator);
+            endpoint
         }
     };
 
@@ -110,25 +154,12 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<()> {
         "compliance_topic_arn": outputs["compliance_topic_arn"],
         "cluster_name": outputs["cluster_name"],
     });
-    let state_text = serde_json::to_string_pretty(&state)?;
-    if let Some(dir) = args.state_file.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(&args.state_file, &state_text)
-        .with_context(|| format!("writing {}", args.state_file.display()))?;
-    println!("{state_text}");
-    step(&format!(
-        "the stack is up; its state is in {}; Ctrl-C stops everything",
-        args.state_file.display()
-    ));
-
-    executor
-        .run_until(sqs, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await;
-    step("stopped");
-    Ok(())
+    Ok(Stack {
+        _emulator: started,
+        config,
+        executor,
+        state,
+    })
 }
 
 /// Applies `terraform/envs/local` to the emulator and returns the stack's outputs.
@@ -174,8 +205,10 @@ fn apply_local_env(root: &Path, endpoint: &str, binaries: &Path) -> anyhow::Resu
     Ok(outputs["stack"]["value"].clone())
 }
 
+/// Runs a build or terraform step with its output on our stderr, so stdout stays the result.
 fn run_command(command: &mut Command) -> anyhow::Result<()> {
     let status = command
+        .stdout(std::io::stderr())
         .status()
         .with_context(|| format!("running {command:?}"))?;
     if !status.success() {

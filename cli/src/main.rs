@@ -1,6 +1,7 @@
 //! `triage`: the s3-triage command line.
 
 mod audit;
+mod demo;
 mod dlq;
 mod local;
 mod route;
@@ -26,6 +27,8 @@ enum Command {
     Route(route::RouteArgs),
     /// Query the audit trail: one object's history, recent failures, a tier's activity.
     Audit(audit::AuditArgs),
+    /// Run the whole pipeline on the bundled samples and check every outcome (exit 1 if not).
+    Demo(demo::DemoArgs),
     /// Run the whole stack locally: emulator, terraform envs/local, the function binaries.
     Local(local::LocalArgs),
     /// List what sits in each dead-letter queue; --redrive moves it back after a fix.
@@ -38,6 +41,7 @@ async fn main() -> ExitCode {
         Command::Route(args) => route::run(args),
         Command::Audit(args) => audit::run(args).await,
         Command::Local(args) => local::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
         Command::Dlq(args) => dlq::run(args).await,
     };
     match result {

@@ -138,6 +138,80 @@ pub async fn sdk_config(endpoint: &str) -> SdkConfig {
         .await
 }
 
+/// Creates queue `name`, subscribes it to `topic_arn` with the given subscription attributes
+/// (`FilterPolicy`, `RawMessageDelivery`, ...) and returns its URL.
+pub async fn subscribe_new_queue(
+    sqs: &aws_sdk_sqs::Client,
+    sns: &aws_sdk_sns::Client,
+    topic_arn: &str,
+    name: &str,
+    attributes: &[(&str, &str)],
+) -> Result<String, String> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let describe =
+        |err: &dyn std::error::Error| aws_sdk_sqs::error::DisplayErrorContext(err).to_string();
+    let created = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .map_err(|e| describe(&e))?;
+    let queue_url = created.queue_url.ok_or("CreateQueue returned no URL")?;
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| describe(&e))?
+        .attributes
+        .and_then(|mut attributes| attributes.remove(&QueueAttributeName::QueueArn))
+        .ok_or("GetQueueAttributes returned no ARN")?;
+    let mut subscription = sns
+        .subscribe()
+        .topic_arn(topic_arn)
+        .protocol("sqs")
+        .endpoint(queue_arn);
+    for (name, value) in attributes {
+        subscription = subscription.attributes(*name, *value);
+    }
+    subscription.send().await.map_err(|e| describe(&e))?;
+    Ok(queue_url)
+}
+
+/// Receives and deletes every message currently in the queue; returns their bodies.
+pub async fn drain_queue(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+) -> Result<Vec<String>, String> {
+    let describe =
+        |err: &dyn std::error::Error| aws_sdk_sqs::error::DisplayErrorContext(err).to_string();
+    let mut bodies = Vec::new();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
+        let messages = received.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(bodies);
+        }
+        for message in messages {
+            bodies.push(message.body.unwrap_or_default());
+            sqs.delete_message()
+                .queue_url(queue_url)
+                .receipt_handle(message.receipt_handle.unwrap_or_default())
+                .send()
+                .await
+                .map_err(|e| describe(&e))?;
+        }
+    }
+}
+
 fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }

@@ -4,7 +4,6 @@
 
 use crate::Emulator;
 use aws_config::SdkConfig;
-use aws_sdk_sqs::types::QueueAttributeName;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub struct TestResources {
@@ -62,58 +61,21 @@ impl TestResources {
     /// A new queue subscribed to `topic_arn` with the given subscription attributes
     /// (`FilterPolicy`, `RawMessageDelivery`, ...); returns the queue's URL.
     pub async fn subscribed_queue(&self, topic_arn: &str, attributes: &[(&str, &str)]) -> String {
-        let queue_url = self.queue("subscriber").await;
-        let queue_arn = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .expect("queue attributes")
-            .attributes
-            .and_then(|mut attributes| attributes.remove(&QueueAttributeName::QueueArn))
-            .expect("queue ARN");
-        let mut subscription = self
-            .sns
-            .subscribe()
-            .topic_arn(topic_arn)
-            .protocol("sqs")
-            .endpoint(queue_arn);
-        for (name, value) in attributes {
-            subscription = subscription.attributes(*name, *value);
-        }
-        subscription.send().await.expect("subscribed");
-        queue_url
+        crate::subscribe_new_queue(
+            &self.sqs,
+            &self.sns,
+            topic_arn,
+            &unique("subscriber"),
+            attributes,
+        )
+        .await
+        .expect("subscribed queue")
     }
 
     /// Receives and deletes every message currently in the queue; returns their bodies.
     pub async fn drain(&self, queue_url: &str) -> Vec<String> {
-        let mut bodies = Vec::new();
-        loop {
-            let received = self
-                .sqs
-                .receive_message()
-                .queue_url(queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(1)
-                .send()
-                .await
-                .expect("received");
-            let messages = received.messages.unwrap_or_default();
-            if messages.is_empty() {
-                return bodies;
-            }
-            for message in messages {
-                bodies.push(message.body.unwrap_or_default());
-                self.sqs
-                    .delete_message()
-                    .queue_url(queue_url)
-                    .receipt_handle(message.receipt_handle.unwrap_or_default())
-                    .send()
-                    .await
-                    .expect("deleted");
-            }
-        }
+        crate::drain_queue(&self.sqs, queue_url)
+            .await
+            .expect("queue drained")
     }
 }

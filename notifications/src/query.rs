@@ -33,6 +33,15 @@ pub struct AuditEntry {
     pub environment: Option<String>,
     pub started_at: Option<String>,
     pub finished_at: String,
+    /// `notified` once the stage is complete; `claimed`/`applied` while a delivery is still
+    /// finishing it (or, after a crash, until a redelivery does).
+    pub delivery: Option<String>,
+}
+
+impl AuditEntry {
+    pub fn is_complete(&self) -> bool {
+        self.delivery.as_deref().is_none_or(|d| d == "notified")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,5 +186,6 @@ fn entry_from_item(item: &Item) -> AuditEntry {
         environment: text("environment"),
         started_at: text("started_at"),
         finished_at: text(INDEX_SORT_KEY).unwrap_or_default(),
+        delivery: text(table::DELIVERY),
     }
 }

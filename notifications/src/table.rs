@@ -32,7 +32,7 @@ pub const TIER_INDEX: &str = "by-tier";
 pub const TIER_INDEX_KEY: &str = "tier_day";
 pub const INDEX_SORT_KEY: &str = "finished_at";
 pub const TTL_ATTRIBUTE: &str = "expires_at";
-pub(crate) const DELIVERY: &str = "delivery";
+pub const DELIVERY: &str = "delivery";
 pub(crate) const CLAIMED_AT: &str = "claimed_at";
 
 pub type Item = HashMap<String, AttributeValue>;

@@ -92,6 +92,14 @@ impl SqsEventSource {
                 .await
                 .map_err(|err| self.sqs_error("DeleteMessageBatch", &err))?;
         }
+        eprintln!(
+            "[executor] {}: batch of {} from {}: {} done, {} left for redelivery",
+            function.name(),
+            messages.len(),
+            self.queue_arn,
+            succeeded.len(),
+            messages.len() - succeeded.len()
+        );
         Ok(PollReport {
             received: messages.len(),
             deleted: succeeded.len(),
