@@ -209,17 +209,7 @@ async fn dlq_lists_dead_letters_and_redrives_them_to_their_source() {
     use aws_sdk_sqs::types::QueueAttributeName;
     let aws = TestResources::new().await;
     let dlq = aws.queue("dlq").await;
-    let dlq_arn = aws
-        .sqs
-        .get_queue_attributes()
-        .queue_url(&dlq)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("attributes")
-        .attributes
-        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-        .expect("arn");
+    let dlq_arn = aws.queue_arn(&dlq).await;
     let source = aws
         .sqs
         .create_queue()

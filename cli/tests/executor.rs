@@ -55,22 +55,8 @@ async fn router_stack() -> RouterStack {
     table::create_table(&dynamodb, &audit_table)
         .await
         .expect("table");
-    let arn_of = |url: String| {
-        let sqs = aws.sqs.clone();
-        async move {
-            sqs.get_queue_attributes()
-                .queue_url(url)
-                .attribute_names(QueueAttributeName::QueueArn)
-                .send()
-                .await
-                .expect("attributes")
-                .attributes
-                .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-                .expect("arn")
-        }
-    };
     let dlq_url = aws.queue("ingest-dlq").await;
-    let dlq_arn = arn_of(dlq_url.clone()).await;
+    let dlq_arn = aws.queue_arn(&dlq_url).await;
     let ingest_url = aws
         .sqs
         .create_queue()
@@ -110,7 +96,7 @@ async fn router_stack() -> RouterStack {
     .map(|(name, value)| (name.to_owned(), value))
     .collect();
     let ingest = SqsEventSource {
-        queue_arn: arn_of(ingest_url.clone()).await,
+        queue_arn: aws.queue_arn(&ingest_url).await,
         queue_url: ingest_url,
         batch_size: 10,
         report_batch_item_failures: true,
@@ -251,11 +237,7 @@ async fn async_invokes_are_retried_then_sent_to_the_on_failure_destination() {
     use triage::executor::Executor;
     let stack = router_stack().await;
     let failures = stack.aws.queue("thumbnail-failures").await;
-    let failures_arn = format!(
-        "arn:aws:sqs:{}:123456789012:{}",
-        emulator::REGION,
-        failures.rsplit('/').next().unwrap_or("")
-    );
+    let failures_arn = stack.aws.queue_arn(&failures).await;
     let mut router_env = stack.environment.clone();
     router_env.insert("TRIAGE_THUMBNAIL_FUNCTION".into(), "thumbnail".into());
     // The router binary stands in for the thumbnail worker: a Dispatch is not an event it

@@ -80,18 +80,7 @@ async fn recorded_tasks_run_with_their_environment_and_stop_with_their_exit_code
             .await
             .expect("task definition");
     }
-    let subnets = aws
-        .emulator
-        .query(
-            "ec2",
-            &[("Action", "DescribeSubnets"), ("Version", "2016-11-15")],
-        )
-        .expect("subnets");
-    let subnet = subnets
-        .split("<subnetId>")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("subnet");
+    let subnet = aws.emulator.default_subnet().expect("a default subnet");
     let run = |family: &'static str| {
         ecs.run_task()
             .cluster(&cluster)
@@ -101,7 +90,7 @@ async fn recorded_tasks_run_with_their_environment_and_stop_with_their_exit_code
                 NetworkConfiguration::builder()
                     .awsvpc_configuration(
                         AwsVpcConfiguration::builder()
-                            .subnets(subnet)
+                            .subnets(&subnet)
                             .security_groups("sg-0")
                             .build()
                             .expect("vpc config"),

@@ -119,6 +119,19 @@ impl Emulator {
         Ok(xml.to_owned())
     }
 
+    /// The first subnet of the emulator's default VPC (for Fargate network configurations).
+    pub fn default_subnet(&self) -> Result<String, EmulatorError> {
+        let xml = self.query(
+            "ec2",
+            &[("Action", "DescribeSubnets"), ("Version", "2016-11-15")],
+        )?;
+        xml.split("<subnetId>")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .map(String::from)
+            .ok_or_else(|| EmulatorError::Query("DescribeSubnets returned no subnet".into()))
+    }
+
     /// SDK configuration for this emulator; see [`sdk_config`].
     pub async fn sdk_config(&self) -> SdkConfig {
         sdk_config(&self.endpoint).await
@@ -147,7 +160,6 @@ pub async fn subscribe_new_queue(
     name: &str,
     attributes: &[(&str, &str)],
 ) -> Result<String, String> {
-    use aws_sdk_sqs::types::QueueAttributeName;
     let describe =
         |err: &dyn std::error::Error| aws_sdk_sqs::error::DisplayErrorContext(err).to_string();
     let created = sqs
@@ -157,16 +169,7 @@ pub async fn subscribe_new_queue(
         .await
         .map_err(|e| describe(&e))?;
     let queue_url = created.queue_url.ok_or("CreateQueue returned no URL")?;
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .map_err(|e| describe(&e))?
-        .attributes
-        .and_then(|mut attributes| attributes.remove(&QueueAttributeName::QueueArn))
-        .ok_or("GetQueueAttributes returned no ARN")?;
+    let queue_arn = queue_arn(sqs, &queue_url).await?;
     let mut subscription = sns
         .subscribe()
         .topic_arn(topic_arn)
@@ -177,6 +180,22 @@ pub async fn subscribe_new_queue(
     }
     subscription.send().await.map_err(|e| describe(&e))?;
     Ok(queue_url)
+}
+
+/// The ARN of the queue at `queue_url`.
+pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Result<String, String> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())?;
+    attributes
+        .attributes
+        .and_then(|mut attributes| attributes.remove(&QueueAttributeName::QueueArn))
+        .ok_or_else(|| "GetQueueAttributes returned no ARN".to_owned())
 }
 
 /// Receives and deletes every message currently in the queue; returns their bodies.

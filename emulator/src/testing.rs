@@ -72,6 +72,12 @@ impl TestResources {
         .expect("subscribed queue")
     }
 
+    pub async fn queue_arn(&self, queue_url: &str) -> String {
+        crate::queue_arn(&self.sqs, queue_url)
+            .await
+            .expect("queue ARN")
+    }
+
     /// Receives and deletes every message currently in the queue; returns their bodies.
     pub async fn drain(&self, queue_url: &str) -> Vec<String> {
         crate::drain_queue(&self.sqs, queue_url)

@@ -10,12 +10,13 @@ use crate::policy::{Decision, RoutingPolicy};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use futures::future::join_all;
-use notifications::{AuditRecord, Claim, RecordError, Recorded, Recorder, Status};
+use notifications::{table, AuditRecord, Claim, RecordError, Recorded, Recorder, Status};
 use object_events::{
     normalise_json, ContentKind, CorrelationId, Dispatch, RecordOutcome, S3Object,
 };
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use tracing::{error, info, warn};
 
@@ -102,9 +103,16 @@ impl<D: Dispatcher> Router<D> {
     async fn process(&self, messages: &[(Option<String>, String)]) -> BTreeSet<usize> {
         let mut failed = BTreeSet::new();
         let work = self.plan_all(messages, &mut failed);
-        let (to_dispatch, mut to_complete) = self.claim_all(&work, &mut failed).await;
+        let (unique, duplicates) = split_duplicates(&work);
+        let (to_dispatch, mut to_complete) = self.claim_all(unique, &mut failed).await;
         to_complete.extend(self.dispatch_claimed(to_dispatch, &mut failed).await);
         self.complete_all(&to_complete, &mut failed).await;
+        // A copy shares the fate of the first: acknowledged with it, or retried with it.
+        for (copy, first) in duplicates {
+            if failed.contains(&first) {
+                failed.insert(copy);
+            }
+        }
         failed
     }
 
@@ -142,12 +150,12 @@ impl<D: Dispatcher> Router<D> {
     /// dispatch, and the work whose dispatch an earlier delivery already made.
     async fn claim_all<'w>(
         &self,
-        work: &'w [Work],
+        work: Vec<&'w Work>,
         failed: &mut BTreeSet<usize>,
     ) -> (Vec<&'w Work>, Vec<&'w Work>) {
         let claims = join_all(work.iter().map(|item| self.claim(item))).await;
         let (mut to_dispatch, mut to_complete) = (Vec::new(), Vec::new());
-        for (item, claim) in work.iter().zip(claims) {
+        for (item, claim) in work.into_iter().zip(claims) {
             match claim {
                 Err(err) => {
                     log_record_error(item, &err);
@@ -327,6 +335,30 @@ impl<D: Dispatcher> Router<D> {
             },
         }
     }
+}
+
+/// The same object twice in one batch (a redelivery beside the original) is settled here
+/// rather than by racing conditional writes: the first copy is processed, and each other copy
+/// is returned as (its message, the first copy's message).
+fn split_duplicates(work: &[Work]) -> (Vec<&Work>, Vec<(usize, usize)>) {
+    let mut first_message = HashMap::new();
+    let mut unique = Vec::new();
+    let mut duplicates = Vec::new();
+    for item in work {
+        let record = &item.record;
+        let identity = (table::partition_key(record), table::sort_key(record).ok());
+        match first_message.entry(identity) {
+            Entry::Vacant(entry) => {
+                entry.insert(item.message);
+                unique.push(item);
+            }
+            Entry::Occupied(entry) => {
+                info!(correlation_id = %record.correlation_id, key = %record.object.key, "duplicate of an object earlier in this batch");
+                duplicates.push((item.message, *entry.get()));
+            }
+        }
+    }
+    (unique, duplicates)
 }
 
 fn log_recorded(item: &Work) {
