@@ -51,7 +51,4 @@ module "stack" {
   large_security_group_ids = [data.aws_security_group.default.id]
   protect_data             = false
   log_retention_days       = 1
-  # A receive whose response is lost (a retried request on a busy machine) hides its events
-  # until the visibility timeout; locally, redeliver them within the demo's patience.
-  ingest_visibility_timeout_seconds = 40
 }

@@ -14,9 +14,7 @@ module "ingest" {
   name_prefix   = var.name_prefix
   bucket_name   = var.bucket_name
   force_destroy = !var.protect_data
-
-  visibility_timeout_seconds = var.ingest_visibility_timeout_seconds
-  tags                       = var.tags
+  tags          = var.tags
 }
 
 module "tiers" {

@@ -40,12 +40,6 @@ variable "protect_data" {
   default     = true
 }
 
-variable "ingest_visibility_timeout_seconds" {
-  description = "How long a received ingest event stays hidden before SQS redelivers it (at least 6x the router's 30 s timeout on AWS)."
-  type        = number
-  default     = 180
-}
-
 variable "log_retention_days" {
   description = "CloudWatch log retention for every function."
   type        = number
