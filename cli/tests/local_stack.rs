@@ -147,24 +147,3 @@ fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
     }
     let _ = std::fs::remove_file(&state_file);
 }
-
-#[test]
-fn the_demo_routes_every_bundled_sample_as_expected() {
-    let binaries = PathBuf::from(TRIAGE)
-        .parent()
-        .expect("target dir")
-        .to_path_buf();
-    let output = Command::new(TRIAGE)
-        .args(["demo", "--binaries"])
-        .arg(&binaries)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("triage demo runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}");
-    assert!(
-        stdout.contains("all 5 samples got their expected outcome"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("notifications received: 5"), "{stdout}");
-}
