@@ -1,10 +1,12 @@
 use crate::table;
 use anyhow::{bail, Context};
+use aws_lambda_events::sqs::SqsEvent;
 use clap::Args;
-use object_events::{normalise_json, ObjectKey, RecordOutcome};
+use object_events::ObjectKey;
 use router::policy::{
     human, Decision, RoutingPolicy, DEFAULT_LARGE_LIMIT, DEFAULT_RESERVED_PREFIX,
 };
+use router::verdict::{is_sqs_batch, judge, Verdict};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -59,7 +61,8 @@ pub fn run(args: RouteArgs) -> anyhow::Result<()> {
     let reports = match (&args.key, args.size, &args.event) {
         (Some(key), Some(size), _) => {
             let key = ObjectKey::new(key.as_str())?;
-            vec![decision_report(&policy, &key, size)]
+            let decision = policy.route(&key, size);
+            vec![decision_report(&key, size, decision)]
         }
         (_, _, Some(path)) => {
             let body = std::fs::read_to_string(path)
@@ -93,77 +96,59 @@ pub fn run(args: RouteArgs) -> anyhow::Result<()> {
 fn batch_reports(policy: &RoutingPolicy, body: &str) -> anyhow::Result<Vec<RouteReport>> {
     let event: serde_json::Value =
         serde_json::from_str(body).context("the event file is not JSON")?;
-    let Some(messages) = event
-        .get("Records")
-        .and_then(|r| r.as_array())
-        .filter(|records| {
-            records
-                .iter()
-                .all(|r| r.get("eventSource").and_then(|s| s.as_str()) == Some("aws:sqs"))
-        })
-    else {
-        return event_reports(policy, body);
-    };
-    let mut reports = Vec::new();
-    for message in messages {
-        let body = message
-            .get("body")
-            .and_then(|b| b.as_str())
-            .unwrap_or_default();
-        match event_reports(policy, body) {
-            Ok(message_reports) => reports.extend(message_reports),
-            Err(err) => reports.push(RouteReport {
+    if !is_sqs_batch(&event) {
+        return Ok(message_reports(policy, body));
+    }
+    let batch: SqsEvent =
+        serde_json::from_value(event).context("the event is not a Lambda SQS batch")?;
+    Ok(batch
+        .records
+        .iter()
+        .flat_map(|message| message_reports(policy, message.body.as_deref().unwrap_or_default()))
+        .collect())
+}
+
+fn message_reports(policy: &RoutingPolicy, body: &str) -> Vec<RouteReport> {
+    let verdicts = match judge(policy, body) {
+        Ok(verdicts) => verdicts,
+        Err(reason) => {
+            return vec![RouteReport {
                 key: None,
                 size: None,
                 outcome: "FAILED".into(),
                 rule: None,
-                why: Some(format!("{err:#}")),
-            }),
+                why: Some(format!(
+                    "{reason}: the router fails this message (retried, then the DLQ)"
+                )),
+            }]
         }
-    }
-    Ok(reports)
-}
-
-fn event_reports(policy: &RoutingPolicy, body: &str) -> anyhow::Result<Vec<RouteReport>> {
-    let outcomes = normalise_json(body)
-        .context("the router would fail this message (it would end in the DLQ)")?;
-    Ok(outcomes
+    };
+    verdicts
         .into_iter()
-        .map(|outcome| match outcome {
-            RecordOutcome::Created(object) => decision_report(policy, &object.key, object.size),
-            RecordOutcome::TestEvent => RouteReport {
+        .map(|verdict| match verdict {
+            Verdict::Decided { object, decision } => {
+                decision_report(&object.key, object.size, decision)
+            }
+            Verdict::Dropped { why } => RouteReport {
                 key: None,
                 size: None,
                 outcome: "DROPPED".into(),
                 rule: None,
-                why: Some("s3:TestEvent: acknowledged and dropped".into()),
+                why: Some(why),
             },
-            RecordOutcome::NotCreated { event_name } => RouteReport {
-                key: None,
+            Verdict::Invalid { object, reason } => RouteReport {
+                key: Some(object.key.to_string()),
                 size: None,
-                outcome: "DROPPED".into(),
+                outcome: "REJECTED".into(),
                 rule: None,
-                why: Some(format!("{event_name} is not an ObjectCreated event")),
-            },
-            RecordOutcome::Invalid(invalid) => RouteReport {
-                key: invalid.object.as_ref().map(|o| o.key.to_string()),
-                size: None,
-                // Identifiable records are recorded REJECTED; the rest fail their message.
-                outcome: if invalid.object.is_some() {
-                    "REJECTED"
-                } else {
-                    "FAILED"
-                }
-                .into(),
-                rule: None,
-                why: Some(invalid.reason),
+                why: Some(reason),
             },
         })
-        .collect())
+        .collect()
 }
 
-fn decision_report(policy: &RoutingPolicy, key: &ObjectKey, size: u64) -> RouteReport {
-    let (outcome, rule, why) = match policy.route(key, size) {
+fn decision_report(key: &ObjectKey, size: u64, decision: Decision) -> RouteReport {
+    let (outcome, rule, why) = match decision {
         Decision::Route { tier, rule, note } => (tier.to_string(), Some(rule), note),
         Decision::Reject { reason } => ("REJECTED".into(), None, Some(reason)),
         Decision::Ignore { reason } => ("IGNORED".into(), None, Some(reason)),

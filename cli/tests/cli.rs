@@ -206,23 +206,8 @@ async fn audit_reads_an_objects_history_and_recent_failures() {
 
 #[tokio::test]
 async fn dlq_lists_dead_letters_and_redrives_them_to_their_source() {
-    use aws_sdk_sqs::types::QueueAttributeName;
     let aws = TestResources::new().await;
-    let dlq = aws.queue("dlq").await;
-    let dlq_arn = aws.queue_arn(&dlq).await;
-    let source = aws
-        .sqs
-        .create_queue()
-        .queue_name(unique("source"))
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}).to_string(),
-        )
-        .send()
-        .await
-        .expect("source queue")
-        .queue_url
-        .expect("url");
+    let (source, dlq) = aws.queue_with_dlq("source", 3, 30).await;
     for body in ["first", "second"] {
         aws.sqs
             .send_message()

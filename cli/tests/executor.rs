@@ -48,29 +48,13 @@ struct RouterStack {
 
 /// Everything the router needs on the emulator, and the environment terraform would give it.
 async fn router_stack() -> RouterStack {
-    use aws_sdk_sqs::types::QueueAttributeName;
     let aws = TestResources::new().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
     let audit_table = unique("audit");
     table::create_table(&dynamodb, &audit_table)
         .await
         .expect("table");
-    let dlq_url = aws.queue("ingest-dlq").await;
-    let dlq_arn = aws.queue_arn(&dlq_url).await;
-    let ingest_url = aws
-        .sqs
-        .create_queue()
-        .queue_name(unique("ingest"))
-        .attributes(QueueAttributeName::VisibilityTimeout, "1")
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}).to_string(),
-        )
-        .send()
-        .await
-        .expect("ingest queue")
-        .queue_url
-        .expect("url");
+    let (ingest_url, dlq_url) = aws.queue_with_dlq("ingest", 2, 1).await;
     let extractor_queue = aws.queue("extractor").await;
     let environment: BTreeMap<String, String> = [
         ("AWS_ENDPOINT_URL", aws.emulator.endpoint().to_owned()),

@@ -49,6 +49,38 @@ impl TestResources {
             .expect("queue URL")
     }
 
+    /// A new queue whose messages move to a new DLQ after `max_receive_count` receives, and
+    /// whose visibility timeout is `visibility_seconds`; returns (queue URL, DLQ URL).
+    pub async fn queue_with_dlq(
+        &self,
+        prefix: &str,
+        max_receive_count: u32,
+        visibility_seconds: u32,
+    ) -> (String, String) {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let dlq = self.queue(&format!("{prefix}-dlq")).await;
+        let redrive = format!(
+            r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":{max_receive_count}}}"#,
+            self.queue_arn(&dlq).await
+        );
+        let created = self
+            .sqs
+            .create_queue()
+            .queue_name(unique(prefix))
+            .attributes(QueueAttributeName::RedrivePolicy, redrive)
+            .attributes(
+                QueueAttributeName::VisibilityTimeout,
+                visibility_seconds.to_string(),
+            )
+            .send()
+            .await;
+        let url = created
+            .expect("queue created")
+            .queue_url
+            .expect("queue URL");
+        (url, dlq)
+    }
+
     /// A new topic; returns its ARN.
     pub async fn topic(&self, prefix: &str) -> String {
         let created = self.sns.create_topic().name(unique(prefix)).send().await;

@@ -2,7 +2,7 @@
 
 use crate::record::Status;
 use crate::table::{
-    self, Item, INDEX_SORT_KEY, PARTITION_KEY, STATUS_INDEX, STATUS_INDEX_KEY, TIER_INDEX,
+    self, attr, Item, INDEX_SORT_KEY, PARTITION_KEY, STATUS_INDEX, STATUS_INDEX_KEY, TIER_INDEX,
     TIER_INDEX_KEY,
 };
 use aws_sdk_dynamodb::error::DisplayErrorContext;
@@ -40,7 +40,9 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     pub fn is_complete(&self) -> bool {
-        self.delivery.as_deref().is_none_or(|d| d == "notified")
+        self.delivery
+            .as_deref()
+            .is_none_or(|d| d == table::delivery::NOTIFIED)
     }
 }
 
@@ -161,30 +163,30 @@ fn entry_from_item(item: &Item) -> AuditEntry {
             .and_then(|n| n.parse().ok())
     };
     let outputs = item
-        .get("outputs")
+        .get(attr::OUTPUTS)
         .and_then(|v| v.as_l().ok())
         .map(|list| list.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
         .unwrap_or_default();
     AuditEntry {
-        bucket: text("bucket").unwrap_or_default(),
-        key: text("key").unwrap_or_default(),
-        version: text("version_id")
-            .or_else(|| text("etag"))
+        bucket: text(attr::BUCKET).unwrap_or_default(),
+        key: text(attr::KEY).unwrap_or_default(),
+        version: text(attr::VERSION_ID)
+            .or_else(|| text(attr::ETAG))
             .unwrap_or_default(),
-        stage: text("stage").unwrap_or_default(),
-        status: text("status").unwrap_or_default(),
-        tier: text("tier"),
-        reason: text("reason"),
+        stage: text(attr::STAGE).unwrap_or_default(),
+        status: text(attr::STATUS).unwrap_or_default(),
+        tier: text(attr::TIER),
+        reason: text(attr::REASON),
         outputs,
-        sha256: text("sha256"),
-        content_type: text("content_type"),
-        size: number("size"),
-        duration_ms: number("duration_ms"),
-        correlation_id: text("correlation_id"),
-        uploaded_by: text("uploaded_by"),
-        worker: text("worker"),
-        environment: text("environment"),
-        started_at: text("started_at"),
+        sha256: text(attr::SHA256),
+        content_type: text(attr::CONTENT_TYPE),
+        size: number(attr::SIZE),
+        duration_ms: number(attr::DURATION_MS),
+        correlation_id: text(attr::CORRELATION_ID),
+        uploaded_by: text(attr::UPLOADED_BY),
+        worker: text(attr::WORKER),
+        environment: text(attr::ENVIRONMENT),
+        started_at: text(attr::STARTED_AT),
         finished_at: text(INDEX_SORT_KEY).unwrap_or_default(),
         delivery: text(table::DELIVERY),
     }

@@ -1,6 +1,6 @@
 use crate::error::RecordError;
 use crate::record::AuditRecord;
-use crate::table::{self, CLAIMED_AT, DELIVERY, PARTITION_KEY};
+use crate::table::{self, delivery, CLAIMED_AT, DELIVERY, PARTITION_KEY};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -99,7 +99,7 @@ impl Recorder {
             &self.settings.environment,
             self.settings.retention,
         )?;
-        item.insert(DELIVERY.into(), AttributeValue::S("claimed".into()));
+        item.insert(DELIVERY.into(), AttributeValue::S(delivery::CLAIMED.into()));
         item.insert(CLAIMED_AT.into(), AttributeValue::N(now_ms.to_string()));
         let written = self
             .dynamodb
@@ -127,11 +127,11 @@ impl Recorder {
             .await
             .map_err(|err| RecordError::store("GetItem", &err))?;
         let existing = existing.item.unwrap_or_default();
-        let delivery = match existing.get(DELIVERY) {
+        let state = match existing.get(DELIVERY) {
             Some(AttributeValue::S(state)) => state.as_str(),
-            _ => "notified",
+            _ => delivery::NOTIFIED,
         };
-        if delivery == "notified" {
+        if state == delivery::NOTIFIED {
             return Ok(Claim::AlreadyRecorded);
         }
         let claimed_at = match existing.get(CLAIMED_AT) {
@@ -156,7 +156,7 @@ impl Recorder {
             .await;
         match taken {
             Ok(_) => Ok(Claim::Resumed {
-                applied: delivery == "applied",
+                applied: state == delivery::APPLIED,
             }),
             Err(err) if condition_failed(&err) => Err(self.in_progress(record)),
             Err(err) => Err(RecordError::store("UpdateItem", &err)),
@@ -165,18 +165,18 @@ impl Recorder {
 
     /// Notes that the claimed record's effect happened, so a takeover does not repeat it.
     pub async fn mark_applied(&self, record: &AuditRecord) -> Result<(), RecordError> {
-        self.set_delivery(record, "applied", None).await
+        self.set_delivery(record, delivery::APPLIED, None).await
     }
 
     /// Gives up a claim after the effect failed, so the next delivery can retry at once.
     pub async fn release(&self, record: &AuditRecord) -> Result<(), RecordError> {
-        self.set_delivery(record, "claimed", Some(0)).await
+        self.set_delivery(record, delivery::CLAIMED, Some(0)).await
     }
 
     /// Publishes the record's notification and marks the record done.
     pub async fn complete(&self, record: &AuditRecord) -> Result<(), RecordError> {
         self.publish(record).await?;
-        self.set_delivery(record, "notified", None).await
+        self.set_delivery(record, delivery::NOTIFIED, None).await
     }
 
     async fn set_delivery(

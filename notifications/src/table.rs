@@ -32,7 +32,38 @@ pub const TIER_INDEX: &str = "by-tier";
 pub const TIER_INDEX_KEY: &str = "tier_day";
 pub const INDEX_SORT_KEY: &str = "finished_at";
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// Where a record is in claim -> effect -> notification (see [`crate::Recorder`]); one of
+/// the [`delivery`] states. Records written without a claim have none and count as notified.
 pub const DELIVERY: &str = "delivery";
+
+pub mod delivery {
+    pub const CLAIMED: &str = "claimed";
+    pub const APPLIED: &str = "applied";
+    pub const NOTIFIED: &str = "notified";
+}
+
+/// Names of the plain attributes of an audit item, shared by the writer ([`to_item`]) and
+/// the reader ([`crate::query`]).
+pub mod attr {
+    pub const BUCKET: &str = "bucket";
+    pub const KEY: &str = "key";
+    pub const STAGE: &str = "stage";
+    pub const STATUS: &str = "status";
+    pub const STARTED_AT: &str = "started_at";
+    pub const DURATION_MS: &str = "duration_ms";
+    pub const CORRELATION_ID: &str = "correlation_id";
+    pub const WORKER: &str = "worker";
+    pub const ENVIRONMENT: &str = "environment";
+    pub const OUTPUTS: &str = "outputs";
+    pub const TIER: &str = "tier";
+    pub const VERSION_ID: &str = "version_id";
+    pub const ETAG: &str = "etag";
+    pub const REASON: &str = "reason";
+    pub const CONTENT_TYPE: &str = "content_type";
+    pub const SHA256: &str = "sha256";
+    pub const UPLOADED_BY: &str = "uploaded_by";
+    pub const SIZE: &str = "size";
+}
 pub(crate) const CLAIMED_AT: &str = "claimed_at";
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -76,33 +107,33 @@ pub fn to_item(
     let mut put = |name: &str, value: AttributeValue| {
         item.insert(name.to_owned(), value);
     };
-    put("bucket", s(&object.bucket));
-    put("key", s(object.key.as_str()));
-    put("stage", s(&record.stage));
-    put("status", s(record.status.as_str()));
+    put(attr::BUCKET, s(&object.bucket));
+    put(attr::KEY, s(object.key.as_str()));
+    put(attr::STAGE, s(&record.stage));
+    put(attr::STATUS, s(record.status.as_str()));
     put(STATUS_INDEX_KEY, s(format!("{}#{day}", record.status)));
-    put("started_at", s(timestamp(record.started_at)));
+    put(attr::STARTED_AT, s(timestamp(record.started_at)));
     put(INDEX_SORT_KEY, s(timestamp(record.finished_at)));
-    put("duration_ms", n(record.duration_ms()));
-    put("correlation_id", s(record.correlation_id.as_str()));
-    put("worker", s(worker));
-    put("environment", s(environment));
+    put(attr::DURATION_MS, n(record.duration_ms()));
+    put(attr::CORRELATION_ID, s(record.correlation_id.as_str()));
+    put(attr::WORKER, s(worker));
+    put(attr::ENVIRONMENT, s(environment));
     put(
-        "outputs",
+        attr::OUTPUTS,
         AttributeValue::L(record.outputs.iter().map(s).collect()),
     );
     put(TTL_ATTRIBUTE, n(expires_at));
     if let Some(tier) = record.tier {
-        put("tier", s(tier.as_str()));
+        put(attr::TIER, s(tier.as_str()));
         put(TIER_INDEX_KEY, s(format!("{tier}#{day}")));
     }
     let optional = [
-        ("version_id", &object.version_id),
-        ("etag", &object.etag),
-        ("reason", &record.reason),
-        ("content_type", &record.content_type),
-        ("sha256", &record.sha256),
-        ("uploaded_by", &record.uploaded_by),
+        (attr::VERSION_ID, &object.version_id),
+        (attr::ETAG, &object.etag),
+        (attr::REASON, &record.reason),
+        (attr::CONTENT_TYPE, &record.content_type),
+        (attr::SHA256, &record.sha256),
+        (attr::UPLOADED_BY, &record.uploaded_by),
     ];
     for (name, value) in optional {
         if let Some(value) = value {
@@ -110,7 +141,7 @@ pub fn to_item(
         }
     }
     if let Some(size) = object.size {
-        put("size", n(size));
+        put(attr::SIZE, n(size));
     }
     Ok(item)
 }

@@ -7,13 +7,12 @@
 
 use crate::dispatch::Dispatcher;
 use crate::policy::{Decision, RoutingPolicy};
+use crate::verdict::{is_sqs_batch, judge, Verdict};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use notifications::{table, AuditRecord, Claim, RecordError, Recorded, Recorder, Status};
-use object_events::{
-    normalise_json, ContentKind, CorrelationId, Dispatch, RecordOutcome, S3Object,
-};
+use object_events::{ContentKind, CorrelationId, Dispatch, S3Object};
 use serde_json::Value;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
@@ -57,11 +56,7 @@ impl<D: Dispatcher> Router<D> {
     /// Entry point for any payload Lambda hands us: an SQS batch (the deployed wiring) gets a
     /// partial batch response; a direct S3 or SNS event fails as a whole so Lambda retries it.
     pub async fn handle(&self, event: Value) -> Result<Value, HandlerError> {
-        let from_sqs = event
-            .pointer("/Records/0/eventSource")
-            .and_then(Value::as_str)
-            .is_some_and(|source| source == "aws:sqs");
-        if from_sqs {
+        if is_sqs_batch(&event) {
             let batch: SqsEvent = serde_json::from_value(event)
                 .map_err(|err| HandlerError::Unrecognised(err.to_string()))?;
             let response = self.handle_sqs(batch).await?;
@@ -253,87 +248,76 @@ impl<D: Dispatcher> Router<D> {
 
     /// Everything about one message that needs no I/O: parse, normalise, route.
     fn plan(&self, index: usize, message_id: &str, body: &str) -> Result<Vec<Work>, String> {
-        let outcomes = normalise_json(body).map_err(|err| err.to_string())?;
+        let started_at = Utc::now();
         let mut work = Vec::new();
-        for outcome in outcomes {
-            match outcome {
-                RecordOutcome::TestEvent => {
-                    info!(message_id, "s3:TestEvent acknowledged and dropped")
-                }
-                RecordOutcome::NotCreated { event_name } => {
-                    info!(
-                        message_id,
-                        event_name, "not an ObjectCreated event; ignored"
-                    )
-                }
-                RecordOutcome::Invalid(invalid) => {
-                    let Some(object) = invalid.object else {
-                        return Err(format!("unidentifiable S3 record: {}", invalid.reason));
-                    };
+        for verdict in judge(&self.policy, body)? {
+            match verdict {
+                Verdict::Dropped { why } => info!(message_id, why, "acknowledged and dropped"),
+                Verdict::Invalid { object, reason } => {
                     let correlation_id = CorrelationId::from_string(message_id);
                     let record = AuditRecord::finished_now(
                         object,
                         STAGE,
                         Status::Rejected,
                         correlation_id,
-                        Utc::now(),
+                        started_at,
                     )
-                    .with_reason(invalid.reason);
+                    .with_reason(reason);
                     work.push(Work {
                         message: index,
                         record,
                         dispatch: None,
                     });
                 }
-                RecordOutcome::Created(object) => work.push(self.route(index, object)),
+                Verdict::Decided { object, decision } => {
+                    work.push(route(index, object, decision, started_at))
+                }
             }
         }
         Ok(work)
     }
+}
 
-    fn route(&self, message: usize, object: S3Object) -> Work {
-        let started_at = Utc::now();
-        let correlation_id = CorrelationId::for_object(&object);
-        let decision = self.policy.route(&object.key, object.size);
-        let record = |status: Status| {
-            AuditRecord::finished_now(
-                object.object_ref(),
-                STAGE,
-                status,
-                correlation_id.clone(),
-                started_at,
-            )
-            .with_uploaded_by(object.uploaded_by.clone())
-        };
-        match decision {
-            Decision::Route { tier, rule, note } => {
-                let mut routed = record(Status::Routed).with_tier(Some(tier));
-                routed.reason = note;
-                let dispatch = Dispatch {
-                    correlation_id: correlation_id.clone(),
-                    tier,
-                    rule,
-                    content_kind: ContentKind::from_key(&object.key),
-                    routed_at: started_at,
-                    object,
-                };
-                Work {
-                    message,
-                    record: routed,
-                    dispatch: Some(dispatch),
-                }
+fn route(message: usize, object: S3Object, decision: Decision, started_at: DateTime<Utc>) -> Work {
+    let correlation_id = CorrelationId::for_object(&object);
+    let record = |status: Status| {
+        AuditRecord::finished_now(
+            object.object_ref(),
+            STAGE,
+            status,
+            correlation_id.clone(),
+            started_at,
+        )
+        .with_uploaded_by(object.uploaded_by.clone())
+    };
+    match decision {
+        Decision::Route { tier, rule, note } => {
+            let mut routed = record(Status::Routed).with_tier(Some(tier));
+            routed.reason = note;
+            let dispatch = Dispatch {
+                correlation_id: correlation_id.clone(),
+                tier,
+                rule,
+                content_kind: ContentKind::from_key(&object.key),
+                routed_at: started_at,
+                object,
+            };
+            Work {
+                message,
+                record: routed,
+                dispatch: Some(dispatch),
             }
-            Decision::Reject { reason } => Work {
-                message,
-                record: record(Status::Rejected).with_reason(reason),
-                dispatch: None,
-            },
-            Decision::Ignore { reason } => Work {
-                message,
-                record: record(Status::Ignored).with_reason(reason),
-                dispatch: None,
-            },
         }
+        Decision::Reject { reason } => Work {
+            message,
+            record: record(Status::Rejected).with_reason(reason),
+            dispatch: None,
+        },
+        Decision::Ignore { reason } => Work {
+            message,
+            record: record(Status::Ignored).with_reason(reason),
+            dispatch: None,
+        },
     }
 }
 

@@ -2,3 +2,4 @@ pub mod config;
 pub mod dispatch;
 pub mod handler;
 pub mod policy;
+pub mod verdict;

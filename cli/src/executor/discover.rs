@@ -91,9 +91,9 @@ pub async fn discover(
         else {
             continue;
         };
-        let Some(("sqs", queue_name, account)) = sqs_queue(source_arn) else {
+        if !super::sqs::is_queue_arn(source_arn) {
             continue;
-        };
+        }
         let Some(function) = declared
             .functions
             .iter()
@@ -101,18 +101,12 @@ pub async fn discover(
         else {
             continue;
         };
-        let queue_url = sqs
-            .get_queue_url()
-            .queue_name(queue_name)
-            .queue_owner_aws_account_id(account)
-            .send()
+        let queue_url = super::sqs::queue_url(sqs, source_arn)
             .await
-            .map_err(|err| DiscoverError {
+            .map_err(|message| DiscoverError {
                 what: "queue URL",
-                message: aws_sdk_sqs::error::DisplayErrorContext(&err).to_string(),
-            })?
-            .queue_url
-            .unwrap_or_default();
+                message,
+            })?;
         declared.sqs_sources.push((
             function.name.clone(),
             SqsEventSource {
@@ -155,16 +149,7 @@ async fn async_invoke_config(
             .destination_config()
             .and_then(|d| d.on_failure())
             .and_then(|f| f.destination())
-            .filter(|arn| arn.starts_with("arn:aws:sqs:"))
+            .filter(|arn| super::sqs::is_queue_arn(arn))
             .map(String::from),
     })
-}
-
-/// (service, resource name, account) of `arn:aws:sqs:<region>:<account>:<name>`.
-fn sqs_queue(arn: &str) -> Option<(&str, &str, &str)> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", _, service, _, account, name] => Some((service, name, account)),
-        _ => None,
-    }
 }

@@ -163,26 +163,13 @@ async fn send_to_queue(
     queue_arn: &str,
     body: String,
 ) -> Result<(), String> {
-    let mut parts = queue_arn.rsplitn(3, ':');
-    let (Some(name), Some(account)) = (parts.next(), parts.next()) else {
-        return Err(format!("{queue_arn} is not an SQS queue ARN"));
-    };
-    let describe = |err: &dyn std::fmt::Display| err.to_string();
-    let url = sqs
-        .get_queue_url()
-        .queue_name(name)
-        .queue_owner_aws_account_id(account)
-        .send()
-        .await
-        .map_err(|err| describe(&aws_sdk_sqs::error::DisplayErrorContext(&err)))?
-        .queue_url
-        .unwrap_or_default();
+    let url = super::sqs::queue_url(sqs, queue_arn).await?;
     sqs.send_message()
         .queue_url(url)
         .message_body(body)
         .send()
         .await
-        .map_err(|err| describe(&aws_sdk_sqs::error::DisplayErrorContext(&err)))?;
+        .map_err(|err| aws_sdk_sqs::error::DisplayErrorContext(&err).to_string())?;
     Ok(())
 }
 

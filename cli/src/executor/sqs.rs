@@ -163,6 +163,25 @@ fn reported_failures(response: &[u8]) -> Option<HashSet<String>> {
     }
 }
 
+pub fn is_queue_arn(arn: &str) -> bool {
+    arn.starts_with("arn:") && arn.split(':').nth(2) == Some("sqs")
+}
+
+/// The URL of the queue `arn:<partition>:sqs:<region>:<account>:<name>` names.
+pub async fn queue_url(sqs: &aws_sdk_sqs::Client, arn: &str) -> Result<String, String> {
+    let ["arn", _, "sqs", _, account, name] = arn.splitn(6, ':').collect::<Vec<_>>()[..] else {
+        return Err(format!("{arn} is not an SQS queue ARN"));
+    };
+    sqs.get_queue_url()
+        .queue_name(name)
+        .queue_owner_aws_account_id(account)
+        .send()
+        .await
+        .map_err(|err| aws_sdk_sqs::error::DisplayErrorContext(&err).to_string())?
+        .queue_url
+        .ok_or_else(|| format!("GetQueueUrl returned no URL for {arn}"))
+}
+
 fn log_invoke_error(function: &str, err: &InvokeError) {
     eprintln!("[executor] {function}: {err}; the batch is left for redelivery");
 }
