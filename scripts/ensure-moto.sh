@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pinned AWS emulator (moto server) into a project-local virtualenv
-# and prints the path of its moto_server executable. Idempotent and safe to run
-# concurrently (flock), so every test binary and script may call it.
+# and prints the path of that virtualenv's python, which runs emulator/serve.py
+# (scripts/emulator.sh does both). Idempotent and safe to run concurrently
+# (flock), so every test binary and script may call it.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,4 +26,4 @@ if [[ ! -f "$stamp" ]]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$lock" >&2
     touch "$stamp"
 fi
-echo "$venv/bin/moto_server"
+echo "$venv/bin/python"

@@ -274,3 +274,49 @@ async fn async_invokes_are_retried_then_sent_to_the_on_failure_destination() {
         "{record}"
     );
 }
+
+/// Plain moto polls a mapped queue itself on every send, cannot run the function, and counts
+/// each try towards maxReceiveCount: a burst pushed its first messages into the DLQ before
+/// the executor saw them (emulator/serve.py). Our emulator leaves the polling to the executor.
+#[tokio::test]
+async fn a_mapped_queue_is_received_by_the_executor_alone() {
+    use aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount;
+    let aws = TestResources::new().await;
+    let (queue, dlq) = aws.queue_with_dlq("mapped", 2, 30).await;
+    let function = aws.function("mapped").await;
+    aws_sdk_lambda::Client::new(&aws.config)
+        .create_event_source_mapping()
+        .event_source_arn(aws.queue_arn(&queue).await)
+        .function_name(&function)
+        .batch_size(10)
+        .send()
+        .await
+        .expect("event source mapping");
+    for n in 0..6 {
+        aws.sqs
+            .send_message()
+            .queue_url(&queue)
+            .message_body(n.to_string())
+            .send()
+            .await
+            .expect("sent");
+    }
+    let received = aws
+        .sqs
+        .receive_message()
+        .queue_url(&queue)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(ApproximateReceiveCount)
+        .send()
+        .await
+        .expect("received")
+        .messages
+        .unwrap_or_default();
+    let receive_counts: Vec<&str> = received
+        .iter()
+        .filter_map(|m| m.attributes.as_ref()?.get(&ApproximateReceiveCount))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(receive_counts, ["1"; 6], "every message, received once");
+    assert!(aws.drain(&dlq).await.is_empty(), "nothing in the DLQ");
+}

@@ -147,3 +147,32 @@ fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
     }
     let _ = std::fs::remove_file(&state_file);
 }
+
+#[test]
+fn the_demo_gives_every_bundled_sample_its_expected_outcome() {
+    let binaries = PathBuf::from(TRIAGE)
+        .parent()
+        .expect("target dir")
+        .to_path_buf();
+    let expected_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/expected.json");
+    let expected: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(expected_path).expect("expected.json"))
+            .expect("JSON object");
+    let output = Command::new(TRIAGE)
+        .args(["demo", "--binaries"])
+        .arg(&binaries)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("triage demo runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let total = expected.len();
+    assert!(
+        stdout.contains(&format!("all {total} samples got their expected outcome")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("notifications received: {total}")),
+        "{stdout}"
+    );
+}

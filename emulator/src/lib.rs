@@ -59,19 +59,21 @@ impl Emulator {
                 _server: None,
             });
         }
-        let moto_server = install()?;
+        let python = install()?;
+        let serve = project_root().join("emulator").join("serve.py");
         let port = free_port()?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let log_dir = project_root().join(".local");
         std::fs::create_dir_all(&log_dir)?;
         let log = log_dir.join(format!("moto-{port}.log"));
-        // moto_server knows nothing of its parent: a shell keeps it alive exactly as long as
+        // The server knows nothing of its parent: a shell keeps it alive exactly as long as
         // our end of its stdin pipe is open, and stops it when that pipe closes.
         let server = Command::new("sh")
             .arg("-c")
-            .arg(r#""$1" -H 127.0.0.1 -p "$2" >"$3" 2>&1 & pid=$!; trap 'kill $pid' EXIT; cat >/dev/null"#)
+            .arg(r#""$1" "$2" -H 127.0.0.1 -p "$3" >"$4" 2>&1 & pid=$!; trap 'kill $pid' EXIT; cat >/dev/null"#)
             .arg("sh")
-            .arg(&moto_server)
+            .arg(&python)
+            .arg(&serve)
             .arg(port.to_string())
             .arg(&log)
             .stdin(Stdio::piped())

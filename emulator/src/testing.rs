@@ -81,6 +81,43 @@ impl TestResources {
         (url, dlq)
     }
 
+    /// A new Lambda function with its own role; returns its name. The emulator stores it and
+    /// runs nothing: the local executor, or the test, plays the function.
+    pub async fn function(&self, prefix: &str) -> String {
+        use aws_sdk_lambda::primitives::Blob;
+        use aws_sdk_lambda::types::{FunctionCode, Runtime};
+        let name = unique(prefix);
+        self.emulator
+            .query(
+                "iam",
+                &[
+                    ("Action", "CreateRole"),
+                    ("Version", "2010-05-08"),
+                    ("RoleName", &name),
+                    (
+                        "AssumeRolePolicyDocument",
+                        r#"{"Version":"2012-10-17","Statement":[]}"#,
+                    ),
+                ],
+            )
+            .expect("role created");
+        aws_sdk_lambda::Client::new(&self.config)
+            .create_function()
+            .function_name(&name)
+            .runtime(Runtime::Providedal2023)
+            .handler("bootstrap")
+            .role(format!("arn:aws:iam::123456789012:role/{name}"))
+            .code(
+                FunctionCode::builder()
+                    .zip_file(Blob::new("never executed"))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("function created");
+        name
+    }
+
     /// A new topic; returns its ARN.
     pub async fn topic(&self, prefix: &str) -> String {
         let created = self.sns.create_topic().name(unique(prefix)).send().await;

@@ -26,40 +26,6 @@ struct Stack {
     compliance_queue: String,
 }
 
-/// A function for the thumbnail tier. The emulator stores it but runs nothing.
-async fn thumbnail_function(emulator: &Emulator, lambda: &aws_sdk_lambda::Client) -> String {
-    let name = unique("thumbnail");
-    emulator
-        .query(
-            "iam",
-            &[
-                ("Action", "CreateRole"),
-                ("Version", "2010-05-08"),
-                ("RoleName", &name),
-                (
-                    "AssumeRolePolicyDocument",
-                    r#"{"Version":"2012-10-17","Statement":[]}"#,
-                ),
-            ],
-        )
-        .expect("role created");
-    lambda
-        .create_function()
-        .function_name(&name)
-        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
-        .handler("bootstrap")
-        .role(format!("arn:aws:iam::123456789012:role/{name}"))
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(aws_sdk_lambda::primitives::Blob::new("never executed"))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("function created");
-    name
-}
-
 /// A cluster and Fargate task definition for the large tier, in the default VPC's first subnet.
 async fn large_task(emulator: &Emulator, ecs: &aws_sdk_ecs::Client) -> LargeTaskTarget {
     use aws_sdk_ecs::types::{Compatibility, ContainerDefinition, NetworkMode};
@@ -101,7 +67,7 @@ async fn stack() -> Stack {
     let lambda = aws_sdk_lambda::Client::new(&aws.config);
     let ecs = aws_sdk_ecs::Client::new(&aws.config);
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
-    let thumbnail_function = thumbnail_function(aws.emulator, &lambda).await;
+    let thumbnail_function = aws.function("thumbnail").await;
     let large_task = large_task(aws.emulator, &ecs).await;
     let cluster = large_task.cluster.clone();
     let table = unique("audit");
