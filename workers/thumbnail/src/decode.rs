@@ -1,0 +1,253 @@
+//! From untrusted bytes to upright pixels, never larger than needed and never over budget.
+//!
+//! The format comes from the magic bytes, not the key. Dimensions are read from the header and
+//! checked against the pixel budget before any pixel is decoded, on every path: `image::Limits`
+//! alone is not enforced by every decoder entry point. Baseline and progressive JPEGs are
+//! decoded by libjpeg at 1/2, 1/4 or 1/8 scale (DCT scaling, as libvips shrinks on load), so a
+//! 12 MP photo never becomes 36 MB of pixels to make a 256 px thumbnail.
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
+use std::io::Cursor;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// The formats we make thumbnails of.
+pub const SUPPORTED: [ImageFormat; 4] = [
+    ImageFormat::Jpeg,
+    ImageFormat::Png,
+    ImageFormat::WebP,
+    ImageFormat::Gif,
+];
+
+/// Why an image cannot be decoded. All of these are permanent: retrying changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("empty object (0 bytes)")]
+    Empty,
+    #[error("unsupported format {detected}")]
+    Unsupported { detected: String },
+    #[error(
+        "image too large: {width}x{height} is {} MP, over the budget of {} MP",
+        megapixels(*width, *height),
+        *budget as f64 / 1e6
+    )]
+    OverBudget {
+        width: u32,
+        height: u32,
+        budget: u64,
+    },
+    #[error("corrupt or truncated {format}: {detail}")]
+    Corrupt { format: String, detail: String },
+}
+
+fn megapixels(width: u32, height: u32) -> f64 {
+    (f64::from(width) * f64::from(height) / 1e5).round() / 10.0
+}
+
+/// What [`decode`] produced.
+#[derive(Debug)]
+pub struct Decoded {
+    pub format: ImageFormat,
+    /// The source's full-size dimensions, upright (EXIF orientation applied).
+    pub source_width: u32,
+    pub source_height: u32,
+    /// Upright pixels: EXIF orientation applied. Smaller than the source when the decoder
+    /// could scale on load.
+    pub image: DynamicImage,
+}
+
+/// The image's real format, by magic bytes.
+pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    match image::guess_format(bytes) {
+        Ok(format) if SUPPORTED.contains(&format) => Ok(format),
+        Ok(format) => Err(DecodeError::Unsupported {
+            detected: format_name(format),
+        }),
+        Err(_) => Err(DecodeError::Unsupported {
+            detected: "unknown (no image signature)".into(),
+        }),
+    }
+}
+
+pub fn format_name(format: ImageFormat) -> String {
+    format!("{format:?}").to_uppercase()
+}
+
+/// Decodes `bytes` with its longest upright edge at least `min_edge` where the decoder can
+/// scale on load, and refuses images over `max_pixels`.
+pub fn decode(bytes: &[u8], min_edge: u32, max_pixels: u64) -> Result<Decoded, DecodeError> {
+    let format = sniff(bytes)?;
+    if format == ImageFormat::Jpeg {
+        if let Some(decoded) = decode_scaled_jpeg(bytes, min_edge, max_pixels)? {
+            return Ok(decoded);
+        }
+    }
+    decode_full(bytes, format, max_pixels)
+}
+
+fn check_budget(width: u32, height: u32, budget: u64) -> Result<(), DecodeError> {
+    if u64::from(width) * u64::from(height) > budget {
+        return Err(DecodeError::OverBudget {
+            width,
+            height,
+            budget,
+        });
+    }
+    Ok(())
+}
+
+fn corrupt(format: ImageFormat, detail: impl ToString) -> DecodeError {
+    DecodeError::Corrupt {
+        format: format_name(format),
+        detail: detail.to_string(),
+    }
+}
+
+/// The `image` crate's decoders: PNG (8/16-bit, palette, alpha), WebP, GIF (first frame), and
+/// the JPEGs libjpeg should not scale (CMYK, YCCK).
+fn decode_full(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Decoded, DecodeError> {
+    let mut decoder = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_decoder()
+        .map_err(|err| corrupt(format, err))?;
+    let (width, height) = decoder.dimensions();
+    check_budget(width, height, max_pixels)?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(width);
+    limits.max_image_height = Some(height);
+    // Widest case: 16-bit RGBA, 8 bytes a pixel, plus the decoder's own buffers.
+    limits.max_alloc = Some(max_pixels.saturating_mul(8).saturating_add(64 << 20));
+    decoder
+        .set_limits(limits)
+        .map_err(|err| corrupt(format, err))?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut image = catch_unwind(AssertUnwindSafe(|| DynamicImage::from_decoder(decoder)))
+        .map_err(|panic| corrupt(format, panic_message(&panic)))?
+        .map_err(|err| corrupt(format, err))?;
+    image.apply_orientation(orientation);
+    let (source_width, source_height) = upright(width, height, orientation);
+    Ok(Decoded {
+        format,
+        source_width,
+        source_height,
+        image,
+    })
+}
+
+/// libjpeg with DCT scaling. `Ok(None)` for JPEGs it should leave to the full decoder.
+fn decode_scaled_jpeg(
+    bytes: &[u8],
+    min_edge: u32,
+    max_pixels: u64,
+) -> Result<Option<Decoded>, DecodeError> {
+    let jpeg = |detail: String| corrupt(ImageFormat::Jpeg, detail);
+    // libjpeg reports fatal errors by unwinding out of its error handler.
+    let decoded = catch_unwind(AssertUnwindSafe(
+        || -> Result<Option<Decoded>, DecodeError> {
+            let mut decompress = mozjpeg::Decompress::builder()
+                .with_markers(&[mozjpeg::Marker::APP(1)])
+                .from_mem(bytes)
+                .map_err(|err| jpeg(err.to_string()))?;
+            let (width, height) = (
+                u32::try_from(decompress.width()).unwrap_or(u32::MAX),
+                u32::try_from(decompress.height()).unwrap_or(u32::MAX),
+            );
+            check_budget(width, height, max_pixels)?;
+            if matches!(
+                decompress.color_space(),
+                mozjpeg::ColorSpace::JCS_CMYK | mozjpeg::ColorSpace::JCS_YCCK
+            ) {
+                return Ok(None);
+            }
+            let orientation = decompress
+                .markers()
+                .find_map(|marker| marker.data.strip_prefix(b"Exif\0\0"))
+                .and_then(Orientation::from_exif_chunk)
+                .unwrap_or(Orientation::NoTransforms);
+            decompress.scale(scale_numerator(width.max(height), min_edge));
+            let mut started = decompress.rgb().map_err(|err| jpeg(err.to_string()))?;
+            let (out_width, out_height) = (started.width(), started.height());
+            let pixels: Vec<u8> = started
+                .read_scanlines()
+                .map_err(|err| jpeg(err.to_string()))?;
+            let rgb = RgbImage::from_raw(
+                u32::try_from(out_width).unwrap_or(u32::MAX),
+                u32::try_from(out_height).unwrap_or(u32::MAX),
+                pixels,
+            )
+            .ok_or_else(|| jpeg("fewer scanlines than the header promised".into()))?;
+            let mut image = DynamicImage::ImageRgb8(rgb);
+            image.apply_orientation(orientation);
+            let (source_width, source_height) = upright(width, height, orientation);
+            Ok(Some(Decoded {
+                format: ImageFormat::Jpeg,
+                source_width,
+                source_height,
+                image,
+            }))
+        },
+    ));
+    decoded.map_err(|panic| jpeg(panic_message(&panic)))?
+}
+
+fn upright(width: u32, height: u32, orientation: Orientation) -> (u32, u32) {
+    match orientation {
+        Orientation::Rotate90
+        | Orientation::Rotate270
+        | Orientation::Rotate90FlipH
+        | Orientation::Rotate270FlipH => (height, width),
+        _ => (width, height),
+    }
+}
+
+/// The smallest libjpeg scale (n/8, n in 1, 2, 4, 8: its fast IDCT paths) that keeps the
+/// longest edge at or above `min_edge`.
+fn scale_numerator(longest_edge: u32, min_edge: u32) -> u8 {
+    [1u8, 2, 4]
+        .into_iter()
+        .find(|&n| u64::from(longest_edge) * u64::from(n) >= u64::from(min_edge) * 8)
+        .unwrap_or(8)
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "the decoder panicked".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_keeps_the_longest_edge_at_or_above_the_target() {
+        assert_eq!(scale_numerator(4032, 256), 1); // 504 px
+        assert_eq!(scale_numerator(1800, 256), 2); // 225 at 1/8 is too small; 450
+        assert_eq!(scale_numerator(1024, 256), 2); // 128 is too small; 256
+        assert_eq!(scale_numerator(300, 256), 8);
+        assert_eq!(scale_numerator(u32::MAX, u32::MAX), 8);
+    }
+
+    #[test]
+    fn the_format_comes_from_magic_bytes() {
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Ok(ImageFormat::Png));
+        assert_eq!(sniff(b"GIF89a......"), Ok(ImageFormat::Gif));
+        assert_eq!(sniff(b""), Err(DecodeError::Empty));
+        assert_eq!(
+            sniff(b"%PDF-1.7 not an image"),
+            Err(DecodeError::Unsupported {
+                detected: "unknown (no image signature)".into()
+            })
+        );
+        assert_eq!(
+            sniff(b"BM\0\0\0\0\0\0\0\0\0\0\0\0"),
+            Err(DecodeError::Unsupported {
+                detected: "BMP".into()
+            })
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! The thumbnail worker: an async-invoke target of the router. [`render`] turns image bytes
+//! into thumbnails (pure, no AWS); [`handler`] fetches the object, renders, stores the
+//! thumbnails under the reserved prefix and records the outcome exactly once.
+
+pub mod decode;
+pub mod render;

@@ -1,0 +1,245 @@
+//! Generated edge cases: orientation by pixel sampling, alpha, 16-bit, extreme shapes, broken
+//! and hostile files.
+
+use image::codecs::jpeg::JpegEncoder;
+use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use std::io::Cursor;
+use thumbnail::decode::DecodeError;
+use thumbnail::render::{render, OutputFormat, RenderError, RenderSettings, Rendered};
+
+fn settings(size: u32) -> RenderSettings {
+    RenderSettings {
+        sizes: vec![size],
+        ..RenderSettings::default()
+    }
+}
+
+fn encoded(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    image.write_to(&mut out, format).expect("encoded");
+    out.into_inner()
+}
+
+fn thumbnail_of(rendered: &Rendered) -> DynamicImage {
+    image::load_from_memory(&rendered.thumbnails[0].bytes).expect("a readable thumbnail")
+}
+
+fn decode_error(outcome: Result<Rendered, RenderError>) -> DecodeError {
+    match outcome {
+        Err(RenderError::Decode(err)) => err,
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}
+
+/// A JPEG with an APP1 Exif segment holding only an Orientation tag.
+fn jpeg_with_orientation(image: &RgbImage, orientation: u16) -> Vec<u8> {
+    let mut jpeg = Vec::new();
+    JpegEncoder::new_with_quality(&mut jpeg, 95)
+        .encode_image(image)
+        .expect("encoded");
+    let mut tiff = b"II*\0\x08\0\0\0\x01\0".to_vec(); // little endian, IFD at 8, one entry
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation
+    tiff.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+    tiff.extend_from_slice(&1u32.to_le_bytes()); // count
+    tiff.extend_from_slice(&orientation.to_le_bytes());
+    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]); // padding, no next IFD
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let length = u16::try_from(app1.len() + 2).expect("small segment");
+    let mut out = jpeg[..2].to_vec(); // SOI
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&length.to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+#[test]
+fn every_exif_orientation_is_applied() {
+    // 64x32, red top-left quarter, blue elsewhere. Where the red corner ends up, upright:
+    let corner_after = [
+        (1, "top-left"),
+        (2, "top-right"),
+        (3, "bottom-right"),
+        (4, "bottom-left"),
+        (5, "top-left"),
+        (6, "top-right"),
+        (7, "bottom-right"),
+        (8, "bottom-left"),
+    ];
+    let source = RgbImage::from_fn(64, 32, |x, y| {
+        if x < 32 && y < 16 {
+            Rgb([255, 0, 0])
+        } else {
+            Rgb([0, 0, 255])
+        }
+    });
+    for (orientation, corner) in corner_after {
+        let rendered =
+            render(&jpeg_with_orientation(&source, orientation), &settings(32)).expect("rendered");
+        let thumbnail = thumbnail_of(&rendered);
+        let (width, height) = thumbnail.dimensions();
+        let sideways = orientation >= 5;
+        assert_eq!(
+            (width, height),
+            if sideways { (16, 32) } else { (32, 16) },
+            "orientation {orientation}"
+        );
+        let (x, y) = match corner {
+            "top-left" => (width / 4, height / 4),
+            "top-right" => (width * 3 / 4, height / 4),
+            "bottom-right" => (width * 3 / 4, height * 3 / 4),
+            _ => (width / 4, height * 3 / 4),
+        };
+        let Rgba([r, _, b, _]) = thumbnail.get_pixel(x, y);
+        assert!(
+            r > 200 && b < 60,
+            "orientation {orientation}: the {corner} corner should be red, is {r},{b}"
+        );
+    }
+}
+
+#[test]
+fn alpha_is_flattened_onto_the_configured_background() {
+    let transparent = DynamicImage::ImageRgba8(RgbaImage::from_pixel(40, 40, Rgba([0, 0, 0, 0])));
+    let red_background = RenderSettings {
+        background: [255, 0, 0],
+        ..settings(20)
+    };
+    let rendered =
+        render(&encoded(&transparent, ImageFormat::Png), &red_background).expect("rendered");
+    let Rgba([r, g, b, _]) = thumbnail_of(&rendered).get_pixel(10, 10);
+    assert!(r > 240 && g < 20 && b < 20, "{r},{g},{b}");
+
+    let as_png = RenderSettings {
+        format: OutputFormat::Png,
+        ..settings(20)
+    };
+    let rendered = render(&encoded(&transparent, ImageFormat::Png), &as_png).expect("rendered");
+    assert_eq!(
+        thumbnail_of(&rendered).get_pixel(10, 10)[3],
+        0,
+        "PNG keeps alpha"
+    );
+}
+
+#[test]
+fn sixteen_bit_and_extreme_shapes_render() {
+    let deep = DynamicImage::ImageRgb16(image::ImageBuffer::from_pixel(
+        300,
+        200,
+        image::Rgb([65535u16, 0, 0]),
+    ));
+    let rendered = render(&encoded(&deep, ImageFormat::Png), &settings(256)).expect("16-bit");
+    assert_eq!(thumbnail_of(&rendered).dimensions(), (256, 171));
+    assert!(thumbnail_of(&rendered).get_pixel(100, 80)[0] > 240);
+
+    let dot = DynamicImage::ImageRgb8(RgbImage::from_pixel(1, 1, Rgb([0, 255, 0])));
+    let rendered = render(&encoded(&dot, ImageFormat::Png), &settings(256)).expect("1x1");
+    assert_eq!(thumbnail_of(&rendered).dimensions(), (1, 1));
+
+    let needle = DynamicImage::ImageRgb8(RgbImage::new(1, 20_000));
+    let rendered = render(&encoded(&needle, ImageFormat::Png), &settings(256)).expect("1x20000");
+    assert_eq!(thumbnail_of(&rendered).dimensions(), (1, 256));
+}
+
+#[test]
+fn several_sizes_come_from_one_decode() {
+    let photo = DynamicImage::ImageRgb8(RgbImage::from_pixel(1600, 1200, Rgb([9, 9, 9])));
+    let sizes = RenderSettings {
+        sizes: vec![512, 256, 64],
+        ..RenderSettings::default()
+    };
+    let rendered = render(&encoded(&photo, ImageFormat::Jpeg), &sizes).expect("rendered");
+    let dimensions: Vec<(u32, u32)> = rendered
+        .thumbnails
+        .iter()
+        .map(|t| {
+            image::load_from_memory(&t.bytes)
+                .expect("JPEG")
+                .dimensions()
+        })
+        .collect();
+    assert_eq!(dimensions, [(512, 384), (256, 192), (64, 48)]);
+}
+
+#[test]
+fn broken_and_hostile_files_fail_with_a_reason() {
+    assert_eq!(
+        decode_error(render(b"", &settings(256))),
+        DecodeError::Empty
+    );
+
+    let png = encoded(
+        &DynamicImage::ImageRgb8(RgbImage::from_fn(200, 200, |x, y| {
+            Rgb([x as u8, y as u8, (x ^ y) as u8])
+        })),
+        ImageFormat::Png,
+    );
+    let truncated = &png[..png.len() / 2];
+    assert!(matches!(
+        decode_error(render(truncated, &settings(256))),
+        DecodeError::Corrupt { format, .. } if format == "PNG"
+    ));
+
+    // The same PNG with its header claiming 30000x30000: refused before any decoding.
+    let mut bomb = png.clone();
+    bomb[16..20].copy_from_slice(&30_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&30_000u32.to_be_bytes());
+    let crc = crc32(&bomb[12..29]);
+    bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+    let err = decode_error(render(&bomb, &settings(256)));
+    assert_eq!(
+        err.to_string(),
+        "image too large: 30000x30000 is 900 MP, over the budget of 100 MP"
+    );
+
+    let jpeg_bomb = {
+        let mut jpeg = encoded(
+            &DynamicImage::ImageRgb8(RgbImage::new(16, 16)),
+            ImageFormat::Jpeg,
+        );
+        // The SOF0 frame header stores height then width, big endian, after precision.
+        let sof = jpeg
+            .windows(2)
+            .position(|w| w == [0xFF, 0xC0])
+            .expect("baseline JPEG");
+        jpeg[sof + 5..sof + 7].copy_from_slice(&30_000u16.to_be_bytes());
+        jpeg[sof + 7..sof + 9].copy_from_slice(&30_000u16.to_be_bytes());
+        jpeg
+    };
+    assert!(matches!(
+        decode_error(render(&jpeg_bomb, &settings(256))),
+        DecodeError::OverBudget {
+            width: 30_000,
+            height: 30_000,
+            ..
+        }
+    ));
+
+    assert_eq!(
+        decode_error(render(b"%PDF-1.7\n", &settings(256))).to_string(),
+        "unsupported format unknown (no image signature)"
+    );
+    let jpeg_garbage = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[0x55; 64]].concat();
+    assert!(matches!(
+        decode_error(render(&jpeg_garbage, &settings(256))),
+        DecodeError::Corrupt { format, .. } if format == "JPEG"
+    ));
+}
+
+/// PNG chunk CRC (ISO 3309), for hand-made chunks.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
