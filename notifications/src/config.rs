@@ -11,6 +11,9 @@ pub const AUDIT_TABLE: &str = "TRIAGE_AUDIT_TABLE";
 pub const NOTIFICATIONS_TOPIC_ARN: &str = "TRIAGE_NOTIFICATIONS_TOPIC_ARN";
 pub const AUDIT_RETENTION_DAYS: &str = "TRIAGE_AUDIT_RETENTION_DAYS";
 pub const CLAIM_LEASE_SECONDS: &str = "TRIAGE_CLAIM_LEASE_SECONDS";
+/// Where workers write their outputs; no routing rule may match it, so outputs never loop.
+pub const RESERVED_PREFIX: &str = "TRIAGE_RESERVED_PREFIX";
+pub const DEFAULT_RESERVED_PREFIX: &str = "processed/";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {

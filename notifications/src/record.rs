@@ -50,6 +50,9 @@ pub struct AuditRecord {
     pub content_type: Option<String>,
     pub sha256: Option<String>,
     pub outputs: Vec<String>,
+    /// What only this stage knows (a thumbnail's dimensions, a document's page count...),
+    /// as a JSON object.
+    pub details: Option<serde_json::Value>,
     pub uploaded_by: Option<String>,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
@@ -74,6 +77,7 @@ impl AuditRecord {
             content_type: None,
             sha256: None,
             outputs: Vec::new(),
+            details: None,
             uploaded_by: None,
             started_at,
             finished_at: Utc::now().max(started_at),
@@ -108,6 +112,11 @@ impl AuditRecord {
 
     pub fn with_outputs(mut self, outputs: Vec<String>) -> Self {
         self.outputs = outputs;
+        self
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
         self
     }
 

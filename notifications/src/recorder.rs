@@ -90,6 +90,23 @@ impl Recorder {
         }
     }
 
+    /// Whether this record's (object version, stage) is already complete: a worker asks before
+    /// doing work that a duplicate delivery would only repeat.
+    pub async fn is_complete(&self, record: &AuditRecord) -> Result<bool, RecordError> {
+        let existing = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.settings.table)
+            .set_key(Some(table::item_key(record)?))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|err| RecordError::store("GetItem", &err))?;
+        Ok(existing
+            .item
+            .is_some_and(|item| delivery_state(&item) == delivery::NOTIFIED))
+    }
+
     /// Writes the record if it is new, or takes over an abandoned one.
     pub async fn claim(&self, record: &AuditRecord) -> Result<Claim, RecordError> {
         let now_ms = Utc::now().timestamp_millis();
@@ -127,10 +144,7 @@ impl Recorder {
             .await
             .map_err(|err| RecordError::store("GetItem", &err))?;
         let existing = existing.item.unwrap_or_default();
-        let state = match existing.get(DELIVERY) {
-            Some(AttributeValue::S(state)) => state.as_str(),
-            _ => delivery::NOTIFIED,
-        };
+        let state = delivery_state(&existing);
         if state == delivery::NOTIFIED {
             return Ok(Claim::AlreadyRecorded);
         }
@@ -251,6 +265,14 @@ impl Recorder {
             object: record.object.to_string(),
             stage: record.stage.clone(),
         }
+    }
+}
+
+/// Items written without a claim carry no state and count as notified.
+fn delivery_state(item: &table::Item) -> &str {
+    match item.get(DELIVERY) {
+        Some(AttributeValue::S(state)) => state,
+        _ => delivery::NOTIFIED,
     }
 }
 

@@ -63,6 +63,8 @@ pub mod attr {
     pub const SHA256: &str = "sha256";
     pub const UPLOADED_BY: &str = "uploaded_by";
     pub const SIZE: &str = "size";
+    /// The stage's own details, as a JSON string.
+    pub const DETAILS: &str = "details";
 }
 pub(crate) const CLAIMED_AT: &str = "claimed_at";
 
@@ -142,6 +144,9 @@ pub fn to_item(
     }
     if let Some(size) = object.size {
         put(attr::SIZE, n(size));
+    }
+    if let Some(details) = &record.details {
+        put(attr::DETAILS, s(details.to_string()));
     }
     Ok(item)
 }

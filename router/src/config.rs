@@ -6,7 +6,7 @@ use notifications::config::{ConfigError, Env};
 use notifications::RecorderSettings;
 
 pub const ROUTING_RULES: &str = "TRIAGE_ROUTING_RULES";
-pub const RESERVED_PREFIX: &str = "TRIAGE_RESERVED_PREFIX";
+pub use notifications::config::RESERVED_PREFIX;
 pub const THUMBNAIL_FUNCTION: &str = "TRIAGE_THUMBNAIL_FUNCTION";
 pub const EXTRACTOR_QUEUE_URL: &str = "TRIAGE_EXTRACTOR_QUEUE_URL";
 pub const COMPLIANCE_TOPIC_ARN: &str = "TRIAGE_COMPLIANCE_TOPIC_ARN";

@@ -9,7 +9,7 @@ pub const MIB: u64 = 1024 * KIB;
 pub const GIB: u64 = 1024 * MIB;
 /// The largest object any tier accepts (the large-file task's limit).
 pub const DEFAULT_LARGE_LIMIT: u64 = 5 * GIB;
-pub const DEFAULT_RESERVED_PREFIX: &str = "processed/";
+pub use notifications::config::DEFAULT_RESERVED_PREFIX;
 
 /// One row of the table: objects under `prefix` (of the listed `kinds`, if given) whose size is
 /// in `min_size..=max_size` go to `tier`. Matching objects above `max_size` go to the large tier.

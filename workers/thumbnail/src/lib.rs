@@ -2,5 +2,8 @@
 //! into thumbnails (pure, no AWS); [`handler`] fetches the object, renders, stores the
 //! thumbnails under the reserved prefix and records the outcome exactly once.
 
+pub mod config;
 pub mod decode;
+pub mod handler;
 pub mod render;
+pub mod store;

@@ -1,0 +1,141 @@
+//! The thumbnail worker's configuration, read from the environment once at start-up.
+
+use crate::render::{OutputFormat, RenderSettings};
+use notifications::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
+use notifications::RecorderSettings;
+
+pub const SIZES: &str = "TRIAGE_THUMBNAIL_SIZES";
+pub const FORMAT: &str = "TRIAGE_THUMBNAIL_FORMAT";
+pub const QUALITY: &str = "TRIAGE_THUMBNAIL_QUALITY";
+pub const BACKGROUND: &str = "TRIAGE_THUMBNAIL_BACKGROUND";
+pub const MAX_PIXELS: &str = "TRIAGE_THUMBNAIL_MAX_PIXELS";
+pub const MAX_BYTES: &str = "TRIAGE_THUMBNAIL_MAX_BYTES";
+
+#[derive(Clone, Debug)]
+pub struct ThumbnailConfig {
+    pub recorder: RecorderSettings,
+    pub render: RenderSettings,
+    /// Outputs go to `<reserved prefix>thumbnails/`.
+    pub reserved_prefix: String,
+    /// Objects larger than this are refused without being read.
+    pub max_bytes: u64,
+}
+
+impl ThumbnailConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let defaults = RenderSettings::default();
+        let sizes = match env.optional(SIZES) {
+            None => defaults.sizes,
+            Some(text) => parse_sizes(&text).map_err(|reason| env.invalid(SIZES, reason))?,
+        };
+        let format = match env.optional(FORMAT) {
+            None => defaults.format,
+            Some(text) => OutputFormat::parse(&text)
+                .ok_or_else(|| env.invalid(FORMAT, "expected jpeg, png or webp"))?,
+        };
+        let quality: u8 = env.parsed_or(QUALITY, defaults.quality)?;
+        if !(1..=100).contains(&quality) {
+            return Err(env.invalid(QUALITY, "expected a JPEG quality from 1 to 100"));
+        }
+        let background = match env.optional(BACKGROUND) {
+            None => defaults.background,
+            Some(text) => parse_colour(&text)
+                .ok_or_else(|| env.invalid(BACKGROUND, "expected a hex colour such as #ffffff"))?,
+        };
+        Ok(Self {
+            recorder: RecorderSettings::from_env(env, crate::handler::STAGE)?,
+            render: RenderSettings {
+                sizes,
+                format,
+                quality,
+                background,
+                max_pixels: env.parsed_or(MAX_PIXELS, defaults.max_pixels)?,
+            },
+            reserved_prefix: env
+                .optional(RESERVED_PREFIX)
+                .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
+            max_bytes: env.parsed_or(MAX_BYTES, 50 << 20)?,
+        })
+    }
+}
+
+/// "256" or "512,256,64": longest edges in pixels, each 1-4096.
+fn parse_sizes(text: &str) -> Result<Vec<u32>, String> {
+    let sizes = text
+        .split(',')
+        .map(|size| match size.trim().parse::<u32>() {
+            Ok(size @ 1..=4096) => Ok(size),
+            _ => Err(format!("{size:?} is not a size from 1 to 4096 pixels")),
+        })
+        .collect::<Result<Vec<u32>, String>>()?;
+    if sizes.is_empty() {
+        return Err("expected at least one size".into());
+    }
+    Ok(sizes)
+}
+
+fn parse_colour(text: &str) -> Option<[u8; 3]> {
+    let hex = text.trim().trim_start_matches('#');
+    if hex.len() != 6 || !hex.is_ascii() {
+        return None;
+    }
+    let channel = |at: usize| u8::from_str_radix(&hex[at..at + 2], 16).ok();
+    Some([channel(0)?, channel(2)?, channel(4)?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<ThumbnailConfig, ConfigError> {
+        let mut map: HashMap<String, String> = [
+            ("TRIAGE_ENVIRONMENT", "test"),
+            ("TRIAGE_AUDIT_TABLE", "audit"),
+            (
+                "TRIAGE_NOTIFICATIONS_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:1:n",
+            ),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        map.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        ThumbnailConfig::from_env(&Env::from_lookup(move |name| map.get(name).cloned()))
+    }
+
+    #[test]
+    fn defaults_are_one_256_px_jpeg_at_quality_80() {
+        let config = read(&[]).expect("valid");
+        assert_eq!(config.render, RenderSettings::default());
+        assert_eq!(config.reserved_prefix, "processed/");
+        assert_eq!(config.recorder.worker, "thumbnail");
+    }
+
+    #[test]
+    fn every_setting_is_read_and_bad_values_name_their_variable() {
+        let config = read(&[
+            (SIZES, "512, 128"),
+            (FORMAT, "PNG"),
+            (QUALITY, "90"),
+            (BACKGROUND, "#FF8000"),
+            (MAX_PIXELS, "1000"),
+        ])
+        .expect("valid");
+        assert_eq!(config.render.sizes, [512, 128]);
+        assert_eq!(config.render.format, OutputFormat::Png);
+        assert_eq!(config.render.quality, 90);
+        assert_eq!(config.render.background, [255, 128, 0]);
+        assert_eq!(config.render.max_pixels, 1000);
+        for (name, value) in [
+            (SIZES, "0"),
+            (SIZES, "big"),
+            (FORMAT, "tiff"),
+            (QUALITY, "0"),
+            (BACKGROUND, "white"),
+        ] {
+            let err = read(&[(name, value)]).expect_err(value);
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+}

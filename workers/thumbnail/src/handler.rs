@@ -1,0 +1,284 @@
+//! One invocation: the router's dispatch in, thumbnails and one audit record out.
+//!
+//! Bad images are the user's problem, not a retry's: they are recorded FAILED with a reason
+//! and the invocation succeeds. Only faults that may pass (throttling, timeouts, a concurrent
+//! delivery of the same object) fail the invocation, so Lambda retries it and, after its
+//! retries, sends it to the on-failure destination.
+
+use crate::config::ThumbnailConfig;
+use crate::render::{render, RenderError, Rendered};
+use crate::store::{S3Store, StoreError};
+use chrono::{DateTime, Utc};
+use image::ImageFormat;
+use notifications::{AuditRecord, Recorder, Status};
+use object_events::{Dispatch, ObjectKey, Tier};
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tracing::{info, warn};
+
+pub const STAGE: &str = "thumbnail";
+
+const MAX_S3_KEY_BYTES: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// Nothing to record against: the invocation goes to the on-failure destination.
+    #[error("the invocation is not a dispatch from the router: {0}")]
+    BadPayload(String),
+    #[error("{0}; the invocation will be retried")]
+    Transient(String),
+    #[error("recording the outcome failed: {0}")]
+    Record(#[from] notifications::RecordError),
+}
+
+pub struct ThumbnailWorker {
+    pub store: S3Store,
+    pub recorder: Recorder,
+    pub config: ThumbnailConfig,
+}
+
+/// What one attempt produced, before it is recorded.
+struct Done {
+    rendered: Rendered,
+    sha256: String,
+    outputs: Vec<(String, u32, u32, usize)>,
+    download: Duration,
+    upload: Duration,
+}
+
+enum Failure {
+    Permanent(String),
+    Transient(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Permanent(reason) => Failure::Permanent(reason),
+            StoreError::Transient(reason) => Failure::Transient(reason),
+        }
+    }
+}
+
+impl ThumbnailWorker {
+    pub async fn handle(&self, payload: Value) -> Result<Value, WorkerError> {
+        let dispatch: Dispatch = serde_json::from_value(payload)
+            .map_err(|err| WorkerError::BadPayload(err.to_string()))?;
+        let started_at = Utc::now();
+        let base = self.record(&dispatch, Status::Succeeded, started_at);
+        if self.recorder.is_complete(&base).await? {
+            info!(correlation_id = %dispatch.correlation_id, key = %dispatch.object.key, "already recorded; duplicate delivery ignored");
+            return Ok(json!({ "status": "DUPLICATE" }));
+        }
+        let record = match self.process(&dispatch).await {
+            Ok(done) => self.succeeded(&dispatch, started_at, done),
+            Err(Failure::Permanent(reason)) => {
+                warn!(correlation_id = %dispatch.correlation_id, key = %dispatch.object.key, reason, "thumbnail failed");
+                self.record(&dispatch, Status::Failed, started_at)
+                    .with_reason(reason)
+            }
+            Err(Failure::Transient(reason)) => return Err(WorkerError::Transient(reason)),
+        };
+        self.recorder.record(&record).await.map_err(|err| {
+            if err.is_transient() {
+                WorkerError::Transient(err.to_string())
+            } else {
+                WorkerError::Record(err)
+            }
+        })?;
+        info!(
+            correlation_id = %record.correlation_id,
+            key = %record.object.key,
+            status = %record.status,
+            duration_ms = record.duration_ms(),
+            outputs = record.outputs.len(),
+            "recorded"
+        );
+        Ok(json!({ "status": record.status.as_str(), "outputs": record.outputs }))
+    }
+
+    async fn process(&self, dispatch: &Dispatch) -> Result<Done, Failure> {
+        let object = dispatch.object.object_ref();
+        let download_started = Instant::now();
+        let bytes = self.store.read(&object, self.config.max_bytes).await?;
+        let download = download_started.elapsed();
+        let sha256 = hex(&Sha256::digest(&bytes));
+        let settings = self.config.render.clone();
+        let rendered = tokio::task::spawn_blocking(move || render(&bytes, &settings))
+            .await
+            .map_err(|_| Failure::Permanent("the image decoder crashed on this file".into()))?
+            .map_err(|err: RenderError| Failure::Permanent(err.to_string()))?;
+        let upload_started = Instant::now();
+        let format = self.config.render.format;
+        let mut outputs = Vec::with_capacity(rendered.thumbnails.len());
+        for thumbnail in &rendered.thumbnails {
+            let key = output_key(
+                &self.config.reserved_prefix,
+                &dispatch.object.key,
+                thumbnail.size,
+                format.extension(),
+            );
+            self.store
+                .write(
+                    &object.bucket,
+                    &key,
+                    thumbnail.bytes.clone(),
+                    format.content_type(),
+                    source_metadata(dispatch),
+                )
+                .await?;
+            outputs.push((
+                key,
+                thumbnail.width,
+                thumbnail.height,
+                thumbnail.bytes.len(),
+            ));
+        }
+        Ok(Done {
+            rendered,
+            sha256,
+            outputs,
+            download,
+            upload: upload_started.elapsed(),
+        })
+    }
+
+    fn record(
+        &self,
+        dispatch: &Dispatch,
+        status: Status,
+        started_at: DateTime<Utc>,
+    ) -> AuditRecord {
+        AuditRecord::finished_now(
+            dispatch.object.object_ref(),
+            STAGE,
+            status,
+            dispatch.correlation_id.clone(),
+            started_at,
+        )
+        .with_tier(Some(Tier::Thumbnail))
+        .with_uploaded_by(dispatch.object.uploaded_by.clone())
+    }
+
+    fn succeeded(&self, dispatch: &Dispatch, started_at: DateTime<Utc>, done: Done) -> AuditRecord {
+        let rendered = &done.rendered;
+        let ms = |duration: Duration| u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        let mut details = json!({
+            "detected_format": rendered.detected_format,
+            "source_width": rendered.source_width,
+            "source_height": rendered.source_height,
+            "thumbnails": done.outputs.iter().map(|(key, width, height, bytes)| json!({
+                "key": key, "width": width, "height": height, "bytes": bytes,
+            })).collect::<Vec<_>>(),
+            "timings_ms": {
+                "download": ms(done.download),
+                "decode": ms(rendered.timings.decode),
+                "resize": ms(rendered.timings.resize),
+                "encode": ms(rendered.timings.encode),
+                "upload": ms(done.upload),
+            },
+        });
+        if let Some(mismatch) = extension_mismatch(&dispatch.object.key, &rendered.detected_format)
+        {
+            details["extension_mismatch"] = mismatch.into();
+        }
+        let content_type = ImageFormat::from_extension(rendered.detected_format.to_lowercase())
+            .map_or("application/octet-stream", |format| format.to_mime_type());
+        self.record(dispatch, Status::Succeeded, started_at)
+            .with_outputs(done.outputs.into_iter().map(|(key, ..)| key).collect())
+            .with_sha256(done.sha256)
+            .with_content_type(content_type)
+            .with_details(details)
+    }
+}
+
+/// `<prefix>thumbnails/<source key>/<size>.<ext>`; a source key too long for that gets its
+/// SHA-256 in its place (the metadata still names it).
+pub fn output_key(prefix: &str, source: &ObjectKey, size: u32, extension: &str) -> String {
+    let key = format!("{prefix}thumbnails/{source}/{size}.{extension}");
+    if key.len() <= MAX_S3_KEY_BYTES {
+        return key;
+    }
+    let digest = hex(&Sha256::digest(source.as_str().as_bytes()));
+    format!("{prefix}thumbnails/by-hash/{digest}/{size}.{extension}")
+}
+
+/// Points each thumbnail back at its source. S3 metadata must be ASCII: the key is
+/// percent-encoded.
+fn source_metadata(dispatch: &Dispatch) -> HashMap<String, String> {
+    let object = &dispatch.object;
+    let mut metadata = HashMap::from([
+        (
+            "source-key".to_owned(),
+            utf8_percent_encode(object.key.as_str(), NON_ALPHANUMERIC).to_string(),
+        ),
+        (
+            "correlation-id".to_owned(),
+            dispatch.correlation_id.to_string(),
+        ),
+    ]);
+    if let Some(etag) = &object.etag {
+        metadata.insert("source-etag".into(), etag.trim_matches('"').to_owned());
+    }
+    if let Some(version) = &object.version_id {
+        metadata.insert("source-version-id".into(), version.clone());
+    }
+    metadata
+}
+
+/// "key says .png, content is JPEG" when the key's extension names another image format.
+fn extension_mismatch(key: &ObjectKey, detected: &str) -> Option<String> {
+    let extension = key.as_str().rsplit_once('.')?.1;
+    let claimed = ImageFormat::from_extension(extension)?;
+    let detected_format = ImageFormat::from_extension(detected.to_lowercase())?;
+    (claimed != detected_format).then(|| format!("key says .{extension}, content is {detected}"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(text: &str) -> ObjectKey {
+        ObjectKey::new(text).expect("valid key")
+    }
+
+    #[test]
+    fn outputs_are_named_from_the_source_key_and_stay_within_s3_limits() {
+        assert_eq!(
+            output_key(
+                "processed/",
+                &key("uploads/images/cat photo.jpg"),
+                256,
+                "jpg"
+            ),
+            "processed/thumbnails/uploads/images/cat photo.jpg/256.jpg"
+        );
+        let long = key(&format!("uploads/images/{}.jpg", "é".repeat(500)));
+        let output = output_key("processed/", &long, 256, "jpg");
+        assert!(
+            output.starts_with("processed/thumbnails/by-hash/"),
+            "{output}"
+        );
+        assert!(output.len() <= MAX_S3_KEY_BYTES);
+    }
+
+    #[test]
+    fn a_key_naming_another_image_format_is_noted() {
+        assert_eq!(
+            extension_mismatch(&key("uploads/images/a.png"), "JPEG").as_deref(),
+            Some("key says .png, content is JPEG")
+        );
+        assert_eq!(
+            extension_mismatch(&key("uploads/images/a.JPG"), "JPEG"),
+            None
+        );
+        assert_eq!(extension_mismatch(&key("uploads/images/a"), "JPEG"), None);
+    }
+}

@@ -1,0 +1,116 @@
+//! S3 for the worker: read the source version with a bounded buffer, write thumbnails.
+
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use object_events::ObjectRef;
+use std::collections::HashMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Retrying cannot help: the version is gone, replaced, or too large.
+    #[error("{0}")]
+    Permanent(String),
+    /// Throttling, timeouts, 5xx: the same call may succeed later.
+    #[error("{0}")]
+    Transient(String),
+}
+
+fn classify<E>(
+    operation: &str,
+    err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let message = format!("S3 {operation} failed: {}", DisplayErrorContext(&err));
+    if notifications::is_transient(&err) {
+        StoreError::Transient(message)
+    } else {
+        StoreError::Permanent(message)
+    }
+}
+
+pub struct S3Store {
+    pub client: aws_sdk_s3::Client,
+}
+
+impl S3Store {
+    /// The object version the event named: by versionId, else by eTag (If-Match), so a key
+    /// overwritten since the event is not mistaken for the upload it describes.
+    pub async fn read(&self, object: &ObjectRef, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
+        let mut get = self
+            .client
+            .get_object()
+            .bucket(&object.bucket)
+            .key(object.key.as_str());
+        get = match (&object.version_id, &object.etag) {
+            (Some(version), _) if version != "null" => get.version_id(version),
+            (_, Some(etag)) => get.if_match(quoted(etag)),
+            _ => get,
+        };
+        let response = get.send().await.map_err(|err| {
+            let code = err.as_service_error().and_then(ProvideErrorMetadata::code);
+            match (code, err.raw_response().map(|r| r.status().as_u16())) {
+                (Some("NoSuchKey" | "NoSuchVersion"), _) | (_, Some(404)) => StoreError::Permanent(
+                    "the object no longer exists (deleted after its upload event)".into(),
+                ),
+                (Some("PreconditionFailed"), _) | (_, Some(412)) => StoreError::Permanent(
+                    "the object was overwritten after this upload; the newer upload has its own event"
+                        .into(),
+                ),
+                _ => classify("GetObject", err),
+            }
+        })?;
+        let length = u64::try_from(response.content_length().unwrap_or(0)).unwrap_or(0);
+        if length > max_bytes {
+            return Err(StoreError::Permanent(format!(
+                "object of {length} bytes exceeds the thumbnail limit of {max_bytes} bytes"
+            )));
+        }
+        let capacity = usize::try_from(length).unwrap_or(0);
+        let mut bytes = Vec::with_capacity(capacity);
+        let mut body = response.body;
+        while let Some(chunk) = body
+            .try_next()
+            .await
+            .map_err(|err| StoreError::Transient(format!("reading the object failed: {err}")))?
+        {
+            if bytes.len() + chunk.len() > capacity {
+                return Err(StoreError::Transient(format!(
+                    "the object sent more than its Content-Length of {length} bytes"
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
+    pub async fn write(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        metadata: HashMap<String, String>,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .set_metadata(Some(metadata))
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|err| classify("PutObject", err))?;
+        Ok(())
+    }
+}
+
+fn quoted(etag: &str) -> String {
+    if etag.starts_with('"') {
+        etag.to_owned()
+    } else {
+        format!("\"{etag}\"")
+    }
+}

@@ -1,0 +1,256 @@
+//! The worker against the emulator's S3, DynamoDB and SNS, through the real SDK clients.
+
+use aws_sdk_s3::primitives::ByteStream;
+use chrono::Utc;
+use emulator::testing::{unique, TestResources};
+use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage};
+use notifications::{table, AuditEntry, AuditTrail, Recorder, RecorderSettings};
+use object_events::{ContentKind, CorrelationId, Dispatch, ObjectKey, S3Object, Tier};
+use serde_json::Value;
+use std::io::Cursor;
+use std::time::Duration;
+use thumbnail::config::ThumbnailConfig;
+use thumbnail::handler::ThumbnailWorker;
+use thumbnail::render::RenderSettings;
+use thumbnail::store::S3Store;
+
+struct Fixture {
+    aws: TestResources,
+    s3: aws_sdk_s3::Client,
+    worker: ThumbnailWorker,
+    trail: AuditTrail,
+    bucket: String,
+    notifications: String,
+}
+
+async fn fixture() -> Fixture {
+    let aws = TestResources::new().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&aws.config)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = unique("uploads");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("bucket");
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
+    let audit_table = unique("audit");
+    table::create_table(&dynamodb, &audit_table)
+        .await
+        .expect("table");
+    let topic_arn = aws.topic("notifications").await;
+    let notifications = aws.subscribed_queue(&topic_arn, &[]).await;
+    let recorder_settings = RecorderSettings {
+        table: audit_table.clone(),
+        topic_arn,
+        worker: "thumbnail".into(),
+        environment: "test".into(),
+        retention: Duration::from_secs(3600),
+        claim_lease: Duration::from_secs(60),
+    };
+    let worker = ThumbnailWorker {
+        store: S3Store { client: s3.clone() },
+        recorder: Recorder::new(dynamodb.clone(), aws.sns.clone(), recorder_settings.clone()),
+        config: ThumbnailConfig {
+            recorder: recorder_settings,
+            render: RenderSettings {
+                sizes: vec![128, 32],
+                ..RenderSettings::default()
+            },
+            reserved_prefix: "processed/".into(),
+            max_bytes: 10 << 20,
+        },
+    };
+    Fixture {
+        trail: AuditTrail::new(dynamodb, &audit_table),
+        aws,
+        s3,
+        worker,
+        bucket,
+        notifications,
+    }
+}
+
+impl Fixture {
+    /// Uploads `bytes` and returns the router's dispatch for that upload.
+    async fn upload(&self, key: &str, bytes: Vec<u8>) -> Value {
+        let size = bytes.len() as u64;
+        let put = self
+            .s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .expect("uploaded");
+        let object = S3Object {
+            bucket: self.bucket.clone(),
+            key: ObjectKey::new(key).expect("key"),
+            raw_key: key.into(),
+            size,
+            etag: put.e_tag().map(|etag| etag.trim_matches('"').to_owned()),
+            version_id: None,
+            sequencer: None,
+            event_time: None,
+            event_name: "ObjectCreated:Put".into(),
+            uploaded_by: Some("tester".into()),
+        };
+        serde_json::to_value(Dispatch {
+            correlation_id: CorrelationId::for_object(&object),
+            tier: Tier::Thumbnail,
+            rule: "images".into(),
+            content_kind: ContentKind::from_key(&object.key),
+            routed_at: Utc::now(),
+            object,
+        })
+        .expect("JSON")
+    }
+
+    async fn thumbnail_records(&self, key: &str) -> Vec<AuditEntry> {
+        let history = self
+            .trail
+            .object_history(&self.bucket, key)
+            .await
+            .expect("history");
+        history
+            .into_iter()
+            .filter(|e| e.stage == "thumbnail")
+            .collect()
+    }
+
+    /// The `status` attribute of every notification received so far.
+    async fn notified_statuses(&self) -> Vec<String> {
+        self.aws
+            .drain(&self.notifications)
+            .await
+            .iter()
+            .map(|body| {
+                let envelope: Value = serde_json::from_str(body).expect("SNS envelope");
+                envelope["MessageAttributes"]["status"]["Value"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    }
+}
+
+fn photo(width: u32, height: u32) -> Vec<u8> {
+    let image = DynamicImage::ImageRgb8(RgbImage::from_fn(width, height, |x, y| {
+        Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    }));
+    let mut out = Cursor::new(Vec::new());
+    image.write_to(&mut out, ImageFormat::Jpeg).expect("JPEG");
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn an_image_gets_its_thumbnails_one_record_and_one_notification() {
+    let fixture = fixture().await;
+    let key = "uploads/images/holiday photo+1 é.png";
+    let dispatch = fixture.upload(key, photo(640, 480)).await;
+
+    let response = fixture
+        .worker
+        .handle(dispatch.clone())
+        .await
+        .expect("handled");
+    assert_eq!(response["status"], "SUCCEEDED", "{response}");
+
+    let records = fixture.thumbnail_records(key).await;
+    let [record] = records.as_slice() else {
+        panic!("one thumbnail record, got {records:?}");
+    };
+    assert_eq!(record.status, "SUCCEEDED");
+    assert_eq!(
+        record.outputs,
+        [
+            format!("processed/thumbnails/{key}/128.jpg"),
+            format!("processed/thumbnails/{key}/32.jpg")
+        ]
+    );
+    assert_eq!(record.content_type.as_deref(), Some("image/jpeg"));
+    assert_eq!(record.sha256.as_ref().map(String::len), Some(64));
+    let details = record.details.as_ref().expect("details");
+    assert_eq!(details["source_width"], 640);
+    assert_eq!(details["detected_format"], "JPEG");
+    assert_eq!(details["thumbnails"][0]["width"], 128);
+    assert_eq!(details["thumbnails"][0]["height"], 96);
+    assert_eq!(
+        details["extension_mismatch"],
+        "key says .png, content is JPEG"
+    );
+    for stage in ["download", "decode", "resize", "encode", "upload"] {
+        assert!(details["timings_ms"][stage].is_u64(), "{stage}: {details}");
+    }
+
+    let stored = fixture
+        .s3
+        .get_object()
+        .bucket(&fixture.bucket)
+        .key(&record.outputs[0])
+        .send()
+        .await
+        .expect("thumbnail stored");
+    assert_eq!(stored.content_type(), Some("image/jpeg"));
+    let metadata = stored.metadata().cloned().unwrap_or_default();
+    assert_eq!(
+        metadata.get("source-key").map(String::as_str),
+        Some("uploads%2Fimages%2Fholiday%20photo%2B1%20%C3%A9%2Epng")
+    );
+    let bytes = stored.body.collect().await.expect("body").into_bytes();
+    let thumbnail = image::load_from_memory(&bytes).expect("a JPEG");
+    assert_eq!(thumbnail.dimensions(), (128, 96));
+
+    // A redelivered invoke does nothing: no second record, no second notification.
+    let again = fixture.worker.handle(dispatch).await.expect("handled");
+    assert_eq!(again["status"], "DUPLICATE");
+    assert_eq!(fixture.thumbnail_records(key).await.len(), 1);
+    assert_eq!(fixture.notified_statuses().await, ["SUCCEEDED"]);
+}
+
+#[tokio::test]
+async fn a_corrupt_or_replaced_image_is_recorded_failed_with_a_reason() {
+    let fixture = fixture().await;
+    let corrupt = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[0x42; 500]].concat();
+    let dispatch = fixture.upload("uploads/images/broken.jpg", corrupt).await;
+    let response = fixture.worker.handle(dispatch).await.expect("handled");
+    assert_eq!(response["status"], "FAILED");
+    let records = fixture.thumbnail_records("uploads/images/broken.jpg").await;
+    assert_eq!(records.len(), 1);
+    let reason = records[0].reason.clone().unwrap_or_default();
+    assert!(reason.starts_with("corrupt or truncated JPEG"), "{reason}");
+    assert!(records[0].outputs.is_empty());
+
+    // The event names the first upload; the key now holds another one.
+    let first = fixture
+        .upload("uploads/images/replaced.jpg", photo(64, 64))
+        .await;
+    fixture
+        .upload("uploads/images/replaced.jpg", photo(32, 32))
+        .await;
+    fixture.worker.handle(first).await.expect("handled");
+    let records = fixture
+        .thumbnail_records("uploads/images/replaced.jpg")
+        .await;
+    assert_eq!(records.len(), 1);
+    let reason = records[0].reason.clone().unwrap_or_default();
+    assert!(reason.contains("overwritten"), "{reason}");
+
+    assert_eq!(fixture.notified_statuses().await, ["FAILED", "FAILED"]);
+}
+
+#[tokio::test]
+async fn a_payload_that_is_not_a_dispatch_fails_the_invocation() {
+    let fixture = fixture().await;
+    let err = fixture
+        .worker
+        .handle(serde_json::json!({ "hello": "world" }))
+        .await
+        .expect_err("not a dispatch");
+    assert!(err.to_string().contains("not a dispatch"), "{err}");
+}
