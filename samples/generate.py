@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Writes the sample uploads the demo sends (samples/uploads/<key>), all made here from
-scratch, and samples/expected.json: the router outcome each one must get.
+scratch, and samples/expected.json: the outcome each one must get, from the last stage that
+handles it (the router, or the worker of its tier where that worker exists).
 
 Run from anywhere: python3 samples/generate.py. Worker issues add their samples here.
 """
 import json
+import struct
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -34,8 +37,41 @@ def pdf(text: str) -> bytes:
     return bytes(out)
 
 
+def png(width: int, height: int, pixel, alpha: bool = False) -> bytes:
+    """An 8-bit RGB or RGBA PNG whose pixels come from pixel(x, y) -> tuple."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(
+        b"\0" + b"".join(bytes(pixel(x, y)) for x in range(width)) for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 6 if alpha else 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def thumbnail(status: str) -> dict:
+    return {"stage": "thumbnail", "status": status, "tier": "thumbnail"}
+
+
 SAMPLES = {
-    # key: (content, expected router outcome)
+    "uploads/images/sunset gradient.png": (
+        png(480, 320, lambda x, y: (255 - y * 255 // 320, x * 255 // 480, 96)),
+        thumbnail("SUCCEEDED"),
+    ),
+    "uploads/images/logo+alpha.png": (
+        png(96, 96, lambda x, y: (20, 90, 200, 255 if (x - 48) ** 2 + (y - 48) ** 2 < 1600 else 0), alpha=True),
+        thumbnail("SUCCEEDED"),
+    ),
+    "uploads/images/corrupt.jpg": (
+        b"\xff\xd8\xff\xe0" + b"not really a JPEG" * 8,
+        thumbnail("FAILED"),
+    ),
+    # key: (content, expected outcome; the router's unless a stage is named)
     "uploads/documents/quarterly report.pdf": (
         pdf("Quarterly report: revenue up 12 percent"),
         {"status": "ROUTED", "tier": "document"},

@@ -20,11 +20,18 @@ pub struct DemoArgs {
     timeout: Duration,
 }
 
-/// What `samples/expected.json` says each upload must get from the router.
+/// What `samples/expected.json` says each upload must get from its last stage.
 #[derive(Deserialize)]
 struct Expected {
+    /// The router, unless the sample's tier has a worker.
+    #[serde(default = "router_stage")]
+    stage: String,
     status: String,
     tier: Option<String>,
+}
+
+fn router_stage() -> String {
+    router::handler::STAGE.to_owned()
 }
 
 fn samples_dir() -> PathBuf {
@@ -81,7 +88,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                         .with_context(|| format!("uploading {key}"))?;
                     eprintln!("    {key}");
                 }
-                wait_for_outcomes(&trail, &bucket, expected.keys(), args.timeout).await
+                wait_for_outcomes(&trail, &bucket, &expected, args.timeout).await
             }
             .await;
         })
@@ -98,12 +105,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             mismatches += usize::from(!ok);
             vec![
                 key.clone(),
+                want.stage.clone(),
                 table::or_dash(got.and_then(|e| e.tier.clone())),
                 table::or_dash(got.map(|e| match &e.delivery {
                     Some(delivery) if !e.is_complete() => format!("{} ({delivery})", e.status),
                     _ => e.status.clone(),
                 })),
                 table::or_dash(got.and_then(|e| e.duration_ms).map(|ms| format!("{ms} ms"))),
+                table::or_dash(got.map(|e| e.outputs.len()).filter(|n| *n > 0)),
                 table::or_dash(got.and_then(|e| e.reason.clone())),
                 if ok {
                     "ok".into()
@@ -119,7 +128,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .collect();
     println!();
     table::print(
-        &["KEY", "TIER", "STATUS", "DURATION", "REASON", "CHECK"],
+        &[
+            "KEY", "STAGE", "TIER", "STATUS", "DURATION", "OUTPUTS", "REASON", "CHECK",
+        ],
         &rows,
     );
 
@@ -154,30 +165,30 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Polls the audit trail until every key has a complete router record. Keys still without
-/// one at the deadline get their unfinished record, if any, so the table shows where they
-/// stopped.
+/// Polls the audit trail until every key has a complete record from its expected stage. Keys
+/// still without one at the deadline get their unfinished record, if any, so the table shows
+/// where they stopped.
 async fn wait_for_outcomes(
     trail: &AuditTrail,
     bucket: &str,
-    keys: impl Iterator<Item = &String> + Clone,
+    expected: &BTreeMap<String, Expected>,
     timeout: Duration,
 ) -> anyhow::Result<BTreeMap<String, AuditEntry>> {
     let deadline = Instant::now() + timeout;
-    let total = keys.clone().count();
+    let total = expected.len();
     let mut outcomes = BTreeMap::new();
     let mut reported = 0;
     while outcomes.len() < total {
-        let pending: Vec<&String> = keys
-            .clone()
-            .filter(|key| !outcomes.contains_key(*key))
+        let pending: Vec<(&String, &Expected)> = expected
+            .iter()
+            .filter(|(key, _)| !outcomes.contains_key(*key))
             .collect();
         let last_pass = Instant::now() >= deadline;
-        for key in pending {
+        for (key, want) in pending {
             let history = trail.object_history(bucket, key).await?;
             if let Some(entry) = history
                 .into_iter()
-                .find(|e| e.stage == router::handler::STAGE && (e.is_complete() || last_pass))
+                .find(|e| e.stage == want.stage && (e.is_complete() || last_pass))
             {
                 outcomes.insert(key.clone(), entry);
             }

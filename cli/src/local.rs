@@ -191,6 +191,10 @@ fn apply_local_env(root: &Path, endpoint: &str, binaries: &Path) -> anyhow::Resu
             "-var=router_package_path={}",
             binaries.join("router").display()
         ),
+        &format!(
+            "-var=thumbnail_package_path={}",
+            binaries.join("thumbnail").display()
+        ),
     ]))?;
     let output = Command::new(&terraform)
         .args([&chdir, "output", "-json", &state_arg])

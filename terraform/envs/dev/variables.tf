@@ -14,6 +14,12 @@ variable "router_package_path" {
   default     = "../../../target/lambda/router/bootstrap.zip"
 }
 
+variable "thumbnail_package_path" {
+  description = "The thumbnail worker's Lambda zip."
+  type        = string
+  default     = "../../../target/lambda/thumbnail/bootstrap.zip"
+}
+
 variable "large_subnet_ids" {
   description = "Private subnets (with a route to S3 and ECR) for the large-file tasks."
   type        = list(string)

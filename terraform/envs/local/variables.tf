@@ -9,3 +9,9 @@ variable "router_package_path" {
   type        = string
   default     = "../../../target/lambda/router/bootstrap.zip"
 }
+
+variable "thumbnail_package_path" {
+  description = "The thumbnail worker's Lambda zip."
+  type        = string
+  default     = "../../../target/lambda/thumbnail/bootstrap.zip"
+}

@@ -14,6 +14,7 @@ module "stack" {
   environment              = "staging"
   bucket_name              = var.bucket_name
   router_package_path      = var.router_package_path
+  thumbnail_package_path   = var.thumbnail_package_path
   large_subnet_ids         = var.large_subnet_ids
   large_security_group_ids = var.large_security_group_ids
   routing_rules            = var.routing_rules

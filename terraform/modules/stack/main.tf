@@ -23,6 +23,19 @@ module "tiers" {
   tags        = var.tags
 }
 
+module "thumbnail" {
+  source                  = "../thumbnail"
+  name_prefix             = var.name_prefix
+  environment             = var.environment
+  package_path            = var.thumbnail_package_path
+  log_retention_days      = var.log_retention_days
+  bucket_arn              = module.ingest.bucket_arn
+  audit_table_name        = module.audit.table_name
+  audit_table_arn         = module.audit.table_arn
+  notifications_topic_arn = module.audit.notifications_topic_arn
+  tags                    = var.tags
+}
+
 module "router" {
   source                   = "../router"
   name_prefix              = var.name_prefix
@@ -34,7 +47,7 @@ module "router" {
   audit_table_name         = module.audit.table_name
   audit_table_arn          = module.audit.table_arn
   notifications_topic_arn  = module.audit.notifications_topic_arn
-  thumbnail_function_name  = "${var.name_prefix}-thumbnail"
+  thumbnail_function_name  = module.thumbnail.function_name
   extractor_queue_url      = module.tiers.extractor_queue_url
   extractor_queue_arn      = module.tiers.extractor_queue_arn
   compliance_topic_arn     = module.tiers.compliance_topic_arn

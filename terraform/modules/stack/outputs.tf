@@ -22,6 +22,7 @@ output "dlq_urls" {
   description = "Every dead-letter queue, by the queue it serves."
   value = {
     ingest    = module.ingest.dlq_url
+    thumbnail = module.thumbnail.dlq_url
     extractor = module.tiers.extractor_dlq_url
   }
 }
@@ -44,4 +45,9 @@ output "cluster_name" {
 output "router_function_name" {
   description = "The router Lambda."
   value       = module.router.function_name
+}
+
+output "thumbnail_function_name" {
+  description = "The thumbnail Lambda."
+  value       = module.thumbnail.function_name
 }

@@ -18,6 +18,11 @@ variable "router_package_path" {
   type        = string
 }
 
+variable "thumbnail_package_path" {
+  description = "The thumbnail worker's Lambda zip (cargo lambda build --release --output-format zip)."
+  type        = string
+}
+
 variable "large_subnet_ids" {
   description = "Subnets the large-file tasks run in."
   type        = list(string)

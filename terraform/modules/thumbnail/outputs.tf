@@ -1,0 +1,19 @@
+output "function_name" {
+  description = "Name of the thumbnail Lambda (the router's async invoke target)."
+  value       = aws_lambda_function.thumbnail.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the thumbnail Lambda."
+  value       = aws_lambda_function.thumbnail.arn
+}
+
+output "dlq_url" {
+  description = "URL of the on-failure destination: invokes that failed every retry."
+  value       = aws_sqs_queue.dlq.url
+}
+
+output "dlq_arn" {
+  description = "ARN of the on-failure destination."
+  value       = aws_sqs_queue.dlq.arn
+}
