@@ -11,7 +11,7 @@ use crate::store::{S3Store, StoreError};
 use chrono::{DateTime, Utc};
 use image::ImageFormat;
 use notifications::{AuditRecord, Recorder, Status};
-use object_events::{Dispatch, ObjectKey, Tier};
+use object_events::{Dispatch, ObjectKey, ObjectRef, Tier};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -117,7 +117,7 @@ impl ThumbnailWorker {
         for thumbnail in &rendered.thumbnails {
             let key = output_key(
                 &self.config.reserved_prefix,
-                &dispatch.object.key,
+                &object,
                 thumbnail.size,
                 format.extension(),
             );
@@ -195,15 +195,22 @@ impl ThumbnailWorker {
     }
 }
 
-/// `<prefix>thumbnails/<source key>/<size>.<ext>`; a source key too long for that gets its
-/// SHA-256 in its place (the metadata still names it).
-pub fn output_key(prefix: &str, source: &ObjectKey, size: u32, extension: &str) -> String {
-    let key = format!("{prefix}thumbnails/{source}/{size}.{extension}");
+/// `<prefix>thumbnails/<source key>/<size>.<ext>`, with the versionId before the size on a
+/// versioned bucket, so an older version's late event cannot overwrite a newer version's
+/// thumbnails. A source key too long for that gets its SHA-256 in its place (the metadata
+/// still names it).
+pub fn output_key(prefix: &str, source: &ObjectRef, size: u32, extension: &str) -> String {
+    let version = match source.version_id.as_deref() {
+        Some(version) if !version.is_empty() && version != "null" => format!("{version}/"),
+        _ => String::new(),
+    };
+    let name = format!("{version}{size}.{extension}");
+    let key = format!("{prefix}thumbnails/{}/{name}", source.key);
     if key.len() <= MAX_S3_KEY_BYTES {
         return key;
     }
-    let digest = hex(&Sha256::digest(source.as_str().as_bytes()));
-    format!("{prefix}thumbnails/by-hash/{digest}/{size}.{extension}")
+    let digest = hex(&Sha256::digest(source.key.as_str().as_bytes()));
+    format!("{prefix}thumbnails/by-hash/{digest}/{name}")
 }
 
 /// Points each thumbnail back at its source. S3 metadata must be ASCII: the key is
@@ -249,18 +256,29 @@ mod tests {
         ObjectKey::new(text).expect("valid key")
     }
 
+    fn object(key_text: &str, version_id: Option<&str>) -> ObjectRef {
+        ObjectRef {
+            bucket: "uploads".into(),
+            key: key(key_text),
+            version_id: version_id.map(String::from),
+            etag: Some("e1".into()),
+            size: Some(1),
+        }
+    }
+
     #[test]
     fn outputs_are_named_from_the_source_key_and_stay_within_s3_limits() {
+        let cat = object("uploads/images/cat photo.jpg", None);
         assert_eq!(
-            output_key(
-                "processed/",
-                &key("uploads/images/cat photo.jpg"),
-                256,
-                "jpg"
-            ),
+            output_key("processed/", &cat, 256, "jpg"),
             "processed/thumbnails/uploads/images/cat photo.jpg/256.jpg"
         );
-        let long = key(&format!("uploads/images/{}.jpg", "é".repeat(500)));
+        let versioned = object("uploads/a.png", Some("v7"));
+        assert_eq!(
+            output_key("processed/", &versioned, 64, "png"),
+            "processed/thumbnails/uploads/a.png/v7/64.png"
+        );
+        let long = object(&format!("uploads/images/{}.jpg", "é".repeat(500)), None);
         let output = output_key("processed/", &long, 256, "jpg");
         assert!(
             output.starts_with("processed/thumbnails/by-hash/"),

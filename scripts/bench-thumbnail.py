@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Thumbnail benchmark: our worker's code against libvips, side by side, on the same images.
+
+    python3 scripts/bench-thumbnail.py [--images DIR] [--size 256] [--quality 80]
+
+Installs what it needs: libvips-tools (vipsthumbnail) with apt-get when missing, pyvips into
+.local/bench-venv, and builds our release example `bench_corpus`. Three runs over the corpus
+(default ../shared/corpus/images), each one process over every image:
+
+  ours          workers/thumbnail/examples/bench_corpus.rs: warm-up pass, then per-image times;
+                and once more without warm-up, one pass, for the whole-process comparison
+  pyvips        libvips in-process via pyvips, same warm-up, per-image times
+  vipsthumbnail one process over all files (its start-up paid once), wall time only
+
+Per-image times include reading the file and encoding the thumbnail to memory. Peak RSS is
+each process's maximum resident set (/usr/bin/time). The output format is stable: later runs
+can be compared line by line.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".local" / "bench-venv"
+PYVIPS = "pyvips==3.2.0"
+
+PYVIPS_RUNNER = r"""
+import os, sys, time, pyvips
+directory, size, quality = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+files = sorted(os.listdir(directory))
+def run(name):
+    try:
+        image = pyvips.Image.thumbnail(os.path.join(directory, name), size)
+        image.write_to_buffer(".jpg[Q=%d]" % quality)
+        return "ok %dx%d" % (image.width, image.height)
+    except pyvips.Error as err:
+        return "failed: " + str(err).splitlines()[0]
+for name in files:
+    run(name)
+started = time.perf_counter()
+for name in files:
+    image_started = time.perf_counter()
+    outcome = run(name)
+    print("image\t%s\t%.2f\t%s" % (name, (time.perf_counter() - image_started) * 1e3, outcome))
+print("total\t%.2f" % ((time.perf_counter() - started) * 1e3))
+"""
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+def ensure_vips() -> None:
+    if shutil.which("vipsthumbnail"):
+        return
+    step("installing libvips-tools (apt-get)")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True)
+    subprocess.run(
+        sudo + ["apt-get", "install", "-y", "-qq", "libvips-tools"],
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+
+
+def ensure_pyvips() -> Path:
+    python = VENV / "bin" / "python"
+    stamp = VENV / f".installed-{PYVIPS}"
+    if not stamp.exists():
+        step(f"installing {PYVIPS} into {VENV}")
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", PYVIPS], check=True)
+        stamp.touch()
+    return python
+
+
+def build_ours() -> Path:
+    step("building the release example bench_corpus (minutes the first time)")
+    subprocess.run(
+        ["cargo", "build", "--release", "--locked", "-p", "thumbnail", "--example", "bench_corpus"],
+        cwd=ROOT,
+        check=True,
+    )
+    return ROOT / "target" / "release" / "examples" / "bench_corpus"
+
+
+def timed(command: list) -> tuple:
+    """Runs command under /usr/bin/time; returns (stdout, wall seconds, peak RSS in MB)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        started = time.perf_counter()
+        result = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", rss.name] + command,
+            capture_output=True,
+            text=True,
+        )
+        wall = time.perf_counter() - started
+        peak_kb = int(rss.read().strip().splitlines()[-1])
+    return result.stdout, wall, peak_kb / 1024
+
+
+def parse(stdout: str) -> tuple:
+    images, total = {}, None
+    for line in stdout.splitlines():
+        fields = line.split("\t")
+        if fields[0] == "image":
+            images[fields[1]] = (float(fields[2]), fields[3])
+        elif fields[0] == "total":
+            total = float(fields[1])
+    return images, total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", default=str(ROOT.parent / "shared" / "corpus" / "images"))
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--quality", type=int, default=80)
+    args = parser.parse_args()
+    images = Path(args.images)
+    if not images.is_dir():
+        sys.exit(f"no image directory at {images}: pass --images DIR")
+    ensure_vips()
+    python = ensure_pyvips()
+    ours_binary = build_ours()
+    size, quality = str(args.size), str(args.quality)
+
+    step("running ours, pyvips and vipsthumbnail over the same images")
+    ours_out, _, _ = timed([str(ours_binary), str(images), size, quality, "1"])
+    _, ours_wall, ours_rss = timed([str(ours_binary), str(images), size, quality, "0"])
+    vips_out, vips_wall, vips_rss = timed([str(python), "-c", PYVIPS_RUNNER, str(images), size, quality])
+    with tempfile.TemporaryDirectory() as out_dir:
+        files = sorted(str(p) for p in images.iterdir())
+        _, cli_wall, cli_rss = timed(
+            ["vipsthumbnail", "-s", size, "-o", f"{out_dir}/%s.jpg[Q={quality}]"] + files
+        )
+    ours, ours_total = parse(ours_out)
+    vips, vips_total = parse(vips_out)
+
+    print(f"thumbnail benchmark: {len(ours)} images from {images}, longest edge {size} px, JPEG Q{quality}")
+    print(f"{'image':48} {'ours ms':>9} {'vips ms':>9} {'ratio':>6}  outcome (ours | vips)")
+    both_ok = []
+    for name in sorted(ours):
+        ours_ms, ours_outcome = ours[name]
+        vips_ms, vips_outcome = vips.get(name, (float("nan"), "missing"))
+        ratio = ours_ms / vips_ms if vips_ms > 0 else float("nan")
+        if ours_outcome.startswith("ok") and vips_outcome.startswith("ok"):
+            both_ok.append((ours_ms, vips_ms))
+        print(f"{name[:48]:48} {ours_ms:9.2f} {vips_ms:9.2f} {ratio:6.2f}  {ours_outcome[:40]} | {vips_outcome[:40]}")
+    ours_median = statistics.median(o for o, _ in both_ok)
+    vips_median = statistics.median(v for _, v in both_ok)
+    print()
+    print(f"median per image (both ok, n={len(both_ok)}): ours {ours_median:.2f} ms, pyvips {vips_median:.2f} ms, ratio {ours_median / vips_median:.2f}")
+    print(f"total in-process (timed pass): ours {ours_total:.1f} ms, pyvips {vips_total:.1f} ms, ratio {ours_total / vips_total:.2f}")
+    print(f"whole process, one pass over all files: ours {ours_wall * 1e3:.0f} ms, vipsthumbnail {cli_wall * 1e3:.0f} ms, ratio {ours_wall / cli_wall:.2f}")
+    print(f"peak RSS: ours {ours_rss:.1f} MB, pyvips {vips_rss:.1f} MB (Python included), vipsthumbnail {cli_rss:.1f} MB, ratio ours/vipsthumbnail {ours_rss / cli_rss:.2f}")
+
+
+if __name__ == "__main__":
+    main()
