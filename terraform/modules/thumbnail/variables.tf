@@ -14,9 +14,9 @@ variable "package_path" {
 }
 
 variable "memory_size" {
-  description = "Lambda memory in MB. A 12 MP JPEG peaks well under 100 MB (see README, benchmarks); the rest is headroom for PNGs near the pixel budget."
+  description = "Lambda memory in MB. The corpus peaks far lower (README, benchmarks), but a PNG, WebP or GIF at the 100 MP pixel budget may decode into up to 445 MiB (4 bytes a pixel + 64 MiB) before conversion; more memory also buys CPU."
   type        = number
-  default     = 512
+  default     = 1024
 }
 
 variable "timeout_seconds" {

@@ -7,7 +7,7 @@
 //! 12 MP photo never becomes 36 MB of pixels to make a 256 px thumbnail.
 
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -36,6 +36,8 @@ pub enum DecodeError {
         height: u32,
         budget: u64,
     },
+    #[error("decoding this {format} needs more than the {limit_mib} MiB decode memory limit")]
+    OverMemory { format: String, limit_mib: u64 },
     #[error("corrupt or truncated {format}: {detail}")]
     Corrupt { format: String, detail: String },
 }
@@ -117,15 +119,27 @@ fn decode_full(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Dec
     let mut limits = Limits::default();
     limits.max_image_width = Some(width);
     limits.max_image_height = Some(height);
-    // Widest case: 16-bit RGBA, 8 bytes a pixel, plus the decoder's own buffers.
-    limits.max_alloc = Some(max_pixels.saturating_mul(8).saturating_add(64 << 20));
-    decoder
-        .set_limits(limits)
-        .map_err(|err| corrupt(format, err))?;
+    // 8-bit RGBA at the full pixel budget, plus the decoders' own buffers: what the Lambda's
+    // memory is sized for. A 16-bit image that large is refused rather than run out of memory.
+    let max_alloc = max_pixels.saturating_mul(4).saturating_add(64 << 20);
+    limits.max_alloc = Some(max_alloc);
+    let over_memory = || DecodeError::OverMemory {
+        format: format_name(format),
+        limit_mib: max_alloc >> 20,
+    };
+    let failed = |err: ImageError| match err {
+        ImageError::Limits(_) => over_memory(),
+        other => corrupt(format, other),
+    };
+    decoder.set_limits(limits).map_err(failed)?;
+    // `from_decoder` allocates the whole image without asking the limits: ask them here.
+    if decoder.total_bytes() > max_alloc {
+        return Err(over_memory());
+    }
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut image = catch_unwind(AssertUnwindSafe(|| DynamicImage::from_decoder(decoder)))
         .map_err(|panic| corrupt(format, panic_message(&panic)))?
-        .map_err(|err| corrupt(format, err))?;
+        .map_err(failed)?;
     image.apply_orientation(orientation);
     let (source_width, source_height) = upright(width, height, orientation);
     Ok(Decoded {

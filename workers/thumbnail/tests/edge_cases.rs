@@ -243,3 +243,16 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+#[test]
+fn a_deep_image_within_the_pixel_budget_but_over_the_memory_limit_is_refused() {
+    // 16-bit RGBA needs 8 bytes a pixel; the decode limit allows 4 a pixel of the budget
+    // (plus 64 MiB for the decoders): 20 MP of it needs 160 MB where 144 MiB are allowed.
+    let deep = DynamicImage::ImageRgba16(image::ImageBuffer::new(5000, 4000));
+    let tight = RenderSettings {
+        max_pixels: 20_000_000,
+        ..settings(64)
+    };
+    let err = decode_error(render(&encoded(&deep, ImageFormat::Png), &tight));
+    assert!(matches!(err, DecodeError::OverMemory { .. }), "{err}");
+}
