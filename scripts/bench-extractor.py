@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""PDF text benchmark: our extractor against pdftotext, side by side, on the same files.
+
+    python3 scripts/bench-extractor.py [--pdfs DIR]
+
+Installs poppler-utils (pdftotext) with apt-get when missing and builds our release example
+`extract_corpus`. Ours runs once over every file in one process (per-file times inside it);
+pdftotext runs once per file, as it is used. For each file: outcome on both sides, time, and
+word recall: the share of pdftotext's words (as a multiset) that our text contains. Peak RSS is
+ours for the whole run and pdftotext's largest single run (/usr/bin/time). The output format is
+stable: later runs can be compared line by line.
+"""
+import argparse
+import collections
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+def ensure_pdftotext() -> None:
+    if shutil.which("pdftotext"):
+        return
+    step("installing poppler-utils (apt-get)")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True)
+    subprocess.run(
+        sudo + ["apt-get", "install", "-y", "-qq", "poppler-utils"],
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+
+
+def build_ours() -> Path:
+    step("building the release example extract_corpus (minutes the first time)")
+    subprocess.run(
+        ["cargo", "build", "--release", "--locked", "-p", "extractor", "--example", "extract_corpus"],
+        cwd=ROOT,
+        check=True,
+    )
+    return ROOT / "target" / "release" / "examples" / "extract_corpus"
+
+
+def timed(command: list) -> tuple:
+    """Runs command under /usr/bin/time; returns (completed process, wall seconds, peak RSS MB)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        started = time.perf_counter()
+        result = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", rss.name] + command, capture_output=True, text=True
+        )
+        wall = time.perf_counter() - started
+        lines = rss.read().strip().splitlines()
+    return result, wall, int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else float("nan")
+
+
+def words(text: str) -> collections.Counter:
+    return collections.Counter(word.lower() for word in WORD.findall(text))
+
+
+def recall(ours: str, reference: str) -> float:
+    wanted = words(reference)
+    total = sum(wanted.values())
+    if total == 0:
+        return float("nan")
+    found = words(ours)
+    return sum(min(count, found[word]) for word, count in wanted.items()) / total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pdfs", default=str(ROOT.parent / "shared" / "corpus" / "pdfs"))
+    args = parser.parse_args()
+    pdfs = Path(args.pdfs)
+    if not pdfs.is_dir():
+        sys.exit(f"no PDF directory at {pdfs}: pass --pdfs DIR")
+    ensure_pdftotext()
+    ours_binary = build_ours()
+    with tempfile.TemporaryDirectory() as work:
+        ours_dir, theirs_dir = Path(work, "ours"), Path(work, "pdftotext")
+        theirs_dir.mkdir()
+        step("running ours over every file, then pdftotext on each")
+        ours_run, _, ours_rss = timed([str(ours_binary), str(pdfs), str(ours_dir)])
+        ours = {}
+        for line in ours_run.stdout.splitlines():
+            fields = line.split("\t")
+            if fields[0] == "file":
+                ours[fields[1]] = (float(fields[2]), fields[3])
+        rows, theirs_peak = [], 0.0
+        for name in sorted(ours):
+            out = theirs_dir / f"{name}.txt"
+            run, wall, rss = timed(["pdftotext", "-q", "-enc", "UTF-8", str(pdfs / name), str(out)])
+            theirs_peak = max(theirs_peak, rss)
+            theirs_ok = run.returncode == 0
+            reference = out.read_text(errors="replace") if theirs_ok else ""
+            ours_ms, ours_outcome = ours[name]
+            ours_text = (ours_dir / f"{name}.txt").read_text(errors="replace")
+            score = recall(ours_text, reference) if ours_outcome == "ok" and theirs_ok else float("nan")
+            rows.append((name, ours_ms, ours_outcome, wall * 1e3, theirs_ok, score))
+
+    print(f"PDF text benchmark: {len(rows)} files from {pdfs}")
+    print(f"{'file':46} {'ours ms':>9} {'pdftotext ms':>12} {'ratio':>6} {'recall':>7}  outcome (ours | pdftotext)")
+    for name, ours_ms, outcome, theirs_ms, theirs_ok, score in rows:
+        print(
+            f"{name[:46]:46} {ours_ms:9.2f} {theirs_ms:12.2f} {ours_ms / theirs_ms:6.2f} {score:7.3f}  "
+            f"{outcome[:48]} | {'ok' if theirs_ok else 'failed'}"
+        )
+    both = [r for r in rows if r[2] == "ok" and r[4]]
+    lost = [r[0] for r in rows if r[2] != "ok" and r[4]]
+    scores = [r[5] for r in both if r[5] == r[5]]
+    print()
+    print(f"pdftotext ok: {sum(r[4] for r in rows)}, ours ok: {sum(r[2] == 'ok' for r in rows)}, "
+          f"ours failed where pdftotext did not: {len(lost)} {lost}")
+    print(f"median word recall (both ok, n={len(scores)}): {statistics.median(scores):.3f}; "
+          f"minimum {min(scores):.3f}")
+    ours_median = statistics.median(r[1] for r in both)
+    theirs_median = statistics.median(r[3] for r in both)
+    print(f"median time (both ok): ours {ours_median:.2f} ms, pdftotext {theirs_median:.2f} ms "
+          f"(process per file), ratio {ours_median / theirs_median:.2f}")
+    print(f"total time (both ok): ours {sum(r[1] for r in both):.0f} ms, "
+          f"pdftotext {sum(r[3] for r in both):.0f} ms")
+    print(f"peak RSS: ours {ours_rss:.1f} MB (whole run), pdftotext {theirs_peak:.1f} MB (largest file), "
+          f"ratio {ours_rss / theirs_peak:.2f}")
+
+
+if __name__ == "__main__":
+    main()
