@@ -1,5 +1,6 @@
 //! The document extractor's logic: text and metadata from PDFs ([`pdf`]), pure and free of
-//! AWS. The Lambda, its SQS batching and the per-document child-process isolation come with
-//! the rest of the extractor issue.
+//! AWS, and [`isolate`], which runs each parse in a child process so a hostile document costs
+//! only itself. The Lambda and its SQS batching come with the rest of the extractor issue.
 
+pub mod isolate;
 pub mod pdf;

@@ -8,7 +8,7 @@
 
 use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Encoding, LoadOptions, Object, ObjectId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 
@@ -16,17 +16,21 @@ use std::rc::Rc;
 /// is a word gap rather than kerning.
 const TJ_WORD_GAP: f32 = 180.0;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum PdfError {
     #[error("not a readable PDF: {0}")]
     Unreadable(String),
+    #[error("no pages: the page tree is missing or unreadable (truncated or damaged file)")]
+    NoPages,
+    #[error("damaged: the cross-reference table had to be rebuilt and no page has any content left (a truncated file?)")]
+    Damaged,
     #[error("encrypted: the document needs a password to open")]
     Encrypted,
     #[error("{pages} pages show text that none of their fonts can decode, and no page yields any")]
     Undecodable { pages: usize },
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentInfo {
     pub title: Option<String>,
     pub author: Option<String>,
@@ -37,12 +41,11 @@ pub struct DocumentInfo {
     pub modification_date: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PdfText {
     pub version: String,
     pub page_count: usize,
     /// Text per page, in content-stream order.
-    #[serde(skip)]
     pub pages: Vec<String>,
     pub info: DocumentInfo,
     /// The file is encrypted (and opened with the empty user password).
@@ -79,6 +82,7 @@ pub fn extract(bytes: &[u8], max_stream_bytes: usize) -> Result<PdfText, PdfErro
     let mut pages = Vec::new();
     let mut image_only_pages = 0;
     let mut undecodable_pages = 0;
+    let mut painted_pages = 0;
     for (number, page_id) in document.get_pages() {
         let page = page_text(&document, page_id, max_stream_bytes)
             .map_err(|err| PdfError::Unreadable(format!("page {number}: {err}")))?;
@@ -88,6 +92,9 @@ pub fn extract(bytes: &[u8], max_stream_bytes: usize) -> Result<PdfText, PdfErro
         if page.paints_images && !page.shows_text {
             image_only_pages += 1;
         }
+        if page.paints_images || page.shows_text {
+            painted_pages += 1;
+        }
         pages.push(page.text);
     }
     if undecodable_pages > 0 && pages.iter().all(|page: &String| page.trim().is_empty()) {
@@ -96,6 +103,16 @@ pub fn extract(bytes: &[u8], max_stream_bytes: usize) -> Result<PdfText, PdfErro
         });
     }
     let page_count = pages.len();
+    if page_count == 0 {
+        return Err(PdfError::NoPages);
+    }
+    let rebuilt = matches!(
+        document.xref_recovery,
+        Some(lopdf::xref::XrefRecovery::Reconstructed)
+    );
+    if rebuilt && painted_pages == 0 {
+        return Err(PdfError::Damaged);
+    }
     let looks_scanned = page_count > 0 && image_only_pages * 2 >= page_count;
     Ok(PdfText {
         version: document.version.clone(),

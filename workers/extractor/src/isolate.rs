@@ -1,0 +1,157 @@
+//! Parsing each document in a child process of the same binary. lopdf can abort the whole
+//! process on crafted input (a stack overflow on deep nesting, a failed huge allocation), which
+//! `catch_unwind` cannot contain; a child with an address-space limit and a deadline turns that
+//! into a failure of the one document.
+//!
+//! The child is the same executable started with [`CHILD_ARG`]: document bytes on stdin, one
+//! JSON [`ChildOutcome`] on stdout.
+
+use crate::pdf::{extract, PdfError, PdfText};
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const CHILD_ARG: &str = "--parse-document";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The child's address-space limit (RLIMIT_AS).
+    pub memory_bytes: u64,
+    pub timeout: Duration,
+    /// Largest decompressed stream the parser will produce.
+    pub max_stream_bytes: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum ChildOutcome {
+    Parsed(Box<PdfText>),
+    Failed(PdfError),
+    Panicked(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IsolationError {
+    #[error(transparent)]
+    Pdf(#[from] PdfError),
+    #[error("the PDF parser failed on this document: {0}")]
+    Panicked(String),
+    #[error("the PDF parser crashed on this document ({0}); it is malformed or hostile")]
+    Crashed(String),
+    #[error("parsing took longer than {0:?}")]
+    TimedOut(Duration),
+    /// The only transient case: the machine could not start or talk to the child.
+    #[error("could not run the parser process: {0}")]
+    Spawn(String),
+}
+
+impl IsolationError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, IsolationError::Spawn(_))
+    }
+}
+
+/// Parses `bytes` in a child process of `program` under `limits`.
+pub fn parse_isolated(
+    program: &Path,
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<PdfText, IsolationError> {
+    let memory = limits.memory_bytes;
+    let mut command = Command::new(program);
+    command
+        .arg(CHILD_ARG)
+        .arg(limits.max_stream_bytes.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe and touches only the child's own limits.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: memory,
+                rlim_max: memory,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command
+        .spawn()
+        .map_err(|err| IsolationError::Spawn(format!("{}: {err}", program.display())))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| IsolationError::Spawn("no stdin".into()))?;
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| IsolationError::Spawn("no stdout".into()))?;
+    let input = bytes.to_vec();
+    // A child that dies early closes its stdin: the write error is not the news, its exit is.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let reader = std::thread::spawn(move || {
+        let mut output = Vec::new();
+        let _ = stdout.read_to_end(&mut output);
+        output
+    });
+    let deadline = Instant::now() + limits.timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(IsolationError::TimedOut(limits.timeout));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(err) => return Err(IsolationError::Spawn(err.to_string())),
+        }
+    };
+    let _ = writer.join();
+    let output = reader.join().unwrap_or_default();
+    if !status.success() {
+        let how = match status.signal() {
+            Some(signal) => format!("signal {signal}"),
+            None => format!("exit code {}", status.code().unwrap_or(-1)),
+        };
+        return Err(IsolationError::Crashed(how));
+    }
+    match serde_json::from_slice(&output) {
+        Ok(ChildOutcome::Parsed(pdf)) => Ok(*pdf),
+        Ok(ChildOutcome::Failed(err)) => Err(err.into()),
+        Ok(ChildOutcome::Panicked(message)) => Err(IsolationError::Panicked(message)),
+        Err(err) => Err(IsolationError::Crashed(format!("unreadable result: {err}"))),
+    }
+}
+
+/// The child's side: parse stdin, print the outcome. Returns the process exit code.
+pub fn child_main(max_stream_bytes: usize) -> i32 {
+    let mut bytes = Vec::new();
+    if std::io::stdin().read_to_end(&mut bytes).is_err() {
+        return 2;
+    }
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = match catch_unwind(AssertUnwindSafe(|| extract(&bytes, max_stream_bytes))) {
+        Ok(Ok(pdf)) => ChildOutcome::Parsed(Box::new(pdf)),
+        Ok(Err(err)) => ChildOutcome::Failed(err),
+        Err(panic) => ChildOutcome::Panicked(
+            panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "panicked".into()),
+        ),
+    };
+    match serde_json::to_writer(std::io::stdout().lock(), &outcome) {
+        Ok(()) => 0,
+        Err(_) => 3,
+    }
+}
