@@ -7,15 +7,12 @@
 
 use crate::config::ThumbnailConfig;
 use crate::render::{render, RenderError, Rendered};
-use crate::store::{S3Store, StoreError};
 use chrono::{DateTime, Utc};
 use image::ImageFormat;
 use notifications::{AuditRecord, Recorder, Status};
 use object_events::{Dispatch, ObjectKey, ObjectRef, Tier};
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use s3_io::{sha256_hex, source_metadata, S3Store, StoreError};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
@@ -105,7 +102,7 @@ impl ThumbnailWorker {
         let download_started = Instant::now();
         let bytes = self.store.read(&object, self.config.max_bytes).await?;
         let download = download_started.elapsed();
-        let sha256 = hex(&Sha256::digest(&bytes));
+        let sha256 = sha256_hex(&bytes);
         let settings = self.config.render.clone();
         let rendered = tokio::task::spawn_blocking(move || render(&bytes, &settings))
             .await
@@ -209,31 +206,8 @@ pub fn output_key(prefix: &str, source: &ObjectRef, size: u32, extension: &str) 
     if key.len() <= MAX_S3_KEY_BYTES {
         return key;
     }
-    let digest = hex(&Sha256::digest(source.key.as_str().as_bytes()));
+    let digest = sha256_hex(source.key.as_str().as_bytes());
     format!("{prefix}thumbnails/by-hash/{digest}/{name}")
-}
-
-/// Points each thumbnail back at its source. S3 metadata must be ASCII: the key is
-/// percent-encoded.
-fn source_metadata(dispatch: &Dispatch) -> HashMap<String, String> {
-    let object = &dispatch.object;
-    let mut metadata = HashMap::from([
-        (
-            "source-key".to_owned(),
-            utf8_percent_encode(object.key.as_str(), NON_ALPHANUMERIC).to_string(),
-        ),
-        (
-            "correlation-id".to_owned(),
-            dispatch.correlation_id.to_string(),
-        ),
-    ]);
-    if let Some(etag) = &object.etag {
-        metadata.insert("source-etag".into(), etag.trim_matches('"').to_owned());
-    }
-    if let Some(version) = &object.version_id {
-        metadata.insert("source-version-id".into(), version.clone());
-    }
-    metadata
 }
 
 /// "key says .png, content is JPEG" when the key's extension names another image format.
@@ -242,10 +216,6 @@ fn extension_mismatch(key: &ObjectKey, detected: &str) -> Option<String> {
     let claimed = ImageFormat::from_extension(extension)?;
     let detected_format = ImageFormat::from_extension(detected.to_lowercase())?;
     (claimed != detected_format).then(|| format!("key says .{extension}, content is {detected}"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -6,4 +6,3 @@ pub mod config;
 pub mod decode;
 pub mod handler;
 pub mod render;
-pub mod store;

@@ -5,10 +5,10 @@ use anyhow::Context;
 use lambda_runtime::{service_fn, LambdaEvent};
 use notifications::config::Env;
 use notifications::Recorder;
+use s3_io::S3Store;
 use serde_json::Value;
 use thumbnail::config::ThumbnailConfig;
 use thumbnail::handler::ThumbnailWorker;
-use thumbnail::store::S3Store;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

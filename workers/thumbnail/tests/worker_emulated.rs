@@ -6,13 +6,13 @@ use emulator::testing::{unique, TestResources};
 use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage};
 use notifications::{table, AuditEntry, AuditTrail, Recorder, RecorderSettings};
 use object_events::{ContentKind, CorrelationId, Dispatch, ObjectKey, S3Object, Tier};
+use s3_io::S3Store;
 use serde_json::Value;
 use std::io::Cursor;
 use std::time::Duration;
 use thumbnail::config::ThumbnailConfig;
 use thumbnail::handler::ThumbnailWorker;
 use thumbnail::render::RenderSettings;
-use thumbnail::store::S3Store;
 
 struct Fixture {
     aws: TestResources,

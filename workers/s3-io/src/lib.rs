@@ -1,8 +1,11 @@
-//! S3 for the worker: read the source version with a bounded buffer, write thumbnails.
+//! S3 for the workers: read the version an event names, with a buffer bounded by the
+//! object's length, and write outputs with metadata pointing back at the source.
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
-use object_events::ObjectRef;
+use object_events::{Dispatch, ObjectRef};
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +67,7 @@ impl S3Store {
         let length = u64::try_from(response.content_length().unwrap_or(0)).unwrap_or(0);
         if length > max_bytes {
             return Err(StoreError::Permanent(format!(
-                "object of {length} bytes exceeds the thumbnail limit of {max_bytes} bytes"
+                "object of {length} bytes exceeds this worker's limit of {max_bytes} bytes"
             )));
         }
         let capacity = usize::try_from(length).unwrap_or(0);
@@ -105,6 +108,37 @@ impl S3Store {
             .map_err(|err| classify("PutObject", err))?;
         Ok(())
     }
+}
+
+/// Points an output back at its source. S3 metadata must be ASCII: the key is
+/// percent-encoded.
+pub fn source_metadata(dispatch: &Dispatch) -> HashMap<String, String> {
+    let object = &dispatch.object;
+    let mut metadata = HashMap::from([
+        (
+            "source-key".to_owned(),
+            utf8_percent_encode(object.key.as_str(), NON_ALPHANUMERIC).to_string(),
+        ),
+        (
+            "correlation-id".to_owned(),
+            dispatch.correlation_id.to_string(),
+        ),
+    ]);
+    if let Some(etag) = &object.etag {
+        metadata.insert("source-etag".into(), etag.trim_matches('"').to_owned());
+    }
+    if let Some(version) = &object.version_id {
+        metadata.insert("source-version-id".into(), version.clone());
+    }
+    metadata
+}
+
+/// Lowercase hex SHA-256, as the audit trail records checksums.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 fn quoted(etag: &str) -> String {
