@@ -133,6 +133,24 @@ pub fn source_metadata(dispatch: &Dispatch) -> HashMap<String, String> {
     metadata
 }
 
+const MAX_S3_KEY_BYTES: usize = 1024;
+
+/// `<prefix><folder>/<source key>/<name>`, with the versionId before the name on a versioned
+/// bucket, so a late event for an older version cannot overwrite a newer version's outputs. A
+/// source key too long for that gets its SHA-256 in its place (the metadata still names it).
+pub fn output_key(prefix: &str, folder: &str, source: &ObjectRef, name: &str) -> String {
+    let version = match source.version_id.as_deref() {
+        Some(version) if !version.is_empty() && version != "null" => format!("{version}/"),
+        _ => String::new(),
+    };
+    let key = format!("{prefix}{folder}/{}/{version}{name}", source.key);
+    if key.len() <= MAX_S3_KEY_BYTES {
+        return key;
+    }
+    let digest = sha256_hex(source.key.as_str().as_bytes());
+    format!("{prefix}{folder}/by-hash/{digest}/{version}{name}")
+}
+
 /// Lowercase hex SHA-256, as the audit trail records checksums.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -146,5 +164,42 @@ fn quoted(etag: &str) -> String {
         etag.to_owned()
     } else {
         format!("\"{etag}\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_events::ObjectKey;
+
+    fn object(key_text: &str, version_id: Option<&str>) -> ObjectRef {
+        ObjectRef {
+            bucket: "uploads".into(),
+            key: ObjectKey::new(key_text).expect("valid key"),
+            version_id: version_id.map(String::from),
+            etag: Some("e1".into()),
+            size: Some(1),
+        }
+    }
+
+    #[test]
+    fn outputs_are_named_from_the_source_key_and_stay_within_s3_limits() {
+        let cat = object("uploads/images/cat photo.jpg", None);
+        assert_eq!(
+            output_key("processed/", "thumbnails", &cat, "256.jpg"),
+            "processed/thumbnails/uploads/images/cat photo.jpg/256.jpg"
+        );
+        let versioned = object("uploads/a.png", Some("v7"));
+        assert_eq!(
+            output_key("processed/", "thumbnails", &versioned, "64.png"),
+            "processed/thumbnails/uploads/a.png/v7/64.png"
+        );
+        let long = object(&format!("uploads/images/{}.jpg", "é".repeat(500)), None);
+        let output = output_key("processed/", "thumbnails", &long, "256.jpg");
+        assert!(
+            output.starts_with("processed/thumbnails/by-hash/"),
+            "{output}"
+        );
+        assert!(output.len() <= MAX_S3_KEY_BYTES);
     }
 }

@@ -10,15 +10,13 @@ use crate::render::{render, RenderError, Rendered};
 use chrono::{DateTime, Utc};
 use image::ImageFormat;
 use notifications::{AuditRecord, Recorder, Status};
-use object_events::{Dispatch, ObjectKey, ObjectRef, Tier};
-use s3_io::{sha256_hex, source_metadata, S3Store, StoreError};
+use object_events::{Dispatch, ObjectKey, Tier};
+use s3_io::{output_key, sha256_hex, source_metadata, S3Store, StoreError};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
 pub const STAGE: &str = "thumbnail";
-
-const MAX_S3_KEY_BYTES: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -114,9 +112,9 @@ impl ThumbnailWorker {
         for thumbnail in &rendered.thumbnails {
             let key = output_key(
                 &self.config.reserved_prefix,
+                "thumbnails",
                 &object,
-                thumbnail.size,
-                format.extension(),
+                &format!("{}.{}", thumbnail.size, format.extension()),
             );
             self.store
                 .write(
@@ -192,24 +190,6 @@ impl ThumbnailWorker {
     }
 }
 
-/// `<prefix>thumbnails/<source key>/<size>.<ext>`, with the versionId before the size on a
-/// versioned bucket, so an older version's late event cannot overwrite a newer version's
-/// thumbnails. A source key too long for that gets its SHA-256 in its place (the metadata
-/// still names it).
-pub fn output_key(prefix: &str, source: &ObjectRef, size: u32, extension: &str) -> String {
-    let version = match source.version_id.as_deref() {
-        Some(version) if !version.is_empty() && version != "null" => format!("{version}/"),
-        _ => String::new(),
-    };
-    let name = format!("{version}{size}.{extension}");
-    let key = format!("{prefix}thumbnails/{}/{name}", source.key);
-    if key.len() <= MAX_S3_KEY_BYTES {
-        return key;
-    }
-    let digest = sha256_hex(source.key.as_str().as_bytes());
-    format!("{prefix}thumbnails/by-hash/{digest}/{name}")
-}
-
 /// "key says .png, content is JPEG" when the key's extension names another image format.
 fn extension_mismatch(key: &ObjectKey, detected: &str) -> Option<String> {
     let extension = key.as_str().rsplit_once('.')?.1;
@@ -224,37 +204,6 @@ mod tests {
 
     fn key(text: &str) -> ObjectKey {
         ObjectKey::new(text).expect("valid key")
-    }
-
-    fn object(key_text: &str, version_id: Option<&str>) -> ObjectRef {
-        ObjectRef {
-            bucket: "uploads".into(),
-            key: key(key_text),
-            version_id: version_id.map(String::from),
-            etag: Some("e1".into()),
-            size: Some(1),
-        }
-    }
-
-    #[test]
-    fn outputs_are_named_from_the_source_key_and_stay_within_s3_limits() {
-        let cat = object("uploads/images/cat photo.jpg", None);
-        assert_eq!(
-            output_key("processed/", &cat, 256, "jpg"),
-            "processed/thumbnails/uploads/images/cat photo.jpg/256.jpg"
-        );
-        let versioned = object("uploads/a.png", Some("v7"));
-        assert_eq!(
-            output_key("processed/", &versioned, 64, "png"),
-            "processed/thumbnails/uploads/a.png/v7/64.png"
-        );
-        let long = object(&format!("uploads/images/{}.jpg", "é".repeat(500)), None);
-        let output = output_key("processed/", &long, 256, "jpg");
-        assert!(
-            output.starts_with("processed/thumbnails/by-hash/"),
-            "{output}"
-        );
-        assert!(output.len() <= MAX_S3_KEY_BYTES);
     }
 
     #[test]
