@@ -58,6 +58,10 @@ def thumbnail(status: str) -> dict:
     return {"stage": "thumbnail", "status": status, "tier": "thumbnail"}
 
 
+def extractor(status: str) -> dict:
+    return {"stage": "extractor", "status": status, "tier": "document"}
+
+
 SAMPLES = {
     "uploads/images/sunset gradient.png": (
         png(480, 320, lambda x, y: (255 - y * 255 // 320, x * 255 // 480, 96)),
@@ -74,11 +78,15 @@ SAMPLES = {
     # key: (content, expected outcome; the router's unless a stage is named)
     "uploads/documents/quarterly report.pdf": (
         pdf("Quarterly report: revenue up 12 percent"),
-        {"status": "ROUTED", "tier": "document"},
+        extractor("SUCCEEDED"),
     ),
     "uploads/documents/notes+ideas.md": (
         b"# Notes\n\nShip the router first; workers follow.\n",
-        {"status": "ROUTED", "tier": "document"},
+        extractor("SUCCEEDED"),
+    ),
+    "uploads/documents/broken.pdf": (
+        b"%PDF-1.4\n" + b"this file lost everything after its header\n" * 4,
+        extractor("FAILED"),
     ),
     "uploads/compliance/customers.csv": (
         b"name,email,card\nAda Example,ada@example.com,4111 1111 1111 1111\n",

@@ -195,6 +195,10 @@ fn apply_local_env(root: &Path, endpoint: &str, binaries: &Path) -> anyhow::Resu
             "-var=thumbnail_package_path={}",
             binaries.join("thumbnail").display()
         ),
+        &format!(
+            "-var=extractor_package_path={}",
+            binaries.join("extractor").display()
+        ),
     ]))?;
     let output = Command::new(&terraform)
         .args([&chdir, "output", "-json", &state_arg])

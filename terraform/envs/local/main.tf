@@ -48,6 +48,7 @@ module "stack" {
   bucket_name              = "s3-triage-local-uploads"
   router_package_path      = var.router_package_path
   thumbnail_package_path   = var.thumbnail_package_path
+  extractor_package_path   = var.extractor_package_path
   large_subnet_ids         = data.aws_subnets.default.ids
   large_security_group_ids = [data.aws_security_group.default.id]
   protect_data             = false

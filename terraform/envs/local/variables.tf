@@ -15,3 +15,9 @@ variable "thumbnail_package_path" {
   type        = string
   default     = "../../../target/lambda/thumbnail/bootstrap.zip"
 }
+
+variable "extractor_package_path" {
+  description = "The extractor's Lambda zip."
+  type        = string
+  default     = "../../../target/lambda/extractor/bootstrap.zip"
+}

@@ -20,6 +20,12 @@ variable "thumbnail_package_path" {
   default     = "../../../target/lambda/thumbnail/bootstrap.zip"
 }
 
+variable "extractor_package_path" {
+  description = "The extractor's Lambda zip."
+  type        = string
+  default     = "../../../target/lambda/extractor/bootstrap.zip"
+}
+
 variable "large_subnet_ids" {
   description = "Private subnets (with a route to S3 and ECR) for the large-file tasks."
   type        = list(string)

@@ -36,6 +36,20 @@ module "thumbnail" {
   tags                    = var.tags
 }
 
+module "extractor" {
+  source                  = "../extractor"
+  name_prefix             = var.name_prefix
+  environment             = var.environment
+  package_path            = var.extractor_package_path
+  log_retention_days      = var.log_retention_days
+  queue_arn               = module.tiers.extractor_queue_arn
+  bucket_arn              = module.ingest.bucket_arn
+  audit_table_name        = module.audit.table_name
+  audit_table_arn         = module.audit.table_arn
+  notifications_topic_arn = module.audit.notifications_topic_arn
+  tags                    = var.tags
+}
+
 module "router" {
   source                   = "../router"
   name_prefix              = var.name_prefix

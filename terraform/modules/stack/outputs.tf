@@ -51,3 +51,8 @@ output "thumbnail_function_name" {
   description = "The thumbnail Lambda."
   value       = module.thumbnail.function_name
 }
+
+output "extractor_function_name" {
+  description = "The extractor Lambda."
+  value       = module.extractor.function_name
+}

@@ -23,6 +23,11 @@ variable "thumbnail_package_path" {
   type        = string
 }
 
+variable "extractor_package_path" {
+  description = "The extractor's Lambda zip (cargo lambda build --release --output-format zip)."
+  type        = string
+}
+
 variable "large_subnet_ids" {
   description = "Subnets the large-file tasks run in."
   type        = list(string)

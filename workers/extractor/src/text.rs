@@ -67,7 +67,10 @@ mod tests {
             .chain("héllo wörld".encode_utf16().flat_map(u16::to_le_bytes))
             .collect();
         let decoded = read_text(&utf16);
-        assert_eq!((decoded.encoding.as_str(), decoded.text.as_str()), ("utf-16le", "héllo wörld"));
+        assert_eq!(
+            (decoded.encoding.as_str(), decoded.text.as_str()),
+            ("utf-16le", "héllo wörld")
+        );
         assert_eq!(read_text(b"\xEF\xBB\xBFa,b\n1,2\n").lines, 2);
     }
 }

@@ -1,0 +1,83 @@
+//! The extractor's configuration, read from the environment once at start-up.
+
+use crate::isolate::Limits;
+use notifications::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
+use notifications::RecorderSettings;
+use std::time::Duration;
+
+pub const MAX_BYTES: &str = "TRIAGE_EXTRACTOR_MAX_BYTES";
+pub const PARSE_TIMEOUT_SECONDS: &str = "TRIAGE_EXTRACTOR_PARSE_TIMEOUT_SECONDS";
+pub const PARSE_MEMORY_MB: &str = "TRIAGE_EXTRACTOR_PARSE_MEMORY_MB";
+pub const CONCURRENCY: &str = "TRIAGE_EXTRACTOR_CONCURRENCY";
+
+#[derive(Clone, Debug)]
+pub struct ExtractorConfig {
+    pub recorder: RecorderSettings,
+    /// Outputs go to `<reserved prefix>text/`.
+    pub reserved_prefix: String,
+    /// Documents larger than this are refused without being read.
+    pub max_bytes: u64,
+    /// What one document's parser child may use.
+    pub parse: Limits,
+    /// Documents of one batch processed at the same time.
+    pub concurrency: usize,
+}
+
+impl ExtractorConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let concurrency: usize = env.parsed_or(CONCURRENCY, 4)?;
+        if concurrency == 0 {
+            return Err(env.invalid(CONCURRENCY, "expected at least 1"));
+        }
+        Ok(Self {
+            recorder: RecorderSettings::from_env(env, crate::handler::STAGE)?,
+            reserved_prefix: env
+                .optional(RESERVED_PREFIX)
+                .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
+            max_bytes: env.parsed_or(MAX_BYTES, 100 << 20)?,
+            parse: Limits {
+                memory_bytes: env.parsed_or::<u64>(PARSE_MEMORY_MB, 1024)? << 20,
+                timeout: Duration::from_secs(env.parsed_or(PARSE_TIMEOUT_SECONDS, 60)?),
+                max_stream_bytes: 64 << 20,
+            },
+            concurrency,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<ExtractorConfig, ConfigError> {
+        let mut map: HashMap<String, String> = [
+            ("TRIAGE_ENVIRONMENT", "test"),
+            ("TRIAGE_AUDIT_TABLE", "audit"),
+            (
+                "TRIAGE_NOTIFICATIONS_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:1:n",
+            ),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        map.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        ExtractorConfig::from_env(&Env::from_lookup(move |name| map.get(name).cloned()))
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let defaults = read(&[]).expect("valid");
+        assert_eq!(defaults.max_bytes, 100 << 20);
+        assert_eq!(defaults.parse.timeout, Duration::from_secs(60));
+        assert_eq!(defaults.recorder.worker, "extractor");
+        let tuned = read(&[(CONCURRENCY, "2"), (PARSE_MEMORY_MB, "256")]).expect("valid");
+        assert_eq!(
+            (tuned.concurrency, tuned.parse.memory_bytes),
+            (2, 256 << 20)
+        );
+        let err = read(&[(CONCURRENCY, "0")]).expect_err("zero concurrency");
+        assert!(err.to_string().contains(CONCURRENCY), "{err}");
+    }
+}

@@ -1,0 +1,269 @@
+//! One SQS batch of documents: each message on its own, a few at a time, and a partial batch
+//! response naming only the messages worth retrying.
+//!
+//! A document that cannot be extracted (corrupt, encrypted, unsupported) is recorded FAILED and
+//! its message acknowledged: retrying changes nothing. Only faults that may pass (S3 or
+//! DynamoDB throttling, a concurrent delivery, a parser that could not be started) leave the
+//! message for redelivery, and after maxReceiveCount the queue moves it to the DLQ.
+
+use crate::config::ExtractorConfig;
+use crate::isolate::{parse_isolated, IsolationError};
+use crate::text::read_text;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt};
+use notifications::{AuditRecord, Recorder, Status};
+use object_events::{ContentKind, Dispatch, Tier};
+use s3_io::{output_key, sha256_hex, source_metadata, S3Store, StoreError};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tracing::{error, info, warn};
+
+pub const STAGE: &str = "extractor";
+
+pub struct Extractor {
+    pub store: S3Store,
+    pub recorder: Recorder,
+    pub config: ExtractorConfig,
+    /// This executable: it parses each PDF as a child process of itself.
+    pub parser: PathBuf,
+}
+
+/// Why a message is left for redelivery.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    /// Permanent, but nothing to record it against: redelivery takes it to the DLQ.
+    #[error("the message is not a dispatch from the router: {0}")]
+    BadBody(String),
+    #[error("{0}")]
+    Transient(String),
+}
+
+/// What one document gave.
+struct Extracted {
+    text: String,
+    details: Value,
+}
+
+enum Failure {
+    Permanent(String),
+    Transient(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Permanent(reason) => Failure::Permanent(reason),
+            StoreError::Transient(reason) => Failure::Transient(reason),
+        }
+    }
+}
+
+impl Extractor {
+    pub async fn handle_batch(&self, batch: SqsEvent) -> SqsBatchResponse {
+        let outcomes: Vec<(Option<String>, Result<(), MessageError>)> = stream::iter(batch.records)
+            .map(|message| async move {
+                let outcome = self
+                    .handle_message(message.body.as_deref().unwrap_or_default())
+                    .await;
+                (message.message_id, outcome)
+            })
+            .buffer_unordered(self.config.concurrency)
+            .collect()
+            .await;
+        let mut response = SqsBatchResponse::default();
+        for (message_id, outcome) in outcomes {
+            if let Err(err) = outcome {
+                warn!(message_id = message_id.as_deref(), error = %err, "left for redelivery");
+                response.add_failure(message_id.unwrap_or_default());
+            }
+        }
+        response
+    }
+
+    pub async fn handle_message(&self, body: &str) -> Result<(), MessageError> {
+        let dispatch: Dispatch =
+            serde_json::from_str(body).map_err(|err| MessageError::BadBody(err.to_string()))?;
+        let started_at = Utc::now();
+        let transient = |err: notifications::RecordError| MessageError::Transient(err.to_string());
+        if self
+            .recorder
+            .is_complete(&self.record(&dispatch, Status::Succeeded, started_at))
+            .await
+            .map_err(transient)?
+        {
+            info!(correlation_id = %dispatch.correlation_id, key = %dispatch.object.key, "already recorded; duplicate delivery ignored");
+            return Ok(());
+        }
+        let record = match self.process(&dispatch).await {
+            Ok(pending) => pending,
+            Err(Failure::Permanent(reason)) => {
+                warn!(correlation_id = %dispatch.correlation_id, key = %dispatch.object.key, reason, "extraction failed");
+                Pending::Failed(reason)
+            }
+            Err(Failure::Transient(reason)) => return Err(MessageError::Transient(reason)),
+        }
+        .into_record(self, &dispatch, started_at);
+        self.recorder.record(&record).await.map_err(|err| {
+            if !err.is_transient() {
+                error!(key = %dispatch.object.key, error = %err, "recording failed");
+            }
+            transient(err)
+        })?;
+        info!(correlation_id = %record.correlation_id, key = %record.object.key, status = %record.status, duration_ms = record.duration_ms(), "recorded");
+        Ok(())
+    }
+
+    async fn process(&self, dispatch: &Dispatch) -> Result<Pending, Failure> {
+        let object = dispatch.object.object_ref();
+        let download_started = Instant::now();
+        let bytes = self.store.read(&object, self.config.max_bytes).await?;
+        let download = download_started.elapsed();
+        let sha256 = sha256_hex(&bytes);
+        let parse_started = Instant::now();
+        let (content_type, extracted) = if bytes.starts_with(b"%PDF-") {
+            ("application/pdf", self.parse_pdf(bytes).await?)
+        } else if ContentKind::from_key(&dispatch.object.key) == ContentKind::Text {
+            ("text/plain", text_document(&bytes))
+        } else {
+            return Err(Failure::Permanent(
+                "unsupported document: neither a PDF (by its bytes) nor a text file (.txt, .md, .csv, .json)".into(),
+            ));
+        };
+        let parse = parse_started.elapsed();
+        let upload_started = Instant::now();
+        let text_key = output_key(&self.config.reserved_prefix, "text", &object, "text.txt");
+        let metadata_key = output_key(
+            &self.config.reserved_prefix,
+            "text",
+            &object,
+            "metadata.json",
+        );
+        let mut details = extracted.details;
+        details["characters"] = extracted.text.chars().count().into();
+        let metadata = source_metadata(dispatch);
+        self.store
+            .write(
+                &object.bucket,
+                &text_key,
+                extracted.text.into_bytes(),
+                "text/plain; charset=utf-8",
+                metadata.clone(),
+            )
+            .await?;
+        self.store
+            .write(
+                &object.bucket,
+                &metadata_key,
+                details.to_string().into_bytes(),
+                "application/json",
+                metadata,
+            )
+            .await?;
+        let ms = |duration: Duration| u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        details["timings_ms"] = json!({
+            "download": ms(download),
+            "parse": ms(parse),
+            "upload": ms(upload_started.elapsed()),
+        });
+        Ok(Pending::Succeeded {
+            outputs: vec![text_key, metadata_key],
+            sha256,
+            content_type,
+            details,
+        })
+    }
+
+    async fn parse_pdf(&self, bytes: Vec<u8>) -> Result<Extracted, Failure> {
+        let parser = self.parser.clone();
+        let limits = self.config.parse;
+        let parsed = tokio::task::spawn_blocking(move || parse_isolated(&parser, &bytes, &limits))
+            .await
+            .map_err(|err| Failure::Transient(format!("the parse task failed: {err}")))?;
+        match parsed {
+            Ok(pdf) => Ok(Extracted {
+                text: pdf.text(),
+                details: json!({
+                    "kind": "pdf",
+                    "pdf_version": pdf.version,
+                    "pages": pdf.page_count,
+                    "info": pdf.info,
+                    "encrypted": pdf.encrypted,
+                    "looks_scanned": pdf.looks_scanned,
+                    "image_only_pages": pdf.image_only_pages,
+                    "undecodable_pages": pdf.undecodable_pages,
+                }),
+            }),
+            Err(err @ IsolationError::Spawn(_)) => Err(Failure::Transient(err.to_string())),
+            Err(err) => Err(Failure::Permanent(err.to_string())),
+        }
+    }
+
+    fn record(
+        &self,
+        dispatch: &Dispatch,
+        status: Status,
+        started_at: DateTime<Utc>,
+    ) -> AuditRecord {
+        AuditRecord::finished_now(
+            dispatch.object.object_ref(),
+            STAGE,
+            status,
+            dispatch.correlation_id.clone(),
+            started_at,
+        )
+        .with_tier(Some(Tier::Document))
+        .with_uploaded_by(dispatch.object.uploaded_by.clone())
+    }
+}
+
+/// An outcome waiting to become its audit record.
+enum Pending {
+    Succeeded {
+        outputs: Vec<String>,
+        sha256: String,
+        content_type: &'static str,
+        details: Value,
+    },
+    Failed(String),
+}
+
+impl Pending {
+    fn into_record(
+        self,
+        extractor: &Extractor,
+        dispatch: &Dispatch,
+        started_at: DateTime<Utc>,
+    ) -> AuditRecord {
+        match self {
+            Pending::Succeeded {
+                outputs,
+                sha256,
+                content_type,
+                details,
+            } => extractor
+                .record(dispatch, Status::Succeeded, started_at)
+                .with_outputs(outputs)
+                .with_sha256(sha256)
+                .with_content_type(content_type)
+                .with_details(details),
+            Pending::Failed(reason) => extractor
+                .record(dispatch, Status::Failed, started_at)
+                .with_reason(reason),
+        }
+    }
+}
+
+fn text_document(bytes: &[u8]) -> Extracted {
+    let document = read_text(bytes);
+    Extracted {
+        details: json!({
+            "kind": "text",
+            "encoding": document.encoding,
+            "lines": document.lines,
+            "words": document.words,
+        }),
+        text: document.text,
+    }
+}

@@ -1,0 +1,228 @@
+//! The extractor against the emulator's S3, DynamoDB and SNS, through the real SDK clients,
+//! with this package's binary as the parser child.
+
+use aws_lambda_events::sqs::SqsEvent;
+use aws_sdk_s3::primitives::ByteStream;
+use chrono::Utc;
+use emulator::testing::{unique, TestResources};
+use extractor::config::ExtractorConfig;
+use extractor::handler::Extractor;
+use extractor::isolate::Limits;
+use notifications::{table, AuditTrail, Recorder, RecorderSettings};
+use object_events::{ContentKind, CorrelationId, Dispatch, ObjectKey, S3Object, Tier};
+use s3_io::S3Store;
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Duration;
+
+struct Fixture {
+    s3: aws_sdk_s3::Client,
+    extractor: Extractor,
+    trail: AuditTrail,
+    bucket: String,
+}
+
+async fn fixture() -> Fixture {
+    let aws = TestResources::new().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&aws.config)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = unique("documents");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("bucket");
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
+    let audit_table = unique("audit");
+    table::create_table(&dynamodb, &audit_table)
+        .await
+        .expect("table");
+    let settings = RecorderSettings {
+        table: audit_table.clone(),
+        topic_arn: aws.topic("notifications").await,
+        worker: "extractor".into(),
+        environment: "test".into(),
+        retention: Duration::from_secs(3600),
+        claim_lease: Duration::from_secs(60),
+    };
+    let extractor = Extractor {
+        store: S3Store { client: s3.clone() },
+        recorder: Recorder::new(dynamodb.clone(), aws.sns.clone(), settings.clone()),
+        config: ExtractorConfig {
+            recorder: settings,
+            reserved_prefix: "processed/".into(),
+            max_bytes: 10 << 20,
+            parse: Limits {
+                memory_bytes: 1 << 30,
+                timeout: Duration::from_secs(30),
+                max_stream_bytes: 64 << 20,
+            },
+            concurrency: 3,
+        },
+        parser: PathBuf::from(env!("CARGO_BIN_EXE_extractor")),
+    };
+    Fixture {
+        trail: AuditTrail::new(dynamodb, &audit_table),
+        s3,
+        extractor,
+        bucket,
+    }
+}
+
+impl Fixture {
+    /// Uploads `bytes`; returns the router's dispatch for it, as an SQS message body.
+    async fn upload(&self, key: &str, bytes: Vec<u8>) -> String {
+        let size = bytes.len() as u64;
+        let put = self
+            .s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .expect("uploaded");
+        let object = S3Object {
+            bucket: self.bucket.clone(),
+            key: ObjectKey::new(key).expect("key"),
+            raw_key: key.into(),
+            size,
+            etag: put.e_tag().map(|etag| etag.trim_matches('"').to_owned()),
+            version_id: None,
+            sequencer: None,
+            event_time: None,
+            event_name: "ObjectCreated:Put".into(),
+            uploaded_by: None,
+        };
+        serde_json::to_string(&Dispatch {
+            correlation_id: CorrelationId::for_object(&object),
+            tier: Tier::Document,
+            rule: "documents".into(),
+            content_kind: ContentKind::from_key(&object.key),
+            routed_at: Utc::now(),
+            object,
+        })
+        .expect("JSON")
+    }
+
+    async fn extractor_records(&self, key: &str) -> Vec<notifications::AuditEntry> {
+        let history = self
+            .trail
+            .object_history(&self.bucket, key)
+            .await
+            .expect("history");
+        history
+            .into_iter()
+            .filter(|e| e.stage == "extractor")
+            .collect()
+    }
+}
+
+fn batch(bodies: &[(&str, &str)]) -> SqsEvent {
+    let records: Vec<_> = bodies
+        .iter()
+        .map(|(id, body)| json!({ "messageId": id, "body": body, "eventSource": "aws:sqs" }))
+        .collect();
+    serde_json::from_value(json!({ "Records": records })).expect("an SQS event")
+}
+
+fn pdf_fixture() -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/pdfs/samplefiles__minimal-document.pdf");
+    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+#[tokio::test]
+async fn a_batch_is_judged_document_by_document_and_redelivery_adds_nothing() {
+    let fixture = fixture().await;
+    let pdf = fixture
+        .upload("uploads/documents/lorem ipsum.pdf", pdf_fixture())
+        .await;
+    let notes = fixture
+        .upload(
+            "uploads/documents/notes.md",
+            b"# Notes\n\nShip it.\n".to_vec(),
+        )
+        .await;
+    let broken = fixture
+        .upload(
+            "uploads/documents/broken.pdf",
+            b"%PDF-1.4\nnothing else\n".to_vec(),
+        )
+        .await;
+    let messages = [
+        ("m-pdf", pdf.as_str()),
+        ("m-notes", notes.as_str()),
+        ("m-broken", broken.as_str()),
+        ("m-poison", "this is not a dispatch"),
+    ];
+
+    let response = fixture.extractor.handle_batch(batch(&messages)).await;
+    let failed: Vec<String> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(
+        failed,
+        ["m-poison"],
+        "only the unreadable message is retried"
+    );
+
+    let pdf_records = fixture
+        .extractor_records("uploads/documents/lorem ipsum.pdf")
+        .await;
+    assert_eq!(pdf_records.len(), 1);
+    let record = &pdf_records[0];
+    assert_eq!(record.status, "SUCCEEDED");
+    let details = record.details.as_ref().expect("details");
+    assert_eq!(details["pages"], 1);
+    assert_eq!(details["kind"], "pdf");
+    let text = fixture
+        .s3
+        .get_object()
+        .bucket(&fixture.bucket)
+        .key(&record.outputs[0])
+        .send()
+        .await
+        .expect("text output")
+        .body
+        .collect()
+        .await
+        .expect("body")
+        .into_bytes();
+    assert!(String::from_utf8_lossy(&text).contains("Lorem ipsum dolor sit amet"));
+
+    let notes_records = fixture
+        .extractor_records("uploads/documents/notes.md")
+        .await;
+    let notes_details = notes_records[0].details.as_ref().expect("details");
+    assert_eq!(
+        (
+            notes_details["lines"].as_u64(),
+            notes_details["words"].as_u64()
+        ),
+        (Some(3), Some(4))
+    );
+
+    let broken_records = fixture
+        .extractor_records("uploads/documents/broken.pdf")
+        .await;
+    assert_eq!(broken_records[0].status, "FAILED");
+    let reason = broken_records[0].reason.clone().unwrap_or_default();
+    assert!(reason.starts_with("not a readable PDF"), "{reason}");
+
+    // SQS delivers at least once: the same batch again writes nothing new.
+    let again = fixture.extractor.handle_batch(batch(&messages[..3])).await;
+    assert!(again.batch_item_failures.is_empty());
+    for key in [
+        "uploads/documents/lorem ipsum.pdf",
+        "uploads/documents/notes.md",
+        "uploads/documents/broken.pdf",
+    ] {
+        assert_eq!(fixture.extractor_records(key).await.len(), 1, "{key}");
+    }
+}
