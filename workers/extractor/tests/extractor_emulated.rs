@@ -1,13 +1,14 @@
 //! The extractor against the emulator's S3, DynamoDB and SNS, through the real SDK clients,
 //! with this package's binary as the parser child.
 
+mod common;
+
 use aws_lambda_events::sqs::SqsEvent;
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::Utc;
 use emulator::testing::{unique, TestResources};
 use extractor::config::ExtractorConfig;
 use extractor::handler::Extractor;
-use extractor::isolate::Limits;
 use notifications::{table, AuditTrail, Recorder, RecorderSettings};
 use object_events::{ContentKind, CorrelationId, Dispatch, ObjectKey, S3Object, Tier};
 use s3_io::S3Store;
@@ -55,11 +56,7 @@ async fn fixture() -> Fixture {
             recorder: settings,
             reserved_prefix: "processed/".into(),
             max_bytes: 10 << 20,
-            parse: Limits {
-                memory_bytes: 1 << 30,
-                timeout: Duration::from_secs(30),
-                max_stream_bytes: 64 << 20,
-            },
+            parse: common::limits(),
             concurrency: 3,
         },
         parser: PathBuf::from(env!("CARGO_BIN_EXE_extractor")),
@@ -129,17 +126,14 @@ fn batch(bodies: &[(&str, &str)]) -> SqsEvent {
     serde_json::from_value(json!({ "Records": records })).expect("an SQS event")
 }
 
-fn pdf_fixture() -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/pdfs/samplefiles__minimal-document.pdf");
-    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
-}
-
 #[tokio::test]
 async fn a_batch_is_judged_document_by_document_and_redelivery_adds_nothing() {
     let fixture = fixture().await;
     let pdf = fixture
-        .upload("uploads/documents/lorem ipsum.pdf", pdf_fixture())
+        .upload(
+            "uploads/documents/lorem ipsum.pdf",
+            common::corpus_file("samplefiles__minimal-document.pdf"),
+        )
         .await;
     let notes = fixture
         .upload(
@@ -225,4 +219,44 @@ async fn a_batch_is_judged_document_by_document_and_redelivery_adds_nothing() {
     ] {
         assert_eq!(fixture.extractor_records(key).await.len(), 1, "{key}");
     }
+}
+
+#[tokio::test]
+async fn ten_documents_with_three_hostile_ones_give_seven_successes_and_three_failures() {
+    let fixture = fixture().await;
+    let mut messages = Vec::new();
+    for (n, (name, bytes)) in common::ten_documents().into_iter().enumerate() {
+        let key = format!("uploads/documents/{name}.pdf");
+        messages.push((
+            format!("m{n}"),
+            key.clone(),
+            fixture.upload(&key, bytes).await,
+        ));
+    }
+    let bodies: Vec<(&str, &str)> = messages
+        .iter()
+        .map(|(id, _, body)| (id.as_str(), body.as_str()))
+        .collect();
+    let response = fixture.extractor.handle_batch(batch(&bodies)).await;
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "hostile documents are recorded, not retried"
+    );
+    let mut failed = Vec::new();
+    let mut succeeded = 0;
+    for (_, key, _) in &messages {
+        let records = fixture.extractor_records(key).await;
+        let [record] = records.as_slice() else {
+            panic!("{key}: {records:?}");
+        };
+        match record.status.as_str() {
+            "SUCCEEDED" => succeeded += 1,
+            _ => failed.push(
+                key.trim_start_matches("uploads/documents/")
+                    .trim_end_matches(".pdf"),
+            ),
+        }
+    }
+    assert_eq!(succeeded, 7);
+    assert_eq!(failed, ["truncated", "recursion bomb", "inflation bomb"]);
 }
