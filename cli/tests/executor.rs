@@ -1,4 +1,4 @@
-//! The local executor's contracts, with the real router binary as the function.
+//! The local executor's contracts, with the real router and extractor binaries as functions.
 
 use emulator::testing::{unique, TestResources};
 use notifications::table;
@@ -9,20 +9,21 @@ use triage::executor::lambda::{FunctionHost, FunctionSpec, InvokeError};
 use triage::executor::sqs::{PollReport, SqsEventSource};
 
 /// `cargo test --workspace` builds every binary beside this package's own.
-fn router_binary() -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_BIN_EXE_triage")).with_file_name("router");
+fn workspace_binary(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_BIN_EXE_triage")).with_file_name(name);
     assert!(
         path.exists(),
-        "{} is missing: build it with `cargo build -p router`",
+        "{} is missing: build it with `cargo build -p {name}`",
         path.display()
     );
     path
 }
 
+/// The router, hosted under `name`.
 fn spec(name: &str, environment: BTreeMap<String, String>) -> FunctionSpec {
     FunctionSpec {
         name: name.into(),
-        binary: router_binary(),
+        binary: workspace_binary("router"),
         environment,
         timeout: Duration::from_secs(30),
         memory_mb: 128,
@@ -136,22 +137,104 @@ async fn partial_batch_failures_are_redelivered_until_the_dlq_and_successes_dele
 
     // The malformed message comes back after the 1 s visibility timeout, fails again, and on the
     // next receive the queue's redrive policy (maxReceiveCount 2) moves it to the DLQ.
+    let in_dlq = poll_until_dead_lettered(&stack.aws, &stack.ingest, &router, &stack.dlq_url).await;
+    assert_eq!(in_dlq, ["not json {"]);
+}
+
+/// Polls `source` into `function` until its queue's redrive policy has moved messages to
+/// `dlq_url` (the queue's visibility timeout is 1 s); returns their bodies.
+async fn poll_until_dead_lettered(
+    aws: &TestResources,
+    source: &SqsEventSource,
+    function: &FunctionHost,
+    dlq_url: &str,
+) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut in_dlq = Vec::new();
     while in_dlq.is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        let report = stack
-            .ingest
-            .poll_once(&stack.aws.sqs, &router, 1)
+        let report = source
+            .poll_once(&aws.sqs, function, 1)
             .await
             .expect("polled");
         assert_eq!(
             report.deleted, 0,
             "a failing message is never deleted: {report:?}"
         );
-        in_dlq = stack.aws.drain(&stack.dlq_url).await;
+        in_dlq = aws.drain(dlq_url).await;
     }
-    assert_eq!(in_dlq, ["not json {"]);
+    in_dlq
+}
+
+/// A document the extractor cannot record (its audit table is unreachable) fails its message
+/// every time, and the queue moves it to the DLQ after maxReceiveCount deliveries.
+#[tokio::test]
+async fn a_document_failing_transiently_ends_in_the_extractor_dlq() {
+    let aws = TestResources::new().await;
+    let (queue_url, dlq_url) = aws.queue_with_dlq("extractor", 2, 1).await;
+    let environment: BTreeMap<String, String> = [
+        ("AWS_ENDPOINT_URL", aws.emulator.endpoint().to_owned()),
+        ("AWS_REGION", emulator::REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("TRIAGE_ENVIRONMENT", "local".to_owned()),
+        ("TRIAGE_AUDIT_TABLE", unique("no-such-table")),
+        (
+            "TRIAGE_NOTIFICATIONS_TOPIC_ARN",
+            aws.topic("notifications").await,
+        ),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
+    let extractor = FunctionHost::start(FunctionSpec {
+        binary: workspace_binary("extractor"),
+        ..spec("extractor", environment)
+    })
+    .await
+    .expect("host");
+    let source = SqsEventSource {
+        queue_arn: aws.queue_arn(&queue_url).await,
+        queue_url,
+        batch_size: 10,
+        report_batch_item_failures: true,
+    };
+    let document = dispatch("uploads/documents/report.pdf");
+    aws.sqs
+        .send_message()
+        .queue_url(&source.queue_url)
+        .message_body(&document)
+        .send()
+        .await
+        .expect("sent");
+    let in_dlq = poll_until_dead_lettered(&aws, &source, &extractor, &dlq_url).await;
+    assert_eq!(in_dlq, [document]);
+}
+
+/// The router's message to the document tier for `key`.
+fn dispatch(key: &str) -> String {
+    use object_events::{ContentKind, CorrelationId, Dispatch, ObjectKey, S3Object, Tier};
+    let object = S3Object {
+        bucket: "uploads".into(),
+        key: ObjectKey::new(key).expect("key"),
+        raw_key: key.into(),
+        size: 10,
+        etag: Some("e1".into()),
+        version_id: None,
+        sequencer: None,
+        event_time: None,
+        event_name: "ObjectCreated:Put".into(),
+        uploaded_by: None,
+    };
+    serde_json::to_string(&Dispatch {
+        correlation_id: CorrelationId::for_object(&object),
+        tier: Tier::Document,
+        rule: "documents".into(),
+        content_kind: ContentKind::from_key(&object.key),
+        routed_at: chrono::Utc::now(),
+        object,
+    })
+    .expect("JSON")
 }
 
 #[tokio::test]
