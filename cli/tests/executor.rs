@@ -47,17 +47,12 @@ struct RouterStack {
     extractor_queue: String,
 }
 
-/// Everything the router needs on the emulator, and the environment terraform would give it.
-async fn router_stack() -> RouterStack {
-    let aws = TestResources::new().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
-    let audit_table = unique("audit");
-    table::create_table(&dynamodb, &audit_table)
-        .await
-        .expect("table");
-    let (ingest_url, dlq_url) = aws.queue_with_dlq("ingest", 2, 1).await;
-    let extractor_queue = aws.queue("extractor").await;
-    let environment: BTreeMap<String, String> = [
+/// What terraform gives every function: the emulator's endpoint and the audit settings.
+async fn function_environment(
+    aws: &TestResources,
+    audit_table: String,
+) -> BTreeMap<String, String> {
+    [
         ("AWS_ENDPOINT_URL", aws.emulator.endpoint().to_owned()),
         ("AWS_REGION", emulator::REGION.to_owned()),
         ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
@@ -68,6 +63,24 @@ async fn router_stack() -> RouterStack {
             "TRIAGE_NOTIFICATIONS_TOPIC_ARN",
             aws.topic("notifications").await,
         ),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
+}
+
+/// Everything the router needs on the emulator, and the environment terraform would give it.
+async fn router_stack() -> RouterStack {
+    let aws = TestResources::new().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
+    let audit_table = unique("audit");
+    table::create_table(&dynamodb, &audit_table)
+        .await
+        .expect("table");
+    let (ingest_url, dlq_url) = aws.queue_with_dlq("ingest", 2, 1).await;
+    let extractor_queue = aws.queue("extractor").await;
+    let mut environment = function_environment(&aws, audit_table).await;
+    let router_settings = [
         ("TRIAGE_THUMBNAIL_FUNCTION", "thumbnail".to_owned()),
         ("TRIAGE_EXTRACTOR_QUEUE_URL", extractor_queue.clone()),
         ("TRIAGE_COMPLIANCE_TOPIC_ARN", aws.topic("compliance").await),
@@ -76,10 +89,12 @@ async fn router_stack() -> RouterStack {
         ("TRIAGE_LARGE_CONTAINER", "large-file".to_owned()),
         ("TRIAGE_LARGE_SUBNETS", "subnet-0".to_owned()),
         ("TRIAGE_LARGE_SECURITY_GROUPS", "sg-0".to_owned()),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_owned(), value))
-    .collect();
+    ];
+    environment.extend(
+        router_settings
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value)),
+    );
     let ingest = SqsEventSource {
         queue_arn: aws.queue_arn(&ingest_url).await,
         queue_url: ingest_url,
@@ -172,21 +187,7 @@ async fn poll_until_dead_lettered(
 async fn a_document_failing_transiently_ends_in_the_extractor_dlq() {
     let aws = TestResources::new().await;
     let (queue_url, dlq_url) = aws.queue_with_dlq("extractor", 2, 1).await;
-    let environment: BTreeMap<String, String> = [
-        ("AWS_ENDPOINT_URL", aws.emulator.endpoint().to_owned()),
-        ("AWS_REGION", emulator::REGION.to_owned()),
-        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
-        ("TRIAGE_ENVIRONMENT", "local".to_owned()),
-        ("TRIAGE_AUDIT_TABLE", unique("no-such-table")),
-        (
-            "TRIAGE_NOTIFICATIONS_TOPIC_ARN",
-            aws.topic("notifications").await,
-        ),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_owned(), value))
-    .collect();
+    let environment = function_environment(&aws, unique("no-such-table")).await;
     let extractor = FunctionHost::start(FunctionSpec {
         binary: workspace_binary("extractor"),
         ..spec("extractor", environment)
@@ -213,27 +214,19 @@ async fn a_document_failing_transiently_ends_in_the_extractor_dlq() {
 
 /// The router's message to the document tier for `key`.
 fn dispatch(key: &str) -> String {
-    use object_events::{ContentKind, CorrelationId, Dispatch, ObjectKey, S3Object, Tier};
-    let object = S3Object {
-        bucket: "uploads".into(),
-        key: ObjectKey::new(key).expect("key"),
-        raw_key: key.into(),
-        size: 10,
-        etag: Some("e1".into()),
-        version_id: None,
-        sequencer: None,
-        event_time: None,
-        event_name: "ObjectCreated:Put".into(),
-        uploaded_by: None,
-    };
-    serde_json::to_string(&Dispatch {
-        correlation_id: CorrelationId::for_object(&object),
-        tier: Tier::Document,
-        rule: "documents".into(),
-        content_kind: ContentKind::from_key(&object.key),
-        routed_at: chrono::Utc::now(),
+    use object_events::{Dispatch, ObjectKey, S3Object, Tier};
+    let object = S3Object::put(
+        "uploads",
+        ObjectKey::new(key).expect("key"),
+        10,
+        Some("e1".into()),
+    );
+    serde_json::to_string(&Dispatch::new(
         object,
-    })
+        Tier::Document,
+        "documents",
+        chrono::Utc::now(),
+    ))
     .expect("JSON")
 }
 

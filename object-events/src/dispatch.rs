@@ -148,6 +148,25 @@ pub struct Dispatch {
     pub object: S3Object,
 }
 
+impl Dispatch {
+    /// The message for `object`, sent to `tier` because of `rule`.
+    pub fn new(
+        object: S3Object,
+        tier: Tier,
+        rule: impl Into<String>,
+        routed_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            correlation_id: CorrelationId::for_object(&object),
+            tier,
+            rule: rule.into(),
+            content_kind: ContentKind::from_key(&object.key),
+            routed_at,
+            object,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

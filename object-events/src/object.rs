@@ -39,6 +39,23 @@ pub struct VersionError {
 }
 
 impl S3Object {
+    /// An object created by a plain PutObject, as its event would describe it: for code that
+    /// uploads and then hands the object on itself (tests, replays of a listing).
+    pub fn put(bucket: impl Into<String>, key: ObjectKey, size: u64, etag: Option<String>) -> Self {
+        Self {
+            bucket: bucket.into(),
+            raw_key: key.as_str().to_owned(),
+            key,
+            size,
+            etag,
+            version_id: None,
+            sequencer: None,
+            event_time: None,
+            event_name: "ObjectCreated:Put".into(),
+            uploaded_by: None,
+        }
+    }
+
     pub fn object_ref(&self) -> ObjectRef {
         ObjectRef {
             bucket: self.bucket.clone(),

@@ -12,7 +12,7 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use notifications::{table, AuditRecord, Claim, RecordError, Recorded, Recorder, Status};
-use object_events::{ContentKind, CorrelationId, Dispatch, S3Object};
+use object_events::{CorrelationId, Dispatch, S3Object};
 use serde_json::Value;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
@@ -294,14 +294,7 @@ fn route(message: usize, object: S3Object, decision: Decision, started_at: DateT
         Decision::Route { tier, rule, note } => {
             let mut routed = record(Status::Routed).with_tier(Some(tier));
             routed.reason = note;
-            let dispatch = Dispatch {
-                correlation_id: correlation_id.clone(),
-                tier,
-                rule,
-                content_kind: ContentKind::from_key(&object.key),
-                routed_at: started_at,
-                object,
-            };
+            let dispatch = Dispatch::new(object, tier, rule, started_at);
             Work {
                 message,
                 record: routed,

@@ -10,7 +10,7 @@ use emulator::testing::{unique, TestResources};
 use extractor::config::ExtractorConfig;
 use extractor::handler::Extractor;
 use notifications::{table, AuditTrail, Recorder, RecorderSettings};
-use object_events::{ContentKind, CorrelationId, Dispatch, ObjectKey, S3Object, Tier};
+use object_events::{Dispatch, ObjectKey, S3Object, Tier};
 use s3_io::S3Store;
 use serde_json::json;
 use std::path::PathBuf;
@@ -82,26 +82,15 @@ impl Fixture {
             .send()
             .await
             .expect("uploaded");
-        let object = S3Object {
-            bucket: self.bucket.clone(),
-            key: ObjectKey::new(key).expect("key"),
-            raw_key: key.into(),
-            size,
-            etag: put.e_tag().map(|etag| etag.trim_matches('"').to_owned()),
-            version_id: None,
-            sequencer: None,
-            event_time: None,
-            event_name: "ObjectCreated:Put".into(),
-            uploaded_by: None,
-        };
-        serde_json::to_string(&Dispatch {
-            correlation_id: CorrelationId::for_object(&object),
-            tier: Tier::Document,
-            rule: "documents".into(),
-            content_kind: ContentKind::from_key(&object.key),
-            routed_at: Utc::now(),
+        let key = ObjectKey::new(key).expect("key");
+        let etag = put.e_tag().map(|etag| etag.trim_matches('"').to_owned());
+        let object = S3Object::put(&self.bucket, key, size, etag);
+        serde_json::to_string(&Dispatch::new(
             object,
-        })
+            Tier::Document,
+            "documents",
+            Utc::now(),
+        ))
         .expect("JSON")
     }
 

@@ -5,7 +5,7 @@ use chrono::Utc;
 use emulator::testing::{unique, TestResources};
 use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage};
 use notifications::{table, AuditEntry, AuditTrail, Recorder, RecorderSettings};
-use object_events::{ContentKind, CorrelationId, Dispatch, ObjectKey, S3Object, Tier};
+use object_events::{Dispatch, ObjectKey, S3Object, Tier};
 use s3_io::S3Store;
 use serde_json::Value;
 use std::io::Cursor;
@@ -87,27 +87,11 @@ impl Fixture {
             .send()
             .await
             .expect("uploaded");
-        let object = S3Object {
-            bucket: self.bucket.clone(),
-            key: ObjectKey::new(key).expect("key"),
-            raw_key: key.into(),
-            size,
-            etag: put.e_tag().map(|etag| etag.trim_matches('"').to_owned()),
-            version_id: None,
-            sequencer: None,
-            event_time: None,
-            event_name: "ObjectCreated:Put".into(),
-            uploaded_by: Some("tester".into()),
-        };
-        serde_json::to_value(Dispatch {
-            correlation_id: CorrelationId::for_object(&object),
-            tier: Tier::Thumbnail,
-            rule: "images".into(),
-            content_kind: ContentKind::from_key(&object.key),
-            routed_at: Utc::now(),
-            object,
-        })
-        .expect("JSON")
+        let key = ObjectKey::new(key).expect("key");
+        let etag = put.e_tag().map(|etag| etag.trim_matches('"').to_owned());
+        let object = S3Object::put(&self.bucket, key, size, etag);
+        serde_json::to_value(Dispatch::new(object, Tier::Thumbnail, "images", Utc::now()))
+            .expect("JSON")
     }
 
     async fn thumbnail_records(&self, key: &str) -> Vec<AuditEntry> {
