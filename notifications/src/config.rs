@@ -2,6 +2,7 @@
 //! variable and say what a valid value looks like.
 
 use crate::RecorderSettings;
+use std::collections::HashMap;
 use std::fmt::Display;
 use std::str::FromStr;
 use std::time::Duration;
@@ -100,6 +101,26 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 }
 
+/// An environment of fixed values, a later pair overriding an earlier one: for tests and
+/// tools that configure a binary without touching the process environment.
+pub fn env_of(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+    let values: HashMap<String, String> = pairs
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    Env::from_lookup(move |name| values.get(name).cloned())
+}
+
+/// Values for the variables every worker's audit settings need, for tests.
+pub const AUDIT_PLACEHOLDERS: [(&str, &str); 3] = [
+    (ENVIRONMENT, "test"),
+    (AUDIT_TABLE, "audit"),
+    (
+        NOTIFICATIONS_TOPIC_ARN,
+        "arn:aws:sns:us-east-1:123456789012:notifications",
+    ),
+];
+
 impl RecorderSettings {
     /// The audit settings every worker reads, for the binary named `worker`.
     pub fn from_env<F: Fn(&str) -> Option<String>>(
@@ -127,25 +148,16 @@ impl RecorderSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Env::from_lookup(move |name| map.get(name).cloned())
-    }
 
     #[test]
     fn recorder_settings_name_the_missing_or_invalid_variable() {
-        let missing = RecorderSettings::from_env(&env(&[(ENVIRONMENT, "dev")]), "router");
+        let missing = RecorderSettings::from_env(&env_of(&[(ENVIRONMENT, "dev")]), "router");
         assert_eq!(
             missing.expect_err("table missing").to_string(),
             "environment variable TRIAGE_AUDIT_TABLE is not set: the DynamoDB audit table's name"
         );
         let invalid = RecorderSettings::from_env(
-            &env(&[
+            &env_of(&[
                 (ENVIRONMENT, "dev"),
                 (AUDIT_TABLE, "audit"),
                 (NOTIFICATIONS_TOPIC_ARN, "arn:aws:sns:eu-west-1:1:n"),
@@ -162,7 +174,7 @@ mod tests {
     #[test]
     fn defaults_apply_when_unset_or_blank() {
         let settings = RecorderSettings::from_env(
-            &env(&[
+            &env_of(&[
                 (ENVIRONMENT, "dev"),
                 (AUDIT_TABLE, "audit"),
                 (NOTIFICATIONS_TOPIC_ARN, "arn"),

@@ -48,22 +48,10 @@ impl ExtractorConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use notifications::config::{env_of, AUDIT_PLACEHOLDERS};
 
     fn read(pairs: &[(&str, &str)]) -> Result<ExtractorConfig, ConfigError> {
-        let mut map: HashMap<String, String> = [
-            ("TRIAGE_ENVIRONMENT", "test"),
-            ("TRIAGE_AUDIT_TABLE", "audit"),
-            (
-                "TRIAGE_NOTIFICATIONS_TOPIC_ARN",
-                "arn:aws:sns:us-east-1:1:n",
-            ),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        map.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        ExtractorConfig::from_env(&Env::from_lookup(move |name| map.get(name).cloned()))
+        ExtractorConfig::from_env(&env_of(&[&AUDIT_PLACEHOLDERS[..], pairs].concat()))
     }
 
     #[test]

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use notifications::{AuditRecord, Recorder, Status};
 use object_events::{ContentKind, Dispatch, Tier};
-use s3_io::{output_key, sha256_hex, source_metadata, S3Store, StoreError};
+use s3_io::{output_key, sha256_hex, source_metadata, Failure, S3Store};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -44,20 +44,6 @@ pub enum MessageError {
 struct Extracted {
     text: String,
     details: Value,
-}
-
-enum Failure {
-    Permanent(String),
-    Transient(String),
-}
-
-impl From<StoreError> for Failure {
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::Permanent(reason) => Failure::Permanent(reason),
-            StoreError::Transient(reason) => Failure::Transient(reason),
-        }
-    }
 }
 
 impl Extractor {

@@ -8,9 +8,12 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
+/// Why a worker's attempt at one object failed, and so what happens next: a permanent failure
+/// is recorded FAILED with its reason; a transient one leaves the delivery to be retried.
+/// S3 calls report theirs this way; workers use it for their own steps too.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// Retrying cannot help: the version is gone, replaced, or too large.
+pub enum Failure {
+    /// Retrying cannot help: the version is gone, replaced, too large, or unprocessable.
     #[error("{0}")]
     Permanent(String),
     /// Throttling, timeouts, 5xx: the same call may succeed later.
@@ -18,18 +21,15 @@ pub enum StoreError {
     Transient(String),
 }
 
-fn classify<E>(
-    operation: &str,
-    err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-) -> StoreError
+fn classify<E>(operation: &str, err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let message = format!("S3 {operation} failed: {}", DisplayErrorContext(&err));
     if notifications::is_transient(&err) {
-        StoreError::Transient(message)
+        Failure::Transient(message)
     } else {
-        StoreError::Permanent(message)
+        Failure::Permanent(message)
     }
 }
 
@@ -40,7 +40,7 @@ pub struct S3Store {
 impl S3Store {
     /// The object version the event named: by versionId, else by eTag (If-Match), so a key
     /// overwritten since the event is not mistaken for the upload it describes.
-    pub async fn read(&self, object: &ObjectRef, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
+    pub async fn read(&self, object: &ObjectRef, max_bytes: u64) -> Result<Vec<u8>, Failure> {
         let mut get = self
             .client
             .get_object()
@@ -54,10 +54,10 @@ impl S3Store {
         let response = get.send().await.map_err(|err| {
             let code = err.as_service_error().and_then(ProvideErrorMetadata::code);
             match (code, err.raw_response().map(|r| r.status().as_u16())) {
-                (Some("NoSuchKey" | "NoSuchVersion"), _) | (_, Some(404)) => StoreError::Permanent(
+                (Some("NoSuchKey" | "NoSuchVersion"), _) | (_, Some(404)) => Failure::Permanent(
                     "the object no longer exists (deleted after its upload event)".into(),
                 ),
-                (Some("PreconditionFailed"), _) | (_, Some(412)) => StoreError::Permanent(
+                (Some("PreconditionFailed"), _) | (_, Some(412)) => Failure::Permanent(
                     "the object was overwritten after this upload; the newer upload has its own event"
                         .into(),
                 ),
@@ -66,7 +66,7 @@ impl S3Store {
         })?;
         let length = u64::try_from(response.content_length().unwrap_or(0)).unwrap_or(0);
         if length > max_bytes {
-            return Err(StoreError::Permanent(format!(
+            return Err(Failure::Permanent(format!(
                 "object of {length} bytes exceeds this worker's limit of {max_bytes} bytes"
             )));
         }
@@ -76,10 +76,10 @@ impl S3Store {
         while let Some(chunk) = body
             .try_next()
             .await
-            .map_err(|err| StoreError::Transient(format!("reading the object failed: {err}")))?
+            .map_err(|err| Failure::Transient(format!("reading the object failed: {err}")))?
         {
             if bytes.len() + chunk.len() > capacity {
-                return Err(StoreError::Transient(format!(
+                return Err(Failure::Transient(format!(
                     "the object sent more than its Content-Length of {length} bytes"
                 )));
             }
@@ -95,7 +95,7 @@ impl S3Store {
         bytes: Vec<u8>,
         content_type: &str,
         metadata: HashMap<String, String>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), Failure> {
         self.client
             .put_object()
             .bucket(bucket)

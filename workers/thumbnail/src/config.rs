@@ -86,22 +86,10 @@ fn parse_colour(text: &str) -> Option<[u8; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use notifications::config::{env_of, AUDIT_PLACEHOLDERS};
 
     fn read(pairs: &[(&str, &str)]) -> Result<ThumbnailConfig, ConfigError> {
-        let mut map: HashMap<String, String> = [
-            ("TRIAGE_ENVIRONMENT", "test"),
-            ("TRIAGE_AUDIT_TABLE", "audit"),
-            (
-                "TRIAGE_NOTIFICATIONS_TOPIC_ARN",
-                "arn:aws:sns:us-east-1:1:n",
-            ),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        map.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        ThumbnailConfig::from_env(&Env::from_lookup(move |name| map.get(name).cloned()))
+        ThumbnailConfig::from_env(&env_of(&[&AUDIT_PLACEHOLDERS[..], pairs].concat()))
     }
 
     #[test]

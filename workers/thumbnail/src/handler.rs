@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use image::ImageFormat;
 use notifications::{AuditRecord, Recorder, Status};
 use object_events::{Dispatch, ObjectKey, Tier};
-use s3_io::{output_key, sha256_hex, source_metadata, S3Store, StoreError};
+use s3_io::{output_key, sha256_hex, source_metadata, Failure, S3Store};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
@@ -42,20 +42,6 @@ struct Done {
     outputs: Vec<(String, u32, u32, usize)>,
     download: Duration,
     upload: Duration,
-}
-
-enum Failure {
-    Permanent(String),
-    Transient(String),
-}
-
-impl From<StoreError> for Failure {
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::Permanent(reason) => Failure::Permanent(reason),
-            StoreError::Transient(reason) => Failure::Transient(reason),
-        }
-    }
 }
 
 impl ThumbnailWorker {
