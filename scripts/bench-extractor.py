@@ -12,57 +12,15 @@ stable: later runs can be compared line by line.
 """
 import argparse
 import collections
-import os
 import re
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchlib import ROOT, build_example, ensure_apt_tool, step, timed
+
 WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def step(message: str) -> None:
-    print(f"==> {message}", file=sys.stderr, flush=True)
-
-
-def ensure_pdftotext() -> None:
-    if shutil.which("pdftotext"):
-        return
-    step("installing poppler-utils (apt-get)")
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True)
-    subprocess.run(
-        sudo + ["apt-get", "install", "-y", "-qq", "poppler-utils"],
-        check=True,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-    )
-
-
-def build_ours() -> Path:
-    step("building the release example extract_corpus (minutes the first time)")
-    subprocess.run(
-        ["cargo", "build", "--release", "--locked", "-p", "extractor", "--example", "extract_corpus"],
-        cwd=ROOT,
-        check=True,
-    )
-    return ROOT / "target" / "release" / "examples" / "extract_corpus"
-
-
-def timed(command: list) -> tuple:
-    """Runs command under /usr/bin/time; returns (completed process, wall seconds, peak RSS MB)."""
-    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
-        started = time.perf_counter()
-        result = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", "-o", rss.name] + command, capture_output=True, text=True
-        )
-        wall = time.perf_counter() - started
-        lines = rss.read().strip().splitlines()
-    return result, wall, int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else float("nan")
 
 
 def words(text: str) -> collections.Counter:
@@ -85,8 +43,8 @@ def main() -> None:
     pdfs = Path(args.pdfs)
     if not pdfs.is_dir():
         sys.exit(f"no PDF directory at {pdfs}: pass --pdfs DIR")
-    ensure_pdftotext()
-    ours_binary = build_ours()
+    ensure_apt_tool("pdftotext", "poppler-utils")
+    ours_binary = build_example("extractor", "extract_corpus")
     with tempfile.TemporaryDirectory() as work:
         ours_dir, theirs_dir = Path(work, "ours"), Path(work, "pdftotext")
         theirs_dir.mkdir()

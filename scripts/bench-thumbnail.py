@@ -18,16 +18,14 @@ each process's maximum resident set (/usr/bin/time). The output format is stable
 can be compared line by line.
 """
 import argparse
-import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchlib import ROOT, build_example, ensure_apt_tool, step, timed
+
 VENV = ROOT / ".local" / "bench-venv"
 PYVIPS = "pyvips==3.2.0"
 
@@ -53,23 +51,6 @@ print("total\t%.2f" % ((time.perf_counter() - started) * 1e3))
 """
 
 
-def step(message: str) -> None:
-    print(f"==> {message}", file=sys.stderr, flush=True)
-
-
-def ensure_vips() -> None:
-    if shutil.which("vipsthumbnail"):
-        return
-    step("installing libvips-tools (apt-get)")
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True)
-    subprocess.run(
-        sudo + ["apt-get", "install", "-y", "-qq", "libvips-tools"],
-        check=True,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-    )
-
-
 def ensure_pyvips() -> Path:
     python = VENV / "bin" / "python"
     stamp = VENV / f".installed-{PYVIPS}"
@@ -79,30 +60,6 @@ def ensure_pyvips() -> Path:
         subprocess.run([str(python), "-m", "pip", "install", "-q", PYVIPS], check=True)
         stamp.touch()
     return python
-
-
-def build_ours() -> Path:
-    step("building the release example bench_corpus (minutes the first time)")
-    subprocess.run(
-        ["cargo", "build", "--release", "--locked", "-p", "thumbnail", "--example", "bench_corpus"],
-        cwd=ROOT,
-        check=True,
-    )
-    return ROOT / "target" / "release" / "examples" / "bench_corpus"
-
-
-def timed(command: list) -> tuple:
-    """Runs command under /usr/bin/time; returns (stdout, wall seconds, peak RSS in MB)."""
-    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
-        started = time.perf_counter()
-        result = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", "-o", rss.name] + command,
-            capture_output=True,
-            text=True,
-        )
-        wall = time.perf_counter() - started
-        peak_kb = int(rss.read().strip().splitlines()[-1])
-    return result.stdout, wall, peak_kb / 1024
 
 
 def parse(stdout: str) -> tuple:
@@ -125,22 +82,22 @@ def main() -> None:
     images = Path(args.images)
     if not images.is_dir():
         sys.exit(f"no image directory at {images}: pass --images DIR")
-    ensure_vips()
+    ensure_apt_tool("vipsthumbnail", "libvips-tools")
     python = ensure_pyvips()
-    ours_binary = build_ours()
+    ours_binary = build_example("thumbnail", "bench_corpus")
     size, quality = str(args.size), str(args.quality)
 
     step("running ours, pyvips and vipsthumbnail over the same images")
-    ours_out, _, _ = timed([str(ours_binary), str(images), size, quality, "1"])
+    ours_run, _, _ = timed([str(ours_binary), str(images), size, quality, "1"])
     _, ours_wall, ours_rss = timed([str(ours_binary), str(images), size, quality, "0"])
-    vips_out, vips_wall, vips_rss = timed([str(python), "-c", PYVIPS_RUNNER, str(images), size, quality])
+    vips_run, vips_wall, vips_rss = timed([str(python), "-c", PYVIPS_RUNNER, str(images), size, quality])
     with tempfile.TemporaryDirectory() as out_dir:
         files = sorted(str(p) for p in images.iterdir())
         _, cli_wall, cli_rss = timed(
             ["vipsthumbnail", "-s", f"{size}x{size}>", "-o", f"{out_dir}/%s.jpg[Q={quality}]"] + files
         )
-    ours, ours_total = parse(ours_out)
-    vips, vips_total = parse(vips_out)
+    ours, ours_total = parse(ours_run.stdout)
+    vips, vips_total = parse(vips_run.stdout)
 
     print(f"thumbnail benchmark: {len(ours)} images from {images}, longest edge {size} px, JPEG Q{quality}")
     print(f"{'image':48} {'ours ms':>9} {'vips ms':>9} {'ratio':>6}  outcome (ours | vips)")

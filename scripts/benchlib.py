@@ -1,0 +1,52 @@
+"""What the benchmark scripts share: progress lines, installing the reference tool, building
+our release example, and timing a process with its peak RSS."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+def ensure_apt_tool(tool: str, package: str) -> None:
+    """Installs the Debian `package` that provides `tool` when it is not on PATH."""
+    if shutil.which(tool):
+        return
+    step(f"installing {package} (apt-get)")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True)
+    subprocess.run(
+        sudo + ["apt-get", "install", "-y", "-qq", package],
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+
+
+def build_example(package: str, example: str) -> Path:
+    """Builds `package`'s example in release and returns its path."""
+    step(f"building the release example {example} (minutes the first time)")
+    subprocess.run(
+        ["cargo", "build", "--release", "--locked", "-p", package, "--example", example],
+        cwd=ROOT,
+        check=True,
+    )
+    return ROOT / "target" / "release" / "examples" / example
+
+
+def timed(command: list) -> tuple:
+    """Runs command under /usr/bin/time; returns (completed process, wall seconds, peak RSS MB)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        started = time.perf_counter()
+        result = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", rss.name] + command, capture_output=True, text=True
+        )
+        wall = time.perf_counter() - started
+        lines = rss.read().strip().splitlines()
+    return result, wall, int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else float("nan")
