@@ -77,6 +77,16 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
+    /// A size in bytes or with a binary unit (`"16 MiB"`), as the routing rules write sizes.
+    pub fn size_or(&self, name: &'static str, default: u64) -> Result<u64, ConfigError> {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(text) => {
+                object_events::size::parse(&text).map_err(|reason| self.invalid(name, reason))
+            }
+        }
+    }
+
     /// A comma-separated list with at least one entry.
     pub fn list(
         &self,

@@ -10,6 +10,9 @@ pub enum RecordError {
         "another delivery of {object} (stage {stage}) is being recorded right now; retry later"
     )]
     InProgress { object: String, stage: String },
+    /// The record this worker claimed was finished or removed by someone else meanwhile.
+    #[error("the record of {object} (stage {stage}) is no longer claimed by this worker")]
+    NotClaimed { object: String, stage: String },
     #[error(transparent)]
     Unidentifiable(#[from] VersionError),
     #[error("audit table {operation} failed: {message}")]
@@ -27,7 +30,7 @@ impl RecordError {
     pub fn is_transient(&self) -> bool {
         match self {
             RecordError::InProgress { .. } => true,
-            RecordError::Unidentifiable(_) => false,
+            RecordError::Unidentifiable(_) | RecordError::NotClaimed { .. } => false,
             RecordError::Store { transient, .. } | RecordError::Notify { transient, .. } => {
                 *transient
             }

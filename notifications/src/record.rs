@@ -9,6 +9,9 @@ use std::fmt;
 pub enum Status {
     /// The router accepted the object and handed it to a tier.
     Routed,
+    /// A long-running stage has started and reports its progress in `details`; its last
+    /// update time is `finished_at`. A stale one means the worker died without recording.
+    InProgress,
     Succeeded,
     /// Processing was attempted and failed permanently (bad input, unsupported content).
     Failed,
@@ -22,6 +25,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Routed => "ROUTED",
+            Status::InProgress => "IN_PROGRESS",
             Status::Succeeded => "SUCCEEDED",
             Status::Failed => "FAILED",
             Status::Rejected => "REJECTED",

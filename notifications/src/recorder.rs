@@ -177,6 +177,66 @@ impl Recorder {
         }
     }
 
+    /// Rewrites a claimed, unfinished record (an IN_PROGRESS one with fresh progress in its
+    /// details) and renews the claim, so a long-running stage keeps its lease while it reports.
+    pub async fn progress(&self, record: &AuditRecord) -> Result<(), RecordError> {
+        self.overwrite(record, delivery::CLAIMED, "#delivery = :claimed")
+            .await
+    }
+
+    /// Replaces a claimed record by its final outcome, then publishes it and marks it done.
+    pub async fn finish(&self, record: &AuditRecord) -> Result<(), RecordError> {
+        self.overwrite(record, delivery::APPLIED, "#delivery <> :notified")
+            .await?;
+        self.complete(record).await
+    }
+
+    async fn overwrite(
+        &self,
+        record: &AuditRecord,
+        state: &str,
+        condition: &str,
+    ) -> Result<(), RecordError> {
+        let mut item = table::to_item(
+            record,
+            &self.settings.worker,
+            &self.settings.environment,
+            self.settings.retention,
+        )?;
+        item.insert(DELIVERY.into(), AttributeValue::S(state.into()));
+        item.insert(
+            CLAIMED_AT.into(),
+            AttributeValue::N(Utc::now().timestamp_millis().to_string()),
+        );
+        let values: HashMap<String, AttributeValue> = [
+            (":claimed", delivery::CLAIMED),
+            (":notified", delivery::NOTIFIED),
+        ]
+        .into_iter()
+        .filter(|(name, _)| condition.contains(name))
+        .map(|(name, value)| (name.to_owned(), AttributeValue::S(value.into())))
+        .collect();
+        let written = self
+            .dynamodb
+            .put_item()
+            .table_name(&self.settings.table)
+            .set_item(Some(item))
+            .condition_expression(format!("attribute_exists(#pk) AND {condition}"))
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#delivery", DELIVERY)
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match written {
+            Ok(_) => Ok(()),
+            Err(err) if condition_failed(&err) => Err(RecordError::NotClaimed {
+                object: record.object.to_string(),
+                stage: record.stage.clone(),
+            }),
+            Err(err) => Err(RecordError::store("PutItem", &err)),
+        }
+    }
+
     /// Notes that the claimed record's effect happened, so a takeover does not repeat it.
     pub async fn mark_applied(&self, record: &AuditRecord) -> Result<(), RecordError> {
         self.set_delivery(record, delivery::APPLIED, None).await

@@ -11,6 +11,7 @@ mod dispatch;
 mod key;
 mod normalise;
 mod object;
+pub mod size;
 
 pub use dispatch::{ContentKind, CorrelationId, Dispatch, Tier};
 pub use key::{KeyError, ObjectKey, MAX_KEY_BYTES};

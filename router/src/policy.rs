@@ -4,9 +4,7 @@ use object_events::{ContentKind, ObjectKey, Tier};
 use serde::{Deserialize, Deserializer};
 use std::fmt;
 
-pub const KIB: u64 = 1024;
-pub const MIB: u64 = 1024 * KIB;
-pub const GIB: u64 = 1024 * MIB;
+pub use object_events::size::{human, GIB, KIB, MIB};
 /// The largest object any tier accepts (the large-file task's limit).
 pub const DEFAULT_LARGE_LIMIT: u64 = 5 * GIB;
 pub use notifications::config::DEFAULT_RESERVED_PREFIX;
@@ -105,7 +103,7 @@ impl RoutingPolicy {
 
     /// Parses a size as the rule table writes it: bytes, or a number with B, KiB, MiB or GiB.
     pub fn parse_size(text: &str) -> Result<u64, String> {
-        size::parse(text)
+        object_events::size::parse(text)
     }
 
     pub fn new(
@@ -328,16 +326,6 @@ impl Rule {
     }
 }
 
-/// Sizes for people: `20 MiB`, `5 GiB`, `1 B`; exact bytes when not a whole unit.
-pub fn human(bytes: u64) -> String {
-    for (unit, name) in [(GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")] {
-        if bytes >= unit && bytes.is_multiple_of(unit) {
-            return format!("{} {name}", bytes / unit);
-        }
-    }
-    format!("{bytes} bytes")
-}
-
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}* -> {}", self.name, self.prefix, self.tier)
@@ -359,33 +347,10 @@ mod size {
         match Option::<Size>::deserialize(deserializer)? {
             None => Ok(None),
             Some(Size::Bytes(bytes)) => Ok(Some(bytes)),
-            Some(Size::Text(text)) => parse(&text).map(Some).map_err(serde::de::Error::custom),
+            Some(Size::Text(text)) => object_events::size::parse(&text)
+                .map(Some)
+                .map_err(serde::de::Error::custom),
         }
-    }
-
-    pub fn parse(text: &str) -> Result<u64, String> {
-        let text = text.trim();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
-        let (number, unit) = text.split_at(split);
-        let number: u64 = number
-            .parse()
-            .map_err(|_| format!("size {text:?} does not start with a number"))?;
-        let multiplier = match unit.trim() {
-            "" | "B" => 1,
-            "KiB" => KIB,
-            "MiB" => MIB,
-            "GiB" => GIB,
-            other => {
-                return Err(format!(
-                    "size {text:?} has unknown unit {other:?} (use B, KiB, MiB or GiB)"
-                ))
-            }
-        };
-        number
-            .checked_mul(multiplier)
-            .ok_or_else(|| format!("size {text:?} is too large"))
     }
 }
 
@@ -644,7 +609,7 @@ mod tests {
         assert_eq!(human(20 * MIB), "20 MiB");
         assert_eq!(human(5 * GIB), "5 GiB");
         assert_eq!(human(MIB + 1), "1048577 bytes");
-        assert_eq!(size::parse("20MiB"), Ok(20 * MIB));
-        assert_eq!(size::parse(" 7 "), Ok(7));
+        assert_eq!(object_events::size::parse("20MiB"), Ok(20 * MIB));
+        assert_eq!(object_events::size::parse(" 7 "), Ok(7));
     }
 }

@@ -3,10 +3,12 @@
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumMode, ChecksumType};
 use object_events::{Dispatch, ObjectRef};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::ops::Range;
 
 /// Why a worker's attempt at one object failed, and so what happens next: a permanent failure
 /// is recorded FAILED with its reason; a transient one leaves the delivery to be retried.
@@ -33,37 +35,25 @@ where
     }
 }
 
+#[derive(Clone)]
 pub struct S3Store {
     pub client: aws_sdk_s3::Client,
 }
 
 impl S3Store {
-    /// The object version the event named: by versionId, else by eTag (If-Match), so a key
-    /// overwritten since the event is not mistaken for the upload it describes.
+    /// The whole object version the event named, refused without reading when it is larger
+    /// than `max_bytes`.
     pub async fn read(&self, object: &ObjectRef, max_bytes: u64) -> Result<Vec<u8>, Failure> {
-        let mut get = self
+        let get = self
             .client
             .get_object()
             .bucket(&object.bucket)
             .key(object.key.as_str());
-        get = match (&object.version_id, &object.etag) {
-            (Some(version), _) if version != "null" => get.version_id(version),
-            (_, Some(etag)) => get.if_match(quoted(etag)),
-            _ => get,
-        };
-        let response = get.send().await.map_err(|err| {
-            let code = err.as_service_error().and_then(ProvideErrorMetadata::code);
-            match (code, err.raw_response().map(|r| r.status().as_u16())) {
-                (Some("NoSuchKey" | "NoSuchVersion"), _) | (_, Some(404)) => Failure::Permanent(
-                    "the object no longer exists (deleted after its upload event)".into(),
-                ),
-                (Some("PreconditionFailed"), _) | (_, Some(412)) => Failure::Permanent(
-                    "the object was overwritten after this upload; the newer upload has its own event"
-                        .into(),
-                ),
-                _ => classify("GetObject", err),
-            }
-        })?;
+        let get = pinned!(get, object);
+        let response = get
+            .send()
+            .await
+            .map_err(|err| read_failure("GetObject", err))?;
         let length = u64::try_from(response.content_length().unwrap_or(0)).unwrap_or(0);
         if length > max_bytes {
             return Err(Failure::Permanent(format!(
@@ -86,6 +76,81 @@ impl S3Store {
             bytes.extend_from_slice(&chunk);
         }
         Ok(bytes)
+    }
+
+    /// What S3 stores about the event's object version besides its bytes: size, eTag,
+    /// checksums (when the uploader sent some) and encryption, from one HeadObject (two for a
+    /// multipart upload, whose first part's size is needed to recompute its eTag).
+    pub async fn describe(&self, object: &ObjectRef) -> Result<StoredObject, Failure> {
+        let head = |part: Option<i32>| {
+            let head = self
+                .client
+                .head_object()
+                .bucket(&object.bucket)
+                .key(object.key.as_str())
+                .checksum_mode(ChecksumMode::Enabled)
+                .set_part_number(part);
+            pinned!(head, object)
+        };
+        let response = head(None)
+            .send()
+            .await
+            .map_err(|err| read_failure("HeadObject", err))?;
+        let etag = response
+            .e_tag()
+            .map(|etag| etag.trim_matches('"').to_owned());
+        let upload_part_size = match etag.as_deref().and_then(multipart_parts) {
+            Some(_) => {
+                let first = head(Some(1))
+                    .send()
+                    .await
+                    .map_err(|err| read_failure("HeadObject", err))?;
+                first.content_length().and_then(|n| u64::try_from(n).ok())
+            }
+            None => None,
+        };
+        let full_object = match response.checksum_type() {
+            Some(kind) => *kind == ChecksumType::FullObject,
+            // Without a type, only a single-part upload's checksum covers the whole object.
+            None => etag.as_deref().and_then(multipart_parts).is_none(),
+        };
+        let checksum = |value: Option<&str>| value.filter(|_| full_object).map(str::to_owned);
+        Ok(StoredObject {
+            size: u64::try_from(response.content_length().unwrap_or(0)).unwrap_or(0),
+            etag,
+            upload_part_size,
+            encryption: response
+                .server_side_encryption()
+                .map(|sse| sse.as_str().to_owned()),
+            crc64nvme: checksum(response.checksum_crc64_nvme()),
+            crc32c: checksum(response.checksum_crc32_c()),
+            crc32: checksum(response.checksum_crc32()),
+            sha256: checksum(response.checksum_sha256()),
+        })
+    }
+
+    /// Bytes `range` of the event's object version, as the body stream S3 sends.
+    pub async fn read_range(
+        &self,
+        object: &ObjectRef,
+        range: Range<u64>,
+    ) -> Result<ByteStream, Failure> {
+        let get = self
+            .client
+            .get_object()
+            .bucket(&object.bucket)
+            .key(object.key.as_str())
+            .range(format!(
+                "bytes={}-{}",
+                range.start,
+                range.end.saturating_sub(1)
+            ));
+        let get = pinned!(get, object);
+        let response = get
+            .send()
+            .await
+            .map_err(|err| read_failure("GetObject", err))?;
+        Ok(response.body)
     }
 
     pub async fn write(
@@ -153,10 +218,82 @@ pub fn output_key(prefix: &str, folder: &str, source: &ObjectRef, name: &str) ->
 
 /// Lowercase hex SHA-256, as the audit trail records checksums.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex(&Sha256::digest(bytes))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// What S3 stores about an object version: what the bytes it sends can be checked against.
+/// Checksums are S3's base64 strings, and only those covering the whole object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredObject {
+    pub size: u64,
+    /// Unquoted; `<md5 of the part md5s>-<parts>` for a multipart upload.
+    pub etag: Option<String>,
+    /// The size of a multipart upload's first part (every part but the last has it).
+    pub upload_part_size: Option<u64>,
+    /// `AES256`, `aws:kms`, `aws:kms:dsse`: under KMS an eTag is not an MD5 of the bytes.
+    pub encryption: Option<String>,
+    pub crc64nvme: Option<String>,
+    pub crc32c: Option<String>,
+    pub crc32: Option<String>,
+    pub sha256: Option<String>,
+}
+
+/// The part count of a multipart upload's eTag (`...-3`), None for a single-part one.
+pub fn multipart_parts(etag: &str) -> Option<u32> {
+    etag.rsplit_once('-')?.1.parse().ok()
+}
+
+/// Applies [`pin`] to a GetObject or HeadObject request (their builders share the setters,
+/// not a trait).
+macro_rules! pinned {
+    ($request:expr, $object:expr) => {
+        match pin($object) {
+            Pin::Version(version) => $request.version_id(version),
+            Pin::ETag(etag) => $request.if_match(etag),
+            Pin::None => $request,
+        }
+    };
+}
+use pinned;
+
+enum Pin {
+    Version(String),
+    ETag(String),
+    None,
+}
+
+/// How a read names the event's version: by versionId, else by eTag (If-Match), so a key
+/// overwritten since the event is not mistaken for the upload it describes.
+fn pin(object: &ObjectRef) -> Pin {
+    match (&object.version_id, &object.etag) {
+        (Some(version), _) if version != "null" => Pin::Version(version.clone()),
+        (_, Some(etag)) => Pin::ETag(quoted(etag)),
+        _ => Pin::None,
+    }
+}
+
+fn read_failure<E>(
+    operation: &str,
+    err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let code = err.as_service_error().and_then(ProvideErrorMetadata::code);
+    match (code, err.raw_response().map(|r| r.status().as_u16())) {
+        (Some("NoSuchKey" | "NoSuchVersion"), _) | (_, Some(404)) => Failure::Permanent(
+            "the object no longer exists (deleted after its upload event)".into(),
+        ),
+        (Some("PreconditionFailed"), _) | (_, Some(412)) => Failure::Permanent(
+            "the object was overwritten after this upload; the newer upload has its own event"
+                .into(),
+        ),
+        _ => classify(operation, err),
+    }
 }
 
 fn quoted(etag: &str) -> String {

@@ -1,0 +1,42 @@
+//! The large-file task (ECS Fargate): configuration from the environment the task definition
+//! and the router's RunTask override set, one object processed, then exit. SIGTERM (a task
+//! stop, a Spot interruption) ends the pass early with a FAILED "interrupted" record.
+
+use anyhow::Context;
+use large_file::config::TaskConfig;
+use large_file::task::LargeFileTask;
+use notifications::config::Env;
+use notifications::Recorder;
+use s3_io::S3Store;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    notifications::init_json_logs();
+    let config = TaskConfig::from_env(&Env::process()).context("large-file task configuration")?;
+    let cancel = CancellationToken::new();
+    let mut terminate =
+        signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let on_terminate = cancel.clone();
+    tokio::spawn(async move {
+        terminate.recv().await;
+        tracing::warn!("SIGTERM received; stopping the pass");
+        on_terminate.cancel();
+    });
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let task = LargeFileTask {
+        store: S3Store {
+            client: aws_sdk_s3::Client::new(&aws),
+        },
+        recorder: Recorder::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            aws_sdk_sns::Client::new(&aws),
+            config.recorder.clone(),
+        ),
+        config,
+    };
+    let outcome = task.run(&cancel).await.context("recording the outcome")?;
+    tracing::info!(?outcome, "done");
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! One run of the task: the router's dispatch in, one pass over the object, a manifest and one
+//! audit record out, with an IN_PROGRESS record showing the bytes done while it runs.
+//!
+//! A Fargate task is run once: nothing redelivers it. So every failure the task can still
+//! record is recorded FAILED with its reason (a transient one after the per-part retries), and
+//! only a failure to record at all ends the task with an error, leaving the IN_PROGRESS record
+//! to show, by its age, that the task died (`triage audit --status IN_PROGRESS --stale 15m`).
+
+use crate::config::TaskConfig;
+use crate::digest::{Expected, Hashers, Verification};
+use crate::manifest::{Manifest, Timings};
+use crate::source::S3Source;
+use crate::stream::{stream_object, StreamError};
+use chrono::{DateTime, Utc};
+use notifications::{AuditRecord, Claim, RecordError, Recorder, Status};
+use object_events::size::human;
+use object_events::{ObjectRef, Tier};
+use s3_io::{output_key, source_metadata, Failure, S3Store};
+use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+pub const STAGE: &str = "large-file";
+
+pub struct LargeFileTask {
+    pub store: S3Store,
+    pub recorder: Recorder,
+    pub config: TaskConfig,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Recorded(Status),
+    /// The object's record is complete, or another task holds its claim: nothing was done.
+    Duplicate,
+}
+
+/// What a successful pass produced.
+struct Done {
+    sha256: String,
+    content_type: String,
+    manifest_key: String,
+    details: serde_json::Value,
+}
+
+impl LargeFileTask {
+    /// Processes the dispatched object until done, failed, or `cancel` (SIGTERM) fires.
+    pub async fn run(&self, cancel: &CancellationToken) -> Result<Outcome, RecordError> {
+        let started_at = Utc::now();
+        let size = self.config.dispatch.object.size;
+        let claim = self
+            .recorder
+            .claim(&self.in_progress(started_at, 0, size))
+            .await;
+        match claim {
+            Ok(Claim::AlreadyRecorded) | Err(RecordError::InProgress { .. }) => {
+                info!(correlation_id = %self.config.dispatch.correlation_id, "already recorded or running elsewhere; nothing to do");
+                return Ok(Outcome::Duplicate);
+            }
+            Ok(_) => {}
+            Err(err) => return Err(err),
+        }
+        let progress = AtomicU64::new(0);
+        let result = tokio::select! {
+            result = self.process(&progress, cancel) => result,
+            never = self.report_progress(started_at, &progress) => match never {},
+        };
+        let record = match result {
+            Ok(done) => self
+                .record(Status::Succeeded, started_at)
+                .with_sha256(done.sha256)
+                .with_content_type(done.content_type)
+                .with_outputs(vec![done.manifest_key])
+                .with_details(done.details),
+            Err(reason) => {
+                warn!(correlation_id = %self.config.dispatch.correlation_id, reason, "large file failed");
+                self.record(Status::Failed, started_at).with_reason(reason)
+            }
+        };
+        self.recorder.finish(&record).await?;
+        info!(
+            correlation_id = %record.correlation_id,
+            key = %record.object.key,
+            status = %record.status,
+            duration_ms = record.duration_ms(),
+            "recorded"
+        );
+        Ok(Outcome::Recorded(record.status))
+    }
+
+    /// Rewrites the IN_PROGRESS record every progress interval (which also renews the claim).
+    async fn report_progress(
+        &self,
+        started_at: DateTime<Utc>,
+        progress: &AtomicU64,
+    ) -> std::convert::Infallible {
+        let mut ticks = tokio::time::interval(self.config.progress_interval);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let done = progress.load(Ordering::Relaxed);
+            let record = self.in_progress(started_at, done, self.config.dispatch.object.size);
+            match self.recorder.progress(&record).await {
+                Ok(()) => info!(bytes_done = done, "progress"),
+                Err(err) => warn!(error = %err, "progress update failed"),
+            }
+        }
+    }
+
+    /// The pass itself; `Err` is the FAILED record's reason.
+    async fn process(
+        &self,
+        progress: &AtomicU64,
+        cancel: &CancellationToken,
+    ) -> Result<Done, String> {
+        let config = &self.config;
+        let object = self.object();
+        let started = Instant::now();
+        let stored = self.store.describe(&object).await.map_err(reason)?;
+        if stored.size > config.max_bytes {
+            return Err(format!(
+                "object of {} exceeds the large-file limit of {}",
+                human(stored.size),
+                human(config.max_bytes)
+            ));
+        }
+        let described = started.elapsed();
+        let expected = Expected::from_stored(&stored);
+        let hashers = Hashers::start(expected, config.stream.part_size);
+        let source = S3Source {
+            store: self.store.clone(),
+            object: object.clone(),
+        };
+        let streamed = stream_object(&source, stored.size, &config.stream, &hashers, progress, cancel)
+            .await
+            .map_err(|err| match err {
+                StreamError::Source(failure) => reason(failure),
+                StreamError::Interrupted { bytes_done } => format!(
+                    "interrupted by SIGTERM (task stopped or Spot capacity reclaimed) after {bytes_done} of {} bytes; upload the object again to reprocess it",
+                    stored.size
+                ),
+                StreamError::Hasher(err) => err.to_string(),
+            })?;
+        let digests = hashers.finish().await.map_err(|err| err.to_string())?;
+        let streamed_in = started.elapsed() - described;
+        if let Verification::Mismatched {
+            against,
+            stored,
+            computed,
+        } = &digests.verification
+        {
+            return Err(format!(
+                "checksum mismatch: the bytes read do not match the {against} ({stored} stored, {computed} computed)"
+            ));
+        }
+        let content_type = sniff(&streamed.head);
+        let seconds = streamed_in.as_secs_f64().max(1e-9);
+        let manifest = Manifest {
+            source: &object,
+            correlation_id: config.dispatch.correlation_id.as_str(),
+            size: stored.size,
+            sha256: &digests.sha256,
+            content_type,
+            verification: &digests.verification,
+            part_size: config.stream.part_size,
+            parts: Manifest::parts(&digests, stored.size, config.stream.part_size),
+            retries: streamed.retries,
+            timings_ms: Timings {
+                describe: millis(described),
+                stream: millis(streamed_in),
+                total: millis(started.elapsed()),
+            },
+            throughput_mib_per_s: stored.size as f64 / (1024.0 * 1024.0) / seconds,
+        };
+        let manifest_json = serde_json::to_vec_pretty(&manifest).map_err(|err| err.to_string())?;
+        let manifest_key = output_key(
+            &config.reserved_prefix,
+            "manifests",
+            &object,
+            "manifest.json",
+        );
+        self.store
+            .write(
+                &object.bucket,
+                &manifest_key,
+                manifest_json,
+                "application/json",
+                source_metadata(&config.dispatch),
+            )
+            .await
+            .map_err(reason)?;
+        Ok(Done {
+            details: json!({
+                "size": stored.size,
+                "verification": digests.verification,
+                "part_size": config.stream.part_size,
+                "parts": digests.part_crc32c.len(),
+                "retries": streamed.retries,
+                "throughput_mib_per_s": manifest.throughput_mib_per_s,
+                "timings_ms": manifest.timings_ms,
+            }),
+            sha256: digests.sha256,
+            content_type: content_type.to_owned(),
+            manifest_key,
+        })
+    }
+
+    fn object(&self) -> ObjectRef {
+        self.config.dispatch.object.object_ref()
+    }
+
+    fn record(&self, status: Status, started_at: DateTime<Utc>) -> AuditRecord {
+        let dispatch = &self.config.dispatch;
+        AuditRecord::finished_now(
+            self.object(),
+            STAGE,
+            status,
+            dispatch.correlation_id.clone(),
+            started_at,
+        )
+        .with_tier(Some(Tier::Large))
+        .with_uploaded_by(dispatch.object.uploaded_by.clone())
+    }
+
+    fn in_progress(&self, started_at: DateTime<Utc>, bytes_done: u64, size: u64) -> AuditRecord {
+        self.record(Status::InProgress, started_at)
+            .with_details(json!({ "bytes_done": bytes_done, "size": size }))
+    }
+}
+
+fn reason(failure: Failure) -> String {
+    match failure {
+        Failure::Permanent(reason) => reason,
+        Failure::Transient(reason) => {
+            format!("{reason}; a task is not redelivered: upload the object again to retry")
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The content type the bytes show, whatever the key or the uploader claimed.
+pub fn sniff(head: &[u8]) -> &'static str {
+    if let Some(kind) = infer::get(head) {
+        return kind.mime_type();
+    }
+    let text = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        // A multi-byte character cut at the end of the sniffed head is still text.
+        Err(err) => err.error_len().is_none(),
+    };
+    if head.is_empty() {
+        "application/x-empty"
+    } else if text && !head.contains(&0) {
+        "text/plain"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_type_comes_from_the_bytes() {
+        assert_eq!(sniff(b"%PDF-1.7\n..."), "application/pdf");
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "image/png");
+        assert_eq!(sniff(b"PK\x03\x04\x14\0\0\0\x08\0"), "application/zip");
+        assert_eq!(sniff("plain text, caf\u{e9}".as_bytes()), "text/plain");
+        assert_eq!(sniff(&"é".as_bytes()[..1]), "text/plain");
+        assert_eq!(sniff(&[0, 1, 2, 3, 0xff, 0xfe]), "application/octet-stream");
+        assert_eq!(sniff(b""), "application/x-empty");
+    }
+}
