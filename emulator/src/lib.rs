@@ -4,6 +4,7 @@
 //! from production. The server is installed on first use into a project-local virtualenv by
 //! `scripts/ensure-moto.sh`, and stops when the process that started it exits.
 
+pub mod stage;
 pub mod testing;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};

@@ -4,56 +4,28 @@
 mod common;
 
 use aws_lambda_events::sqs::SqsEvent;
-use aws_sdk_s3::primitives::ByteStream;
-use chrono::Utc;
-use emulator::testing::{unique, TestResources};
+use emulator::stage::WorkerStage;
 use extractor::config::ExtractorConfig;
 use extractor::handler::Extractor;
-use notifications::{table, AuditTrail, Recorder, RecorderSettings};
-use object_events::{Dispatch, ObjectKey, S3Object, Tier};
+use object_events::Tier;
 use s3_io::S3Store;
 use serde_json::json;
 use std::path::PathBuf;
-use std::time::Duration;
 
 struct Fixture {
-    s3: aws_sdk_s3::Client,
+    stage: WorkerStage,
     extractor: Extractor,
-    trail: AuditTrail,
-    bucket: String,
 }
 
 async fn fixture() -> Fixture {
-    let aws = TestResources::new().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&aws.config)
-            .force_path_style(true)
-            .build(),
-    );
-    let bucket = unique("documents");
-    s3.create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .expect("bucket");
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
-    let audit_table = unique("audit");
-    table::create_table(&dynamodb, &audit_table)
-        .await
-        .expect("table");
-    let settings = RecorderSettings {
-        table: audit_table.clone(),
-        topic_arn: aws.topic("notifications").await,
-        worker: "extractor".into(),
-        environment: "test".into(),
-        retention: Duration::from_secs(3600),
-        claim_lease: Duration::from_secs(60),
-    };
+    let stage = WorkerStage::new(extractor::handler::STAGE).await;
     let extractor = Extractor {
-        store: S3Store { client: s3.clone() },
-        recorder: Recorder::new(dynamodb.clone(), aws.sns.clone(), settings.clone()),
+        store: S3Store {
+            client: stage.s3.clone(),
+        },
+        recorder: stage.recorder.clone(),
         config: ExtractorConfig {
-            recorder: settings,
+            recorder: stage.recorder_settings(),
             reserved_prefix: "processed/".into(),
             max_bytes: 10 << 20,
             parse: common::limits(),
@@ -61,49 +33,14 @@ async fn fixture() -> Fixture {
         },
         parser: PathBuf::from(env!("CARGO_BIN_EXE_extractor")),
     };
-    Fixture {
-        trail: AuditTrail::new(dynamodb, &audit_table),
-        s3,
-        extractor,
-        bucket,
-    }
+    Fixture { stage, extractor }
 }
 
 impl Fixture {
     /// Uploads `bytes`; returns the router's dispatch for it, as an SQS message body.
     async fn upload(&self, key: &str, bytes: Vec<u8>) -> String {
-        let size = bytes.len() as u64;
-        let put = self
-            .s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .body(ByteStream::from(bytes))
-            .send()
-            .await
-            .expect("uploaded");
-        let key = ObjectKey::new(key).expect("key");
-        let etag = put.e_tag().map(|etag| etag.trim_matches('"').to_owned());
-        let object = S3Object::put(&self.bucket, key, size, etag);
-        serde_json::to_string(&Dispatch::new(
-            object,
-            Tier::Document,
-            "documents",
-            Utc::now(),
-        ))
-        .expect("JSON")
-    }
-
-    async fn extractor_records(&self, key: &str) -> Vec<notifications::AuditEntry> {
-        let history = self
-            .trail
-            .object_history(&self.bucket, key)
-            .await
-            .expect("history");
-        history
-            .into_iter()
-            .filter(|e| e.stage == "extractor")
-            .collect()
+        let dispatch = self.stage.upload(key, bytes, Tier::Document).await;
+        serde_json::to_string(&dispatch).expect("JSON")
     }
 }
 
@@ -156,7 +93,8 @@ async fn a_batch_is_judged_document_by_document_and_redelivery_adds_nothing() {
     );
 
     let pdf_records = fixture
-        .extractor_records("uploads/documents/lorem ipsum.pdf")
+        .stage
+        .records("uploads/documents/lorem ipsum.pdf")
         .await;
     assert_eq!(pdf_records.len(), 1);
     let record = &pdf_records[0];
@@ -165,9 +103,10 @@ async fn a_batch_is_judged_document_by_document_and_redelivery_adds_nothing() {
     assert_eq!(details["pages"], 1);
     assert_eq!(details["kind"], "pdf");
     let text = fixture
+        .stage
         .s3
         .get_object()
-        .bucket(&fixture.bucket)
+        .bucket(&fixture.stage.bucket)
         .key(&record.outputs[0])
         .send()
         .await
@@ -179,9 +118,7 @@ async fn a_batch_is_judged_document_by_document_and_redelivery_adds_nothing() {
         .into_bytes();
     assert!(String::from_utf8_lossy(&text).contains("Lorem ipsum dolor sit amet"));
 
-    let notes_records = fixture
-        .extractor_records("uploads/documents/notes.md")
-        .await;
+    let notes_records = fixture.stage.records("uploads/documents/notes.md").await;
     let notes_details = notes_records[0].details.as_ref().expect("details");
     assert_eq!(
         (
@@ -191,9 +128,7 @@ async fn a_batch_is_judged_document_by_document_and_redelivery_adds_nothing() {
         (Some(3), Some(4))
     );
 
-    let broken_records = fixture
-        .extractor_records("uploads/documents/broken.pdf")
-        .await;
+    let broken_records = fixture.stage.records("uploads/documents/broken.pdf").await;
     assert_eq!(broken_records[0].status, "FAILED");
     let reason = broken_records[0].reason.clone().unwrap_or_default();
     assert!(reason.starts_with("not a readable PDF"), "{reason}");
@@ -206,7 +141,7 @@ async fn a_batch_is_judged_document_by_document_and_redelivery_adds_nothing() {
         "uploads/documents/notes.md",
         "uploads/documents/broken.pdf",
     ] {
-        assert_eq!(fixture.extractor_records(key).await.len(), 1, "{key}");
+        assert_eq!(fixture.stage.records(key).await.len(), 1, "{key}");
     }
 }
 
@@ -234,7 +169,7 @@ async fn ten_documents_with_three_hostile_ones_give_seven_successes_and_three_fa
     let mut failed = Vec::new();
     let mut succeeded = 0;
     for (_, key, _) in &messages {
-        let records = fixture.extractor_records(key).await;
+        let records = fixture.stage.records(key).await;
         let [record] = records.as_slice() else {
             panic!("{key}: {records:?}");
         };

@@ -82,17 +82,13 @@ impl S3Store {
     /// checksums (when the uploader sent some) and encryption, from one HeadObject (two for a
     /// multipart upload, whose first part's size is needed to recompute its eTag).
     pub async fn describe(&self, object: &ObjectRef) -> Result<StoredObject, Failure> {
-        let head = |part: Option<i32>| {
-            let head = self
-                .client
-                .head_object()
-                .bucket(&object.bucket)
-                .key(object.key.as_str())
-                .checksum_mode(ChecksumMode::Enabled)
-                .set_part_number(part);
-            pinned!(head, object)
-        };
-        let response = head(None)
+        let head = self
+            .client
+            .head_object()
+            .bucket(&object.bucket)
+            .key(object.key.as_str())
+            .checksum_mode(ChecksumMode::Enabled);
+        let response = pinned!(head, object)
             .send()
             .await
             .map_err(|err| read_failure("HeadObject", err))?;
@@ -101,7 +97,15 @@ impl S3Store {
             .map(|etag| etag.trim_matches('"').to_owned());
         let upload_part_size = match etag.as_deref().and_then(multipart_parts) {
             Some(_) => {
-                let first = head(Some(1))
+                // Pinned by versionId only: a part has an eTag of its own, which some S3
+                // implementations compare If-Match with. The reads that follow are pinned.
+                let first = self
+                    .client
+                    .head_object()
+                    .bucket(&object.bucket)
+                    .key(object.key.as_str())
+                    .part_number(1)
+                    .set_version_id(object.version_id.clone().filter(|v| v != "null"))
                     .send()
                     .await
                     .map_err(|err| read_failure("HeadObject", err))?;

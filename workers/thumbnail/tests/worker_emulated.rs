@@ -1,61 +1,29 @@
 //! The worker against the emulator's S3, DynamoDB and SNS, through the real SDK clients.
 
-use aws_sdk_s3::primitives::ByteStream;
-use chrono::Utc;
-use emulator::testing::{unique, TestResources};
+use emulator::stage::WorkerStage;
 use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage};
-use notifications::{table, AuditEntry, AuditTrail, Recorder, RecorderSettings};
-use object_events::{Dispatch, ObjectKey, S3Object, Tier};
+use object_events::Tier;
 use s3_io::S3Store;
 use serde_json::Value;
 use std::io::Cursor;
-use std::time::Duration;
 use thumbnail::config::ThumbnailConfig;
 use thumbnail::handler::ThumbnailWorker;
 use thumbnail::render::RenderSettings;
 
 struct Fixture {
-    aws: TestResources,
-    s3: aws_sdk_s3::Client,
+    stage: WorkerStage,
     worker: ThumbnailWorker,
-    trail: AuditTrail,
-    bucket: String,
-    notifications: String,
 }
 
 async fn fixture() -> Fixture {
-    let aws = TestResources::new().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&aws.config)
-            .force_path_style(true)
-            .build(),
-    );
-    let bucket = unique("uploads");
-    s3.create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .expect("bucket");
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
-    let audit_table = unique("audit");
-    table::create_table(&dynamodb, &audit_table)
-        .await
-        .expect("table");
-    let topic_arn = aws.topic("notifications").await;
-    let notifications = aws.subscribed_queue(&topic_arn, &[]).await;
-    let recorder_settings = RecorderSettings {
-        table: audit_table.clone(),
-        topic_arn,
-        worker: "thumbnail".into(),
-        environment: "test".into(),
-        retention: Duration::from_secs(3600),
-        claim_lease: Duration::from_secs(60),
-    };
+    let stage = WorkerStage::new(thumbnail::handler::STAGE).await;
     let worker = ThumbnailWorker {
-        store: S3Store { client: s3.clone() },
-        recorder: Recorder::new(dynamodb.clone(), aws.sns.clone(), recorder_settings.clone()),
+        store: S3Store {
+            client: stage.s3.clone(),
+        },
+        recorder: stage.recorder.clone(),
         config: ThumbnailConfig {
-            recorder: recorder_settings,
+            recorder: stage.recorder_settings(),
             render: RenderSettings {
                 sizes: vec![128, 32],
                 ..RenderSettings::default()
@@ -64,62 +32,14 @@ async fn fixture() -> Fixture {
             max_bytes: 10 << 20,
         },
     };
-    Fixture {
-        trail: AuditTrail::new(dynamodb, &audit_table),
-        aws,
-        s3,
-        worker,
-        bucket,
-        notifications,
-    }
+    Fixture { stage, worker }
 }
 
 impl Fixture {
     /// Uploads `bytes` and returns the router's dispatch for that upload.
     async fn upload(&self, key: &str, bytes: Vec<u8>) -> Value {
-        let size = bytes.len() as u64;
-        let put = self
-            .s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .body(ByteStream::from(bytes))
-            .send()
-            .await
-            .expect("uploaded");
-        let key = ObjectKey::new(key).expect("key");
-        let etag = put.e_tag().map(|etag| etag.trim_matches('"').to_owned());
-        let object = S3Object::put(&self.bucket, key, size, etag);
-        serde_json::to_value(Dispatch::new(object, Tier::Thumbnail, "images", Utc::now()))
-            .expect("JSON")
-    }
-
-    async fn thumbnail_records(&self, key: &str) -> Vec<AuditEntry> {
-        let history = self
-            .trail
-            .object_history(&self.bucket, key)
-            .await
-            .expect("history");
-        history
-            .into_iter()
-            .filter(|e| e.stage == "thumbnail")
-            .collect()
-    }
-
-    /// The `status` attribute of every notification received so far.
-    async fn notified_statuses(&self) -> Vec<String> {
-        self.aws
-            .drain(&self.notifications)
-            .await
-            .iter()
-            .map(|body| {
-                let envelope: Value = serde_json::from_str(body).expect("SNS envelope");
-                envelope["MessageAttributes"]["status"]["Value"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned()
-            })
-            .collect()
+        let dispatch = self.stage.upload(key, bytes, Tier::Thumbnail).await;
+        serde_json::to_value(dispatch).expect("JSON")
     }
 }
 
@@ -145,7 +65,7 @@ async fn an_image_gets_its_thumbnails_one_record_and_one_notification() {
         .expect("handled");
     assert_eq!(response["status"], "SUCCEEDED", "{response}");
 
-    let records = fixture.thumbnail_records(key).await;
+    let records = fixture.stage.records(key).await;
     let [record] = records.as_slice() else {
         panic!("one thumbnail record, got {records:?}");
     };
@@ -173,9 +93,10 @@ async fn an_image_gets_its_thumbnails_one_record_and_one_notification() {
     }
 
     let stored = fixture
+        .stage
         .s3
         .get_object()
-        .bucket(&fixture.bucket)
+        .bucket(&fixture.stage.bucket)
         .key(&record.outputs[0])
         .send()
         .await
@@ -193,8 +114,8 @@ async fn an_image_gets_its_thumbnails_one_record_and_one_notification() {
     // A redelivered invoke does nothing: no second record, no second notification.
     let again = fixture.worker.handle(dispatch).await.expect("handled");
     assert_eq!(again["status"], "DUPLICATE");
-    assert_eq!(fixture.thumbnail_records(key).await.len(), 1);
-    assert_eq!(fixture.notified_statuses().await, ["SUCCEEDED"]);
+    assert_eq!(fixture.stage.records(key).await.len(), 1);
+    assert_eq!(fixture.stage.notified_statuses().await, ["SUCCEEDED"]);
 }
 
 #[tokio::test]
@@ -204,7 +125,7 @@ async fn a_corrupt_or_replaced_image_is_recorded_failed_with_a_reason() {
     let dispatch = fixture.upload("uploads/images/broken.jpg", corrupt).await;
     let response = fixture.worker.handle(dispatch).await.expect("handled");
     assert_eq!(response["status"], "FAILED");
-    let records = fixture.thumbnail_records("uploads/images/broken.jpg").await;
+    let records = fixture.stage.records("uploads/images/broken.jpg").await;
     assert_eq!(records.len(), 1);
     let reason = records[0].reason.clone().unwrap_or_default();
     assert!(reason.starts_with("corrupt or truncated JPEG"), "{reason}");
@@ -218,14 +139,15 @@ async fn a_corrupt_or_replaced_image_is_recorded_failed_with_a_reason() {
         .upload("uploads/images/replaced.jpg", photo(32, 32))
         .await;
     fixture.worker.handle(first).await.expect("handled");
-    let records = fixture
-        .thumbnail_records("uploads/images/replaced.jpg")
-        .await;
+    let records = fixture.stage.records("uploads/images/replaced.jpg").await;
     assert_eq!(records.len(), 1);
     let reason = records[0].reason.clone().unwrap_or_default();
     assert!(reason.contains("overwritten"), "{reason}");
 
-    assert_eq!(fixture.notified_statuses().await, ["FAILED", "FAILED"]);
+    assert_eq!(
+        fixture.stage.notified_statuses().await,
+        ["FAILED", "FAILED"]
+    );
 }
 
 #[tokio::test]

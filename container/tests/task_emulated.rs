@@ -1,0 +1,199 @@
+//! The task against the emulator's S3, DynamoDB and SNS, through the real SDK clients.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use emulator::stage::WorkerStage;
+use large_file::config::TaskConfig;
+use large_file::stream::StreamSettings;
+use large_file::task::{LargeFileTask, Outcome, STAGE};
+use notifications::Status;
+use object_events::{Dispatch, Tier};
+use s3_io::{hex, S3Store};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+const MIB: usize = 1 << 20;
+
+fn bytes(size: usize) -> Vec<u8> {
+    (0..size)
+        .map(|i| (i % 251) as u8 ^ (i >> 16) as u8)
+        .collect()
+}
+
+fn task(stage: &WorkerStage, dispatch: Dispatch, max_bytes: u64) -> LargeFileTask {
+    LargeFileTask {
+        store: S3Store {
+            client: stage.s3.clone(),
+        },
+        recorder: stage.recorder.clone(),
+        config: TaskConfig {
+            dispatch,
+            recorder: stage.recorder_settings(),
+            stream: StreamSettings {
+                part_size: MIB as u64,
+                parallelism: 3,
+                attempts: 3,
+                retry_delay: Duration::from_millis(10),
+            },
+            progress_interval: Duration::from_secs(1),
+            max_bytes,
+            reserved_prefix: "processed/".into(),
+        },
+    }
+}
+
+async fn manifest(stage: &WorkerStage, key: &str) -> Value {
+    let stored = stage
+        .s3
+        .get_object()
+        .bucket(&stage.bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("manifest stored");
+    let body = stored.body.collect().await.expect("body").into_bytes();
+    serde_json::from_slice(&body).expect("manifest JSON")
+}
+
+#[tokio::test]
+async fn an_object_is_streamed_verified_and_recorded_once_with_its_manifest() {
+    let stage = WorkerStage::new(STAGE).await;
+    let key = "uploads/archives/big backup+1 é.bin";
+    let data = bytes(3 * MIB + 1);
+    let dispatch = stage.upload(key, data.clone(), Tier::Large).await;
+    let cancel = CancellationToken::new();
+
+    let outcome = task(&stage, dispatch.clone(), 1 << 30).run(&cancel).await;
+    assert_eq!(
+        outcome.expect("recorded"),
+        Outcome::Recorded(Status::Succeeded)
+    );
+    let records = stage.records(key).await;
+    let [record] = records.as_slice() else {
+        panic!("one record, got {records:?}");
+    };
+    let sha256 = hex(&Sha256::digest(&data));
+    assert_eq!(record.status, "SUCCEEDED");
+    assert_eq!(record.sha256.as_deref(), Some(sha256.as_str()));
+    assert_eq!(
+        record.content_type.as_deref(),
+        Some("application/octet-stream")
+    );
+    assert_eq!(
+        record.outputs,
+        [format!("processed/manifests/{key}/manifest.json")]
+    );
+    let details = record.details.as_ref().expect("details");
+    // The SDK sent a CRC32 with the upload; S3 keeps it and the task recomputed it.
+    assert_eq!(details["verification"]["result"], "matched", "{details}");
+    assert_eq!(details["verification"]["against"], "stored CRC32 checksum");
+
+    let manifest = manifest(&stage, &record.outputs[0]).await;
+    assert_eq!(manifest["sha256"], sha256.as_str());
+    assert_eq!(manifest["size"], 3 * MIB + 1);
+    assert_eq!(manifest["part_size"], MIB);
+    let parts = manifest["parts"].as_array().expect("parts");
+    assert_eq!(parts.len(), 4);
+    assert_eq!(parts[3]["offset"], 3 * MIB);
+    assert_eq!(parts[3]["length"], 1);
+
+    // A second run for the same upload (a duplicate RunTask) does nothing.
+    let again = task(&stage, dispatch, 1 << 30).run(&cancel).await;
+    assert_eq!(again.expect("checked"), Outcome::Duplicate);
+    assert_eq!(stage.records(key).await.len(), 1);
+    assert_eq!(stage.notified_statuses().await, ["SUCCEEDED"]);
+}
+
+#[tokio::test]
+async fn a_multipart_upload_is_checked_against_its_etag() {
+    let stage = WorkerStage::new(STAGE).await;
+    let key = "uploads/video/multipart.mp4";
+    let part_size = 5 * MIB;
+    let data = bytes(2 * part_size + 7);
+    let upload = stage
+        .s3
+        .create_multipart_upload()
+        .bucket(&stage.bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("upload started");
+    let upload_id = upload.upload_id().expect("upload id");
+    let mut completed = CompletedMultipartUpload::builder();
+    for (index, chunk) in data.chunks(part_size).enumerate() {
+        let number = index as i32 + 1;
+        let part = stage
+            .s3
+            .upload_part()
+            .bucket(&stage.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .body(ByteStream::from(chunk.to_vec()))
+            .send()
+            .await
+            .expect("part uploaded");
+        completed = completed.parts(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(part.e_tag().map(str::to_owned))
+                .set_checksum_crc32(part.checksum_crc32().map(str::to_owned))
+                .build(),
+        );
+    }
+    let done = stage
+        .s3
+        .complete_multipart_upload()
+        .bucket(&stage.bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .multipart_upload(completed.build())
+        .send()
+        .await
+        .expect("upload completed");
+    let etag = done.e_tag().map(|etag| etag.trim_matches('"').to_owned());
+    let dispatch = stage.dispatch(key, data.len() as u64, etag, Tier::Large);
+
+    let outcome = task(&stage, dispatch, 1 << 30)
+        .run(&CancellationToken::new())
+        .await;
+    assert_eq!(
+        outcome.expect("recorded"),
+        Outcome::Recorded(Status::Succeeded)
+    );
+    let records = stage.records(key).await;
+    let details = records[0].details.as_ref().expect("details");
+    assert_eq!(details["verification"]["result"], "matched", "{details}");
+    let against = details["verification"]["against"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(against.starts_with("multipart eTag"), "{against}");
+    assert_eq!(
+        records[0].sha256.as_deref(),
+        Some(hex(&Sha256::digest(&data)).as_str())
+    );
+}
+
+#[tokio::test]
+async fn an_object_over_the_limit_is_failed_without_being_read() {
+    let stage = WorkerStage::new(STAGE).await;
+    let key = "uploads/archives/too big.bin";
+    let dispatch = stage.upload(key, bytes(MIB), Tier::Large).await;
+    let outcome = task(&stage, dispatch, (MIB - 1) as u64)
+        .run(&CancellationToken::new())
+        .await;
+    assert_eq!(
+        outcome.expect("recorded"),
+        Outcome::Recorded(Status::Failed)
+    );
+    let reason = stage.records(key).await[0]
+        .reason
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(
+        reason,
+        "object of 1 MiB exceeds the large-file limit of 1048575 bytes"
+    );
+}
