@@ -62,6 +62,10 @@ def extractor(status: str) -> dict:
     return {"stage": "extractor", "status": status, "tier": "document"}
 
 
+# Too large to ship: the demo generates this sample's bytes itself (see `generated_bytes`).
+LARGE_SAMPLE_BYTES = 200 * 1024 * 1024
+
+
 SAMPLES = {
     "uploads/images/sunset gradient.png": (
         png(480, 320, lambda x, y: (255 - y * 255 // 320, x * 255 // 480, 96)),
@@ -92,6 +96,11 @@ SAMPLES = {
         b"name,email,card\nAda Example,ada@example.com,4111 1111 1111 1111\n",
         {"status": "ROUTED", "tier": "compliance"},
     ),
+    # Above the documents rule's 100 MiB: routed to the large-file task.
+    "uploads/documents/sensor archive.csv": (
+        None,
+        {"stage": "large-file", "status": "SUCCEEDED", "tier": "large", "generated_bytes": LARGE_SAMPLE_BYTES},
+    ),
     "uploads/documents/empty.txt": (b"", {"status": "REJECTED", "tier": None}),
     "uploads/unrouted/readme.txt": (b"No rule routes this prefix.\n", {"status": "IGNORED", "tier": None}),
 }
@@ -100,10 +109,12 @@ SAMPLES = {
 def main() -> None:
     expected = {}
     for key, (content, outcome) in SAMPLES.items():
+        expected[key] = outcome
+        if content is None:
+            continue
         path = UPLOADS / key.removeprefix("uploads/")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
-        expected[key] = outcome
     (HERE / "expected.json").write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n")
 
 

@@ -17,6 +17,9 @@ cargo fmt --all --check
 step "terraform fmt -check and validate (every environment)"
 scripts/check-terraform.sh
 
+step "hadolint container/Dockerfile (the image is built where Docker runs; the binary is tested here)"
+scripts/lint-dockerfile.sh
+
 step "cargo clippy (-D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

@@ -16,6 +16,7 @@ module "stack" {
   router_package_path      = var.router_package_path
   thumbnail_package_path   = var.thumbnail_package_path
   extractor_package_path   = var.extractor_package_path
+  large_file_image         = var.large_file_image
   large_subnet_ids         = var.large_subnet_ids
   large_security_group_ids = var.large_security_group_ids
   routing_rules            = var.routing_rules

@@ -26,6 +26,11 @@ variable "extractor_package_path" {
   default     = "../../../target/lambda/extractor/bootstrap.zip"
 }
 
+variable "large_file_image" {
+  description = "Container image of the large-file task, by digest: <account>.dkr.ecr.<region>.amazonaws.com/s3-triage-large-file@sha256:..."
+  type        = string
+}
+
 variable "large_subnet_ids" {
   description = "Private subnets (with a route to S3 and ECR) for the large-file tasks."
   type        = list(string)

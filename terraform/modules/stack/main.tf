@@ -50,6 +50,21 @@ module "extractor" {
   tags                    = var.tags
 }
 
+module "large_file" {
+  source                  = "../large-file"
+  name_prefix             = var.name_prefix
+  environment             = var.environment
+  image                   = var.large_file_image
+  part_size               = var.large_file_part_size
+  parallelism             = var.large_file_parallelism
+  log_retention_days      = var.log_retention_days
+  bucket_arn              = module.ingest.bucket_arn
+  audit_table_name        = module.audit.table_name
+  audit_table_arn         = module.audit.table_arn
+  notifications_topic_arn = module.audit.notifications_topic_arn
+  tags                    = var.tags
+}
+
 module "router" {
   source                   = "../router"
   name_prefix              = var.name_prefix
@@ -66,7 +81,9 @@ module "router" {
   extractor_queue_arn      = module.tiers.extractor_queue_arn
   compliance_topic_arn     = module.tiers.compliance_topic_arn
   cluster_arn              = module.tiers.cluster_arn
-  large_task_family        = "${var.name_prefix}-large-file"
+  large_task_family        = module.large_file.task_family
+  large_container_name     = module.large_file.container_name
+  large_task_role_arns     = module.large_file.role_arns
   large_subnet_ids         = var.large_subnet_ids
   large_security_group_ids = var.large_security_group_ids
   tags                     = var.tags

@@ -28,6 +28,23 @@ variable "extractor_package_path" {
   type        = string
 }
 
+variable "large_file_image" {
+  description = "Container image of the large-file task (repository@sha256:digest)."
+  type        = string
+}
+
+variable "large_file_part_size" {
+  description = "Bytes per ranged GET of the large-file task, e.g. \"16 MiB\"."
+  type        = string
+  default     = "16 MiB"
+}
+
+variable "large_file_parallelism" {
+  description = "Ranged GETs the large-file task keeps in flight."
+  type        = number
+  default     = 4
+}
+
 variable "large_subnet_ids" {
   description = "Subnets the large-file tasks run in."
   type        = list(string)

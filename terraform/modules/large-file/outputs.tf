@@ -1,0 +1,19 @@
+output "task_family" {
+  description = "Task definition family the router runs."
+  value       = aws_ecs_task_definition.task.family
+}
+
+output "task_definition_arn" {
+  description = "ARN of the current task definition revision."
+  value       = aws_ecs_task_definition.task.arn
+}
+
+output "container_name" {
+  description = "Name of the task's container, which the router's RunTask overrides."
+  value       = local.container_name
+}
+
+output "role_arns" {
+  description = "Task and execution role ARNs, which the router must be allowed to pass."
+  value       = [aws_iam_role.task.arn, aws_iam_role.execution.arn]
+}
