@@ -1,6 +1,6 @@
 use crate::table;
 use anyhow::{bail, Context};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::Args;
 use notifications::{AuditEntry, AuditTrail, Status};
 use object_events::Tier;
@@ -11,7 +11,8 @@ use std::time::Duration;
 #[derive(Args)]
 #[command(
     after_help = "Examples:\n  triage audit --bucket triage-uploads-dev --key 'uploads/images/cat photo.jpg'\n  \
-    triage audit --status FAILED --since 1h\n  triage audit --tier thumbnail --since 24h --json\n\n\
+    triage audit --status FAILED --since 1h\n  triage audit --tier thumbnail --since 24h --json\n  \
+    triage audit --status IN_PROGRESS --stale 15m   (large-file tasks that stopped reporting)\n\n\
     AWS credentials, region and endpoint come from the standard AWS configuration chain;\n\
     --state-file or --endpoint-url point at a local stack instead."
 )]
@@ -22,7 +23,7 @@ pub struct AuditArgs {
     /// The uploads bucket (for --key); read from --state-file if not given.
     #[arg(long)]
     bucket: Option<String>,
-    /// Records with this status: ROUTED, SUCCEEDED, FAILED, REJECTED or IGNORED.
+    /// Records with this status: ROUTED, IN_PROGRESS, SUCCEEDED, FAILED, REJECTED or IGNORED.
     #[arg(long, value_parser = parse_status, conflicts_with = "tier")]
     status: Option<Status>,
     /// Records of this tier: thumbnail, document, compliance or large.
@@ -31,6 +32,10 @@ pub struct AuditArgs {
     /// How far back --status and --tier look, e.g. 30m, 1h, 7d.
     #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
     since: Duration,
+    /// Only records last updated longer ago than this, e.g. 15m: with --status IN_PROGRESS,
+    /// the tasks that died without recording an outcome (a live one reports every few seconds).
+    #[arg(long, requires = "status", value_parser = humantime::parse_duration)]
+    stale: Option<Duration>,
     /// The audit table; read from --state-file if not given.
     #[arg(long, env = notifications::config::AUDIT_TABLE)]
     table: Option<String>,
@@ -55,7 +60,9 @@ struct LocalState {
 
 fn parse_status(text: &str) -> Result<Status, String> {
     serde_json::from_value(serde_json::Value::String(text.to_ascii_uppercase())).map_err(|_| {
-        format!("unknown status {text:?} (ROUTED, SUCCEEDED, FAILED, REJECTED, IGNORED)")
+        format!(
+            "unknown status {text:?} (ROUTED, IN_PROGRESS, SUCCEEDED, FAILED, REJECTED, IGNORED)"
+        )
     })
 }
 
@@ -92,6 +99,14 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
         (None, None, Some(tier)) => trail.by_tier(tier, since).await?,
         (None, None, None) => bail!("give --key, --status or --tier"),
     };
+    let entries = match args.stale {
+        Some(stale) => {
+            let updated_before =
+                Utc::now() - chrono::Duration::from_std(stale).context("--stale is too long")?;
+            stale_entries(entries, updated_before)
+        }
+        None => entries,
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&entries)?);
     } else if entries.is_empty() {
@@ -102,14 +117,32 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Entries last written before `updated_before` (an unfinished record's `finished_at` is the
+/// time of its last progress update).
+fn stale_entries(entries: Vec<AuditEntry>, updated_before: DateTime<Utc>) -> Vec<AuditEntry> {
+    entries
+        .into_iter()
+        .filter(|entry| {
+            DateTime::parse_from_rfc3339(&entry.finished_at)
+                .is_ok_and(|updated| updated < updated_before)
+        })
+        .collect()
+}
+
 fn print_table(entries: &[AuditEntry]) {
     let rows: Vec<Vec<String>> = entries
         .iter()
         .map(|e| {
-            let detail = match (&e.reason, e.outputs.is_empty()) {
-                (Some(reason), _) => reason.clone(),
-                (None, false) => format!("outputs: {}", e.outputs.join(", ")),
-                (None, true) => String::new(),
+            let progress = e.details.as_ref().and_then(|details| {
+                let done = details["bytes_done"].as_u64()?;
+                let size = details["size"].as_u64()?;
+                Some(format!("{done} of {size} bytes at the last update"))
+            });
+            let detail = match (&e.reason, e.outputs.is_empty(), progress) {
+                (Some(reason), _, _) => reason.clone(),
+                (None, false, _) => format!("outputs: {}", e.outputs.join(", ")),
+                (None, true, Some(progress)) if e.status == Status::InProgress.as_str() => progress,
+                (None, true, _) => String::new(),
             };
             vec![
                 e.finished_at.clone(),

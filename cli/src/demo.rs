@@ -87,7 +87,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                         }
                     };
                     uploaded_sha256.insert(key.clone(), s3_io::sha256_hex(&body));
-                    eprintln!("    {key} ({})", object_events::size::human(body.len() as u64));
+                    eprintln!(
+                        "    {key} ({})",
+                        object_events::size::human(body.len() as u64)
+                    );
                     s3.put_object()
                         .bucket(&bucket)
                         .key(key)
@@ -188,7 +191,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 /// Deterministic CSV of exactly `size` bytes: a block of numbered rows, repeated.
 fn generated_csv(size: usize) -> Vec<u8> {
     let block: String = (0..20_000)
-        .map(|row| format!("sensor-{},{},{}\n", row % 97, 1_700_000_000 + row, row * 31 % 1000))
+        .map(|row| {
+            format!(
+                "sensor-{},{},{}\n",
+                row % 97,
+                1_700_000_000 + row,
+                row * 31 % 1000
+            )
+        })
         .collect();
     let mut body = Vec::with_capacity(size);
     body.extend_from_slice(b"sensor,timestamp,value\n");
@@ -214,7 +224,11 @@ async fn checksum_error(
     if entry.sha256.as_deref().is_some_and(|sha| sha != uploaded) {
         return Ok(Some("recorded sha256 is not the upload's".into()));
     }
-    for manifest_key in entry.outputs.iter().filter(|key| key.ends_with("manifest.json")) {
+    for manifest_key in entry
+        .outputs
+        .iter()
+        .filter(|key| key.ends_with("manifest.json"))
+    {
         let stored = s3
             .get_object()
             .bucket(bucket)

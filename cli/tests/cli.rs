@@ -1,13 +1,13 @@
 //! The `triage` binary as a user runs it.
 
 use chrono::Utc;
+use emulator::stage::WorkerStage;
 use emulator::testing::{unique, TestResources};
-use notifications::{table, AuditRecord, Recorder, RecorderSettings, Status};
+use notifications::{AuditRecord, Status};
 use object_events::{CorrelationId, ObjectKey, ObjectRef, Tier};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::Duration;
 
 fn triage(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_triage"))
@@ -104,24 +104,9 @@ fn invalid_rules_are_refused_with_the_rule_named() {
 
 #[tokio::test]
 async fn audit_reads_an_objects_history_and_recent_failures() {
-    let aws = TestResources::new().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
-    let audit_table = unique("audit");
-    table::create_table(&dynamodb, &audit_table)
-        .await
-        .expect("table");
-    let recorder = Recorder::new(
-        dynamodb,
-        aws.sns.clone(),
-        RecorderSettings {
-            table: audit_table.clone(),
-            topic_arn: aws.topic("notifications").await,
-            worker: "thumbnail".into(),
-            environment: "test".into(),
-            retention: Duration::from_secs(3600),
-            claim_lease: Duration::from_secs(60),
-        },
-    );
+    let stage = WorkerStage::new("thumbnail").await;
+    let (aws, recorder) = (&stage.aws, &stage.recorder);
+    let audit_table = stage.recorder_settings().table;
     let object = ObjectRef {
         bucket: "uploads".into(),
         key: ObjectKey::new("uploads/images/broken photo.jpg").expect("key"),
@@ -240,4 +225,57 @@ async fn dlq_lists_dead_letters_and_redrives_them_to_their_source() {
     moved.sort();
     assert_eq!(moved, ["first", "second"]);
     let _ = std::fs::remove_file(state_file);
+}
+
+#[tokio::test]
+async fn audit_finds_tasks_that_stopped_reporting_progress() {
+    let stage = WorkerStage::new("large-file").await;
+    let (aws, recorder) = (&stage.aws, &stage.recorder);
+    let audit_table = stage.recorder_settings().table;
+    for (key, minutes_ago) in [("uploads/big/dead.bin", 20), ("uploads/big/alive.bin", 0)] {
+        let mut record = AuditRecord::finished_now(
+            ObjectRef {
+                bucket: "uploads".into(),
+                key: ObjectKey::new(key).expect("key"),
+                version_id: None,
+                etag: Some("e1".into()),
+                size: Some(1 << 30),
+            },
+            "large-file",
+            Status::InProgress,
+            CorrelationId::from_string(key),
+            Utc::now() - chrono::Duration::minutes(30),
+        )
+        .with_tier(Some(Tier::Large))
+        .with_details(serde_json::json!({ "bytes_done": 123_456, "size": 1u64 << 30 }));
+        record.finished_at = Utc::now() - chrono::Duration::minutes(minutes_ago);
+        recorder.claim(&record).await.expect("claimed");
+    }
+
+    let endpoint = aws.emulator.endpoint();
+    let args = [
+        "audit",
+        "--endpoint-url",
+        endpoint,
+        "--table",
+        &audit_table,
+        "--status",
+        "in_progress",
+        "--stale",
+        "15m",
+    ];
+    let stale = json_of(&triage(&[&args[..], &["--json"]].concat()));
+    let keys: Vec<&str> = stale
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|entry| entry["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["uploads/big/dead.bin"]);
+    let table = triage(&args);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("IN_PROGRESS") && text.contains("123456 of 1073741824 bytes"),
+        "{text}"
+    );
 }
