@@ -24,9 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchlib import ROOT, build_example, ensure_apt_tool, step, timed
+from benchlib import ROOT, build_example, ensure_apt_tool, ensure_pip_package, step, timed
 
-VENV = ROOT / ".local" / "bench-venv"
 PYVIPS = "pyvips==3.2.0"
 
 PYVIPS_RUNNER = r"""
@@ -51,17 +50,6 @@ print("total\t%.2f" % ((time.perf_counter() - started) * 1e3))
 """
 
 
-def ensure_pyvips() -> Path:
-    python = VENV / "bin" / "python"
-    stamp = VENV / f".installed-{PYVIPS}"
-    if not stamp.exists():
-        step(f"installing {PYVIPS} into {VENV}")
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", PYVIPS], check=True)
-        stamp.touch()
-    return python
-
-
 def parse(stdout: str) -> tuple:
     images, total = {}, None
     for line in stdout.splitlines():
@@ -83,7 +71,7 @@ def main() -> None:
     if not images.is_dir():
         sys.exit(f"no image directory at {images}: pass --images DIR")
     ensure_apt_tool("vipsthumbnail", "libvips-tools")
-    python = ensure_pyvips()
+    python = ensure_pip_package(PYVIPS) / "python"
     ours_binary = build_example("thumbnail", "bench_corpus")
     size, quality = str(args.size), str(args.quality)
 

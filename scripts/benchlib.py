@@ -29,6 +29,20 @@ def ensure_apt_tool(tool: str, package: str) -> None:
     )
 
 
+VENV = ROOT / ".local" / "bench-venv"
+
+
+def ensure_pip_package(spec: str) -> Path:
+    """Installs the pinned PyPI `spec` into the benchmarks' virtualenv; returns its bin dir."""
+    stamp = VENV / f".installed-{spec}"
+    if not stamp.exists():
+        step(f"installing {spec} into {VENV}")
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([str(VENV / "bin" / "python"), "-m", "pip", "install", "-q", spec], check=True)
+        stamp.touch()
+    return VENV / "bin"
+
+
 def build_example(package: str, example: str) -> Path:
     """Builds `package`'s example in release and returns its path."""
     step(f"building the release example {example} (minutes the first time)")
@@ -40,12 +54,16 @@ def build_example(package: str, example: str) -> Path:
     return ROOT / "target" / "release" / "examples" / example
 
 
-def timed(command: list) -> tuple:
-    """Runs command under /usr/bin/time; returns (completed process, wall seconds, peak RSS MB)."""
+def timed(command: list, env: dict = None) -> tuple:
+    """Runs command under /usr/bin/time; returns (completed process, wall seconds, peak RSS MB).
+    The RSS is the largest of the command's process and any child it waited for."""
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         started = time.perf_counter()
         result = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", "-o", rss.name] + command, capture_output=True, text=True
+            ["/usr/bin/time", "-f", "%M", "-o", rss.name] + command,
+            capture_output=True,
+            text=True,
+            env=env,
         )
         wall = time.perf_counter() - started
         lines = rss.read().strip().splitlines()

@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Benchmark of the large-file tier against the reference tools, side by side in one run:
+
+(a) our read-and-hash pipeline (the task's stream, part readers and hashing threads over a
+    local file: example `hash_file`) vs `openssl dgst -sha256` on the same 5 GiB file, with
+    the page cache warm, then cold (caches dropped before each run, when allowed);
+(b) the task binary streaming 100 MiB, 1 GiB and 5 GiB objects from a disk-backed S3 server
+    (s3s-fs) vs `aws s3 cp s3://... - | openssl dgst -sha256` on the same objects;
+(c) the task's peak RSS at each of those sizes.
+
+    python3 scripts/bench-large-file.py [--sizes 100MiB,1GiB,5GiB] [--runs 2]
+
+Installs what it needs: s3s-fs (cargo install, pinned) into .local/bench-tools, the AWS CLI
+(pinned, PyPI) into .local/bench-venv, the emulator for the task's audit table. Generated
+objects stay in .local/bench-large (about 2x the sizes on disk) for reruns.
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from benchlib import ROOT, build_example, ensure_pip_package, step, timed
+
+S3S_FS = "s3s-fs@0.14.1"
+AWSCLI = "awscli==1.46.3"
+TOOLS = ROOT / ".local" / "bench-tools"
+DATA = ROOT / ".local" / "bench-large"
+BUCKET = "bench"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
+UNITS = {"MiB": 1 << 20, "GiB": 1 << 30}
+
+
+def parse_size(text: str) -> int:
+    for unit, factor in UNITS.items():
+        if text.endswith(unit):
+            return int(text[: -len(unit)]) * factor
+    return int(text)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, what: str) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    sys.exit(f"{what} did not start on port {port}")
+
+
+def ensure_s3s_fs() -> Path:
+    binary = TOOLS / "bin" / "s3s-fs"
+    if not binary.exists():
+        step(f"installing {S3S_FS} (cargo install, a few minutes the first time)")
+        subprocess.run(
+            ["cargo", "install", S3S_FS, "--features", "binary", "--locked", "--root", str(TOOLS)],
+            check=True,
+        )
+    return binary
+
+
+def drop_caches() -> bool:
+    try:
+        subprocess.run(["sync"], check=True)
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def generate(path: Path, size: int) -> None:
+    if path.exists() and path.stat().st_size == size:
+        return
+    step(f"generating {path.name} ({size >> 20} MiB of random bytes)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open("/dev/urandom", "rb") as source, open(path, "wb") as out:
+        left = size
+        while left:
+            block = source.read(min(left, 16 << 20))
+            out.write(block)
+            left -= len(block)
+
+
+def openssl_sha256(command: list) -> str:
+    return command.stdout.split()[-1] if command.stdout else ""
+
+
+def row(cells: list, widths: list) -> str:
+    return "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths))
+
+
+def print_table(headers: list, rows: list) -> None:
+    widths = [max(len(str(r[i])) for r in [headers] + rows) for i in range(len(headers))]
+    print(row(headers, widths))
+    for r in rows:
+        print(row(r, widths))
+
+
+def hash_benchmark(hash_file: Path, path: Path, runs: int) -> list:
+    """(a): best of `runs` for each tool, warm, then cold."""
+    size = path.stat().st_size
+    tools = {
+        "openssl dgst -sha256": lambda: timed(["openssl", "dgst", "-sha256", str(path)]),
+        "ours (hash_file)": lambda: timed([str(hash_file), str(path), "16MiB", "2"]),
+    }
+    rows = []
+    for cache in ["warm", "cold"]:
+        if cache == "cold" and not drop_caches():
+            print("(cold cache skipped: cannot write /proc/sys/vm/drop_caches)")
+            continue
+        results = {}
+        for name, run in tools.items():
+            walls, digest, rss = [], "", 0.0
+            for _ in range(runs):
+                if cache == "cold":
+                    drop_caches()
+                else:
+                    run()  # warms the cache (and is not counted)
+                result, wall, peak = run()
+                if result.returncode != 0:
+                    sys.exit(f"{name} failed: {result.stderr}")
+                walls.append(wall)
+                rss = max(rss, peak)
+                digest = json.loads(result.stdout)["sha256"] if name.startswith("ours") else openssl_sha256(result)
+            results[name] = (min(walls), digest, rss)
+        reference = results["openssl dgst -sha256"]
+        for name, (wall, digest, rss) in results.items():
+            rows.append([cache, name, f"{size / 1e6 / wall:.0f}", f"{wall:.2f}", f"{rss:.1f}",
+                         f"{reference[0] / wall:.2f}x", "yes" if digest == reference[1] else "NO"])
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100MiB,1GiB,5GiB", help="object sizes for (b) and (c)")
+    parser.add_argument("--hash-size", default="5GiB", help="local file size for (a)")
+    parser.add_argument("--runs", type=int, default=2, help="runs per tool and size (best is shown)")
+    parser.add_argument("--part-size", default="16MiB", help="the task's TRIAGE_LARGE_PART_SIZE")
+    parser.add_argument("--parallelism", default="4", help="the task's TRIAGE_LARGE_PARALLELISM")
+    args = parser.parse_args()
+    sizes = [parse_size(text) for text in args.sizes.split(",")]
+
+    s3s_fs = ensure_s3s_fs()
+    aws = ensure_pip_package(AWSCLI) / "aws"
+    hash_file = build_example("large-file", "hash_file")
+    step("building the release task binary")
+    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "large-file", "--bin", "large-file"],
+                   cwd=ROOT, check=True)
+    task = ROOT / "target" / "release" / "large-file"
+    python = subprocess.run([str(ROOT / "scripts" / "ensure-moto.sh")], capture_output=True, text=True,
+                            check=True).stdout.strip()
+
+    files = DATA / "files"
+    hash_path = files / f"{parse_size(args.hash_size)}.bin"
+    generate(hash_path, parse_size(args.hash_size))
+    step(f"(a) hashing {hash_path.stat().st_size >> 20} MiB: ours vs openssl")
+    hash_rows = hash_benchmark(hash_file, hash_path, args.runs)
+
+    s3_root = DATA / "s3"
+    (s3_root / BUCKET).mkdir(parents=True, exist_ok=True)
+    s3_port, moto_port = free_port(), free_port()
+    servers = [
+        subprocess.Popen([str(s3s_fs), "--host", "127.0.0.1", "--port", str(s3_port),
+                          "--access-key", CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                          "--secret-key", CREDENTIALS["AWS_SECRET_ACCESS_KEY"], str(s3_root)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([python, str(ROOT / "emulator" / "serve.py"), "-H", "127.0.0.1", "-p", str(moto_port)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    ]
+    try:
+        wait_for_port(s3_port, "s3s-fs")
+        wait_for_port(moto_port, "the emulator")
+        s3_endpoint, moto_endpoint = f"http://127.0.0.1:{s3_port}", f"http://127.0.0.1:{moto_port}"
+        env = {**os.environ, **CREDENTIALS}
+
+        def cli(*command, endpoint=moto_endpoint):
+            done = subprocess.run([str(aws), "--endpoint-url", endpoint, *command], env=env,
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                sys.exit(f"aws {' '.join(command)} failed: {done.stderr}")
+            return json.loads(done.stdout) if done.stdout.strip() else {}
+
+        topic = cli("sns", "create-topic", "--name", "bench")["TopicArn"]
+        stream_rows = []
+        for size in sizes:
+            key = f"objects/{size}.bin"
+            path = files / f"{size}.bin"
+            generate(path, size)
+            try:
+                head = cli("s3api", "head-object", "--bucket", BUCKET, "--key", key, endpoint=s3_endpoint)
+            except SystemExit:
+                head = {}
+            if head.get("ContentLength") != size:
+                # One PUT, so the server keeps the eTag and checksum (it recomputes an MD5 of the
+                # whole file on every GET of an object it did not receive itself).
+                step(f"uploading {key} to s3s-fs")
+                cli("s3api", "put-object", "--bucket", BUCKET, "--key", key, "--body", str(path),
+                    endpoint=s3_endpoint)
+                head = cli("s3api", "head-object", "--bucket", BUCKET, "--key", key, endpoint=s3_endpoint)
+            etag = head["ETag"].strip('"')
+            step(f"(b) streaming {size >> 20} MiB: the task vs aws s3 cp | openssl")
+            for run in range(args.runs):
+                table = f"bench-{uuid.uuid4().hex[:8]}"
+                # The task only writes: the key schema is all the table needs here.
+                cli("dynamodb", "create-table", "--table-name", table, "--billing-mode", "PAY_PER_REQUEST",
+                    "--attribute-definitions", "AttributeName=pk,AttributeType=S", "AttributeName=sk,AttributeType=S",
+                    "--key-schema", "AttributeName=pk,KeyType=HASH", "AttributeName=sk,KeyType=RANGE")
+                dispatch = {
+                    "correlation_id": uuid.uuid4().hex, "tier": "large", "rule": "bench",
+                    "content_kind": "other", "routed_at": datetime.now(timezone.utc).isoformat(),
+                    "object": {"bucket": BUCKET, "key": key, "raw_key": key, "size": size, "etag": etag,
+                               "version_id": None, "sequencer": None, "event_time": None,
+                               "event_name": "ObjectCreated:Put", "uploaded_by": None},
+                }
+                task_env = {**env, "TRIAGE_DISPATCH": json.dumps(dispatch), "TRIAGE_ENVIRONMENT": "bench",
+                            "TRIAGE_AUDIT_TABLE": table, "TRIAGE_NOTIFICATIONS_TOPIC_ARN": topic,
+                            "TRIAGE_LARGE_PART_SIZE": args.part_size,
+                            "TRIAGE_LARGE_PARALLELISM": args.parallelism,
+                            "AWS_ENDPOINT_URL": moto_endpoint, "AWS_ENDPOINT_URL_S3": s3_endpoint}
+                ours, ours_wall, ours_rss = timed([str(task)], env=task_env)
+                if ours.returncode != 0:
+                    sys.exit(f"the task failed: {ours.stderr[-2000:]}")
+                manifest = json.loads((s3_root / BUCKET / "processed" / "manifests" / key / "manifest.json").read_text())
+                reference, ref_wall, ref_rss = timed(
+                    ["bash", "-c", f"set -o pipefail; '{aws}' --endpoint-url {s3_endpoint} s3 cp "
+                                   f"s3://{BUCKET}/{key} - | openssl dgst -sha256"], env=env)
+                if reference.returncode != 0:
+                    sys.exit(f"aws s3 cp failed: {reference.stderr[-2000:]}")
+                stream_rows.append([f"{size >> 20} MiB", run + 1,
+                                    f"{size / 1e6 / ours_wall:.0f}", f"{ours_wall:.2f}", f"{ours_rss:.1f}",
+                                    f"{size / 1e6 / ref_wall:.0f}", f"{ref_wall:.2f}", f"{ref_rss:.1f}",
+                                    f"{ref_wall / ours_wall:.2f}x",
+                                    "yes" if manifest["sha256"] == openssl_sha256(reference) else "NO",
+                                    manifest["verification"].get("against", manifest["verification"].get("reason"))])
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait()
+
+    print("\n(a) SHA-256 of a local file: our pipeline vs openssl (MB/s = 10^6 bytes/s; best of runs)")
+    print_table(["cache", "tool", "MB/s", "seconds", "peak RSS MB", "speed vs openssl", "same digest"], hash_rows)
+    print(f"\n(b)+(c) the task streaming from s3s-fs (part size {args.part_size}, parallelism {args.parallelism}) "
+          "vs aws s3 cp - | openssl dgst -sha256")
+    print_table(["size", "run", "task MB/s", "task s", "task RSS MB", "ref MB/s", "ref s", "ref RSS MB",
+                 "speed vs ref", "same sha256", "task verified against"], stream_rows)
+
+
+if __name__ == "__main__":
+    main()
