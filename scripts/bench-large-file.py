@@ -94,6 +94,12 @@ def generate(path: Path, size: int) -> None:
             left -= len(block)
 
 
+def warm(path: Path) -> None:
+    with open(path, "rb") as file:
+        while file.read(16 << 20):
+            pass
+
+
 def openssl_sha256(command: list) -> str:
     return command.stdout.split()[-1] if command.stdout else ""
 
@@ -148,8 +154,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="100MiB,1GiB,5GiB", help="object sizes for (b) and (c)")
     parser.add_argument("--hash-size", default="5GiB", help="local file size for (a)")
     parser.add_argument("--runs", type=int, default=2, help="runs per tool and size (best is shown)")
-    parser.add_argument("--part-size", default="16MiB", help="the task's TRIAGE_LARGE_PART_SIZE")
-    parser.add_argument("--parallelism", default="4", help="the task's TRIAGE_LARGE_PARALLELISM")
+    parser.add_argument("--part-size", default="8MiB", help="the task's TRIAGE_LARGE_PART_SIZE")
+    parser.add_argument("--parallelism", default="8", help="the task's TRIAGE_LARGE_PARALLELISM")
     args = parser.parse_args()
     sizes = [parse_size(text) for text in args.sizes.split(",")]
 
@@ -230,10 +236,13 @@ def main() -> None:
                             "TRIAGE_LARGE_PART_SIZE": args.part_size,
                             "TRIAGE_LARGE_PARALLELISM": args.parallelism,
                             "AWS_ENDPOINT_URL": moto_endpoint, "AWS_ENDPOINT_URL_S3": s3_endpoint}
+                # Both read the server's file from a warm page cache, so neither pays for the disk.
+                warm(s3_root / BUCKET / key)
                 ours, ours_wall, ours_rss = timed([str(task)], env=task_env)
                 if ours.returncode != 0:
                     sys.exit(f"the task failed: {ours.stderr[-2000:]}")
                 manifest = json.loads((s3_root / BUCKET / "processed" / "manifests" / key / "manifest.json").read_text())
+                warm(s3_root / BUCKET / key)
                 reference, ref_wall, ref_rss = timed(
                     ["bash", "-c", f"set -o pipefail; '{aws}' --endpoint-url {s3_endpoint} s3 cp "
                                    f"s3://{BUCKET}/{key} - | openssl dgst -sha256"], env=env)

@@ -42,10 +42,15 @@ async fn recorded_tasks_run_with_their_environment_and_stop_with_their_exit_code
         "reporter",
         &format!("env | sort > '{}'; exit 3", env_file.display()),
     );
+    let stopped_file = work.join("sleeper.stopped");
     script(
         &work,
         "sleeper",
-        &format!("echo $$ > '{}'; exec sleep 60", pid_file.display()),
+        &format!(
+            "trap 'echo SIGTERM > \"{}\"; kill $!; exit 0' TERM; echo $$ > '{}'; sleep 60 & wait",
+            stopped_file.display(),
+            pid_file.display()
+        ),
     );
 
     let cluster = unique("large");
@@ -164,6 +169,14 @@ async fn recorded_tasks_run_with_their_environment_and_stop_with_their_exit_code
     assert!(
         !Path::new(&format!("/proc/{pid}")).exists(),
         "task process {pid} outlived the executor"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&stopped_file)
+            .map(|s| s.trim().to_owned())
+            .ok()
+            .as_deref(),
+        Some("SIGTERM"),
+        "the task was stopped with SIGTERM first, as Fargate does"
     );
     let _ = std::fs::remove_dir_all(work);
 }

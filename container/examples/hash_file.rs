@@ -24,8 +24,13 @@ async fn main() -> anyhow::Result<()> {
         Some(text) => object_events::size::parse(text).map_err(anyhow::Error::msg)?,
         None => 16 << 20,
     };
-    let parallelism = args.get(2).map_or(Ok(2), |text| text.parse()).context("parallelism")?;
-    let size = std::fs::metadata(path).with_context(|| format!("reading {path}"))?.len();
+    let parallelism = args
+        .get(2)
+        .map_or(Ok(2), |text| text.parse())
+        .context("parallelism")?;
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("reading {path}"))?
+        .len();
     let settings = StreamSettings {
         part_size,
         parallelism,

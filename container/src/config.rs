@@ -49,11 +49,11 @@ impl TaskConfig {
                 "the object has neither a versionId nor an eTag to pin the read to",
             ));
         }
-        let part_size = env.size_or(PART_SIZE, 16 * MIB)?;
+        let part_size = env.size_or(PART_SIZE, 8 * MIB)?;
         if part_size < 64 * 1024 {
             return Err(env.invalid(PART_SIZE, "expected at least 64 KiB"));
         }
-        let parallelism: usize = env.parsed_or(PARALLELISM, 4)?;
+        let parallelism: usize = env.parsed_or(PARALLELISM, 8)?;
         if !(1..=64).contains(&parallelism) {
             return Err(env.invalid(PARALLELISM, "expected 1 to 64 concurrent reads"));
         }
@@ -111,12 +111,12 @@ mod tests {
     #[test]
     fn defaults_and_sizes_with_units() {
         let defaults = config(&[]).expect("valid");
-        assert_eq!(defaults.stream.part_size, 16 * MIB);
-        assert_eq!(defaults.stream.parallelism, 4);
+        assert_eq!(defaults.stream.part_size, 8 * MIB);
+        assert_eq!(defaults.stream.parallelism, 8);
         assert_eq!(defaults.max_bytes, 5 * GIB);
         assert_eq!(defaults.dispatch.object.key.as_str(), "uploads/big.bin");
-        let set = config(&[(PART_SIZE, "8 MiB"), (PARALLELISM, "1")]).expect("valid");
-        assert_eq!(set.stream.part_size, 8 * MIB);
+        let set = config(&[(PART_SIZE, "5 GiB"), (PARALLELISM, "1")]).expect("valid");
+        assert_eq!(set.stream.part_size, 5 * GIB);
         assert_eq!(set.stream.parallelism, 1);
     }
 

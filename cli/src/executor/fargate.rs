@@ -1,16 +1,21 @@
 //! Plays Fargate: each task `RunTask` recorded on the emulator runs as a child process of the
 //! binary its container definition names (docker label `s3-triage:binary`), with the
 //! definition's environment plus the run's overrides; when it exits, the task is stopped with
-//! its exit code as the reason.
+//! its exit code as the reason. Stopping the executor stops its tasks as Fargate does: SIGTERM,
+//! then SIGKILL after the container's stop timeout.
 
 use super::discover::BINARY_TAG;
 use aws_sdk_ecs::types::{ContainerDefinition, DesiredStatus, Task};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::time::Duration;
 use tokio::process::Command;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// Fargate's wait between SIGTERM and SIGKILL when the container definition sets none.
+const DEFAULT_STOP_TIMEOUT_SECONDS: u64 = 30;
 
 pub struct TaskRunner {
     ecs: aws_sdk_ecs::Client,
@@ -126,6 +131,12 @@ impl TaskRunner {
         };
         let environment = self.environment(container, task);
         let name = container.name().unwrap_or("task").to_owned();
+        let stop_timeout = Duration::from_secs(
+            container
+                .stop_timeout()
+                .and_then(|seconds| u64::try_from(seconds).ok())
+                .unwrap_or(DEFAULT_STOP_TIMEOUT_SECONDS),
+        );
         let mut child = match Command::new(self.binaries.join(binary))
             .envs(environment)
             .stdin(Stdio::null())
@@ -157,7 +168,14 @@ impl TaskRunner {
                     None => "Essential container in task was killed".to_owned(),
                 },
                 _ = shutdown.changed() => {
-                    let _ = child.kill().await;
+                    // As Fargate stops a task: SIGTERM, then SIGKILL after the stop timeout.
+                    if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
+                        // SAFETY: signals our own child, which has not been reaped yet.
+                        unsafe { libc::kill(pid, libc::SIGTERM) };
+                    }
+                    if tokio::time::timeout(stop_timeout, child.wait()).await.is_err() {
+                        let _ = child.kill().await;
+                    }
                     "Task stopped by the local executor".to_owned()
                 }
             };

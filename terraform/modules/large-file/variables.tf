@@ -26,15 +26,15 @@ variable "memory" {
 }
 
 variable "part_size" {
-  description = "Bytes per ranged GET and per part checksum, e.g. \"16 MiB\"."
+  description = "Bytes per ranged GET and per part checksum, e.g. \"8 MiB\"."
   type        = string
-  default     = "16 MiB"
+  default     = "8 MiB"
 }
 
 variable "parallelism" {
   description = "Ranged GETs in flight at once (memory is about parallelism x 8 chunks)."
   type        = number
-  default     = 4
+  default     = 8
 }
 
 variable "bucket_arn" {

@@ -34,15 +34,15 @@ variable "large_file_image" {
 }
 
 variable "large_file_part_size" {
-  description = "Bytes per ranged GET of the large-file task, e.g. \"16 MiB\"."
+  description = "Bytes per ranged GET of the large-file task, e.g. \"8 MiB\"."
   type        = string
-  default     = "16 MiB"
+  default     = "8 MiB"
 }
 
 variable "large_file_parallelism" {
   description = "Ranged GETs the large-file task keeps in flight."
   type        = number
-  default     = 4
+  default     = 8
 }
 
 variable "large_subnet_ids" {
