@@ -27,7 +27,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchlib import ROOT, build_example, ensure_pip_package, step, timed
+from benchlib import ROOT, build_binary, build_example, ensure_pip_package, step, timed
 
 S3S_FS = "s3s-fs@0.14.1"
 AWSCLI = "awscli==1.46.3"
@@ -162,10 +162,7 @@ def main() -> None:
     s3s_fs = ensure_s3s_fs()
     aws = ensure_pip_package(AWSCLI) / "aws"
     hash_file = build_example("large-file", "hash_file")
-    step("building the release task binary")
-    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "large-file", "--bin", "large-file"],
-                   cwd=ROOT, check=True)
-    task = ROOT / "target" / "release" / "large-file"
+    task = build_binary("large-file", "large-file")
     python = subprocess.run([str(ROOT / "scripts" / "ensure-moto.sh")], capture_output=True, text=True,
                             check=True).stdout.strip()
 

@@ -54,7 +54,16 @@ def build_example(package: str, example: str) -> Path:
     return ROOT / "target" / "release" / "examples" / example
 
 
-def timed(command: list, env: dict = None) -> tuple:
+def build_binary(package: str, binary: str) -> Path:
+    """Builds `package`'s binary in release and returns its path."""
+    step(f"building the release binary {binary}")
+    subprocess.run(
+        ["cargo", "build", "--release", "--locked", "-p", package, "--bin", binary], cwd=ROOT, check=True
+    )
+    return ROOT / "target" / "release" / binary
+
+
+def timed(command: list, env: dict = None, stdin=None) -> tuple:
     """Runs command under /usr/bin/time; returns (completed process, wall seconds, peak RSS MB).
     The RSS is the largest of the command's process and any child it waited for."""
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
@@ -64,6 +73,7 @@ def timed(command: list, env: dict = None) -> tuple:
             capture_output=True,
             text=True,
             env=env,
+            stdin=stdin,
         )
         wall = time.perf_counter() - started
         lines = rss.read().strip().splitlines()
