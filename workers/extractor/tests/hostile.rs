@@ -4,8 +4,9 @@
 
 mod common;
 
-use common::{corpus_file, inflation_bomb, limits, pdf};
+use common::{corpus_file, huge_xref, inflation_bomb, limits, pdf};
 use extractor::isolate::{parse_isolated, IsolationError, Limits};
+use extractor::pdf::PdfError;
 use std::path::Path;
 use std::time::Duration;
 
@@ -40,4 +41,29 @@ fn a_parser_that_runs_out_of_memory_costs_only_its_document() {
     // The next document is parsed as if nothing happened.
     let fine = parse_isolated(program, &pdf("still here"), &limits()).expect("parsed");
     assert!(fine.text().contains("still here"));
+}
+
+#[test]
+fn a_stream_that_inflates_past_the_limit_is_refused() {
+    let program = Path::new(env!("CARGO_BIN_EXE_extractor"));
+    let outcome = parse_isolated(program, &inflation_bomb(), &limits());
+    assert!(
+        matches!(outcome, Err(IsolationError::Pdf(_))),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn a_huge_xref_claim_allocates_nothing_and_fails_on_its_page_tree() {
+    let program = Path::new(env!("CARGO_BIN_EXE_extractor"));
+    // 64 MiB of address space: far less than a table of 2^31 entries would need.
+    let small = Limits {
+        memory_bytes: 64 << 20,
+        ..limits()
+    };
+    let outcome = parse_isolated(program, &huge_xref(), &small);
+    assert!(
+        matches!(outcome, Err(IsolationError::Pdf(PdfError::NoPages))),
+        "{outcome:?}"
+    );
 }

@@ -75,6 +75,27 @@ pub fn inflation_bomb() -> Vec<u8> {
     pdf_with_content(&deflated, "/Filter /FlateDecode")
 }
 
+/// A cross-reference table that claims 2^31 - 1 entries (with a trailer /Size to match) over
+/// the two it has, in front of an empty page tree. A parser that sized its tables from the claim
+/// would allocate gigabytes; lopdf 0.47 reads entries as they come, so the document fails, fast
+/// and small, on its page tree.
+pub fn huge_xref() -> Vec<u8> {
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let catalog = out.len();
+    out.extend_from_slice(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+    let pages = out.len();
+    out.extend_from_slice(b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n");
+    let xref = out.len();
+    out.extend_from_slice(
+        format!(
+            "xref\n0 2147483647\n0000000000 65535 f \n{catalog:010} 00000 n \n{pages:010} 00000 n \n\
+             trailer\n<< /Size 2147483647 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+        )
+        .as_bytes(),
+    );
+    out
+}
+
 pub fn hostile_documents() -> Vec<(&'static str, Vec<u8>)> {
     let whole = pdf("soon to be cut short");
     let truncated = whole[..whole.len() / 3].to_vec();
@@ -82,12 +103,10 @@ pub fn hostile_documents() -> Vec<(&'static str, Vec<u8>)> {
     let mut bomb = b"%PDF-1.4\n1 0 obj\n".to_vec();
     bomb.extend(std::iter::repeat_n(b'[', 2_000_000));
     bomb.extend_from_slice(b"\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
-    // A page whose content stream inflates to 100 MB, past the 64 MiB stream limit.
-    let inflation_bomb = inflation_bomb();
     vec![
         ("truncated", truncated),
         ("recursion bomb", bomb),
-        ("inflation bomb", inflation_bomb),
+        ("huge xref", huge_xref()),
     ]
 }
 
