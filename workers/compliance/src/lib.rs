@@ -1,0 +1,9 @@
+//! Compliance checks as plain functions over bytes, shared by the checker Lambdas and the
+//! large-file task (which streams objects too large for a Lambda through the same scanner).
+//!
+//! * [`signatures`]: the signature set, parsed from a documented subset of ClamAV's formats.
+//! * [`scan`]: one streaming pass: byte patterns (every match, overlapping ones included),
+//!   whole-file MD5 / SHA-256 blocklists, and the EICAR test file per its specification.
+
+pub mod scan;
+pub mod signatures;

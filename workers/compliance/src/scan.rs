@@ -1,0 +1,294 @@
+//! One streaming pass over a file's bytes: every byte-pattern match (overlapping ones
+//! included, and ones split across the chunks the bytes arrive in), the whole-file MD5 and
+//! SHA-256 looked up in the hash blocklists, and the EICAR test file. Memory is the chunk plus
+//! the longest pattern, whatever the file size.
+
+use crate::signatures::{BodySignature, HashKind, HashSignature, SignatureSet};
+use aho_corasick::{AhoCorasick, MatchKind};
+use md5::Md5;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// The EICAR anti-virus test file: these 68 bytes at the very start of a file...
+pub const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+/// ...optionally followed by whitespace, in a file of at most this many bytes.
+const EICAR_MAX_FILE_BYTES: usize = 128;
+pub const EICAR_NAME: &str = "Eicar-Test-Signature";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    Body,
+    Md5,
+    Sha256,
+    Eicar,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub signature: String,
+    pub kind: FindingKind,
+    /// Where a body signature's bytes start.
+    pub offset: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the body signatures cannot be compiled: {0}")]
+pub struct CompileError(String);
+
+/// A signature set compiled for scanning; build once (per cold start), scan many files.
+pub struct Scanner {
+    matcher: Option<AhoCorasick>,
+    body: Vec<BodySignature>,
+    hashes: HashMap<(HashKind, Vec<u8>), Vec<HashSignature>>,
+    /// Bytes kept from one chunk to the next so a match across the boundary is found.
+    overlap: usize,
+}
+
+impl Scanner {
+    pub fn new(set: SignatureSet) -> Result<Self, CompileError> {
+        let matcher = if set.body.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    // Standard semantics: the only kind that reports overlapping matches.
+                    .match_kind(MatchKind::Standard)
+                    .build(set.body.iter().map(|signature| &signature.bytes))
+                    .map_err(|err| CompileError(err.to_string()))?,
+            )
+        };
+        let longest = set.body.iter().map(|s| s.bytes.len()).max().unwrap_or(1);
+        Ok(Self {
+            matcher,
+            body: set.body,
+            hashes: set.hashes,
+            overlap: longest - 1,
+        })
+    }
+
+    pub fn start(&self) -> Scan<'_> {
+        let wants = |kind| self.hashes.keys().any(|(k, _)| *k == kind);
+        Scan {
+            scanner: self,
+            window: Vec::new(),
+            consumed: 0,
+            head: Vec::with_capacity(EICAR_MAX_FILE_BYTES + 1),
+            md5: wants(HashKind::Md5).then(Md5::new),
+            sha256: wants(HashKind::Sha256).then(Sha256::new),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Scans a whole file held in memory.
+    pub fn scan(&self, bytes: &[u8]) -> Vec<Finding> {
+        let mut scan = self.start();
+        scan.update(bytes);
+        scan.finish()
+    }
+}
+
+/// A scan in progress: feed the bytes in order with [`Scan::update`], then [`Scan::finish`].
+pub struct Scan<'a> {
+    scanner: &'a Scanner,
+    /// The previous chunk's last `overlap` bytes, then the current chunk.
+    window: Vec<u8>,
+    /// Bytes fed so far.
+    consumed: u64,
+    /// The first bytes, enough to judge the EICAR rule.
+    head: Vec<u8>,
+    md5: Option<Md5>,
+    sha256: Option<Sha256>,
+    findings: Vec<Finding>,
+}
+
+impl Scan<'_> {
+    pub fn update(&mut self, chunk: &[u8]) {
+        if let Some(md5) = &mut self.md5 {
+            md5.update(chunk);
+        }
+        if let Some(sha256) = &mut self.sha256 {
+            sha256.update(chunk);
+        }
+        if self.head.len() <= EICAR_MAX_FILE_BYTES {
+            let wanted = (EICAR_MAX_FILE_BYTES + 1 - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..wanted]);
+        }
+        let carried = self.window.len();
+        let window_start = self.consumed - carried as u64;
+        self.window.extend_from_slice(chunk);
+        self.consumed += chunk.len() as u64;
+        if let Some(matcher) = &self.scanner.matcher {
+            for found in matcher.find_overlapping_iter(&self.window) {
+                // A match that ends inside the carried bytes was reported with the last chunk.
+                if found.end() <= carried {
+                    continue;
+                }
+                let signature = &self.scanner.body[found.pattern().as_usize()];
+                let start = window_start + found.start() as u64;
+                if signature.offset.is_none_or(|offset| offset == start) {
+                    self.findings.push(Finding {
+                        signature: signature.name.clone(),
+                        kind: FindingKind::Body,
+                        offset: Some(start),
+                    });
+                }
+            }
+        }
+        let keep = self.scanner.overlap.min(self.window.len());
+        self.window.drain(..self.window.len() - keep);
+    }
+
+    pub fn finish(mut self) -> Vec<Finding> {
+        let digests = [
+            (
+                HashKind::Md5,
+                self.md5.take().map(|md5| md5.finalize().to_vec()),
+            ),
+            (
+                HashKind::Sha256,
+                self.sha256.take().map(|sha| sha.finalize().to_vec()),
+            ),
+        ];
+        for (kind, digest) in digests {
+            let Some(digest) = digest else { continue };
+            let Some(signatures) = self.scanner.hashes.get(&(kind, digest)) else {
+                continue;
+            };
+            for signature in signatures {
+                if signature.size.is_none_or(|size| size == self.consumed) {
+                    self.findings.push(Finding {
+                        signature: signature.name.clone(),
+                        kind: match kind {
+                            HashKind::Md5 => FindingKind::Md5,
+                            HashKind::Sha256 => FindingKind::Sha256,
+                        },
+                        offset: None,
+                    });
+                }
+            }
+        }
+        if is_eicar(&self.head) {
+            self.findings.push(Finding {
+                signature: EICAR_NAME.into(),
+                kind: FindingKind::Eicar,
+                offset: Some(0),
+            });
+        }
+        self.findings
+    }
+}
+
+/// The EICAR rule: the file starts with the 68 bytes, anything after them is whitespace
+/// (space, tab, CR, LF, Ctrl-Z), and the file has at most 128 bytes.
+fn is_eicar(head: &[u8]) -> bool {
+    head.len() <= EICAR_MAX_FILE_BYTES
+        && head.starts_with(EICAR)
+        && head[EICAR.len()..]
+            .iter()
+            .all(|byte| matches!(byte, b' ' | b'\t' | b'\r' | b'\n' | 0x1a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use s3_io::hex;
+
+    fn scanner(ndb: &str, hsb: &str) -> Scanner {
+        let mut set = SignatureSet::default();
+        set.add_file("test.ndb", ndb).expect("ndb");
+        set.add_file("test.hsb", hsb).expect("hsb");
+        Scanner::new(set).expect("compiled")
+    }
+
+    fn names(findings: &[Finding]) -> Vec<(&str, Option<u64>)> {
+        findings
+            .iter()
+            .map(|f| (f.signature.as_str(), f.offset))
+            .collect()
+    }
+
+    #[test]
+    fn eicar_is_detected_per_its_specification() {
+        let scanner = scanner("", "");
+        let detected = |bytes: &[u8]| {
+            scanner
+                .scan(bytes)
+                .iter()
+                .any(|f| f.kind == FindingKind::Eicar)
+        };
+        assert!(detected(EICAR));
+        assert!(detected(&[EICAR, b" \t\r\n\x1a"].concat()));
+        assert!(detected(&[EICAR, &[b' '; 60]].concat()), "128 bytes in all");
+        assert!(!detected(&[EICAR, &[b' '; 61]].concat()), "129 bytes");
+        assert!(!detected(&[b"prefix ", EICAR].concat()), "not at the start");
+        assert!(!detected(&[EICAR, b"trailing text"].concat()));
+        assert!(!detected(&EICAR[..67]));
+    }
+
+    #[test]
+    fn a_pattern_split_across_chunks_is_found_at_its_offset() {
+        let scanner = scanner("Split.Test:0:*:0102030405060708\n", "");
+        let mut file = vec![0u8; 10_000];
+        file[4_094..4_102].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        for chunk_size in [1, 3, 7, 4_096, 10_000] {
+            let mut scan = scanner.start();
+            for chunk in file.chunks(chunk_size) {
+                scan.update(chunk);
+            }
+            assert_eq!(
+                names(&scan.finish()),
+                [("Split.Test", Some(4_094))],
+                "chunks of {chunk_size}"
+            );
+        }
+    }
+
+    #[test]
+    fn overlapping_matches_are_all_reported() {
+        // "abab", "babc", "ab" anywhere; "ab" only at offset 2 (never) and at offset 3.
+        let scanner = scanner(
+            "A:0:*:61626162\nB:0:*:62616263\nC:0:*:6162\nAtTwo:0:2:6162\nAtThree:0:3:6162\n",
+            "",
+        );
+        let mut scan = scanner.start();
+        for chunk in b"xabababc".chunks(3) {
+            scan.update(chunk);
+        }
+        let findings = scan.finish();
+        let mut found = names(&findings);
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                ("A", Some(1)),
+                ("A", Some(3)),
+                ("AtThree", Some(3)),
+                ("B", Some(4)),
+                ("C", Some(1)),
+                ("C", Some(3)),
+                ("C", Some(5)),
+            ]
+        );
+    }
+
+    #[test]
+    fn hash_blocklists_match_with_and_without_a_size() {
+        let file = b"a file on the blocklist".as_slice();
+        let md5 = hex(&Md5::digest(file));
+        let sha = hex(&Sha256::digest(file));
+        let scanner = scanner(
+            "",
+            &format!(
+                "{md5}:{}:Md5.Sized\n{sha}:*:Sha.Any\n{md5}:999:Md5.Wrong.Size\n",
+                file.len()
+            ),
+        );
+        let findings = scanner.scan(file);
+        let mut found = names(&findings);
+        found.sort();
+        assert_eq!(found, [("Md5.Sized", None), ("Sha.Any", None)]);
+        assert!(scanner.scan(b"another file").is_empty());
+    }
+}
