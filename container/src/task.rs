@@ -12,6 +12,7 @@ use crate::manifest::{Manifest, Timings};
 use crate::source::S3Source;
 use crate::stream::{stream_object, StreamError};
 use chrono::{DateTime, Utc};
+use compliance::content::sniff;
 use notifications::{AuditRecord, Claim, RecordError, Recorder, Status};
 use object_events::size::human;
 use object_events::{ObjectRef, Tier};
@@ -241,39 +242,4 @@ fn reason(failure: Failure) -> String {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// The content type the bytes show, whatever the key or the uploader claimed.
-pub fn sniff(head: &[u8]) -> &'static str {
-    if let Some(kind) = infer::get(head) {
-        return kind.mime_type();
-    }
-    let text = match std::str::from_utf8(head) {
-        Ok(_) => true,
-        // A multi-byte character cut at the end of the sniffed head is still text.
-        Err(err) => err.error_len().is_none(),
-    };
-    if head.is_empty() {
-        "application/x-empty"
-    } else if text && !head.contains(&0) {
-        "text/plain"
-    } else {
-        "application/octet-stream"
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn content_type_comes_from_the_bytes() {
-        assert_eq!(sniff(b"%PDF-1.7\n..."), "application/pdf");
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "image/png");
-        assert_eq!(sniff(b"PK\x03\x04\x14\0\0\0\x08\0"), "application/zip");
-        assert_eq!(sniff("plain text, caf\u{e9}".as_bytes()), "text/plain");
-        assert_eq!(sniff(&"é".as_bytes()[..1]), "text/plain");
-        assert_eq!(sniff(&[0, 1, 2, 3, 0xff, 0xfe]), "application/octet-stream");
-        assert_eq!(sniff(b""), "application/x-empty");
-    }
 }

@@ -4,9 +4,12 @@
 //! * [`signatures`]: the signature set, parsed from a documented subset of ClamAV's formats.
 //! * [`scan`]: one streaming pass: byte patterns (every match, overlapping ones included),
 //!   whole-file MD5 / SHA-256 blocklists, and the EICAR test file per its specification.
+//! * [`content`]: the real type against the key's extension and the declared type, a deny list,
+//!   zip archives judged from their central directory.
 //! * [`pii`]: personal data and secrets in text, counted by kind with byte offsets, never the
 //!   values (the audit trail must not become a PII store).
 
+pub mod content;
 pub mod pii;
 pub mod scan;
 pub mod signatures;
