@@ -39,7 +39,10 @@ pub struct CompileError(String);
 
 /// A signature set compiled for scanning; build once (per cold start), scan many files.
 pub struct Scanner {
-    matcher: Option<AhoCorasick>,
+    /// Patterns of 4 bytes or more (nearly all).
+    anchors: AnchorIndex,
+    /// The few shorter ones, with the body index of each.
+    short: Option<(AhoCorasick, Vec<usize>)>,
     body: Vec<BodySignature>,
     hashes: HashMap<(HashKind, Vec<u8>), Vec<HashSignature>>,
     /// Bytes kept from one chunk to the next so a match across the boundary is found.
@@ -48,20 +51,23 @@ pub struct Scanner {
 
 impl Scanner {
     pub fn new(set: SignatureSet) -> Result<Self, CompileError> {
-        let matcher = if set.body.is_empty() {
+        let short_ids: Vec<usize> = (0..set.body.len())
+            .filter(|&id| set.body[id].bytes.len() < ANCHOR_BYTES)
+            .collect();
+        let short = if short_ids.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasick::builder()
-                    // Standard semantics: the only kind that reports overlapping matches.
-                    .match_kind(MatchKind::Standard)
-                    .build(set.body.iter().map(|signature| &signature.bytes))
-                    .map_err(|err| CompileError(err.to_string()))?,
-            )
+            let matcher = AhoCorasick::builder()
+                // Standard semantics: the only kind that reports overlapping matches.
+                .match_kind(MatchKind::Standard)
+                .build(short_ids.iter().map(|&id| &set.body[id].bytes))
+                .map_err(|err| CompileError(err.to_string()))?;
+            Some((matcher, short_ids))
         };
         let longest = set.body.iter().map(|s| s.bytes.len()).max().unwrap_or(1);
         Ok(Self {
-            matcher,
+            anchors: AnchorIndex::new(&set.body),
+            short,
             body: set.body,
             hashes: set.hashes,
             overlap: longest - 1,
@@ -75,8 +81,7 @@ impl Scanner {
             window: Vec::new(),
             consumed: 0,
             head: Vec::with_capacity(EICAR_MAX_FILE_BYTES + 1),
-            md5: wants(HashKind::Md5).then(Md5::new),
-            sha256: wants(HashKind::Sha256).then(Sha256::new),
+            hashing: HashThread::start(wants(HashKind::Md5), wants(HashKind::Sha256)),
             findings: Vec::new(),
         }
     }
@@ -89,6 +94,74 @@ impl Scanner {
     }
 }
 
+/// Patterns at least this long are found through their first bytes.
+const ANCHOR_BYTES: usize = 4;
+/// The filter has 2^20 bits (128 KiB): with thousands of patterns, few positions pass it.
+const FILTER_BITS: u32 = 20;
+
+/// Patterns indexed by their first 4 bytes: at each position one bit test in a small filter,
+/// and a comparison only where a pattern could start. aho-corasick, measured on this workload
+/// (2,400 random 16-32 byte patterns, high-entropy data), ran at 75-115 MB/s: its automaton
+/// does not fit the cache, and no prefilter applies when patterns start with every byte value.
+/// Every start position is checked, so overlapping matches are all found.
+struct AnchorIndex {
+    filter: Vec<u64>,
+    patterns: HashMap<u32, Vec<usize>>,
+}
+
+impl AnchorIndex {
+    fn new(body: &[BodySignature]) -> Self {
+        let mut index = Self {
+            filter: vec![0; (1 << FILTER_BITS) / 64],
+            patterns: HashMap::new(),
+        };
+        for (id, signature) in body.iter().enumerate() {
+            if let Some(anchor) = anchor_at(&signature.bytes) {
+                let slot = filter_slot(anchor);
+                index.filter[slot / 64] |= 1 << (slot % 64);
+                index.patterns.entry(anchor).or_default().push(id);
+            }
+        }
+        index
+    }
+
+    /// Calls `found(pattern id, start)` for every pattern occurring wholly in `window`.
+    fn each_match(
+        &self,
+        body: &[BodySignature],
+        window: &[u8],
+        found: &mut impl FnMut(usize, usize),
+    ) {
+        if self.patterns.is_empty() {
+            return;
+        }
+        for (start, quad) in window.windows(ANCHOR_BYTES).enumerate() {
+            let Some(anchor) = anchor_at(quad) else {
+                continue;
+            };
+            let slot = filter_slot(anchor);
+            if self.filter[slot / 64] >> (slot % 64) & 1 == 0 {
+                continue;
+            }
+            for &id in self.patterns.get(&anchor).into_iter().flatten() {
+                if window[start..].starts_with(&body[id].bytes) {
+                    found(id, start);
+                }
+            }
+        }
+    }
+}
+
+fn anchor_at(bytes: &[u8]) -> Option<u32> {
+    Some(u32::from_le_bytes(
+        bytes.get(..ANCHOR_BYTES)?.try_into().ok()?,
+    ))
+}
+
+fn filter_slot(anchor: u32) -> usize {
+    (anchor.wrapping_mul(0x9e37_79b1) >> (32 - FILTER_BITS)) as usize
+}
+
 /// A scan in progress: feed the bytes in order with [`Scan::update`], then [`Scan::finish`].
 pub struct Scan<'a> {
     scanner: &'a Scanner,
@@ -98,18 +171,15 @@ pub struct Scan<'a> {
     consumed: u64,
     /// The first bytes, enough to judge the EICAR rule.
     head: Vec<u8>,
-    md5: Option<Md5>,
-    sha256: Option<Sha256>,
+    /// None when no hash signature needs the file's digests.
+    hashing: Option<HashThread>,
     findings: Vec<Finding>,
 }
 
 impl Scan<'_> {
     pub fn update(&mut self, chunk: &[u8]) {
-        if let Some(md5) = &mut self.md5 {
-            md5.update(chunk);
-        }
-        if let Some(sha256) = &mut self.sha256 {
-            sha256.update(chunk);
+        if let Some(hashing) = &self.hashing {
+            hashing.update(chunk);
         }
         if self.head.len() <= EICAR_MAX_FILE_BYTES {
             let wanted = (EICAR_MAX_FILE_BYTES + 1 - self.head.len()).min(chunk.len());
@@ -119,21 +189,29 @@ impl Scan<'_> {
         let window_start = self.consumed - carried as u64;
         self.window.extend_from_slice(chunk);
         self.consumed += chunk.len() as u64;
-        if let Some(matcher) = &self.scanner.matcher {
-            for found in matcher.find_overlapping_iter(&self.window) {
-                // A match that ends inside the carried bytes was reported with the last chunk.
-                if found.end() <= carried {
-                    continue;
-                }
-                let signature = &self.scanner.body[found.pattern().as_usize()];
-                let start = window_start + found.start() as u64;
-                if signature.offset.is_none_or(|offset| offset == start) {
-                    self.findings.push(Finding {
-                        signature: signature.name.clone(),
-                        kind: FindingKind::Body,
-                        offset: Some(start),
-                    });
-                }
+        let scanner = self.scanner;
+        let findings = &mut self.findings;
+        let mut found = |id: usize, start: usize| {
+            let signature = &scanner.body[id];
+            // A match that ends inside the carried bytes was reported with the last chunk.
+            if start + signature.bytes.len() <= carried {
+                return;
+            }
+            let start = window_start + start as u64;
+            if signature.offset.is_none_or(|offset| offset == start) {
+                findings.push(Finding {
+                    signature: signature.name.clone(),
+                    kind: FindingKind::Body,
+                    offset: Some(start),
+                });
+            }
+        };
+        scanner
+            .anchors
+            .each_match(&scanner.body, &self.window, &mut found);
+        if let Some((matcher, ids)) = &scanner.short {
+            for m in matcher.find_overlapping_iter(&self.window) {
+                found(ids[m.pattern().as_usize()], m.start());
             }
         }
         let keep = self.scanner.overlap.min(self.window.len());
@@ -141,18 +219,12 @@ impl Scan<'_> {
     }
 
     pub fn finish(mut self) -> Vec<Finding> {
-        let digests = [
-            (
-                HashKind::Md5,
-                self.md5.take().map(|md5| md5.finalize().to_vec()),
-            ),
-            (
-                HashKind::Sha256,
-                self.sha256.take().map(|sha| sha.finalize().to_vec()),
-            ),
-        ];
+        let digests = self
+            .hashing
+            .take()
+            .map(HashThread::finish)
+            .unwrap_or_default();
         for (kind, digest) in digests {
-            let Some(digest) = digest else { continue };
             let Some(signatures) = self.scanner.hashes.get(&(kind, digest)) else {
                 continue;
             };
@@ -177,6 +249,48 @@ impl Scan<'_> {
             });
         }
         self.findings
+    }
+}
+
+/// Whole-file MD5 and SHA-256 on a thread of their own, so hashing overlaps matching
+/// (measured: matching and both hashes on one thread held a 1 GiB scan to 238 MB/s).
+struct HashThread {
+    chunks: std::sync::mpsc::SyncSender<Vec<u8>>,
+    done: std::thread::JoinHandle<Vec<(HashKind, Vec<u8>)>>,
+}
+
+impl HashThread {
+    fn start(md5: bool, sha256: bool) -> Option<Self> {
+        if !md5 && !sha256 {
+            return None;
+        }
+        let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let done = std::thread::spawn(move || {
+            let mut md5 = md5.then(Md5::new);
+            let mut sha256 = sha256.then(Sha256::new);
+            for chunk in received {
+                if let Some(md5) = &mut md5 {
+                    md5.update(&chunk);
+                }
+                if let Some(sha256) = &mut sha256 {
+                    sha256.update(&chunk);
+                }
+            }
+            let md5 = md5.map(|md5| (HashKind::Md5, md5.finalize().to_vec()));
+            let sha256 = sha256.map(|sha| (HashKind::Sha256, sha.finalize().to_vec()));
+            md5.into_iter().chain(sha256).collect()
+        });
+        Some(Self { chunks, done })
+    }
+
+    fn update(&self, chunk: &[u8]) {
+        // The thread only stops when the channel closes, so the send cannot fail.
+        let _ = self.chunks.send(chunk.to_vec());
+    }
+
+    fn finish(self) -> Vec<(HashKind, Vec<u8>)> {
+        drop(self.chunks);
+        self.done.join().unwrap_or_default()
     }
 }
 
