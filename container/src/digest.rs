@@ -188,34 +188,30 @@ impl Hashers {
         drop(self.feeds);
         let sha256 = self.sha256.await.map_err(|_| HasherGone)?;
         let (part_crc32c, computed) = self.checks.await.map_err(|_| HasherGone)?;
-        let (stored, computed) = match &self.expected {
+        let compare = |stored: &str, computed: String| {
+            let against = self.expected.describe();
+            if stored == computed {
+                Verification::Matched { against }
+            } else {
+                Verification::Mismatched {
+                    against,
+                    stored: stored.to_owned(),
+                    computed,
+                }
+            }
+        };
+        let verification = match &self.expected {
             Expected::Checksum {
                 algorithm: Algorithm::Sha256,
                 value,
-            } => (value.clone(), aws_smithy_types::base64::encode(sha256)),
-            Expected::Checksum { value, .. } => (value.clone(), computed.unwrap_or_default()),
+            } => compare(value, aws_smithy_types::base64::encode(sha256)),
+            Expected::Checksum { value, .. } => compare(value, computed.unwrap_or_default()),
             Expected::Md5 { etag } | Expected::MultipartMd5 { etag, .. } => {
-                (etag.clone(), computed.unwrap_or_default())
+                compare(etag, computed.unwrap_or_default())
             }
-            Expected::Nothing(reason) => {
-                return Ok(Digests {
-                    sha256: hex(&sha256),
-                    part_crc32c,
-                    verification: Verification::Unverified {
-                        reason: (*reason).to_owned(),
-                    },
-                })
-            }
-        };
-        let against = self.expected.describe();
-        let verification = if stored == computed {
-            Verification::Matched { against }
-        } else {
-            Verification::Mismatched {
-                against,
-                stored,
-                computed,
-            }
+            Expected::Nothing(reason) => Verification::Unverified {
+                reason: (*reason).to_owned(),
+            },
         };
         Ok(Digests {
             sha256: hex(&sha256),

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use compliance::content::sniff;
 use notifications::{AuditRecord, Claim, RecordError, Recorder, Status};
 use object_events::size::human;
-use object_events::{ObjectRef, Tier};
+use object_events::ObjectRef;
 use s3_io::{output_key, source_metadata, Failure, S3Store};
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -213,16 +213,7 @@ impl LargeFileTask {
     }
 
     fn record(&self, status: Status, started_at: DateTime<Utc>) -> AuditRecord {
-        let dispatch = &self.config.dispatch;
-        AuditRecord::finished_now(
-            self.object(),
-            STAGE,
-            status,
-            dispatch.correlation_id.clone(),
-            started_at,
-        )
-        .with_tier(Some(Tier::Large))
-        .with_uploaded_by(dispatch.object.uploaded_by.clone())
+        AuditRecord::for_dispatch(&self.config.dispatch, STAGE, status, started_at)
     }
 
     fn in_progress(&self, started_at: DateTime<Utc>, bytes_done: u64, size: u64) -> AuditRecord {

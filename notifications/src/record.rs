@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use object_events::{CorrelationId, ObjectRef, Tier};
+use object_events::{CorrelationId, Dispatch, ObjectRef, Tier};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -87,6 +87,25 @@ impl AuditRecord {
             finished_at: Utc::now().max(started_at),
             correlation_id,
         }
+    }
+
+    /// The record of `stage`'s outcome for the object a router dispatch names: its tier,
+    /// uploader and correlation id come from the dispatch.
+    pub fn for_dispatch(
+        dispatch: &Dispatch,
+        stage: impl Into<String>,
+        status: Status,
+        started_at: DateTime<Utc>,
+    ) -> Self {
+        Self::finished_now(
+            dispatch.object.object_ref(),
+            stage,
+            status,
+            dispatch.correlation_id.clone(),
+            started_at,
+        )
+        .with_tier(Some(dispatch.tier))
+        .with_uploaded_by(dispatch.object.uploaded_by.clone())
     }
 
     pub fn with_tier(mut self, tier: Option<Tier>) -> Self {

@@ -110,14 +110,7 @@ impl Recorder {
     /// Writes the record if it is new, or takes over an abandoned one.
     pub async fn claim(&self, record: &AuditRecord) -> Result<Claim, RecordError> {
         let now_ms = Utc::now().timestamp_millis();
-        let mut item = table::to_item(
-            record,
-            &self.settings.worker,
-            &self.settings.environment,
-            self.settings.retention,
-        )?;
-        item.insert(DELIVERY.into(), AttributeValue::S(delivery::CLAIMED.into()));
-        item.insert(CLAIMED_AT.into(), AttributeValue::N(now_ms.to_string()));
+        let item = self.item(record, delivery::CLAIMED, now_ms)?;
         let written = self
             .dynamodb
             .put_item()
@@ -180,42 +173,37 @@ impl Recorder {
     /// Rewrites a claimed, unfinished record (an IN_PROGRESS one with fresh progress in its
     /// details) and renews the claim, so a long-running stage keeps its lease while it reports.
     pub async fn progress(&self, record: &AuditRecord) -> Result<(), RecordError> {
-        self.overwrite(record, delivery::CLAIMED, "#delivery = :claimed")
-            .await
+        self.overwrite(
+            record,
+            delivery::CLAIMED,
+            "#delivery = :expected",
+            delivery::CLAIMED,
+        )
+        .await
     }
 
     /// Replaces a claimed record by its final outcome, then publishes it and marks it done.
     pub async fn finish(&self, record: &AuditRecord) -> Result<(), RecordError> {
-        self.overwrite(record, delivery::APPLIED, "#delivery <> :notified")
-            .await?;
+        self.overwrite(
+            record,
+            delivery::APPLIED,
+            "#delivery <> :expected",
+            delivery::NOTIFIED,
+        )
+        .await?;
         self.complete(record).await
     }
 
+    /// Puts the whole item for `record` in delivery `state`, claimed now, if the item exists
+    /// and `condition` on its delivery state (`:expected` standing for `expected`) holds.
     async fn overwrite(
         &self,
         record: &AuditRecord,
         state: &str,
         condition: &str,
+        expected: &str,
     ) -> Result<(), RecordError> {
-        let mut item = table::to_item(
-            record,
-            &self.settings.worker,
-            &self.settings.environment,
-            self.settings.retention,
-        )?;
-        item.insert(DELIVERY.into(), AttributeValue::S(state.into()));
-        item.insert(
-            CLAIMED_AT.into(),
-            AttributeValue::N(Utc::now().timestamp_millis().to_string()),
-        );
-        let values: HashMap<String, AttributeValue> = [
-            (":claimed", delivery::CLAIMED),
-            (":notified", delivery::NOTIFIED),
-        ]
-        .into_iter()
-        .filter(|(name, _)| condition.contains(name))
-        .map(|(name, value)| (name.to_owned(), AttributeValue::S(value.into())))
-        .collect();
+        let item = self.item(record, state, Utc::now().timestamp_millis())?;
         let written = self
             .dynamodb
             .put_item()
@@ -224,7 +212,7 @@ impl Recorder {
             .condition_expression(format!("attribute_exists(#pk) AND {condition}"))
             .expression_attribute_names("#pk", PARTITION_KEY)
             .expression_attribute_names("#delivery", DELIVERY)
-            .set_expression_attribute_values(Some(values))
+            .expression_attribute_values(":expected", AttributeValue::S(expected.into()))
             .send()
             .await;
         match written {
@@ -235,6 +223,27 @@ impl Recorder {
             }),
             Err(err) => Err(RecordError::store("PutItem", &err)),
         }
+    }
+
+    /// The full audit item for `record`, in delivery `state`, claimed at `claimed_at_ms`.
+    fn item(
+        &self,
+        record: &AuditRecord,
+        state: &str,
+        claimed_at_ms: i64,
+    ) -> Result<table::Item, RecordError> {
+        let mut item = table::to_item(
+            record,
+            &self.settings.worker,
+            &self.settings.environment,
+            self.settings.retention,
+        )?;
+        item.insert(DELIVERY.into(), AttributeValue::S(state.into()));
+        item.insert(
+            CLAIMED_AT.into(),
+            AttributeValue::N(claimed_at_ms.to_string()),
+        );
+        Ok(item)
     }
 
     /// Notes that the claimed record's effect happened, so a takeover does not repeat it.

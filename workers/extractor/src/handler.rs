@@ -13,7 +13,7 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use notifications::{AuditRecord, Recorder, Status};
-use object_events::{ContentKind, Dispatch, Tier};
+use object_events::{ContentKind, Dispatch};
 use s3_io::{output_key, sha256_hex, source_metadata, Failure, S3Store};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -75,7 +75,12 @@ impl Extractor {
         let transient = |err: notifications::RecordError| MessageError::Transient(err.to_string());
         if self
             .recorder
-            .is_complete(&self.record(&dispatch, Status::Succeeded, started_at))
+            .is_complete(&AuditRecord::for_dispatch(
+                &dispatch,
+                STAGE,
+                Status::Succeeded,
+                started_at,
+            ))
             .await
             .map_err(transient)?
         {
@@ -90,7 +95,7 @@ impl Extractor {
             }
             Err(Failure::Transient(reason)) => return Err(MessageError::Transient(reason)),
         }
-        .into_record(self, &dispatch, started_at);
+        .into_record(&dispatch, started_at);
         self.recorder.record(&record).await.map_err(|err| {
             if !err.is_transient() {
                 error!(key = %dispatch.object.key, error = %err, "recording failed");
@@ -185,23 +190,6 @@ impl Extractor {
             Err(err) => Err(Failure::Permanent(err.to_string())),
         }
     }
-
-    fn record(
-        &self,
-        dispatch: &Dispatch,
-        status: Status,
-        started_at: DateTime<Utc>,
-    ) -> AuditRecord {
-        AuditRecord::finished_now(
-            dispatch.object.object_ref(),
-            STAGE,
-            status,
-            dispatch.correlation_id.clone(),
-            started_at,
-        )
-        .with_tier(Some(Tier::Document))
-        .with_uploaded_by(dispatch.object.uploaded_by.clone())
-    }
 }
 
 /// An outcome waiting to become its audit record.
@@ -216,27 +204,22 @@ enum Pending {
 }
 
 impl Pending {
-    fn into_record(
-        self,
-        extractor: &Extractor,
-        dispatch: &Dispatch,
-        started_at: DateTime<Utc>,
-    ) -> AuditRecord {
+    fn into_record(self, dispatch: &Dispatch, started_at: DateTime<Utc>) -> AuditRecord {
         match self {
             Pending::Succeeded {
                 outputs,
                 sha256,
                 content_type,
                 details,
-            } => extractor
-                .record(dispatch, Status::Succeeded, started_at)
+            } => AuditRecord::for_dispatch(dispatch, STAGE, Status::Succeeded, started_at)
                 .with_outputs(outputs)
                 .with_sha256(sha256)
                 .with_content_type(content_type)
                 .with_details(details),
-            Pending::Failed(reason) => extractor
-                .record(dispatch, Status::Failed, started_at)
-                .with_reason(reason),
+            Pending::Failed(reason) => {
+                AuditRecord::for_dispatch(dispatch, STAGE, Status::Failed, started_at)
+                    .with_reason(reason)
+            }
         }
     }
 }

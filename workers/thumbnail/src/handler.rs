@@ -10,7 +10,7 @@ use crate::render::{render, RenderError, Rendered};
 use chrono::{DateTime, Utc};
 use image::ImageFormat;
 use notifications::{AuditRecord, Recorder, Status};
-use object_events::{Dispatch, ObjectKey, Tier};
+use object_events::{Dispatch, ObjectKey};
 use s3_io::{output_key, sha256_hex, source_metadata, Failure, S3Store};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -49,7 +49,7 @@ impl ThumbnailWorker {
         let dispatch: Dispatch = serde_json::from_value(payload)
             .map_err(|err| WorkerError::BadPayload(err.to_string()))?;
         let started_at = Utc::now();
-        let base = self.record(&dispatch, Status::Succeeded, started_at);
+        let base = AuditRecord::for_dispatch(&dispatch, STAGE, Status::Succeeded, started_at);
         if self.recorder.is_complete(&base).await? {
             info!(correlation_id = %dispatch.correlation_id, key = %dispatch.object.key, "already recorded; duplicate delivery ignored");
             return Ok(json!({ "status": "DUPLICATE" }));
@@ -58,7 +58,7 @@ impl ThumbnailWorker {
             Ok(done) => self.succeeded(&dispatch, started_at, done),
             Err(Failure::Permanent(reason)) => {
                 warn!(correlation_id = %dispatch.correlation_id, key = %dispatch.object.key, reason, "thumbnail failed");
-                self.record(&dispatch, Status::Failed, started_at)
+                AuditRecord::for_dispatch(&dispatch, STAGE, Status::Failed, started_at)
                     .with_reason(reason)
             }
             Err(Failure::Transient(reason)) => return Err(WorkerError::Transient(reason)),
@@ -127,23 +127,6 @@ impl ThumbnailWorker {
         })
     }
 
-    fn record(
-        &self,
-        dispatch: &Dispatch,
-        status: Status,
-        started_at: DateTime<Utc>,
-    ) -> AuditRecord {
-        AuditRecord::finished_now(
-            dispatch.object.object_ref(),
-            STAGE,
-            status,
-            dispatch.correlation_id.clone(),
-            started_at,
-        )
-        .with_tier(Some(Tier::Thumbnail))
-        .with_uploaded_by(dispatch.object.uploaded_by.clone())
-    }
-
     fn succeeded(&self, dispatch: &Dispatch, started_at: DateTime<Utc>, done: Done) -> AuditRecord {
         let rendered = &done.rendered;
         let ms = |duration: Duration| u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
@@ -168,7 +151,7 @@ impl ThumbnailWorker {
         }
         let content_type = ImageFormat::from_extension(rendered.detected_format.to_lowercase())
             .map_or("application/octet-stream", |format| format.to_mime_type());
-        self.record(dispatch, Status::Succeeded, started_at)
+        AuditRecord::for_dispatch(dispatch, STAGE, Status::Succeeded, started_at)
             .with_outputs(done.outputs.into_iter().map(|(key, ..)| key).collect())
             .with_sha256(done.sha256)
             .with_content_type(content_type)
