@@ -24,7 +24,7 @@ pub struct AuditArgs {
     #[arg(long)]
     bucket: Option<String>,
     /// Records with this status: ROUTED, IN_PROGRESS, SUCCEEDED, FAILED, REJECTED or IGNORED.
-    #[arg(long, value_parser = parse_status, conflicts_with = "tier")]
+    #[arg(long, value_parser = <Status as std::str::FromStr>::from_str, conflicts_with = "tier")]
     status: Option<Status>,
     /// Records of this tier: thumbnail, document, compliance or large.
     #[arg(long)]
@@ -56,14 +56,6 @@ struct LocalState {
     endpoint_url: Option<String>,
     bucket: Option<String>,
     audit_table: Option<String>,
-}
-
-fn parse_status(text: &str) -> Result<Status, String> {
-    serde_json::from_value(serde_json::Value::String(text.to_ascii_uppercase())).map_err(|_| {
-        format!(
-            "unknown status {text:?} (ROUTED, IN_PROGRESS, SUCCEEDED, FAILED, REJECTED, IGNORED)"
-        )
-    })
 }
 
 pub async fn run(args: AuditArgs) -> anyhow::Result<()> {

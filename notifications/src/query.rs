@@ -156,7 +156,7 @@ impl AuditTrail {
     }
 }
 
-fn entry_from_item(item: &Item) -> AuditEntry {
+pub(crate) fn entry_from_item(item: &Item) -> AuditEntry {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
     let number = |name: &str| {
         item.get(name)

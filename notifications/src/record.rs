@@ -19,6 +19,13 @@ pub enum Status {
     Rejected,
     /// Not ours to process (outside every routing prefix).
     Ignored,
+    /// A compliance check, or the verdict over all of them, found nothing wrong.
+    Clean,
+    /// Something a person should look at: personal data, a denied or mislabelled type, a
+    /// check that could not run.
+    Flagged,
+    /// A malware signature matched.
+    Infected,
 }
 
 impl Status {
@@ -30,7 +37,46 @@ impl Status {
             Status::Failed => "FAILED",
             Status::Rejected => "REJECTED",
             Status::Ignored => "IGNORED",
+            Status::Clean => "CLEAN",
+            Status::Flagged => "FLAGGED",
+            Status::Infected => "INFECTED",
         }
+    }
+
+    pub const ALL: [Status; 9] = [
+        Status::Routed,
+        Status::InProgress,
+        Status::Succeeded,
+        Status::Failed,
+        Status::Rejected,
+        Status::Ignored,
+        Status::Clean,
+        Status::Flagged,
+        Status::Infected,
+    ];
+
+    /// Which class of notification the status makes: `failure` for outcomes someone must act
+    /// on, `success` otherwise, `progress` for a stage still running. Subscribers filter on it.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            Status::Failed | Status::Rejected | Status::Flagged | Status::Infected => "failure",
+            Status::InProgress => "progress",
+            Status::Routed | Status::Succeeded | Status::Ignored | Status::Clean => "success",
+        }
+    }
+}
+
+impl std::str::FromStr for Status {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str().eq_ignore_ascii_case(text))
+            .ok_or_else(|| {
+                let known: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+                format!("unknown status {text:?} ({})", known.join(", "))
+            })
     }
 }
 

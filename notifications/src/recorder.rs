@@ -1,11 +1,13 @@
 use crate::error::RecordError;
+use crate::query::{entry_from_item, AuditEntry};
 use crate::record::AuditRecord;
-use crate::table::{self, delivery, CLAIMED_AT, DELIVERY, PARTITION_KEY};
+use crate::table::{self, delivery, CLAIMED_AT, DELIVERY, PARTITION_KEY, SORT_KEY};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sns::types::MessageAttributeValue;
 use chrono::Utc;
+use object_events::ObjectRef;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -105,6 +107,36 @@ impl Recorder {
         Ok(existing
             .item
             .is_some_and(|item| delivery_state(&item) == delivery::NOTIFIED))
+    }
+
+    /// Every stage recorded for `object`'s version whose name starts with `stage_prefix`,
+    /// read consistently: what a stage that waits for others (the compliance verdict) decides
+    /// on.
+    pub async fn version_stages(
+        &self,
+        object: &ObjectRef,
+        stage_prefix: &str,
+    ) -> Result<Vec<AuditEntry>, RecordError> {
+        let sk_prefix = format!("{}#{stage_prefix}", object.version_token()?);
+        let mut pages = self
+            .dynamodb
+            .query()
+            .table_name(&self.settings.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#sk", SORT_KEY)
+            .expression_attribute_values(":pk", AttributeValue::S(table::partition_key(object)))
+            .expression_attribute_values(":prefix", AttributeValue::S(sk_prefix))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut stages = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|err| RecordError::store("Query", &err))?;
+            stages.push(entry_from_item(&item));
+        }
+        Ok(stages)
     }
 
     /// Writes the record if it is new, or takes over an abandoned one.
@@ -359,6 +391,7 @@ pub(crate) fn notification_attributes(
     const MAX_REASON_CHARS: usize = 512;
     let mut attributes = HashMap::from([
         ("status", record.status.as_str().to_owned()),
+        ("outcome", record.status.outcome().to_owned()),
         ("stage", record.stage.clone()),
         ("bucket", record.object.bucket.clone()),
         ("key", record.object.key.to_string()),

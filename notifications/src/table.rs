@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::types::{
     KeyType, Projection, ProjectionType, ScalarAttributeType,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
-use object_events::VersionError;
+use object_events::{ObjectRef, VersionError};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -73,13 +73,13 @@ pub type Item = HashMap<String, AttributeValue>;
 /// The primary key of the item for one record.
 pub fn item_key(record: &AuditRecord) -> Result<Item, VersionError> {
     Ok(HashMap::from([
-        (PARTITION_KEY.to_owned(), s(partition_key(record))),
+        (PARTITION_KEY.to_owned(), s(partition_key(&record.object))),
         (SORT_KEY.to_owned(), s(sort_key(record)?)),
     ]))
 }
 
-pub fn partition_key(record: &AuditRecord) -> String {
-    format!("{}/{}", record.object.bucket, record.object.key)
+pub fn partition_key(object: &ObjectRef) -> String {
+    format!("{}/{}", object.bucket, object.key)
 }
 
 pub fn sort_key(record: &AuditRecord) -> Result<String, VersionError> {
@@ -211,7 +211,7 @@ mod tests {
     use super::*;
     use crate::Status;
     use chrono::TimeZone;
-    use object_events::{CorrelationId, ObjectKey, ObjectRef, Tier};
+    use object_events::{CorrelationId, ObjectKey, Tier};
 
     fn record() -> AuditRecord {
         let started = Utc

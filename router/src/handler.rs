@@ -323,7 +323,10 @@ fn split_duplicates(work: &[Work]) -> (Vec<&Work>, Vec<(usize, usize)>) {
     let mut duplicates = Vec::new();
     for item in work {
         let record = &item.record;
-        let identity = (table::partition_key(record), table::sort_key(record).ok());
+        let identity = (
+            table::partition_key(&record.object),
+            table::sort_key(record).ok(),
+        );
         match first_message.entry(identity) {
             Entry::Vacant(entry) => {
                 entry.insert(item.message);

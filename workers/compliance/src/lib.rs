@@ -1,5 +1,5 @@
-//! Compliance checks as plain functions over bytes, shared by the checker Lambdas and the
-//! large-file task (which streams objects too large for a Lambda through the same scanner).
+//! Compliance: checks as plain functions over bytes, and the checker Lambdas that run them
+//! behind the compliance topic (one function per checker, one binary for all).
 //!
 //! * [`signatures`]: the signature set, parsed from a documented subset of ClamAV's formats.
 //! * [`scan`]: one streaming pass: byte patterns (every match, overlapping ones included),
@@ -8,8 +8,17 @@
 //!   zip archives judged from their central directory.
 //! * [`pii`]: personal data and secrets in text, counted by kind with byte offsets, never the
 //!   values (the audit trail must not become a PII store).
+//! * [`checker`]: each check as the Lambdas run it, one streaming pass giving a judgement.
+//! * [`verdict`]: which checks a file needs and the verdict once all have recorded.
+//! * [`handler`], [`quarantine`], [`signature_store`], [`config`]: the Lambda around them.
 
+pub mod checker;
+pub mod config;
 pub mod content;
+pub mod handler;
 pub mod pii;
+pub mod quarantine;
 pub mod scan;
+pub mod signature_store;
 pub mod signatures;
+pub mod verdict;

@@ -80,19 +80,81 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
 
 /// Every valid value of every kind in `text`.
 pub fn detect(text: &[u8]) -> PiiReport {
-    let mut report = PiiReport::new();
-    for detector in DETECTORS.iter() {
-        let offsets: Vec<usize> = detector
-            .pattern
-            .find_iter(text)
-            .filter(|found| (detector.valid)(found.as_bytes()))
-            .map(|found| found.start())
-            .collect();
-        if !offsets.is_empty() {
-            report.insert(detector.kind, offsets);
+    let mut scan = PiiScan::default();
+    scan.update(text);
+    scan.finish()
+}
+
+/// The longest value reported whole when it arrives split across chunks (an e-mail address
+/// can reach 64 + 1 + 255 bytes; everything else is far shorter).
+const MAX_VALUE_BYTES: usize = 512;
+/// Chunks are gathered to at least this much before the detectors run over them, so small
+/// chunks do not mean many short regex passes.
+const MIN_PASS_BYTES: usize = 256 << 10;
+
+/// Detection over bytes that arrive in chunks, in memory bounded by the pass size. Each byte
+/// position belongs to exactly one pass, which sees [`MAX_VALUE_BYTES`] of context on either
+/// side of it, so a value split across chunks is found once, at its offset in the whole.
+#[derive(Default)]
+pub struct PiiScan {
+    /// Context before the positions of the next pass, then the bytes not yet passed over.
+    window: Vec<u8>,
+    /// The offset of `window[0]` in the whole.
+    window_start: usize,
+    /// Values starting before this offset were judged by an earlier pass.
+    judged_up_to: usize,
+    report: PiiReport,
+}
+
+impl PiiScan {
+    pub fn update(&mut self, chunk: &[u8]) {
+        self.window.extend_from_slice(chunk);
+        if self.window.len() >= MIN_PASS_BYTES + 2 * MAX_VALUE_BYTES {
+            self.pass(false);
         }
     }
-    report
+
+    pub fn finish(mut self) -> PiiReport {
+        self.pass(true);
+        self.report
+    }
+
+    fn pass(&mut self, last: bool) {
+        let window_end = self.window_start + self.window.len();
+        let judge_until = if last {
+            window_end
+        } else {
+            window_end.saturating_sub(MAX_VALUE_BYTES)
+        };
+        if judge_until <= self.judged_up_to {
+            return;
+        }
+        for detector in DETECTORS.iter() {
+            let offsets = detector
+                .pattern
+                .find_iter(&self.window)
+                .filter(|found| {
+                    let start = self.window_start + found.start();
+                    (self.judged_up_to..judge_until).contains(&start)
+                })
+                .filter(|found| (detector.valid)(found.as_bytes()))
+                .map(|found| self.window_start + found.start());
+            let mut offsets = offsets.peekable();
+            if offsets.peek().is_some() {
+                self.report
+                    .entry(detector.kind)
+                    .or_default()
+                    .extend(offsets);
+            }
+        }
+        self.judged_up_to = judge_until;
+        // Keep the context the next pass needs before its first position.
+        let keep_from = judge_until
+            .saturating_sub(MAX_VALUE_BYTES)
+            .max(self.window_start);
+        self.window.drain(..keep_from - self.window_start);
+        self.window_start = keep_from;
+    }
 }
 
 fn digits(text: &[u8]) -> Vec<u8> {
@@ -224,6 +286,25 @@ mod tests {
         ] {
             assert_eq!(kinds(&format!("SSN {never}")), [], "{never}");
         }
+    }
+
+    #[test]
+    fn values_split_across_chunks_are_found_once_at_their_offsets() {
+        let mut text = "x".repeat(MIN_PASS_BYTES - 20).into_bytes();
+        text.extend_from_slice(b" ada@example.com card 4111 1111 1111 1111 ");
+        text.extend(std::iter::repeat_n(b'y', MIN_PASS_BYTES * 2));
+        text.extend_from_slice(b" SSN 123-45-6789 end");
+        let whole = detect(&text);
+        assert_eq!(whole.len(), 3, "{whole:?}");
+        for chunk_size in [1, 7, 4096, MIN_PASS_BYTES - 3, MIN_PASS_BYTES + 700] {
+            let mut scan = PiiScan::default();
+            for chunk in text.chunks(chunk_size) {
+                scan.update(chunk);
+            }
+            assert_eq!(scan.finish(), whole, "chunks of {chunk_size}");
+        }
+        let email = text.windows(3).position(|w| w == b"ada").unwrap_or(0);
+        assert_eq!(whole[&PiiKind::Email], [email]);
     }
 
     #[test]

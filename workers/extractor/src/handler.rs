@@ -1,19 +1,16 @@
-//! One SQS batch of documents: each message on its own, a few at a time, and a partial batch
-//! response naming only the messages worth retrying.
-//!
-//! A document that cannot be extracted (corrupt, encrypted, unsupported) is recorded FAILED and
-//! its message acknowledged: retrying changes nothing. Only faults that may pass (S3 or
-//! DynamoDB throttling, a concurrent delivery, a parser that could not be started) leave the
-//! message for redelivery, and after maxReceiveCount the queue moves it to the DLQ.
+//! One document of an SQS batch (see [`s3_io::batch`]): read it, extract text and metadata,
+//! write both, record the outcome once. A document that cannot be extracted (corrupt,
+//! encrypted, unsupported) is recorded FAILED; S3 or DynamoDB throttling, a concurrent delivery
+//! or a parser that could not be started leave the message for redelivery.
 
 use crate::config::ExtractorConfig;
 use crate::isolate::{parse_isolated, IsolationError};
 use crate::text::read_text;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
-use futures::stream::{self, StreamExt};
 use notifications::{AuditRecord, Recorder, Status};
 use object_events::{ContentKind, Dispatch};
+use s3_io::batch::{handle_batch, MessageError};
 use s3_io::{output_key, sha256_hex, source_metadata, Failure, S3Store};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -30,16 +27,6 @@ pub struct Extractor {
     pub parser: PathBuf,
 }
 
-/// Why a message is left for redelivery.
-#[derive(Debug, thiserror::Error)]
-pub enum MessageError {
-    /// Permanent, but nothing to record it against: redelivery takes it to the DLQ.
-    #[error("the message is not a dispatch from the router: {0}")]
-    BadBody(String),
-    #[error("{0}")]
-    Transient(String),
-}
-
 /// What one document gave.
 struct Extracted {
     text: String,
@@ -48,24 +35,10 @@ struct Extracted {
 
 impl Extractor {
     pub async fn handle_batch(&self, batch: SqsEvent) -> SqsBatchResponse {
-        let outcomes: Vec<(Option<String>, Result<(), MessageError>)> = stream::iter(batch.records)
-            .map(|message| async move {
-                let outcome = self
-                    .handle_message(message.body.as_deref().unwrap_or_default())
-                    .await;
-                (message.message_id, outcome)
-            })
-            .buffer_unordered(self.config.concurrency)
-            .collect()
-            .await;
-        let mut response = SqsBatchResponse::default();
-        for (message_id, outcome) in outcomes {
-            if let Err(err) = outcome {
-                warn!(message_id = message_id.as_deref(), error = %err, "left for redelivery");
-                response.add_failure(message_id.unwrap_or_default());
-            }
-        }
-        response
+        handle_batch(batch, self.config.concurrency, |body| async move {
+            self.handle_message(&body).await
+        })
+        .await
     }
 
     pub async fn handle_message(&self, body: &str) -> Result<(), MessageError> {

@@ -1,9 +1,12 @@
 //! S3 for the workers: read the version an event names, with a buffer bounded by the
-//! object's length, and write outputs with metadata pointing back at the source.
+//! object's length, and write outputs with metadata pointing back at the source. [`batch`]
+//! serves the workers a queue feeds.
+
+pub mod batch;
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ChecksumMode, ChecksumType};
+use aws_sdk_s3::types::{ChecksumMode, ChecksumType, Tag, Tagging, TaggingDirective};
 use object_events::{Dispatch, ObjectRef};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
@@ -44,38 +47,44 @@ impl S3Store {
     /// The whole object version the event named, refused without reading when it is larger
     /// than `max_bytes`.
     pub async fn read(&self, object: &ObjectRef, max_bytes: u64) -> Result<Vec<u8>, Failure> {
-        let get = self
-            .client
-            .get_object()
-            .bucket(&object.bucket)
-            .key(object.key.as_str());
-        let get = pinned!(get, object);
-        let response = get
-            .send()
-            .await
-            .map_err(|err| read_failure("GetObject", err))?;
-        let length = u64::try_from(response.content_length().unwrap_or(0)).unwrap_or(0);
-        if length > max_bytes {
+        let opened = self.open(object).await?;
+        if opened.length > max_bytes {
             return Err(Failure::Permanent(format!(
-                "object of {length} bytes exceeds this worker's limit of {max_bytes} bytes"
+                "object of {} bytes exceeds this worker's limit of {max_bytes} bytes",
+                opened.length
             )));
         }
-        let capacity = usize::try_from(length).unwrap_or(0);
+        let capacity = usize::try_from(opened.length).unwrap_or(0);
         let mut bytes = Vec::with_capacity(capacity);
-        let mut body = response.body;
-        while let Some(chunk) = body
-            .try_next()
-            .await
-            .map_err(|err| Failure::Transient(format!("reading the object failed: {err}")))?
-        {
+        let mut body = opened.body;
+        while let Some(chunk) = next_chunk(&mut body).await? {
             if bytes.len() + chunk.len() > capacity {
                 return Err(Failure::Transient(format!(
-                    "the object sent more than its Content-Length of {length} bytes"
+                    "the object sent more than its Content-Length of {} bytes",
+                    opened.length
                 )));
             }
             bytes.extend_from_slice(&chunk);
         }
         Ok(bytes)
+    }
+
+    /// The event's object version as S3 sends it: for readers that stream the bytes.
+    pub async fn open(&self, object: &ObjectRef) -> Result<Opened, Failure> {
+        let get = self
+            .client
+            .get_object()
+            .bucket(&object.bucket)
+            .key(object.key.as_str());
+        let response = pinned!(get, object)
+            .send()
+            .await
+            .map_err(|err| read_failure("GetObject", err))?;
+        Ok(Opened {
+            length: u64::try_from(response.content_length().unwrap_or(0)).unwrap_or(0),
+            content_type: response.content_type().map(str::to_owned),
+            body: response.body,
+        })
     }
 
     /// What S3 stores about the event's object version besides its bytes: size, eTag,
@@ -157,6 +166,70 @@ impl S3Store {
         Ok(response.body)
     }
 
+    /// Copies the event's object version to `to_key` in the same bucket, with `tags` in place
+    /// of its own.
+    pub async fn copy_tagged(
+        &self,
+        object: &ObjectRef,
+        to_key: &str,
+        tags: &[(&str, &str)],
+    ) -> Result<(), Failure> {
+        let mut source = format!(
+            "{}/{}",
+            object.bucket,
+            utf8_percent_encode(object.key.as_str(), KEY_ENCODE)
+        );
+        let mut copy = self.client.copy_object().bucket(&object.bucket).key(to_key);
+        match pin(object) {
+            Pin::Version(version) => source.push_str(&format!("?versionId={version}")),
+            Pin::ETag(etag) => copy = copy.copy_source_if_match(etag),
+            Pin::None => {}
+        }
+        copy.copy_source(source)
+            .tagging_directive(TaggingDirective::Replace)
+            .tagging(tag_set(tags))
+            .send()
+            .await
+            .map_err(|err| read_failure("CopyObject", err))?;
+        Ok(())
+    }
+
+    /// Replaces the tags of the event's object version.
+    pub async fn tag(&self, object: &ObjectRef, tags: &[(&str, &str)]) -> Result<(), Failure> {
+        let tagging = Tagging::builder()
+            .set_tag_set(Some(
+                tags.iter()
+                    .map(|(key, value)| Tag::builder().key(*key).value(*value).build())
+                    .collect::<Result<_, _>>()
+                    .map_err(|err| Failure::Permanent(err.to_string()))?,
+            ))
+            .build()
+            .map_err(|err| Failure::Permanent(err.to_string()))?;
+        self.client
+            .put_object_tagging()
+            .bucket(&object.bucket)
+            .key(object.key.as_str())
+            .set_version_id(object.version_id.clone().filter(|v| v != "null"))
+            .tagging(tagging)
+            .send()
+            .await
+            .map_err(|err| read_failure("PutObjectTagging", err))?;
+        Ok(())
+    }
+
+    /// Deletes the event's object version (on a versioned bucket, that version for good).
+    pub async fn delete(&self, object: &ObjectRef) -> Result<(), Failure> {
+        self.client
+            .delete_object()
+            .bucket(&object.bucket)
+            .key(object.key.as_str())
+            .set_version_id(object.version_id.clone().filter(|v| v != "null"))
+            .send()
+            .await
+            .map_err(|err| classify("DeleteObject", err))?;
+        Ok(())
+    }
+
     pub async fn write(
         &self,
         bucket: &str,
@@ -177,6 +250,21 @@ impl S3Store {
             .map_err(|err| classify("PutObject", err))?;
         Ok(())
     }
+}
+
+/// An object version being read.
+pub struct Opened {
+    pub length: u64,
+    /// As the uploader declared it.
+    pub content_type: Option<String>,
+    pub body: ByteStream,
+}
+
+/// The next piece of a body; a connection lost mid-body is worth retrying.
+pub async fn next_chunk(body: &mut ByteStream) -> Result<Option<bytes::Bytes>, Failure> {
+    body.try_next()
+        .await
+        .map_err(|err| Failure::Transient(format!("reading the object failed: {err}")))
 }
 
 /// Points an output back at its source. S3 metadata must be ASCII: the key is
@@ -203,6 +291,28 @@ pub fn source_metadata(dispatch: &Dispatch) -> HashMap<String, String> {
 }
 
 const MAX_S3_KEY_BYTES: usize = 1024;
+
+/// A key in a CopyObject source: everything but the unreserved characters and `/` encoded.
+const KEY_ENCODE: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Tags as the `x-amz-tagging` header writes them.
+fn tag_set(tags: &[(&str, &str)]) -> String {
+    tags.iter()
+        .map(|(key, value)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(key, NON_ALPHANUMERIC),
+                utf8_percent_encode(value, NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
 
 /// `<prefix><folder>/<source key>/<name>`, with the versionId before the name on a versioned
 /// bucket, so a late event for an older version cannot overwrite a newer version's outputs. A

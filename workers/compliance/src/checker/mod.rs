@@ -1,0 +1,106 @@
+//! The checks as the checker Lambdas run them. Each [`Checker`] judges one object from its
+//! bytes, fed in order in one pass ([`CheckRun`]), and gives a [`Judgement`]. Adding a checker
+//! is adding a module here, its name to [`build`], and one entry to terraform's checker map.
+
+pub mod content;
+pub mod malware;
+pub mod pii;
+
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+
+/// How bad one check's finding is; the verdict over all checks is the worst of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Severity {
+    Clean,
+    /// Someone should look: personal data, a denied or mislabelled type, a check that could
+    /// not judge the file.
+    Flagged,
+    /// A malware signature matched.
+    Infected,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Clean => "CLEAN",
+            Severity::Flagged => "FLAGGED",
+            Severity::Infected => "INFECTED",
+        })
+    }
+}
+
+/// One check's finding about one object.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judgement {
+    pub severity: Severity,
+    /// Why it is not clean, in a line a person can act on.
+    pub reason: Option<String>,
+    /// What the check saw, for the audit record (never the personal data itself).
+    pub details: Value,
+}
+
+impl Judgement {
+    /// Clean unless `problems` names something, then `severity` with those problems as reason.
+    pub fn from_problems(severity: Severity, problems: &[String], details: Value) -> Self {
+        if problems.is_empty() {
+            Self {
+                severity: Severity::Clean,
+                reason: None,
+                details,
+            }
+        } else {
+            Self {
+                severity,
+                reason: Some(problems.join("; ")),
+                details,
+            }
+        }
+    }
+}
+
+/// What a check may know about the object besides its bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct Subject<'a> {
+    pub key: &'a str,
+    /// The Content-Type the uploader declared.
+    pub declared_type: Option<&'a str>,
+    pub size: u64,
+}
+
+/// A check could not finish in a way that may pass on retry (a child process that could not
+/// start). Anything the bytes themselves cause is a [`Judgement`], not an error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CheckError(pub String);
+
+/// One check of one object in progress.
+pub trait CheckRun: Send {
+    fn update(&mut self, chunk: &[u8]);
+    fn finish(self: Box<Self>) -> Result<Judgement, CheckError>;
+}
+
+pub trait Checker: Send + Sync {
+    /// The checker's name: its stage is `compliance.<name>`.
+    fn name(&self) -> &'static str;
+    /// Facts recorded with every judgement (the signature set's version, ...).
+    fn provenance(&self) -> Value {
+        Value::Null
+    }
+    fn start<'a>(&'a self, subject: Subject<'_>) -> Box<dyn CheckRun + 'a>;
+}
+
+/// Runs `checker` over bytes held in memory (tests, examples).
+pub fn check_bytes(
+    checker: &dyn Checker,
+    subject: Subject<'_>,
+    bytes: &[u8],
+) -> Result<Judgement, CheckError> {
+    let mut run = checker.start(subject);
+    for chunk in bytes.chunks(64 << 10) {
+        run.update(chunk);
+    }
+    run.finish()
+}

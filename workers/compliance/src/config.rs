@@ -1,0 +1,120 @@
+//! A checker Lambda's configuration, read from the environment once at start-up.
+
+use crate::quarantine::QuarantineMode;
+use crate::verdict::{check_stage, CheckerSet};
+use notifications::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
+use notifications::RecorderSettings;
+
+/// Which checker this function runs: `malware`, `content` or `pii`.
+pub const CHECKER: &str = "TRIAGE_CHECKER";
+/// Every deployed checker and its content kinds, as JSON (see [`CheckerSet`]).
+pub const CHECKERS: &str = "TRIAGE_COMPLIANCE_CHECKERS";
+/// `s3://bucket/prefix/` holding the malware checker's `.hdb` / `.hsb` / `.ndb` files.
+pub const SIGNATURES_URI: &str = "TRIAGE_SIGNATURES_URI";
+pub const QUARANTINE: &str = "TRIAGE_QUARANTINE";
+pub const CONCURRENCY: &str = "TRIAGE_COMPLIANCE_CONCURRENCY";
+/// Largest archive (content) or PDF (pii) held whole; larger ones are flagged unchecked.
+pub const MAX_HELD_BYTES: &str = "TRIAGE_COMPLIANCE_MAX_HELD_BYTES";
+
+pub const CHECKER_NAMES: [&str; 3] = ["content", "malware", "pii"];
+
+#[derive(Clone, Debug)]
+pub struct CheckerConfig {
+    pub checker: &'static str,
+    pub checkers: CheckerSet,
+    pub recorder: RecorderSettings,
+    pub signatures_uri: Option<String>,
+    pub quarantine: QuarantineMode,
+    pub reserved_prefix: String,
+    pub concurrency: usize,
+    pub max_held_bytes: u64,
+}
+
+impl CheckerConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let name = env.required(CHECKER, "one of content, malware, pii")?;
+        let checker = CHECKER_NAMES
+            .into_iter()
+            .find(|known| *known == name)
+            .ok_or_else(|| env.invalid(CHECKER, "expected one of content, malware, pii"))?;
+        let checkers = CheckerSet::parse(&env.required(
+            CHECKERS,
+            r#"a JSON object of checker to content kinds, e.g. {"malware": [], "pii": ["text", "pdf"]}"#,
+        )?)
+        .map_err(|reason| env.invalid(CHECKERS, &reason))?;
+        if !checkers.contains(checker) {
+            return Err(env.invalid(
+                CHECKERS,
+                format!("does not list this function's checker {checker:?}"),
+            ));
+        }
+        let signatures_uri = match checker {
+            "malware" => {
+                Some(env.required(SIGNATURES_URI, "s3://bucket/prefix/ of the signature files")?)
+            }
+            _ => None,
+        };
+        let concurrency: usize = env.parsed_or(CONCURRENCY, 4)?;
+        if concurrency == 0 {
+            return Err(env.invalid(CONCURRENCY, "expected at least 1"));
+        }
+        Ok(Self {
+            checker,
+            checkers,
+            recorder: RecorderSettings::from_env(env, &check_stage(checker))?,
+            signatures_uri,
+            quarantine: env.parsed_or(QUARANTINE, QuarantineMode::Copy)?,
+            reserved_prefix: env
+                .optional(RESERVED_PREFIX)
+                .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
+            concurrency,
+            max_held_bytes: env.size_or(MAX_HELD_BYTES, 100 << 20)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notifications::config::{env_of, AUDIT_PLACEHOLDERS};
+
+    fn read(pairs: &[(&str, &str)]) -> Result<CheckerConfig, ConfigError> {
+        CheckerConfig::from_env(&env_of(&[&AUDIT_PLACEHOLDERS[..], pairs].concat()))
+    }
+
+    const SET: &str = r#"{"content": [], "malware": [], "pii": ["text"]}"#;
+
+    #[test]
+    fn each_variable_is_validated_by_name() {
+        let pii = read(&[(CHECKER, "pii"), (CHECKERS, SET)]).expect("valid");
+        assert_eq!(pii.checker, "pii");
+        assert_eq!(pii.recorder.worker, "compliance.pii");
+        assert_eq!(pii.quarantine, QuarantineMode::Copy);
+        assert_eq!(pii.max_held_bytes, 100 << 20);
+        for (pairs, variable) in [
+            (vec![(CHECKERS, SET)], CHECKER),
+            (vec![(CHECKER, "virus"), (CHECKERS, SET)], CHECKER),
+            (vec![(CHECKER, "pii")], CHECKERS),
+            (
+                vec![(CHECKER, "pii"), (CHECKERS, r#"{"malware": []}"#)],
+                CHECKERS,
+            ),
+            (vec![(CHECKER, "malware"), (CHECKERS, SET)], SIGNATURES_URI),
+            (
+                vec![(CHECKER, "pii"), (CHECKERS, SET), (QUARANTINE, "shred")],
+                QUARANTINE,
+            ),
+        ] {
+            let err = read(&pairs).expect_err("invalid");
+            assert!(err.to_string().contains(variable), "{variable}: {err}");
+        }
+        let malware = read(&[
+            (CHECKER, "malware"),
+            (CHECKERS, SET),
+            (SIGNATURES_URI, "s3://b/signatures/"),
+            (QUARANTINE, "move"),
+        ])
+        .expect("valid");
+        assert_eq!(malware.quarantine, QuarantineMode::Move);
+    }
+}

@@ -1,0 +1,188 @@
+//! One checker Lambda: each message of its queue (a router dispatch fanned out by the
+//! compliance topic) is one object checked once, recorded as `compliance.<checker>`; then the
+//! verdict is written by whichever checker completes the set, exactly once, and an INFECTED
+//! object is quarantined before the verdict is notified.
+
+use crate::checker::{Checker, Severity, Subject};
+use crate::config::CheckerConfig;
+use crate::quarantine::Quarantine;
+use crate::verdict::{check_stage, decide, CHECK_STAGE_PREFIX, VERDICT_STAGE};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use chrono::Utc;
+use notifications::{AuditRecord, Claim, RecordError, Recorder, Status};
+use object_events::Dispatch;
+use s3_io::batch::{handle_batch, MessageError};
+use s3_io::{next_chunk, Failure, S3Store};
+use serde_json::json;
+use std::time::Instant;
+use tracing::{info, warn};
+
+pub struct CheckerLambda {
+    pub store: S3Store,
+    pub recorder: Recorder,
+    /// Writes the verdict: the same table and topic as `recorder`, as stage `compliance`.
+    pub verdicts: Recorder,
+    pub checker: Box<dyn Checker>,
+    pub quarantine: Quarantine,
+    pub config: CheckerConfig,
+}
+
+fn status(severity: Severity) -> Status {
+    match severity {
+        Severity::Clean => Status::Clean,
+        Severity::Flagged => Status::Flagged,
+        Severity::Infected => Status::Infected,
+    }
+}
+
+fn transient(err: RecordError) -> MessageError {
+    MessageError::Transient(err.to_string())
+}
+
+impl CheckerLambda {
+    pub async fn handle_batch(&self, batch: SqsEvent) -> SqsBatchResponse {
+        handle_batch(batch, self.config.concurrency, |body| async move {
+            self.handle_message(&body).await
+        })
+        .await
+    }
+
+    pub async fn handle_message(&self, body: &str) -> Result<(), MessageError> {
+        let dispatch: Dispatch =
+            serde_json::from_str(body).map_err(|err| MessageError::BadBody(err.to_string()))?;
+        let started_at = Utc::now();
+        let stage = check_stage(self.checker.name());
+        let probe = AuditRecord::for_dispatch(&dispatch, &stage, Status::Clean, started_at);
+        // A redelivered message skips the check it already recorded, not the verdict: the
+        // delivery that recorded it may have stopped before concluding.
+        if !self.recorder.is_complete(&probe).await.map_err(transient)? {
+            let record = match self.check(&dispatch).await {
+                Ok(record) => record,
+                Err(Failure::Permanent(reason)) => {
+                    AuditRecord::for_dispatch(&dispatch, &stage, Status::Failed, started_at)
+                        .with_reason(reason)
+                }
+                Err(Failure::Transient(reason)) => return Err(MessageError::Transient(reason)),
+            };
+            self.recorder.record(&record).await.map_err(transient)?;
+            info!(correlation_id = %record.correlation_id, key = %record.object.key, stage, status = %record.status, duration_ms = record.duration_ms(), "recorded");
+        }
+        self.conclude(&dispatch).await
+    }
+
+    /// Streams the object through the checker.
+    async fn check(&self, dispatch: &Dispatch) -> Result<AuditRecord, Failure> {
+        let started_at = Utc::now();
+        let object = dispatch.object.object_ref();
+        let clock = Instant::now();
+        let opened = self.store.open(&object).await?;
+        let mut body = opened.body;
+        let mut run = self.checker.start(Subject {
+            key: object.key.as_str(),
+            declared_type: opened.content_type.as_deref(),
+            size: opened.length,
+        });
+        let mut read = 0u64;
+        while let Some(chunk) = next_chunk(&mut body).await? {
+            read += chunk.len() as u64;
+            run.update(&chunk);
+        }
+        if read != opened.length {
+            return Err(Failure::Transient(format!(
+                "read {read} of the object's {} bytes",
+                opened.length
+            )));
+        }
+        let judgement = tokio::task::block_in_place(|| run.finish())
+            .map_err(|err| Failure::Transient(err.to_string()))?;
+        let mut details = json!({
+            "checker": self.checker.name(),
+            "bytes": read,
+            "check_ms": u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
+        });
+        if let (Some(fields), Some(found)) =
+            (details.as_object_mut(), judgement.details.as_object())
+        {
+            fields.extend(found.clone());
+        }
+        if !self.checker.provenance().is_null() {
+            details["provenance"] = self.checker.provenance();
+        }
+        let record = AuditRecord::for_dispatch(
+            dispatch,
+            check_stage(self.checker.name()),
+            status(judgement.severity),
+            started_at,
+        )
+        .with_details(details);
+        Ok(match judgement.reason {
+            Some(reason) => record.with_reason(reason),
+            None => record,
+        })
+    }
+
+    /// Writes the verdict when every check the object needs has recorded. Two checkers can
+    /// both see the set complete; the claim lets one write and notify.
+    async fn conclude(&self, dispatch: &Dispatch) -> Result<(), MessageError> {
+        let object = dispatch.object.object_ref();
+        let recorded = self
+            .recorder
+            .version_stages(&object, CHECK_STAGE_PREFIX)
+            .await
+            .map_err(transient)?;
+        let Some(verdict) = decide(&self.config.checkers, dispatch.content_kind, &recorded) else {
+            return Ok(());
+        };
+        let started_at = Utc::now();
+        let mut record = AuditRecord::for_dispatch(
+            dispatch,
+            VERDICT_STAGE,
+            status(verdict.severity),
+            started_at,
+        )
+        .with_details(json!({ "checks": verdict.checks, "decided_by": self.checker.name() }));
+        if let Some(reason) = &verdict.reason {
+            record = record.with_reason(reason.clone());
+        }
+        let infected = verdict.severity == Severity::Infected;
+        if infected {
+            record = record.with_outputs(self.quarantine.copy_key(&object).into_iter().collect());
+        }
+        let claim = match self.verdicts.claim(&record).await {
+            Ok(claim) => claim,
+            // Another checker is writing it; if that delivery dies, its redelivery finishes.
+            Err(RecordError::InProgress { .. }) => return Ok(()),
+            Err(err) => return Err(transient(err)),
+        };
+        if claim == Claim::AlreadyRecorded {
+            return Ok(());
+        }
+        if infected && claim.needs_effect() {
+            match self.quarantine.isolate(&object).await {
+                Ok(()) => self
+                    .verdicts
+                    .mark_applied(&record)
+                    .await
+                    .map_err(transient)?,
+                Err(Failure::Transient(reason)) => {
+                    warn!(key = %object.key, reason, "quarantine failed; the verdict waits for a retry");
+                    let _ = self.verdicts.release(&record).await;
+                    return Err(MessageError::Transient(reason));
+                }
+                // The object is gone or replaced: nothing left to isolate, and the record says so.
+                Err(Failure::Permanent(reason)) => {
+                    let reason = format!(
+                        "{}; not quarantined: {reason}",
+                        record.reason.as_deref().unwrap_or_default()
+                    );
+                    record = record.with_reason(reason).with_outputs(Vec::new());
+                    self.verdicts.finish(&record).await.map_err(transient)?;
+                    return Ok(());
+                }
+            }
+        }
+        self.verdicts.complete(&record).await.map_err(transient)?;
+        info!(correlation_id = %record.correlation_id, key = %object.key, verdict = %record.status, "verdict");
+        Ok(())
+    }
+}

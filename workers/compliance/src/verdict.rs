@@ -1,0 +1,183 @@
+//! The verdict over one object version's checks. Which checks a file needs depends on its
+//! content kind (a checker may apply to some kinds only, as its subscription filter says);
+//! the verdict follows once each of those has a final record, and is the worst of them.
+
+use crate::checker::Severity;
+use notifications::AuditEntry;
+use object_events::ContentKind;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Each check records as `compliance.<checker>`; the verdict as `compliance`.
+pub const VERDICT_STAGE: &str = "compliance";
+pub const CHECK_STAGE_PREFIX: &str = "compliance.";
+
+pub fn check_stage(checker: &str) -> String {
+    format!("{CHECK_STAGE_PREFIX}{checker}")
+}
+
+/// Every deployed checker and the content kinds it applies to (empty: every kind), as
+/// terraform declares them: `{"content": [], "malware": [], "pii": ["text", "pdf"]}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct CheckerSet(BTreeMap<String, Vec<ContentKind>>);
+
+impl CheckerSet {
+    pub fn parse(json: &str) -> Result<Self, String> {
+        let set: Self = serde_json::from_str(json).map_err(|err| {
+            format!(
+                "{err}; expected a JSON object of checker name to content kinds \
+                 (image, pdf, text, other; [] for all), e.g. {{\"malware\": [], \"pii\": [\"text\"]}}"
+            )
+        })?;
+        if set.0.is_empty() {
+            return Err("no checkers: a verdict needs at least one".into());
+        }
+        Ok(set)
+    }
+
+    pub fn contains(&self, checker: &str) -> bool {
+        self.0.contains_key(checker)
+    }
+
+    /// The checkers a file of `kind` goes to.
+    pub fn required(&self, kind: ContentKind) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(_, kinds)| kinds.is_empty() || kinds.contains(&kind))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub severity: Severity,
+    /// The reasons of every check that was not clean, each prefixed with its checker.
+    pub reason: Option<String>,
+    /// Each required check's recorded status.
+    pub checks: BTreeMap<String, String>,
+}
+
+/// The verdict on a file of `kind`, from the check records of its version; None while a
+/// required check has not recorded. A check that FAILED (it could not judge the file) makes
+/// the file FLAGGED: nothing is called clean unchecked.
+pub fn decide(set: &CheckerSet, kind: ContentKind, recorded: &[AuditEntry]) -> Option<Verdict> {
+    let mut severity = Severity::Clean;
+    let mut reasons = Vec::new();
+    let mut checks = BTreeMap::new();
+    for checker in set.required(kind) {
+        let stage = check_stage(checker);
+        let entry = recorded.iter().find(|entry| entry.stage == stage)?;
+        let found = match entry.status.as_str() {
+            "CLEAN" => Severity::Clean,
+            "INFECTED" => Severity::Infected,
+            // FLAGGED, FAILED: someone has to look.
+            "FLAGGED" | "FAILED" => Severity::Flagged,
+            // Anything else is not final yet.
+            _ => return None,
+        };
+        severity = severity.max(found);
+        if found != Severity::Clean {
+            let reason = entry.reason.as_deref().unwrap_or("no reason recorded");
+            let failed = if entry.status == "FAILED" {
+                "failed: "
+            } else {
+                ""
+            };
+            reasons.push(format!("{checker}: {failed}{reason}"));
+        }
+        checks.insert(checker.to_owned(), entry.status.clone());
+    }
+    Some(Verdict {
+        severity,
+        reason: (!reasons.is_empty()).then(|| reasons.join(" | ")),
+        checks,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set() -> CheckerSet {
+        CheckerSet::parse(r#"{"content": [], "malware": [], "pii": ["text", "pdf"]}"#)
+            .expect("valid")
+    }
+
+    fn entry(checker: &str, status: &str, reason: Option<&str>) -> AuditEntry {
+        AuditEntry {
+            bucket: "b".into(),
+            key: "k".into(),
+            version: "v".into(),
+            stage: check_stage(checker),
+            status: status.into(),
+            tier: None,
+            reason: reason.map(String::from),
+            outputs: Vec::new(),
+            details: None,
+            sha256: None,
+            content_type: None,
+            size: None,
+            duration_ms: None,
+            correlation_id: None,
+            uploaded_by: None,
+            worker: None,
+            environment: None,
+            started_at: None,
+            finished_at: String::new(),
+            delivery: None,
+        }
+    }
+
+    #[test]
+    fn a_file_needs_the_checkers_its_kind_goes_to() {
+        assert_eq!(
+            set().required(ContentKind::Text),
+            ["content", "malware", "pii"]
+        );
+        assert_eq!(set().required(ContentKind::Image), ["content", "malware"]);
+        assert!(CheckerSet::parse("{}").is_err());
+        let err = CheckerSet::parse(r#"{"pii": ["spreadsheet"]}"#).expect_err("unknown kind");
+        assert!(err.contains("image, pdf, text, other"), "{err}");
+    }
+
+    #[test]
+    fn the_verdict_waits_for_every_required_check_and_is_the_worst() {
+        let clean = [
+            entry("content", "CLEAN", None),
+            entry("malware", "CLEAN", None),
+        ];
+        assert_eq!(decide(&set(), ContentKind::Text, &clean), None);
+        let image = decide(&set(), ContentKind::Image, &clean).expect("both recorded");
+        assert_eq!((image.severity, image.reason), (Severity::Clean, None));
+
+        let mixed = [
+            entry("content", "FAILED", Some("object gone")),
+            entry("malware", "INFECTED", Some("signatures matched: Eicar")),
+            entry("pii", "FLAGGED", Some("1 email")),
+        ];
+        let verdict = decide(&set(), ContentKind::Text, &mixed).expect("all recorded");
+        assert_eq!(verdict.severity, Severity::Infected);
+        assert_eq!(
+            verdict.reason.as_deref(),
+            Some(
+                "content: failed: object gone | malware: signatures matched: Eicar | pii: 1 email"
+            )
+        );
+        assert_eq!(verdict.checks["content"], "FAILED");
+
+        let unfinished = [
+            entry("content", "IN_PROGRESS", None),
+            entry("malware", "CLEAN", None),
+        ];
+        assert_eq!(decide(&set(), ContentKind::Image, &unfinished), None);
+        let failed_only = [
+            entry("content", "FAILED", Some("x")),
+            entry("malware", "CLEAN", None),
+        ];
+        assert_eq!(
+            decide(&set(), ContentKind::Other, &failed_only).map(|v| v.severity),
+            Some(Severity::Flagged)
+        );
+    }
+}

@@ -1,0 +1,337 @@
+//! The three checker Lambdas against the emulator's S3, DynamoDB and SNS through the real SDK
+//! clients: per-check records, one verdict, quarantine, redelivery and races.
+
+use compliance::checker::content::ContentChecker;
+use compliance::checker::malware::MalwareChecker;
+use compliance::checker::pii::PiiChecker;
+use compliance::checker::Checker;
+use compliance::config::CheckerConfig;
+use compliance::content::ContentPolicy;
+use compliance::handler::CheckerLambda;
+use compliance::quarantine::{Quarantine, QuarantineMode, VERDICT_TAG};
+use compliance::scan::{Scanner, EICAR};
+use compliance::signature_store;
+use compliance::verdict::{check_stage, CheckerSet, VERDICT_STAGE};
+use emulator::stage::WorkerStage;
+use extractor::isolate::Limits;
+use notifications::{AuditEntry, Recorder, RecorderSettings};
+use object_events::Tier;
+use s3_io::S3Store;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const CHECKERS: &str = r#"{"content": [], "malware": [], "pii": ["text", "pdf"]}"#;
+
+struct Fixture {
+    stage: WorkerStage,
+    lambdas: Vec<CheckerLambda>,
+}
+
+async fn fixture() -> Fixture {
+    let stage = WorkerStage::new(VERDICT_STAGE).await;
+    // Signatures come from the bucket, as in production.
+    stage
+        .s3
+        .put_object()
+        .bucket(&stage.bucket)
+        .key("config/signatures/test.ndb")
+        .body(b"Test.Marker:0:*:54524941474554455354\n".to_vec().into())
+        .send()
+        .await
+        .expect("signatures uploaded");
+    let uri = format!("s3://{}/config/signatures/", stage.bucket);
+    let (set, signatures) = signature_store::load(&stage.s3, &uri)
+        .await
+        .expect("signatures load");
+    assert_eq!(signatures["signatures"], 1, "{signatures}");
+    let store = S3Store {
+        client: stage.s3.clone(),
+    };
+    let mut scanner = Some(Scanner::new(set).expect("compiles"));
+    let mut lambdas = Vec::new();
+    for name in ["content", "malware", "pii"] {
+        let checker: Box<dyn Checker> = match name {
+            "malware" => Box::new(MalwareChecker {
+                scanner: scanner.take().expect("one scanner"),
+                signatures: signatures.clone(),
+            }),
+            "content" => Box::new(ContentChecker {
+                policy: ContentPolicy::default(),
+                max_archive_bytes: 1 << 20,
+            }),
+            _ => Box::new(PiiChecker {
+                parser: PathBuf::from(env!("CARGO_BIN_EXE_compliance-checker")),
+                limits: Limits {
+                    memory_bytes: 1 << 30,
+                    timeout: Duration::from_secs(30),
+                    max_stream_bytes: 16 << 20,
+                },
+                max_pdf_bytes: 1 << 20,
+            }),
+        };
+        let settings = |worker: String| RecorderSettings {
+            worker,
+            ..stage.recorder_settings()
+        };
+        let recorder = |worker: String| {
+            Recorder::new(
+                aws_sdk_dynamodb::Client::new(&stage.aws.config),
+                stage.aws.sns.clone(),
+                settings(worker),
+            )
+        };
+        lambdas.push(CheckerLambda {
+            store: store.clone(),
+            recorder: recorder(check_stage(name)),
+            verdicts: recorder(VERDICT_STAGE.into()),
+            checker,
+            quarantine: Quarantine {
+                store: store.clone(),
+                mode: QuarantineMode::Copy,
+                reserved_prefix: "processed/".into(),
+            },
+            config: CheckerConfig {
+                checker: name,
+                checkers: CheckerSet::parse(CHECKERS).expect("valid"),
+                recorder: settings(check_stage(name)),
+                signatures_uri: Some(uri.clone()),
+                quarantine: QuarantineMode::Copy,
+                reserved_prefix: "processed/".into(),
+                concurrency: 2,
+                max_held_bytes: 1 << 20,
+            },
+        });
+    }
+    Fixture { stage, lambdas }
+}
+
+impl Fixture {
+    async fn upload(&self, key: &str, bytes: &[u8]) -> String {
+        let dispatch = self
+            .stage
+            .upload(key, bytes.to_vec(), Tier::Compliance)
+            .await;
+        serde_json::to_string(&dispatch).expect("JSON")
+    }
+
+    /// Every checker handles the message, one after the other.
+    async fn check_all(&self, body: &str) {
+        for lambda in &self.lambdas {
+            lambda.handle_message(body).await.expect("handled");
+        }
+    }
+
+    async fn stages(&self, key: &str) -> Vec<AuditEntry> {
+        self.stage
+            .trail
+            .object_history(&self.stage.bucket, key)
+            .await
+            .expect("history")
+    }
+
+    async fn entry(&self, key: &str, stage: &str) -> AuditEntry {
+        let stages = self.stages(key).await;
+        stages
+            .into_iter()
+            .find(|e| e.stage == stage)
+            .unwrap_or_else(|| panic!("{key}: no {stage} record"))
+    }
+
+    /// (stage, status, outcome) of every notification since the last call, sorted.
+    async fn notifications(&self) -> Vec<(String, String, String)> {
+        let mut seen: Vec<(String, String, String)> = self
+            .stage
+            .aws
+            .drain(&self.stage.notifications)
+            .await
+            .iter()
+            .map(|body| {
+                let envelope: serde_json::Value = serde_json::from_str(body).expect("SNS envelope");
+                let attribute = |name: &str| {
+                    envelope["MessageAttributes"][name]["Value"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                (
+                    attribute("stage"),
+                    attribute("status"),
+                    attribute("outcome"),
+                )
+            })
+            .collect();
+        seen.sort();
+        seen
+    }
+
+    async fn tags(&self, key: &str) -> Vec<(String, String)> {
+        let tagging = self
+            .stage
+            .s3
+            .get_object_tagging()
+            .bucket(&self.stage.bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("tags");
+        tagging
+            .tag_set()
+            .iter()
+            .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+            .collect()
+    }
+}
+
+fn triple(stage: &str, status: &str, outcome: &str) -> (String, String, String) {
+    (stage.into(), status.into(), outcome.into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_file_gets_three_clean_checks_and_one_clean_verdict_even_when_redelivered() {
+    let fixture = fixture().await;
+    let key = "uploads/compliance/minutes.txt";
+    let body = fixture
+        .upload(key, b"Minutes: the team agreed to ship on Friday.\n")
+        .await;
+    fixture.check_all(&body).await;
+    fixture.check_all(&body).await;
+    let stages = fixture.stages(key).await;
+    let mut recorded: Vec<(String, String)> = stages
+        .iter()
+        .map(|e| (e.stage.clone(), e.status.clone()))
+        .collect();
+    recorded.sort();
+    assert_eq!(
+        recorded,
+        [
+            ("compliance".into(), "CLEAN".into()),
+            ("compliance.content".into(), "CLEAN".into()),
+            ("compliance.malware".into(), "CLEAN".into()),
+            ("compliance.pii".into(), "CLEAN".into()),
+        ]
+    );
+    let malware = fixture.entry(key, "compliance.malware").await;
+    let details = malware.details.expect("details");
+    assert_eq!(details["provenance"]["signatures"]["signatures"], 1);
+    assert!(
+        details["provenance"]["signatures"]["files"]["config/signatures/test.ndb"].is_string(),
+        "the signature file's version is recorded: {details}"
+    );
+    assert_eq!(
+        fixture.notifications().await,
+        [
+            triple("compliance", "CLEAN", "success"),
+            triple("compliance.content", "CLEAN", "success"),
+            triple("compliance.malware", "CLEAN", "success"),
+            triple("compliance.pii", "CLEAN", "success"),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eicar_is_infected_tagged_and_quarantined_with_a_failure_notification() {
+    let fixture = fixture().await;
+    let key = "uploads/compliance/test file+eicar.txt";
+    let body = fixture.upload(key, EICAR).await;
+    // All three at once: both orders of finishing, and the verdict still written once.
+    let (a, b, c) = tokio::join!(
+        fixture.lambdas[0].handle_message(&body),
+        fixture.lambdas[1].handle_message(&body),
+        fixture.lambdas[2].handle_message(&body),
+    );
+    for outcome in [a, b, c] {
+        outcome.expect("handled");
+    }
+    // Whichever checkers saw the set incomplete, a redelivery concludes it.
+    fixture.check_all(&body).await;
+    let verdict = fixture.entry(key, VERDICT_STAGE).await;
+    assert_eq!(verdict.status, "INFECTED");
+    assert!(
+        verdict
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("malware: signatures matched: Eicar-Test-Signature")),
+        "{:?}",
+        verdict.reason
+    );
+    let copy = format!("processed/quarantine/{key}/{}", "test file+eicar.txt");
+    assert_eq!(verdict.outputs, std::slice::from_ref(&copy));
+    let infected = vec![(VERDICT_TAG.0.to_owned(), VERDICT_TAG.1.to_owned())];
+    assert_eq!(fixture.tags(key).await, infected);
+    assert_eq!(fixture.tags(&copy).await, infected);
+    let stored = fixture
+        .stage
+        .s3
+        .get_object()
+        .bucket(&fixture.stage.bucket)
+        .key(&copy)
+        .send()
+        .await
+        .expect("quarantined copy");
+    let bytes = stored.body.collect().await.expect("body").into_bytes();
+    assert_eq!(&bytes[..], EICAR);
+    let notifications = fixture.notifications().await;
+    let verdicts: Vec<_> = notifications
+        .iter()
+        .filter(|(stage, _, _)| stage == VERDICT_STAGE)
+        .collect();
+    assert_eq!(verdicts, [&triple("compliance", "INFECTED", "failure")]);
+    assert_eq!(notifications.len(), 4, "{notifications:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personal_data_is_flagged_by_count_and_offset_never_by_value() {
+    let fixture = fixture().await;
+    let csv = b"name,email,card\nAda Example,ada@example.com,4111 1111 1111 1111\nBob,n/a,4111 1111 1111 1112\n";
+    let key = "uploads/compliance/customers.csv";
+    let body = fixture.upload(key, csv).await;
+    fixture.check_all(&body).await;
+    let pii = fixture.entry(key, "compliance.pii").await;
+    assert_eq!(pii.status, "FLAGGED");
+    let details = pii.details.expect("details");
+    assert_eq!(details["found"]["email"]["count"], 1);
+    assert_eq!(details["found"]["email"]["offsets"][0], 28);
+    // The second card fails the Luhn check.
+    assert_eq!(details["found"]["payment_card"]["count"], 1);
+    let stored = details.to_string() + pii.reason.as_deref().unwrap_or_default();
+    assert!(
+        !stored.contains("ada@example.com") && !stored.contains("4111"),
+        "{stored}"
+    );
+    let verdict = fixture.entry(key, VERDICT_STAGE).await;
+    assert_eq!(verdict.status, "FLAGGED");
+    assert_eq!(fixture.tags(key).await, []);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_needs_no_pii_check_and_an_executable_is_flagged() {
+    let fixture = fixture().await;
+    let key = "uploads/compliance/holiday.jpg";
+    let body = fixture
+        .upload(key, b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0")
+        .await;
+    // The pii checker's subscription filter would not deliver an image: only two checkers run.
+    fixture.lambdas[0]
+        .handle_message(&body)
+        .await
+        .expect("content");
+    fixture.lambdas[1]
+        .handle_message(&body)
+        .await
+        .expect("malware");
+    let content = fixture.entry(key, "compliance.content").await;
+    assert_eq!(content.status, "FLAGGED");
+    let reason = content.reason.unwrap_or_default();
+    assert!(reason.contains("executable (ELF)"), "{reason}");
+    let verdict = fixture.entry(key, VERDICT_STAGE).await;
+    assert_eq!(
+        (
+            verdict.status.as_str(),
+            verdict.details.expect("details")["checks"].clone()
+        ),
+        (
+            "FLAGGED",
+            serde_json::json!({"content": "FLAGGED", "malware": "CLEAN"})
+        )
+    );
+}
