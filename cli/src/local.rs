@@ -199,6 +199,10 @@ fn apply_local_env(root: &Path, endpoint: &str, binaries: &Path) -> anyhow::Resu
             "-var=extractor_package_path={}",
             binaries.join("extractor").display()
         ),
+        &format!(
+            "-var=compliance_checker_package_path={}",
+            binaries.join("compliance-checker").display()
+        ),
     ]))?;
     let output = Command::new(&terraform)
         .args([&chdir, "output", "-json", &state_arg])

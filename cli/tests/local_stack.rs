@@ -171,11 +171,16 @@ fn the_demo_gives_every_bundled_sample_its_expected_outcome() {
         stdout.contains(&format!("all {total} samples got their expected outcome")),
         "{stdout}"
     );
-    // One from the router for each sample, and one from each worker stage that follows.
+    // One from the router for each sample, one from each worker stage that follows, and one
+    // from each compliance check before its verdict.
     let worker_stages = expected
         .values()
         .filter(|outcome| outcome.get("stage").is_some_and(|stage| stage != "router"))
-        .count();
+        .count()
+        + expected
+            .values()
+            .filter_map(|outcome| outcome.get("checks")?.as_array().map(Vec::len))
+            .sum::<usize>();
     assert!(
         stdout.contains(&format!(
             "notifications received: {}",

@@ -42,19 +42,23 @@ data "aws_security_group" "default" {
 }
 
 module "stack" {
-  source                 = "../../modules/stack"
-  name_prefix            = "s3-triage-local"
-  environment            = "local"
-  bucket_name            = "s3-triage-local-uploads"
-  router_package_path    = var.router_package_path
-  thumbnail_package_path = var.thumbnail_package_path
-  extractor_package_path = var.extractor_package_path
-  large_file_image       = "s3-triage-large-file:local"
+  source                          = "../../modules/stack"
+  name_prefix                     = "s3-triage-local"
+  environment                     = "local"
+  bucket_name                     = "s3-triage-local-uploads"
+  router_package_path             = var.router_package_path
+  thumbnail_package_path          = var.thumbnail_package_path
+  extractor_package_path          = var.extractor_package_path
+  compliance_checker_package_path = var.compliance_checker_package_path
+  large_file_image                = "s3-triage-large-file:local"
   # The emulator re-reads a whole object for every ranged GET: read it with one streaming GET.
   large_file_part_size     = "5 GiB"
   large_file_parallelism   = 1
   large_subnet_ids         = data.aws_subnets.default.ids
   large_security_group_ids = [data.aws_security_group.default.id]
   protect_data             = false
-  log_retention_days       = 1
+  # The emulator speaks plain HTTP and applies bucket policy statements without their
+  # conditions: with the policy, every read would be denied.
+  attach_bucket_policy = false
+  log_retention_days   = 1
 }

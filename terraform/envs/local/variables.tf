@@ -21,3 +21,9 @@ variable "extractor_package_path" {
   type        = string
   default     = "../../../target/lambda/extractor/bootstrap.zip"
 }
+
+variable "compliance_checker_package_path" {
+  description = "The compliance checkers' Lambda zip (one binary, every checker)."
+  type        = string
+  default     = "../../../target/lambda/compliance-checker/bootstrap.zip"
+}

@@ -26,6 +26,12 @@ variable "extractor_package_path" {
   default     = "../../../target/lambda/extractor/bootstrap.zip"
 }
 
+variable "compliance_checker_package_path" {
+  description = "The compliance checkers' Lambda zip (one binary, every checker)."
+  type        = string
+  default     = "../../../target/lambda/compliance-checker/bootstrap.zip"
+}
+
 variable "large_file_image" {
   description = "Container image of the large-file task, by digest: <account>.dkr.ecr.<region>.amazonaws.com/s3-triage-large-file@sha256:..."
   type        = string

@@ -31,6 +31,56 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "uploads" {
   }
 }
 
+# Objects a compliance verdict found INFECTED carry this tag (see workers/compliance
+# quarantine.rs): nobody downloads them by accident, only the roles named may.
+data "aws_iam_policy_document" "uploads" {
+  statement {
+    sid       = "DenyInfectedDownloads"
+    effect    = "Deny"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${aws_s3_bucket.uploads.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "s3:ExistingObjectTag/s3-triage-verdict"
+      values   = ["infected"]
+    }
+    dynamic "condition" {
+      for_each = length(var.infected_readers) > 0 ? [1] : []
+      content {
+        test     = "ArnNotLike"
+        variable = "aws:PrincipalArn"
+        values   = var.infected_readers
+      }
+    }
+  }
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.uploads.arn, "${aws_s3_bucket.uploads.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "uploads" {
+  count      = var.attach_bucket_policy ? 1 : 0
+  bucket     = aws_s3_bucket.uploads.id
+  policy     = data.aws_iam_policy_document.uploads.json
+  depends_on = [aws_s3_bucket_public_access_block.uploads]
+}
+
 resource "aws_sqs_queue" "ingest_dlq" {
   name                      = "${var.name_prefix}-ingest-dlq"
   message_retention_seconds = 1209600

@@ -32,6 +32,18 @@ variable "force_destroy" {
   default     = false
 }
 
+variable "infected_readers" {
+  description = "Role ARNs still allowed to download objects tagged s3-triage-verdict=infected (security admins, the checkers finishing a quarantine)."
+  type        = list(string)
+  default     = []
+}
+
+variable "attach_bucket_policy" {
+  description = "Attach the bucket policy (TLS only, no downloads of infected objects). Off only for the local emulator, which speaks plain HTTP and applies policy statements without their conditions."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)

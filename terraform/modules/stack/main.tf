@@ -10,11 +10,13 @@ module "audit" {
 }
 
 module "ingest" {
-  source        = "../ingest"
-  name_prefix   = var.name_prefix
-  bucket_name   = var.bucket_name
-  force_destroy = !var.protect_data
-  tags          = var.tags
+  source               = "../ingest"
+  name_prefix          = var.name_prefix
+  bucket_name          = var.bucket_name
+  force_destroy        = !var.protect_data
+  attach_bucket_policy = var.attach_bucket_policy
+  infected_readers     = concat(var.quarantine_admin_role_arns, [for checker in module.compliance_checker : checker.role_arn])
+  tags                 = var.tags
 }
 
 module "tiers" {
@@ -48,6 +50,49 @@ module "extractor" {
   audit_table_arn         = module.audit.table_arn
   notifications_topic_arn = module.audit.notifications_topic_arn
   tags                    = var.tags
+}
+
+locals {
+  # Every compliance checker and the content kinds it checks ([] for all). Adding a checker is
+  # a module under workers/compliance/src/checker/ and one entry here.
+  compliance_checkers = {
+    content = []
+    malware = []
+    pii     = ["text", "pdf"]
+  }
+  signatures_prefix = "config/signatures/"
+  signatures_dir    = coalesce(var.signatures_dir, "${path.module}/../../../workers/compliance/signatures")
+}
+
+# The malware checker's signature set, loaded at each cold start.
+resource "aws_s3_object" "signatures" {
+  for_each    = fileset(local.signatures_dir, "*.{hdb,hsb,ndb}")
+  bucket      = module.ingest.bucket_name
+  key         = "${local.signatures_prefix}${each.value}"
+  source      = "${local.signatures_dir}/${each.value}"
+  source_hash = filemd5("${local.signatures_dir}/${each.value}")
+  tags        = var.tags
+}
+
+module "compliance_checker" {
+  source                  = "../compliance-checker"
+  for_each                = local.compliance_checkers
+  checker                 = each.key
+  content_kinds           = each.value
+  checkers_json           = jsonencode(local.compliance_checkers)
+  signatures_uri          = each.key == "malware" ? "s3://${module.ingest.bucket_name}/${local.signatures_prefix}" : null
+  quarantine              = var.compliance_quarantine
+  name_prefix             = var.name_prefix
+  environment             = var.environment
+  package_path            = var.compliance_checker_package_path
+  log_retention_days      = var.log_retention_days
+  compliance_topic_arn    = module.tiers.compliance_topic_arn
+  bucket_arn              = module.ingest.bucket_arn
+  audit_table_name        = module.audit.table_name
+  audit_table_arn         = module.audit.table_arn
+  notifications_topic_arn = module.audit.notifications_topic_arn
+  tags                    = var.tags
+  depends_on              = [aws_s3_object.signatures]
 }
 
 module "large_file" {

@@ -24,6 +24,9 @@ output "dlq_urls" {
     ingest    = module.ingest.dlq_url
     thumbnail = module.thumbnail.dlq_url
     extractor = module.tiers.extractor_dlq_url
+    compliance = {
+      for name, checker in module.compliance_checker : name => checker.dlq_url
+    }
   }
 }
 
@@ -55,4 +58,9 @@ output "thumbnail_function_name" {
 output "extractor_function_name" {
   description = "The extractor Lambda."
   value       = module.extractor.function_name
+}
+
+output "compliance_checker_functions" {
+  description = "The compliance checker Lambdas, by checker."
+  value       = { for name, checker in module.compliance_checker : name => checker.function_name }
 }

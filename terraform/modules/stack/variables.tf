@@ -28,6 +28,35 @@ variable "extractor_package_path" {
   type        = string
 }
 
+variable "compliance_checker_package_path" {
+  description = "The compliance checkers' Lambda zip, one binary for every checker (cargo lambda build --release --output-format zip)."
+  type        = string
+}
+
+variable "signatures_dir" {
+  description = "Directory of .hdb/.hsb/.ndb malware signature files uploaded for the malware checker; null for the bundled set."
+  type        = string
+  default     = null
+}
+
+variable "compliance_quarantine" {
+  description = "What happens to an INFECTED upload: tag, copy (tagged copy under processed/quarantine/) or move."
+  type        = string
+  default     = "copy"
+}
+
+variable "quarantine_admin_role_arns" {
+  description = "Role ARNs that may still download objects tagged infected (everyone else is denied by the bucket policy)."
+  type        = list(string)
+  default     = []
+}
+
+variable "attach_bucket_policy" {
+  description = "Attach the uploads bucket's policy (TLS only, no downloads of infected objects); false only for the local emulator."
+  type        = bool
+  default     = true
+}
+
 variable "large_file_image" {
   description = "Container image of the large-file task (repository@sha256:digest)."
   type        = string

@@ -1,0 +1,19 @@
+output "function_name" {
+  description = "Name of the checker Lambda."
+  value       = aws_lambda_function.checker.function_name
+}
+
+output "role_arn" {
+  description = "The checker's role: the bucket policy lets it read infected-tagged objects to finish a quarantine."
+  value       = aws_iam_role.checker.arn
+}
+
+output "queue_url" {
+  description = "URL of the checker's queue."
+  value       = aws_sqs_queue.checks.id
+}
+
+output "dlq_url" {
+  description = "URL of the checker's dead-letter queue."
+  value       = aws_sqs_queue.dlq.id
+}
