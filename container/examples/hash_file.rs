@@ -38,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
         retry_delay: Duration::ZERO,
     };
     let started = Instant::now();
-    let hashers = Hashers::start(Expected::Nothing("a local file"), part_size);
+    let hashers = Hashers::start(Expected::Nothing("a local file"), part_size, None);
     stream_object(
         &FileSource::new(path, FEED_BYTES),
         size,

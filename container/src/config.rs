@@ -2,10 +2,12 @@
 //! task definition's settings, read from the environment once and validated at start.
 
 use crate::stream::StreamSettings;
+use compliance::checker::Checker;
+use compliance::config::{build_checker, BuildError, CheckerResources, SIGNATURES_URI};
 use notifications::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
 use notifications::RecorderSettings;
 use object_events::size::{GIB, MIB};
-use object_events::{Dispatch, Tier};
+use object_events::{ContentKind, Dispatch, Tier};
 use std::time::Duration;
 
 /// The router's [`Dispatch`] as JSON (set by the router as a RunTask override).
@@ -27,6 +29,8 @@ pub struct TaskConfig {
     pub max_bytes: u64,
     /// The manifest goes to `<reserved prefix>manifests/`.
     pub reserved_prefix: String,
+    /// Where the malware signatures are, when the pass scans for malware.
+    pub signatures_uri: Option<String>,
 }
 
 impl TaskConfig {
@@ -79,7 +83,35 @@ impl TaskConfig {
             reserved_prefix: env
                 .optional(RESERVED_PREFIX)
                 .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
+            signatures_uri: env.optional(SIGNATURES_URI),
         })
+    }
+
+    /// The compliance checks the pass runs: content validation always, the malware scan when
+    /// signatures are configured, PII for text. (A PDF is not parsed here: the PII check
+    /// reports it as not checked.)
+    pub async fn pass_checkers(
+        &self,
+        s3: &aws_sdk_s3::Client,
+    ) -> Result<Vec<Box<dyn Checker>>, BuildError> {
+        let mut names = vec!["content"];
+        if self.signatures_uri.is_some() {
+            names.push("malware");
+        }
+        if self.dispatch.content_kind == ContentKind::Text {
+            names.push("pii");
+        }
+        let mut checkers = Vec::new();
+        for name in names {
+            let resources = CheckerResources {
+                s3,
+                signatures_uri: self.signatures_uri.as_deref(),
+                max_held_bytes: 100 * MIB,
+                pdf_parser: None,
+            };
+            checkers.push(build_checker(name, resources).await?);
+        }
+        Ok(checkers)
     }
 }
 

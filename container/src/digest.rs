@@ -1,6 +1,7 @@
 //! The digests the stream feeds, each on its own thread so hashing overlaps the download:
 //! SHA-256 of the whole object on one; per-part CRC32C and the check against what S3 stored
-//! on the other.
+//! on the other; the compliance checks (malware signatures, content, PII), when configured,
+//! on a third, so the object is still read once.
 //!
 //! The check uses the strongest thing S3 holds that the bytes can reproduce: a whole-object
 //! checksum from the upload (CRC64NVME, CRC32C, CRC32, SHA-256), else the eTag, which is the
@@ -8,10 +9,13 @@
 //! KMS encryption, where it is neither.
 
 use bytes::Bytes;
+use compliance::checker::{judge_all, Checker, Judgement, Subject};
 use md5::{Digest as _, Md5};
 use s3_io::{hex, multipart_parts, StoredObject};
 use serde::Serialize;
 use sha2::Sha256;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Buffers queued to each hashing thread: what lets the download run ahead of hashing.
@@ -118,13 +122,15 @@ pub enum Verification {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Digests {
     /// Lowercase hex, as the audit trail records it.
     pub sha256: String,
     /// CRC32C of each stream part, base64 as S3 writes checksums.
     pub part_crc32c: Vec<String>,
     pub verification: Verification,
+    /// Each compliance check's judgement, by checker.
+    pub checks: BTreeMap<&'static str, Judgement>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,15 +139,24 @@ pub struct HasherGone;
 
 /// The running digests: feed every byte in order, then [`Hashers::finish`].
 pub struct Hashers {
-    feeds: [mpsc::Sender<Bytes>; 2],
+    feeds: Vec<mpsc::Sender<Bytes>>,
     sha256: oneshot::Receiver<[u8; 32]>,
     checks: oneshot::Receiver<(Vec<String>, Option<String>)>,
+    judgements: Option<oneshot::Receiver<Vec<(&'static str, Judgement)>>>,
     expected: Expected,
+}
+
+/// The compliance checks the pass runs besides hashing, on a thread of their own, and what
+/// they may know of the object.
+pub struct PassChecks {
+    pub checkers: Arc<Vec<Box<dyn Checker>>>,
+    pub key: String,
+    pub size: u64,
 }
 
 impl Hashers {
     /// Starts the threads. `part_size` is the stream's part size, for the per-part CRC32C.
-    pub fn start(expected: Expected, part_size: u64) -> Self {
+    pub fn start(expected: Expected, part_size: u64, pass_checks: Option<PassChecks>) -> Self {
         let (sha_feed, mut sha_input) = mpsc::channel::<Bytes>(QUEUED_BUFFERS);
         let (check_feed, mut check_input) = mpsc::channel::<Bytes>(QUEUED_BUFFERS);
         let (sha_done, sha256) = oneshot::channel();
@@ -169,10 +184,29 @@ impl Hashers {
                 .collect();
             let _ = checks_done.send((parts, running.finish()));
         });
+        let mut feeds = vec![sha_feed, check_feed];
+        let judgements = pass_checks
+            .filter(|c| !c.checkers.is_empty())
+            .map(|checks| {
+                let (feed, mut input) = mpsc::channel::<Bytes>(QUEUED_BUFFERS);
+                feeds.push(feed);
+                let (judged, judgements) = oneshot::channel();
+                std::thread::spawn(move || {
+                    let subject = Subject {
+                        key: &checks.key,
+                        declared_type: None,
+                        size: checks.size,
+                    };
+                    let chunks = std::iter::from_fn(|| input.blocking_recv());
+                    let _ = judged.send(judge_all(&checks.checkers, subject, chunks));
+                });
+                judgements
+            });
         Self {
-            feeds: [sha_feed, check_feed],
+            feeds,
             sha256,
             checks,
+            judgements,
             expected,
         }
     }
@@ -188,6 +222,10 @@ impl Hashers {
         drop(self.feeds);
         let sha256 = self.sha256.await.map_err(|_| HasherGone)?;
         let (part_crc32c, computed) = self.checks.await.map_err(|_| HasherGone)?;
+        let checks = match self.judgements {
+            Some(judgements) => judgements.await.map_err(|_| HasherGone)?,
+            None => Vec::new(),
+        };
         let compare = |stored: &str, computed: String| {
             let against = self.expected.describe();
             if stored == computed {
@@ -217,6 +255,7 @@ impl Hashers {
             sha256: hex(&sha256),
             part_crc32c,
             verification,
+            checks: checks.into_iter().collect(),
         })
     }
 }

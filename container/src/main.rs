@@ -8,6 +8,7 @@ use large_file::task::LargeFileTask;
 use notifications::config::Env;
 use notifications::Recorder;
 use s3_io::S3Store;
+use std::sync::Arc;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
@@ -25,16 +26,20 @@ async fn main() -> anyhow::Result<()> {
         on_terminate.cancel();
     });
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let s3 = aws_sdk_s3::Client::new(&aws);
+    let checkers = config
+        .pass_checkers(&s3)
+        .await
+        .context("loading the compliance checks")?;
     let task = LargeFileTask {
-        store: S3Store {
-            client: aws_sdk_s3::Client::new(&aws),
-        },
+        store: S3Store { client: s3 },
         recorder: Recorder::new(
             aws_sdk_dynamodb::Client::new(&aws),
             aws_sdk_sns::Client::new(&aws),
             config.recorder.clone(),
         ),
         config,
+        checkers: Arc::new(checkers),
     };
     let outcome = task.run(&cancel).await.context("recording the outcome")?;
     tracing::info!(?outcome, "done");

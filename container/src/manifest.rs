@@ -1,9 +1,11 @@
 //! The manifest a finished stream leaves under the reserved prefix: what the object is, the
-//! checksums to verify a later copy against, and how the read went.
+//! checksums to verify a later copy against, how the read went, and what the checks found.
 
 use crate::digest::{Digests, Verification};
+use compliance::checker::Judgement;
 use object_events::ObjectRef;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Manifest<'a> {
@@ -18,6 +20,8 @@ pub struct Manifest<'a> {
     pub retries: u32,
     pub timings_ms: Timings,
     pub throughput_mib_per_s: f64,
+    /// Each compliance check's full judgement (counts and offsets, never personal data).
+    pub checks: &'a BTreeMap<&'static str, Judgement>,
 }
 
 #[derive(Clone, Debug, Serialize)]

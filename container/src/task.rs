@@ -7,18 +7,21 @@
 //! to show, by its age, that the task died (`triage audit --status IN_PROGRESS --stale 15m`).
 
 use crate::config::TaskConfig;
-use crate::digest::{Expected, Hashers, Verification};
+use crate::digest::{Expected, Hashers, PassChecks, Verification};
 use crate::manifest::{Manifest, Timings};
 use crate::source::S3Source;
 use crate::stream::{stream_object, StreamError};
 use chrono::{DateTime, Utc};
+use compliance::checker::{Checker, Judgement, Severity};
 use compliance::content::sniff;
 use notifications::{AuditRecord, Claim, RecordError, Recorder, Status};
 use object_events::size::human;
 use object_events::ObjectRef;
 use s3_io::{output_key, source_metadata, Failure, S3Store};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -29,6 +32,8 @@ pub struct LargeFileTask {
     pub store: S3Store,
     pub recorder: Recorder,
     pub config: TaskConfig,
+    /// Compliance checks run in the same pass (none: hashing only).
+    pub checkers: Arc<Vec<Box<dyn Checker>>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +49,8 @@ struct Done {
     content_type: String,
     manifest_key: String,
     details: serde_json::Value,
+    /// What the compliance checks found, when they found anything.
+    findings: Option<String>,
 }
 
 impl LargeFileTask {
@@ -69,12 +76,18 @@ impl LargeFileTask {
             never = self.report_progress(started_at, &progress) => match never {},
         };
         let record = match result {
-            Ok(done) => self
-                .record(Status::Succeeded, started_at)
-                .with_sha256(done.sha256)
-                .with_content_type(done.content_type)
-                .with_outputs(vec![done.manifest_key])
-                .with_details(done.details),
+            Ok(done) => {
+                let record = self
+                    .record(Status::Succeeded, started_at)
+                    .with_sha256(done.sha256)
+                    .with_content_type(done.content_type)
+                    .with_outputs(vec![done.manifest_key])
+                    .with_details(done.details);
+                match done.findings {
+                    Some(findings) => record.with_reason(findings),
+                    None => record,
+                }
+            }
             Err(reason) => {
                 warn!(correlation_id = %self.config.dispatch.correlation_id, reason, "large file failed");
                 self.record(Status::Failed, started_at).with_reason(reason)
@@ -129,7 +142,15 @@ impl LargeFileTask {
         }
         let described = started.elapsed();
         let expected = Expected::from_stored(&stored);
-        let hashers = Hashers::start(expected, config.stream.part_size);
+        let hashers = Hashers::start(
+            expected,
+            config.stream.part_size,
+            Some(PassChecks {
+                checkers: Arc::clone(&self.checkers),
+                key: object.key.to_string(),
+                size: stored.size,
+            }),
+        );
         let source = S3Source {
             store: self.store.clone(),
             object: object.clone(),
@@ -174,6 +195,7 @@ impl LargeFileTask {
                 total: millis(started.elapsed()),
             },
             throughput_mib_per_s: stored.size as f64 / (1024.0 * 1024.0) / seconds,
+            checks: &digests.checks,
         };
         let manifest_json = serde_json::to_vec_pretty(&manifest).map_err(|err| err.to_string())?;
         let manifest_key = output_key(
@@ -201,7 +223,9 @@ impl LargeFileTask {
                 "retries": streamed.retries,
                 "throughput_mib_per_s": manifest.throughput_mib_per_s,
                 "timings_ms": manifest.timings_ms,
+                "checks": digests.checks.iter().map(|(name, j)| (*name, j.severity)).collect::<BTreeMap<_, _>>(),
             }),
+            findings: findings(&digests.checks),
             sha256: digests.sha256,
             content_type: content_type.to_owned(),
             manifest_key,
@@ -220,6 +244,22 @@ impl LargeFileTask {
         self.record(Status::InProgress, started_at)
             .with_details(json!({ "bytes_done": bytes_done, "size": size }))
     }
+}
+
+/// The non-clean checks' reasons, each prefixed with its checker.
+fn findings(checks: &BTreeMap<&'static str, Judgement>) -> Option<String> {
+    let found: Vec<String> = checks
+        .iter()
+        .filter(|(_, judgement)| judgement.severity != Severity::Clean)
+        .map(|(name, judgement)| {
+            format!(
+                "compliance {name} {}: {}",
+                judgement.severity,
+                judgement.reason.as_deref().unwrap_or("no reason given")
+            )
+        })
+        .collect();
+    (!found.is_empty()).then(|| found.join(" | "))
 }
 
 fn reason(failure: Failure) -> String {

@@ -86,7 +86,7 @@ async fn run(
     settings: &StreamSettings,
     expected: Expected,
 ) -> Result<(large_file::digest::Digests, u32), StreamError> {
-    let hashers = Hashers::start(expected, settings.part_size);
+    let hashers = Hashers::start(expected, settings.part_size, None);
     let progress = AtomicU64::new(0);
     let streamed = stream_object(
         source,
@@ -242,7 +242,7 @@ async fn a_part_that_keeps_failing_gives_up_after_its_attempts() {
 async fn cancelling_stops_a_stalled_pass_with_the_bytes_done() {
     let mut source = MemorySource::new(4 * PART as usize);
     source.stall_after = Some(30_000);
-    let hashers = Hashers::start(Expected::Nothing("test"), PART);
+    let hashers = Hashers::start(Expected::Nothing("test"), PART, None);
     let progress = AtomicU64::new(0);
     let cancel = CancellationToken::new();
     let stopper = cancel.clone();

@@ -11,6 +11,7 @@ use object_events::{Dispatch, Tier};
 use s3_io::{hex, S3Store};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -40,7 +41,9 @@ fn task(stage: &WorkerStage, dispatch: Dispatch, max_bytes: u64) -> LargeFileTas
             progress_interval: Duration::from_secs(1),
             max_bytes,
             reserved_prefix: "processed/".into(),
+            signatures_uri: None,
         },
+        checkers: Arc::new(Vec::new()),
     }
 }
 
@@ -195,5 +198,57 @@ async fn an_object_over_the_limit_is_failed_without_being_read() {
     assert_eq!(
         reason,
         "object of 1 MiB exceeds the large-file limit of 1048575 bytes"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_compliance_checks_run_in_the_same_pass() {
+    let stage = WorkerStage::new(STAGE).await;
+    stage
+        .s3
+        .put_object()
+        .bucket(&stage.bucket)
+        .key("config/signatures/marker.ndb")
+        .body(ByteStream::from_static(b"Test.Marker:0:*:4d41524b4552\n"))
+        .send()
+        .await
+        .expect("signatures");
+    let key = "uploads/documents/ledger.csv";
+    // Past the first part, split across the 1 MiB part boundary: found all the same.
+    let mut data = b"id,contact\n".repeat(MIB / 11 + 1);
+    data.truncate(MIB - 3);
+    data.extend_from_slice(b"MARKER,ada@example.com\n");
+    data.extend(b"1,none\n".repeat(1000));
+    let dispatch = stage.upload(key, data, Tier::Large).await;
+    let mut task = task(&stage, dispatch, 1 << 30);
+    task.config.signatures_uri = Some(format!("s3://{}/config/signatures/", stage.bucket));
+    task.checkers = Arc::new(
+        task.config
+            .pass_checkers(&stage.s3)
+            .await
+            .expect("checkers"),
+    );
+    let outcome = task.run(&CancellationToken::new()).await;
+    assert_eq!(
+        outcome.expect("recorded"),
+        Outcome::Recorded(Status::Succeeded)
+    );
+    let records = stage.records(key).await;
+    let details = records[0].details.as_ref().expect("details");
+    assert_eq!(
+        details["checks"],
+        serde_json::json!({"content": "CLEAN", "malware": "INFECTED", "pii": "FLAGGED"})
+    );
+    let reason = records[0].reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("compliance malware INFECTED: signatures matched: Test.Marker"),
+        "{reason}"
+    );
+    let manifest = manifest(&stage, &records[0].outputs[0]).await;
+    let findings = &manifest["checks"]["malware"]["details"]["findings"];
+    assert_eq!(findings[0]["offset"], MIB - 3, "{manifest}");
+    assert_eq!(
+        manifest["checks"]["pii"]["details"]["found"]["email"]["count"],
+        1
     );
 }

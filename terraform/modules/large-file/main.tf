@@ -61,6 +61,14 @@ data "aws_iam_policy_document" "task" {
     actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = ["${var.bucket_arn}/*"]
   }
+  dynamic "statement" {
+    for_each = var.signatures_uri == null ? [] : [1]
+    content {
+      sid       = "ListSignatures"
+      actions   = ["s3:ListBucket"]
+      resources = [var.bucket_arn]
+    }
+  }
   statement {
     sid       = "WriteManifests"
     actions   = ["s3:PutObject"]
@@ -105,7 +113,9 @@ resource "aws_ecs_task_definition" "task" {
     readonlyRootFilesystem = true
     # Fargate sends SIGTERM, then SIGKILL after this: time to record FAILED "interrupted".
     stopTimeout = 30
-    environment = [for name, value in {
+    environment = [for name, value in merge(var.signatures_uri == null ? {} : {
+      TRIAGE_SIGNATURES_URI = var.signatures_uri
+      }, {
       TRIAGE_ENVIRONMENT             = var.environment
       TRIAGE_AUDIT_TABLE             = var.audit_table_name
       TRIAGE_NOTIFICATIONS_TOPIC_ARN = var.notifications_topic_arn
@@ -113,7 +123,7 @@ resource "aws_ecs_task_definition" "task" {
       TRIAGE_LARGE_PART_SIZE         = var.part_size
       TRIAGE_LARGE_PARALLELISM       = tostring(var.parallelism)
       RUST_LOG                       = var.log_level
-    } : { name = name, value = value }]
+    }) : { name = name, value = value }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {

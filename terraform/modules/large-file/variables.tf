@@ -79,3 +79,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "signatures_uri" {
+  description = "s3://bucket/prefix/ of the malware signatures the task scans with in its pass; null for no malware scan."
+  type        = string
+  default     = null
+}

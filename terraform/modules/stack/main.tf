@@ -95,8 +95,10 @@ module "compliance_checker" {
   depends_on              = [aws_s3_object.signatures]
 }
 
+# Runs the content, malware and (for text) PII checks in the same pass as its hashing.
 module "large_file" {
   source                  = "../large-file"
+  signatures_uri          = "s3://${module.ingest.bucket_name}/${local.signatures_prefix}"
   name_prefix             = var.name_prefix
   environment             = var.environment
   image                   = var.large_file_image

@@ -1,4 +1,16 @@
-//! A checker Lambda's configuration, read from the environment once at start-up.
+//! A checker Lambda's configuration, read from the environment once at start-up, and the
+//! checkers built from it (also for the large-file task, which runs them in its pass).
+
+use crate::checker::content::ContentChecker;
+use crate::checker::malware::MalwareChecker;
+use crate::checker::pii::PiiChecker;
+use crate::checker::Checker;
+use crate::content::ContentPolicy;
+use crate::scan::Scanner;
+use crate::signature_store;
+use extractor::isolate::Limits;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::quarantine::QuarantineMode;
 use crate::verdict::{check_stage, CheckerSet};
@@ -71,6 +83,60 @@ impl CheckerConfig {
             max_held_bytes: env.size_or(MAX_HELD_BYTES, 100 << 20)?,
         })
     }
+}
+
+/// What building a checker may need besides its name.
+pub struct CheckerResources<'a> {
+    pub s3: &'a aws_sdk_s3::Client,
+    /// Where the malware checker loads its signatures from.
+    pub signatures_uri: Option<&'a str>,
+    pub max_held_bytes: u64,
+    /// An executable that parses a PDF when started with the extractor's child argument.
+    pub pdf_parser: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("the malware checker needs {SIGNATURES_URI}")]
+    NoSignatures,
+    #[error(transparent)]
+    Signatures(#[from] signature_store::LoadError),
+    #[error(transparent)]
+    Compile(#[from] crate::scan::CompileError),
+    #[error("unknown checker {0:?}: expected one of content, malware, pii")]
+    Unknown(String),
+}
+
+/// The checker named `name`, with what it loads once per process (the malware signatures).
+pub async fn build_checker(
+    name: &str,
+    resources: CheckerResources<'_>,
+) -> Result<Box<dyn Checker>, BuildError> {
+    Ok(match name {
+        "malware" => {
+            let uri = resources.signatures_uri.ok_or(BuildError::NoSignatures)?;
+            let (set, signatures) = signature_store::load(resources.s3, uri).await?;
+            tracing::info!(%signatures, "signatures loaded");
+            Box::new(MalwareChecker {
+                scanner: Scanner::new(set)?,
+                signatures,
+            })
+        }
+        "content" => Box::new(ContentChecker {
+            policy: ContentPolicy::default(),
+            max_archive_bytes: resources.max_held_bytes,
+        }),
+        "pii" => Box::new(PiiChecker {
+            parser: resources.pdf_parser,
+            limits: Limits {
+                memory_bytes: 1 << 30,
+                timeout: Duration::from_secs(60),
+                max_stream_bytes: 64 << 20,
+            },
+            max_pdf_bytes: resources.max_held_bytes,
+        }),
+        other => return Err(BuildError::Unknown(other.into())),
+    })
 }
 
 #[cfg(test)]

@@ -3,23 +3,15 @@
 
 use anyhow::Context;
 use aws_lambda_events::sqs::SqsEvent;
-use compliance::checker::content::ContentChecker;
-use compliance::checker::malware::MalwareChecker;
-use compliance::checker::pii::PiiChecker;
-use compliance::checker::Checker;
-use compliance::config::CheckerConfig;
-use compliance::content::ContentPolicy;
+use compliance::config::{build_checker, CheckerConfig, CheckerResources};
 use compliance::handler::CheckerLambda;
 use compliance::quarantine::Quarantine;
-use compliance::scan::Scanner;
-use compliance::signature_store;
 use compliance::verdict::VERDICT_STAGE;
-use extractor::isolate::{child_main, Limits, CHILD_ARG};
+use extractor::isolate::{child_main, CHILD_ARG};
 use lambda_runtime::{service_fn, LambdaEvent};
 use notifications::config::Env;
 use notifications::{Recorder, RecorderSettings};
 use s3_io::S3Store;
-use std::time::Duration;
 
 fn main() -> Result<(), lambda_runtime::Error> {
     let mut args = std::env::args().skip(1);
@@ -35,7 +27,19 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
     let config = CheckerConfig::from_env(&Env::process()).context("checker configuration")?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let s3 = aws_sdk_s3::Client::new(&aws);
-    let checker = build_checker(&config, &s3).await?;
+    let checker = build_checker(
+        config.checker,
+        CheckerResources {
+            s3: &s3,
+            signatures_uri: config.signatures_uri.as_deref(),
+            max_held_bytes: config.max_held_bytes,
+            pdf_parser: Some(
+                std::env::current_exe().context("locating this executable for the parser")?,
+            ),
+        },
+    )
+    .await
+    .context("building the checker")?;
     let recorder = |settings: RecorderSettings| {
         Recorder::new(
             aws_sdk_dynamodb::Client::new(&aws),
@@ -64,35 +68,4 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
         Ok::<_, lambda_runtime::Error>(lambda.handle_batch(event.payload).await)
     }))
     .await
-}
-
-/// The configured checker, with what it loads once per cold start.
-async fn build_checker(
-    config: &CheckerConfig,
-    s3: &aws_sdk_s3::Client,
-) -> anyhow::Result<Box<dyn Checker>> {
-    Ok(match config.checker {
-        "malware" => {
-            let uri = config.signatures_uri.as_deref().unwrap_or_default();
-            let (set, signatures) = signature_store::load(s3, uri).await?;
-            tracing::info!(%signatures, "signatures loaded");
-            Box::new(MalwareChecker {
-                scanner: Scanner::new(set)?,
-                signatures,
-            })
-        }
-        "content" => Box::new(ContentChecker {
-            policy: ContentPolicy::default(),
-            max_archive_bytes: config.max_held_bytes,
-        }),
-        _ => Box::new(PiiChecker {
-            parser: std::env::current_exe().context("locating this executable for the parser")?,
-            limits: Limits {
-                memory_bytes: 1 << 30,
-                timeout: Duration::from_secs(60),
-                max_stream_bytes: 64 << 20,
-            },
-            max_pdf_bytes: config.max_held_bytes,
-        }),
-    })
 }

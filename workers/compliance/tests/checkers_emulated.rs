@@ -1,6 +1,10 @@
 //! The three checker Lambdas against the emulator's S3, DynamoDB and SNS through the real SDK
 //! clients: per-check records, one verdict, quarantine, redelivery and races.
 
+// The extractor's generated and hostile PDFs, shared rather than copied.
+#[path = "../../extractor/tests/common/mod.rs"]
+mod documents;
+
 use compliance::checker::content::ContentChecker;
 use compliance::checker::malware::MalwareChecker;
 use compliance::checker::pii::PiiChecker;
@@ -60,7 +64,7 @@ async fn fixture() -> Fixture {
                 max_archive_bytes: 1 << 20,
             }),
             _ => Box::new(PiiChecker {
-                parser: PathBuf::from(env!("CARGO_BIN_EXE_compliance-checker")),
+                parser: Some(PathBuf::from(env!("CARGO_BIN_EXE_compliance-checker"))),
                 limits: Limits {
                     memory_bytes: 1 << 30,
                     timeout: Duration::from_secs(30),
@@ -334,4 +338,30 @@ async fn an_image_needs_no_pii_check_and_an_executable_is_flagged() {
             serde_json::json!({"content": "FLAGGED", "malware": "CLEAN"})
         )
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pdf_is_checked_through_its_extracted_text_and_an_unreadable_one_is_not_called_clean() {
+    let fixture = fixture().await;
+    let pii = &fixture.lambdas[2];
+    let key = "uploads/compliance/contract.pdf";
+    let body = fixture
+        .upload(key, &documents::pdf("Contact ada@example.com about SSN 123-45-6789"))
+        .await;
+    pii.handle_message(&body).await.expect("handled");
+    let record = fixture.entry(key, "compliance.pii").await;
+    assert_eq!(record.status, "FLAGGED");
+    let details = record.details.expect("details");
+    assert_eq!(details["scanned"], "extracted text");
+    assert_eq!(details["found"]["email"]["count"], 1);
+    assert_eq!(details["found"]["us_ssn"]["count"], 1);
+
+    let (_, truncated) = documents::hostile_documents().swap_remove(0);
+    let key = "uploads/compliance/truncated.pdf";
+    let body = fixture.upload(key, &truncated).await;
+    pii.handle_message(&body).await.expect("handled");
+    let record = fixture.entry(key, "compliance.pii").await;
+    assert_eq!(record.status, "FLAGGED");
+    let reason = record.reason.unwrap_or_default();
+    assert!(reason.contains("could not be read, so it was not checked"), "{reason}");
 }

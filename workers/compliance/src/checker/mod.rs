@@ -33,7 +33,7 @@ impl fmt::Display for Severity {
 }
 
 /// One check's finding about one object.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Judgement {
     pub severity: Severity,
     /// Why it is not clean, in a line a person can act on.
@@ -90,6 +90,34 @@ pub trait Checker: Send + Sync {
         Value::Null
     }
     fn start<'a>(&'a self, subject: Subject<'_>) -> Box<dyn CheckRun + 'a>;
+}
+
+/// Runs every checker over the same bytes in one pass (the large-file task's checks). A check
+/// that could not finish is FLAGGED with why: nothing is called clean unchecked.
+pub fn judge_all<B: AsRef<[u8]>>(
+    checkers: &[Box<dyn Checker>],
+    subject: Subject<'_>,
+    chunks: impl Iterator<Item = B>,
+) -> Vec<(&'static str, Judgement)> {
+    let mut runs: Vec<_> = checkers
+        .iter()
+        .map(|c| (c.name(), c.start(subject)))
+        .collect();
+    for chunk in chunks {
+        for (_, run) in &mut runs {
+            run.update(chunk.as_ref());
+        }
+    }
+    runs.into_iter()
+        .map(|(name, run)| {
+            let judgement = run.finish().unwrap_or_else(|err| Judgement {
+                severity: Severity::Flagged,
+                reason: Some(format!("the check could not run: {err}")),
+                details: Value::Null,
+            });
+            (name, judgement)
+        })
+        .collect()
 }
 
 /// Runs `checker` over bytes held in memory (tests, examples).

@@ -12,8 +12,9 @@ use std::path::PathBuf;
 const MAX_OFFSETS_PER_KIND: usize = 100;
 
 pub struct PiiChecker {
-    /// The executable that parses a PDF when started with the extractor's child argument.
-    pub parser: PathBuf,
+    /// The executable that parses a PDF when started with the extractor's child argument;
+    /// without one, PDFs are flagged as not checked.
+    pub parser: Option<PathBuf>,
     pub limits: Limits,
     /// PDFs larger than this are flagged as not checked instead of being held in memory.
     pub max_pdf_bytes: u64,
@@ -97,7 +98,12 @@ impl CheckRun for PiiRun<'_> {
                 self.size, self.checker.max_pdf_bytes
             )));
         }
-        match parse_isolated(&self.checker.parser, &pdf, &self.checker.limits) {
+        let Some(parser) = &self.checker.parser else {
+            return Ok(not_checked(
+                "PDF text is not extracted here; the PDF was not checked for personal data".into(),
+            ));
+        };
+        match parse_isolated(parser, &pdf, &self.checker.limits) {
             Ok(parsed) => {
                 text.update(parsed.text().as_bytes());
                 Ok(judge(&text.finish(), "extracted text"))
