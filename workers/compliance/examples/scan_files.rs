@@ -28,7 +28,7 @@ fn main() -> anyhow::Result<()> {
     for path in files {
         let started = Instant::now();
         let mut file = std::fs::File::open(path).with_context(|| format!("opening {path}"))?;
-        let mut scan = scanner.start();
+        let mut scan = scanner.start(Some(file.metadata()?.len()));
         let mut bytes = 0usize;
         loop {
             let read = file.read(&mut buffer)?;

@@ -133,7 +133,8 @@ impl CheckerLambda {
         let Some(verdict) = decide(&self.config.checkers, dispatch.content_kind, &recorded) else {
             return Ok(());
         };
-        let started_at = Utc::now();
+        // The verdict's duration is the whole check: from the upload to now.
+        let started_at = dispatch.object.event_time.unwrap_or(dispatch.routed_at);
         let mut record = AuditRecord::for_dispatch(
             dispatch,
             VERDICT_STAGE,

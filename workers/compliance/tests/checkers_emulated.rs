@@ -346,7 +346,10 @@ async fn a_pdf_is_checked_through_its_extracted_text_and_an_unreadable_one_is_no
     let pii = &fixture.lambdas[2];
     let key = "uploads/compliance/contract.pdf";
     let body = fixture
-        .upload(key, &documents::pdf("Contact ada@example.com about SSN 123-45-6789"))
+        .upload(
+            key,
+            &documents::pdf("Contact ada@example.com about SSN 123-45-6789"),
+        )
         .await;
     pii.handle_message(&body).await.expect("handled");
     let record = fixture.entry(key, "compliance.pii").await;
@@ -363,5 +366,8 @@ async fn a_pdf_is_checked_through_its_extracted_text_and_an_unreadable_one_is_no
     let record = fixture.entry(key, "compliance.pii").await;
     assert_eq!(record.status, "FLAGGED");
     let reason = record.reason.unwrap_or_default();
-    assert!(reason.contains("could not be read, so it was not checked"), "{reason}");
+    assert!(
+        reason.contains("could not be read, so it was not checked"),
+        "{reason}"
+    );
 }

@@ -43,7 +43,7 @@ fn the_corpus_is_clean_and_planted_eicar_is_found() {
     assert!(files.len() >= 48, "{} files", files.len());
     for path in &files {
         let bytes = std::fs::read(path).expect("readable");
-        let mut scan = scanner.start();
+        let mut scan = scanner.start(Some(bytes.len() as u64));
         for chunk in bytes.chunks(64 * 1024) {
             scan.update(chunk);
         }
