@@ -1,12 +1,15 @@
-//! The malware scanner over local files, for the benchmark (`scripts/bench-compliance.py`):
-//! every `.hdb`, `.hsb` and `.ndb` in a directory compiled once, then each file streamed
-//! through one scan in 1 MiB chunks, as the checker and the large-file task feed it.
+//! The malware scanner, or the PII detector, over local files, for the benchmarks
+//! (`scripts/bench-compliance.py`): each file streamed in 1 MiB chunks, as the checkers and
+//! the large-file task feed them.
 //!
 //!   cargo run --release -p compliance --example scan_files -- <signature dir> <file>...
+//!   cargo run --release -p compliance --example scan_files -- --pii <file>...
 //!
-//! Prints `file<TAB>path<TAB>bytes<TAB>ms<TAB>signature,signature...` per file.
+//! Prints `file<TAB>path<TAB>bytes<TAB>ms<TAB>finding,finding...` per file (signature names,
+//! or `kind=count` for PII).
 
 use anyhow::{bail, Context};
+use compliance::pii::PiiScan;
 use compliance::scan::Scanner;
 use compliance::signatures::SignatureSet;
 use std::io::Read;
@@ -14,36 +17,67 @@ use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some((signatures, files)) = args.split_first() else {
-        bail!("usage: scan_files <signature dir> <file>...");
+    let Some((first, files)) = args.split_first() else {
+        bail!("usage: scan_files <signature dir> <file>... | scan_files --pii <file>...");
     };
+    if first == "--pii" {
+        return each_file(files, |path, _| {
+            let mut scan = PiiScan::default();
+            let bytes = stream(path, |chunk| scan.update(chunk))?;
+            let found = scan
+                .finish()
+                .iter()
+                .map(|(kind, offsets)| format!("{kind:?}={}", offsets.len()))
+                .collect();
+            Ok((bytes, found))
+        });
+    }
     let mut set = SignatureSet::default();
-    for entry in std::fs::read_dir(signatures).with_context(|| format!("reading {signatures}"))? {
+    for entry in std::fs::read_dir(first).with_context(|| format!("reading {first}"))? {
         let path = entry?.path();
         let name = path.display().to_string();
         set.add_file(&name, &std::fs::read_to_string(&path)?)?;
     }
     let scanner = Scanner::new(set)?;
-    let mut buffer = vec![0u8; 1 << 20];
+    each_file(files, |path, size| {
+        let mut scan = scanner.start(Some(size));
+        let bytes = stream(path, |chunk| scan.update(chunk))?;
+        let names = scan.finish().into_iter().map(|f| f.signature).collect();
+        Ok((bytes, names))
+    })
+}
+
+/// Runs `check(path, size) -> (bytes read, findings)` on each file and prints its line.
+fn each_file(
+    files: &[String],
+    mut check: impl FnMut(&str, u64) -> anyhow::Result<(u64, Vec<String>)>,
+) -> anyhow::Result<()> {
     for path in files {
         let started = Instant::now();
-        let mut file = std::fs::File::open(path).with_context(|| format!("opening {path}"))?;
-        let mut scan = scanner.start(Some(file.metadata()?.len()));
-        let mut bytes = 0usize;
-        loop {
-            let read = file.read(&mut buffer)?;
-            if read == 0 {
-                break;
-            }
-            bytes += read;
-            scan.update(&buffer[..read]);
-        }
-        let names: Vec<String> = scan.finish().into_iter().map(|f| f.signature).collect();
+        let size = std::fs::metadata(path)
+            .with_context(|| format!("opening {path}"))?
+            .len();
+        let (bytes, findings) = check(path, size)?;
         println!(
             "file\t{path}\t{bytes}\t{:.2}\t{}",
             started.elapsed().as_secs_f64() * 1e3,
-            names.join(",")
+            findings.join(",")
         );
     }
     Ok(())
+}
+
+/// Feeds the file to `update` in 1 MiB chunks; returns the bytes read.
+fn stream(path: &str, mut update: impl FnMut(&[u8])) -> anyhow::Result<u64> {
+    let mut file = std::fs::File::open(path).with_context(|| format!("opening {path}"))?;
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            return Ok(bytes);
+        }
+        bytes += read as u64;
+        update(&buffer[..read]);
+    }
 }

@@ -132,8 +132,18 @@ pub fn parse_isolated(
     }
 }
 
+/// In a binary that parses PDFs through [`parse_isolated`] of itself: when this process was
+/// started as the parser child, parses stdin, prints the outcome and exits; otherwise returns.
+pub fn run_as_child_if_started_as_one() {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some(CHILD_ARG) {
+        let max_stream_bytes = args.next().and_then(|n| n.parse().ok()).unwrap_or(64 << 20);
+        std::process::exit(child_main(max_stream_bytes));
+    }
+}
+
 /// The child's side: parse stdin, print the outcome. Returns the process exit code.
-pub fn child_main(max_stream_bytes: usize) -> i32 {
+fn child_main(max_stream_bytes: usize) -> i32 {
     let mut bytes = Vec::new();
     if std::io::stdin().read_to_end(&mut bytes).is_err() {
         return 2;

@@ -5,18 +5,14 @@ use anyhow::Context;
 use aws_lambda_events::sqs::SqsEvent;
 use extractor::config::ExtractorConfig;
 use extractor::handler::Extractor;
-use extractor::isolate::{child_main, CHILD_ARG};
+use extractor::isolate::run_as_child_if_started_as_one;
 use lambda_runtime::{service_fn, LambdaEvent};
 use notifications::config::Env;
 use notifications::Recorder;
 use s3_io::S3Store;
 
 fn main() -> Result<(), lambda_runtime::Error> {
-    let mut args = std::env::args().skip(1);
-    if args.next().as_deref() == Some(CHILD_ARG) {
-        let max_stream_bytes = args.next().and_then(|n| n.parse().ok()).unwrap_or(64 << 20);
-        std::process::exit(child_main(max_stream_bytes));
-    }
+    run_as_child_if_started_as_one();
     tokio::runtime::Runtime::new()?.block_on(lambda())
 }
 
