@@ -61,34 +61,7 @@ resource "aws_sns_topic_subscription" "checks" {
   depends_on           = [aws_sqs_queue_policy.checks]
 }
 
-resource "aws_cloudwatch_log_group" "checker" {
-  name              = "/aws/lambda/${local.function_name}"
-  retention_in_days = var.log_retention_days
-  tags              = var.tags
-}
-
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "checker" {
-  name               = local.function_name
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
-}
-
 data "aws_iam_policy_document" "checker" {
-  statement {
-    sid       = "Logs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.checker.arn}:*"]
-  }
   statement {
     sid       = "ConsumeQueue"
     actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
@@ -125,57 +98,36 @@ data "aws_iam_policy_document" "checker" {
       resources = [var.bucket_arn]
     }
   }
-  statement {
-    sid       = "Audit"
-    actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"]
-    resources = [var.audit_table_arn]
-  }
-  statement {
-    sid       = "Notify"
-    actions   = ["sns:Publish"]
-    resources = [var.notifications_topic_arn]
-  }
 }
 
-resource "aws_iam_role_policy" "checker" {
-  name   = "checker"
-  role   = aws_iam_role.checker.id
-  policy = data.aws_iam_policy_document.checker.json
-}
-
-resource "aws_lambda_function" "checker" {
-  function_name    = local.function_name
-  role             = aws_iam_role.checker.arn
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  architectures    = ["x86_64"]
-  filename         = var.package_path
-  source_code_hash = filebase64sha256(var.package_path)
-  memory_size      = var.memory_size
-  timeout          = var.timeout_seconds
-
-  environment {
-    variables = merge(local.signatures, {
-      TRIAGE_ENVIRONMENT               = var.environment
-      TRIAGE_AUDIT_TABLE               = var.audit_table_name
-      TRIAGE_NOTIFICATIONS_TOPIC_ARN   = var.notifications_topic_arn
-      TRIAGE_RESERVED_PREFIX           = var.reserved_prefix
-      TRIAGE_CHECKER                   = var.checker
-      TRIAGE_COMPLIANCE_CHECKERS       = var.checkers_json
-      TRIAGE_QUARANTINE                = var.quarantine
-      TRIAGE_COMPLIANCE_MAX_HELD_BYTES = var.max_held_bytes
-      RUST_LOG                         = var.log_level
-    })
-  }
-
-  depends_on = [aws_cloudwatch_log_group.checker, aws_iam_role_policy.checker]
-  # Tells the local executor which workspace binary implements this function.
-  tags = merge(var.tags, { "s3-triage:binary" = "compliance-checker" })
+module "function" {
+  source                  = "../lambda-function"
+  name                    = local.function_name
+  binary                  = "compliance-checker"
+  package_path            = var.package_path
+  memory_size             = var.memory_size
+  timeout_seconds         = var.timeout_seconds
+  policy_json             = data.aws_iam_policy_document.checker.json
+  extra_audit_actions     = ["dynamodb:Query"]
+  environment             = var.environment
+  audit_table_name        = var.audit_table_name
+  audit_table_arn         = var.audit_table_arn
+  notifications_topic_arn = var.notifications_topic_arn
+  log_level               = var.log_level
+  log_retention_days      = var.log_retention_days
+  tags                    = var.tags
+  variables = merge(local.signatures, {
+    TRIAGE_RESERVED_PREFIX           = var.reserved_prefix
+    TRIAGE_CHECKER                   = var.checker
+    TRIAGE_COMPLIANCE_CHECKERS       = var.checkers_json
+    TRIAGE_QUARANTINE                = var.quarantine
+    TRIAGE_COMPLIANCE_MAX_HELD_BYTES = var.max_held_bytes
+  })
 }
 
 resource "aws_lambda_event_source_mapping" "checks" {
   event_source_arn                   = aws_sqs_queue.checks.arn
-  function_name                      = aws_lambda_function.checker.arn
+  function_name                      = module.function.function_arn
   batch_size                         = var.batch_size
   maximum_batching_window_in_seconds = var.maximum_batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]

@@ -1,11 +1,11 @@
 output "function_name" {
   description = "Name of the checker Lambda."
-  value       = aws_lambda_function.checker.function_name
+  value       = module.function.function_name
 }
 
 output "role_arn" {
   description = "The checker's role: the bucket policy lets it read infected-tagged objects to finish a quarantine."
-  value       = aws_iam_role.checker.arn
+  value       = module.function.role_arn
 }
 
 output "queue_url" {

@@ -14,48 +14,16 @@ locals {
   task_family   = "${local.partition_arn}:ecs:${local.region}:${local.account_id}:task-definition/${var.large_task_family}:*"
 }
 
-resource "aws_cloudwatch_log_group" "router" {
-  name              = "/aws/lambda/${local.function_name}"
-  retention_in_days = var.log_retention_days
-  tags              = var.tags
-}
-
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "router" {
-  name               = local.function_name
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
-}
-
 data "aws_iam_policy_document" "router" {
-  statement {
-    sid       = "Logs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.router.arn}:*"]
-  }
   statement {
     sid       = "ConsumeIngest"
     actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
     resources = [var.ingest_queue_arn]
   }
   statement {
-    sid       = "Audit"
-    actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
-    resources = [var.audit_table_arn]
-  }
-  statement {
-    sid       = "NotifyAndFanOut"
+    sid       = "DispatchCompliance"
     actions   = ["sns:Publish"]
-    resources = [var.notifications_topic_arn, var.compliance_topic_arn]
+    resources = [var.compliance_topic_arn]
   }
   statement {
     sid       = "DispatchThumbnail"
@@ -92,51 +60,39 @@ data "aws_iam_policy_document" "router" {
   }
 }
 
-resource "aws_iam_role_policy" "router" {
-  name   = "router"
-  role   = aws_iam_role.router.id
-  policy = data.aws_iam_policy_document.router.json
-}
-
-resource "aws_lambda_function" "router" {
-  function_name    = local.function_name
-  role             = aws_iam_role.router.arn
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  architectures    = ["x86_64"]
-  filename         = var.package_path
-  source_code_hash = filebase64sha256(var.package_path)
-  memory_size      = var.memory_size
-  timeout          = var.timeout_seconds
-
-  environment {
-    variables = merge(
-      {
-        TRIAGE_ENVIRONMENT             = var.environment
-        TRIAGE_AUDIT_TABLE             = var.audit_table_name
-        TRIAGE_NOTIFICATIONS_TOPIC_ARN = var.notifications_topic_arn
-        TRIAGE_THUMBNAIL_FUNCTION      = var.thumbnail_function_name
-        TRIAGE_EXTRACTOR_QUEUE_URL     = var.extractor_queue_url
-        TRIAGE_COMPLIANCE_TOPIC_ARN    = var.compliance_topic_arn
-        TRIAGE_LARGE_CLUSTER           = var.cluster_arn
-        TRIAGE_LARGE_TASK_DEFINITION   = var.large_task_family
-        TRIAGE_LARGE_CONTAINER         = var.large_container_name
-        TRIAGE_LARGE_SUBNETS           = join(",", var.large_subnet_ids)
-        TRIAGE_LARGE_SECURITY_GROUPS   = join(",", var.large_security_group_ids)
-        RUST_LOG                       = var.log_level
-      },
-      var.routing_rules == null ? {} : { TRIAGE_ROUTING_RULES = var.routing_rules },
-    )
-  }
-
-  depends_on = [aws_cloudwatch_log_group.router, aws_iam_role_policy.router]
-  # Tells the local executor which workspace binary implements this function.
-  tags = merge(var.tags, { "s3-triage:binary" = "router" })
+module "function" {
+  source                  = "../lambda-function"
+  name                    = local.function_name
+  binary                  = "router"
+  package_path            = var.package_path
+  memory_size             = var.memory_size
+  timeout_seconds         = var.timeout_seconds
+  policy_json             = data.aws_iam_policy_document.router.json
+  environment             = var.environment
+  audit_table_name        = var.audit_table_name
+  audit_table_arn         = var.audit_table_arn
+  notifications_topic_arn = var.notifications_topic_arn
+  log_level               = var.log_level
+  log_retention_days      = var.log_retention_days
+  tags                    = var.tags
+  variables = merge(
+    {
+      TRIAGE_THUMBNAIL_FUNCTION    = var.thumbnail_function_name
+      TRIAGE_EXTRACTOR_QUEUE_URL   = var.extractor_queue_url
+      TRIAGE_COMPLIANCE_TOPIC_ARN  = var.compliance_topic_arn
+      TRIAGE_LARGE_CLUSTER         = var.cluster_arn
+      TRIAGE_LARGE_TASK_DEFINITION = var.large_task_family
+      TRIAGE_LARGE_CONTAINER       = var.large_container_name
+      TRIAGE_LARGE_SUBNETS         = join(",", var.large_subnet_ids)
+      TRIAGE_LARGE_SECURITY_GROUPS = join(",", var.large_security_group_ids)
+    },
+    var.routing_rules == null ? {} : { TRIAGE_ROUTING_RULES = var.routing_rules },
+  )
 }
 
 resource "aws_lambda_event_source_mapping" "ingest" {
   event_source_arn                   = var.ingest_queue_arn
-  function_name                      = aws_lambda_function.router.arn
+  function_name                      = module.function.function_arn
   batch_size                         = var.batch_size
   maximum_batching_window_in_seconds = var.maximum_batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]

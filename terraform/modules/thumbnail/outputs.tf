@@ -1,11 +1,11 @@
 output "function_name" {
   description = "Name of the thumbnail Lambda (the router's async invoke target)."
-  value       = aws_lambda_function.thumbnail.function_name
+  value       = module.function.function_name
 }
 
 output "function_arn" {
   description = "ARN of the thumbnail Lambda."
-  value       = aws_lambda_function.thumbnail.arn
+  value       = module.function.function_arn
 }
 
 output "dlq_url" {
