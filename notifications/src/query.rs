@@ -143,20 +143,32 @@ impl AuditTrail {
         &self,
         query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
     ) -> Result<Vec<AuditEntry>, QueryError> {
-        let mut pages = query.into_paginator().items().send();
-        let mut entries = Vec::new();
-        while let Some(item) = pages.next().await {
-            let item = item.map_err(|err| QueryError {
-                table: self.table.clone(),
-                message: DisplayErrorContext(&err).to_string(),
-            })?;
-            entries.push(entry_from_item(&item));
-        }
-        Ok(entries)
+        entries(query).await.map_err(|err| QueryError {
+            table: self.table.clone(),
+            message: DisplayErrorContext(&err).to_string(),
+        })
     }
 }
 
-pub(crate) fn entry_from_item(item: &Item) -> AuditEntry {
+/// Every item of every page `query` returns, as entries.
+pub(crate) async fn entries(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+) -> Result<
+    Vec<AuditEntry>,
+    aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::query::QueryError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+> {
+    let mut pages = query.into_paginator().items().send();
+    let mut entries = Vec::new();
+    while let Some(item) = pages.next().await {
+        entries.push(entry_from_item(&item?));
+    }
+    Ok(entries)
+}
+
+fn entry_from_item(item: &Item) -> AuditEntry {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
     let number = |name: &str| {
         item.get(name)

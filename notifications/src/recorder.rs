@@ -1,5 +1,5 @@
 use crate::error::RecordError;
-use crate::query::{entry_from_item, AuditEntry};
+use crate::query::{entries, AuditEntry};
 use crate::record::AuditRecord;
 use crate::table::{self, delivery, CLAIMED_AT, DELIVERY, PARTITION_KEY, SORT_KEY};
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -118,7 +118,7 @@ impl Recorder {
         stage_prefix: &str,
     ) -> Result<Vec<AuditEntry>, RecordError> {
         let sk_prefix = format!("{}#{stage_prefix}", object.version_token()?);
-        let mut pages = self
+        let query = self
             .dynamodb
             .query()
             .table_name(&self.settings.table)
@@ -127,16 +127,10 @@ impl Recorder {
             .expression_attribute_names("#sk", SORT_KEY)
             .expression_attribute_values(":pk", AttributeValue::S(table::partition_key(object)))
             .expression_attribute_values(":prefix", AttributeValue::S(sk_prefix))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
-        let mut stages = Vec::new();
-        while let Some(item) = pages.next().await {
-            let item = item.map_err(|err| RecordError::store("Query", &err))?;
-            stages.push(entry_from_item(&item));
-        }
-        Ok(stages)
+            .consistent_read(true);
+        entries(query)
+            .await
+            .map_err(|err| RecordError::store("Query", &err))
     }
 
     /// Writes the record if it is new, or takes over an abandoned one.

@@ -6,16 +6,15 @@ use crate::checker::malware::MalwareChecker;
 use crate::checker::pii::PiiChecker;
 use crate::checker::Checker;
 use crate::content::ContentPolicy;
+use crate::quarantine::QuarantineMode;
 use crate::scan::Scanner;
 use crate::signature_store;
-use extractor::isolate::Limits;
-use std::path::PathBuf;
-use std::time::Duration;
-
-use crate::quarantine::QuarantineMode;
 use crate::verdict::{check_stage, CheckerSet};
+use extractor::isolate::Limits;
 use notifications::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
 use notifications::RecorderSettings;
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// Which checker this function runs: `malware`, `content` or `pii`.
 pub const CHECKER: &str = "TRIAGE_CHECKER";

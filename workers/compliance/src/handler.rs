@@ -13,7 +13,7 @@ use notifications::{AuditRecord, Claim, RecordError, Recorder, Status};
 use object_events::Dispatch;
 use s3_io::batch::{handle_batch, MessageError};
 use s3_io::{next_chunk, Failure, S3Store};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Instant;
 use tracing::{info, warn};
 
@@ -25,14 +25,6 @@ pub struct CheckerLambda {
     pub checker: Box<dyn Checker>,
     pub quarantine: Quarantine,
     pub config: CheckerConfig,
-}
-
-fn status(severity: Severity) -> Status {
-    match severity {
-        Severity::Clean => Status::Clean,
-        Severity::Flagged => Status::Flagged,
-        Severity::Infected => Status::Infected,
-    }
 }
 
 fn transient(err: RecordError) -> MessageError {
@@ -100,18 +92,17 @@ impl CheckerLambda {
             "bytes": read,
             "check_ms": u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
         });
-        if let (Some(fields), Some(found)) =
-            (details.as_object_mut(), judgement.details.as_object())
-        {
-            fields.extend(found.clone());
+        if let (Some(fields), Value::Object(found)) = (details.as_object_mut(), judgement.details) {
+            fields.extend(found);
         }
-        if !self.checker.provenance().is_null() {
-            details["provenance"] = self.checker.provenance();
+        let provenance = self.checker.provenance();
+        if !provenance.is_null() {
+            details["provenance"] = provenance;
         }
         let record = AuditRecord::for_dispatch(
             dispatch,
             check_stage(self.checker.name()),
-            status(judgement.severity),
+            Status::from(judgement.severity),
             started_at,
         )
         .with_details(details);
@@ -138,7 +129,7 @@ impl CheckerLambda {
         let mut record = AuditRecord::for_dispatch(
             dispatch,
             VERDICT_STAGE,
-            status(verdict.severity),
+            Status::from(verdict.severity),
             started_at,
         )
         .with_details(json!({ "checks": verdict.checks, "decided_by": self.checker.name() }));

@@ -2,7 +2,7 @@
 //! `.ndb` object under a prefix, with the versions read recorded so each result names the
 //! signatures that produced it.
 
-use crate::signatures::{SignatureError, SignatureSet};
+use crate::signatures::{is_signature_file, SignatureError, SignatureSet};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -51,11 +51,7 @@ pub async fn load(
                 .filter_map(|o| o.key().map(str::to_owned)),
         );
     }
-    keys.retain(|key| {
-        [".hdb", ".hsb", ".ndb"]
-            .iter()
-            .any(|ext| key.to_ascii_lowercase().ends_with(ext))
-    });
+    keys.retain(|key| is_signature_file(key));
     if keys.is_empty() {
         return Err(LoadError::Empty(uri.into()));
     }

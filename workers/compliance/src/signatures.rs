@@ -49,22 +49,28 @@ pub struct SignatureError {
     pub reason: String,
 }
 
+/// Whether `file` is named as one of the supported signature files (`.hdb`, `.hsb`, `.ndb`).
+pub fn is_signature_file(file: &str) -> bool {
+    format_of(file).is_some()
+}
+
+fn format_of(file: &str) -> Option<Format> {
+    match file.rsplit_once('.')?.1.to_ascii_lowercase().as_str() {
+        "hdb" | "hsb" => Some(Format::Hash),
+        "ndb" => Some(Format::Body),
+        _ => None,
+    }
+}
+
 impl SignatureSet {
     /// Adds the signatures of one file, its format taken from its extension.
     pub fn add_file(&mut self, file: &str, text: &str) -> Result<(), SignatureError> {
-        let format = match file
-            .rsplit_once('.')
-            .map(|(_, ext)| ext.to_ascii_lowercase())
-        {
-            Some(ext) if ext == "hdb" || ext == "hsb" => Format::Hash,
-            Some(ext) if ext == "ndb" => Format::Body,
-            _ => {
-                return Err(SignatureError {
-                    file: file.into(),
-                    line: 0,
-                    reason: "unsupported signature file: expected .hdb, .hsb or .ndb".into(),
-                })
-            }
+        let Some(format) = format_of(file) else {
+            return Err(SignatureError {
+                file: file.into(),
+                line: 0,
+                reason: "unsupported signature file: expected .hdb, .hsb or .ndb".into(),
+            });
         };
         for (index, line) in text.lines().enumerate() {
             let line = line.trim_end_matches('\r');

@@ -3,7 +3,7 @@
 //! the verdict follows once each of those has a final record, and is the worst of them.
 
 use crate::checker::Severity;
-use notifications::AuditEntry;
+use notifications::{AuditEntry, Status};
 use object_events::ContentKind;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -68,14 +68,9 @@ pub fn decide(set: &CheckerSet, kind: ContentKind, recorded: &[AuditEntry]) -> O
     for checker in set.required(kind) {
         let stage = check_stage(checker);
         let entry = recorded.iter().find(|entry| entry.stage == stage)?;
-        let found = match entry.status.as_str() {
-            "CLEAN" => Severity::Clean,
-            "INFECTED" => Severity::Infected,
-            // FLAGGED, FAILED: someone has to look.
-            "FLAGGED" | "FAILED" => Severity::Flagged,
-            // Anything else is not final yet.
-            _ => return None,
-        };
+        // Anything but a check outcome (IN_PROGRESS, say) is not final yet.
+        let status: Status = entry.status.parse().ok()?;
+        let found = Severity::of_recorded(status)?;
         severity = severity.max(found);
         if found != Severity::Clean {
             let reason = entry.reason.as_deref().unwrap_or("no reason recorded");

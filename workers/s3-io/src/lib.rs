@@ -114,7 +114,7 @@ impl S3Store {
                     .bucket(&object.bucket)
                     .key(object.key.as_str())
                     .part_number(1)
-                    .set_version_id(object.version_id.clone().filter(|v| v != "null"))
+                    .set_version_id(version_id(object).map(str::to_owned))
                     .send()
                     .await
                     .map_err(|err| read_failure("HeadObject", err))?;
@@ -209,7 +209,7 @@ impl S3Store {
             .put_object_tagging()
             .bucket(&object.bucket)
             .key(object.key.as_str())
-            .set_version_id(object.version_id.clone().filter(|v| v != "null"))
+            .set_version_id(version_id(object).map(str::to_owned))
             .tagging(tagging)
             .send()
             .await
@@ -223,7 +223,7 @@ impl S3Store {
             .delete_object()
             .bucket(&object.bucket)
             .key(object.key.as_str())
-            .set_version_id(object.version_id.clone().filter(|v| v != "null"))
+            .set_version_id(version_id(object).map(str::to_owned))
             .send()
             .await
             .map_err(|err| classify("DeleteObject", err))?;
@@ -318,10 +318,7 @@ fn tag_set(tags: &[(&str, &str)]) -> String {
 /// bucket, so a late event for an older version cannot overwrite a newer version's outputs. A
 /// source key too long for that gets its SHA-256 in its place (the metadata still names it).
 pub fn output_key(prefix: &str, folder: &str, source: &ObjectRef, name: &str) -> String {
-    let version = match source.version_id.as_deref() {
-        Some(version) if !version.is_empty() && version != "null" => format!("{version}/"),
-        _ => String::new(),
-    };
+    let version = version_id(source).map_or_else(String::new, |version| format!("{version}/"));
     let key = format!("{prefix}{folder}/{}/{version}{name}", source.key);
     if key.len() <= MAX_S3_KEY_BYTES {
         return key;
@@ -380,12 +377,20 @@ enum Pin {
     None,
 }
 
+/// The object's real versionId: none on an unversioned bucket, where events carry `"null"`.
+fn version_id(object: &ObjectRef) -> Option<&str> {
+    object
+        .version_id
+        .as_deref()
+        .filter(|version| !version.is_empty() && *version != "null")
+}
+
 /// How a read names the event's version: by versionId, else by eTag (If-Match), so a key
 /// overwritten since the event is not mistaken for the upload it describes.
 fn pin(object: &ObjectRef) -> Pin {
-    match (&object.version_id, &object.etag) {
-        (Some(version), _) if version != "null" => Pin::Version(version.clone()),
-        (_, Some(etag)) => Pin::ETag(quoted(etag)),
+    match (version_id(object), &object.etag) {
+        (Some(version), _) => Pin::Version(version.to_owned()),
+        (None, Some(etag)) => Pin::ETag(quoted(etag)),
         _ => Pin::None,
     }
 }

@@ -1,11 +1,13 @@
 //! The checks as the checker Lambdas run them. Each [`Checker`] judges one object from its
 //! bytes, fed in order in one pass ([`CheckRun`]), and gives a [`Judgement`]. Adding a checker
-//! is adding a module here, its name to [`build`], and one entry to terraform's checker map.
+//! is adding a module here, its name to [`crate::config::build_checker`], and one entry to
+//! terraform's checker map.
 
 pub mod content;
 pub mod malware;
 pub mod pii;
 
+use notifications::Status;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
@@ -22,13 +24,33 @@ pub enum Severity {
     Infected,
 }
 
+impl Severity {
+    /// What a check's recorded status says about the file: FAILED counts as FLAGGED (nothing
+    /// is called clean unchecked); None for a status that is no check outcome.
+    pub fn of_recorded(status: Status) -> Option<Self> {
+        match status {
+            Status::Clean => Some(Severity::Clean),
+            Status::Flagged | Status::Failed => Some(Severity::Flagged),
+            Status::Infected => Some(Severity::Infected),
+            _ => None,
+        }
+    }
+}
+
+/// The audit status a judgement is recorded with.
+impl From<Severity> for Status {
+    fn from(severity: Severity) -> Self {
+        match severity {
+            Severity::Clean => Status::Clean,
+            Severity::Flagged => Status::Flagged,
+            Severity::Infected => Status::Infected,
+        }
+    }
+}
+
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Severity::Clean => "CLEAN",
-            Severity::Flagged => "FLAGGED",
-            Severity::Infected => "INFECTED",
-        })
+        f.write_str(Status::from(*self).as_str())
     }
 }
 
