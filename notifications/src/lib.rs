@@ -9,6 +9,7 @@
 pub mod config;
 mod error;
 mod logging;
+pub mod metrics;
 mod query;
 mod record;
 mod recorder;

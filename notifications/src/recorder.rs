@@ -1,4 +1,5 @@
 use crate::error::RecordError;
+use crate::metrics;
 use crate::query::{entries, AuditEntry};
 use crate::record::AuditRecord;
 use crate::table::{self, delivery, CLAIMED_AT, DELIVERY, PARTITION_KEY, SORT_KEY};
@@ -285,6 +286,7 @@ impl Recorder {
     /// Publishes the record's notification and marks the record done.
     pub async fn complete(&self, record: &AuditRecord) -> Result<(), RecordError> {
         self.publish(record).await?;
+        metrics::emit(record, &self.settings.environment);
         self.set_delivery(record, delivery::NOTIFIED, None).await
     }
 

@@ -1,4 +1,0 @@
-output "stack" {
-  description = "Everything a user or the triage CLI needs: bucket, audit table, topics, queues."
-  value       = module.stack
-}
