@@ -14,7 +14,9 @@ provider "aws" {
     dynamodb   = var.endpoint_url
     ec2        = var.endpoint_url
     ecs        = var.endpoint_url
+    events     = var.endpoint_url
     iam        = var.endpoint_url
+    kms        = var.endpoint_url
     lambda     = var.endpoint_url
     logs       = var.endpoint_url
     s3         = var.endpoint_url
@@ -22,23 +24,14 @@ provider "aws" {
     sqs        = var.endpoint_url
     sts        = var.endpoint_url
   }
-}
 
-# The emulator's default VPC stands in for the private subnets of a real deployment.
-data "aws_vpc" "default" {
-  default = true
-}
-
-data "aws_subnets" "default" {
-  filter {
-    name   = "vpc-id"
-    values = [data.aws_vpc.default.id]
+  default_tags {
+    tags = {
+      Environment = "local"
+      Project     = "s3-triage"
+      Owner       = "local"
+    }
   }
-}
-
-data "aws_security_group" "default" {
-  vpc_id = data.aws_vpc.default.id
-  name   = "default"
 }
 
 module "stack" {
@@ -52,13 +45,12 @@ module "stack" {
   compliance_checker_package_path = var.compliance_checker_package_path
   large_file_image                = "s3-triage-large-file:local"
   # The emulator re-reads a whole object for every ranged GET: read it with one streaming GET.
-  large_file_part_size     = "5 GiB"
-  large_file_parallelism   = 1
-  large_subnet_ids         = data.aws_subnets.default.ids
-  large_security_group_ids = [data.aws_security_group.default.id]
-  protect_data             = false
-  # The emulator speaks plain HTTP and applies bucket policy statements without their
-  # conditions: with the policy, every read would be denied.
-  attach_bucket_policy = false
-  log_retention_days   = 1
+  large_file = {
+    part_size   = "5 GiB"
+    parallelism = 1
+  }
+  protect_data       = false
+  log_retention_days = 1
+  monthly_budget_usd = 1
+  emulated           = true
 }

@@ -51,11 +51,12 @@ resource "aws_dynamodb_table" "audit" {
   }
 
   point_in_time_recovery {
-    enabled = var.point_in_time_recovery
+    enabled = true
   }
 
   server_side_encryption {
-    enabled = true
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
   }
 
   tags = var.tags
@@ -63,6 +64,6 @@ resource "aws_dynamodb_table" "audit" {
 
 resource "aws_sns_topic" "notifications" {
   name              = "${var.name_prefix}-notifications"
-  kms_master_key_id = "alias/aws/sns"
+  kms_master_key_id = var.kms_key_arn
   tags              = var.tags
 }

@@ -3,10 +3,9 @@ variable "name_prefix" {
   type        = string
 }
 
-variable "point_in_time_recovery" {
-  description = "Keep continuous backups of the audit table (on in staging and prod)."
-  type        = bool
-  default     = true
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for the table and the notifications topic."
+  type        = string
 }
 
 variable "deletion_protection" {

@@ -10,10 +10,15 @@ output "role_arn" {
 
 output "queue_url" {
   description = "URL of the checker's queue."
-  value       = aws_sqs_queue.checks.id
+  value       = module.queue.url
 }
 
 output "dlq_url" {
   description = "URL of the checker's dead-letter queue."
-  value       = aws_sqs_queue.dlq.id
+  value       = module.queue.dlq_url
+}
+
+output "queue" {
+  description = "The checker's queue and its DLQ (names and ARNs, for alarms)."
+  value       = module.queue
 }

@@ -1,3 +1,20 @@
+variable "deployment" {
+  description = "What every function and task of the deployment shares (modules/stack, local.deployment)."
+  type = object({
+    name_prefix             = string
+    environment             = string
+    audit_table_name        = string
+    audit_table_arn         = string
+    audit_retention_days    = number
+    notifications_topic_arn = string
+    kms_key_arn             = string
+    log_retention_days      = number
+    log_level               = string
+    reserved_prefix         = string
+    emulated                = bool
+  })
+}
+
 variable "checker" {
   description = "Which check this function runs: content, malware or pii (TRIAGE_CHECKER)."
   type        = string
@@ -34,16 +51,7 @@ variable "max_held_bytes" {
   description = "Largest archive (content) or PDF (pii) held whole in memory; larger ones are FLAGGED as unchecked."
   type        = number
   default     = 104857600
-}
-
-variable "name_prefix" {
-  description = "Prefix of every resource name, e.g. s3-triage-dev."
-  type        = string
-}
-
-variable "environment" {
-  description = "Deployment name (dev, staging, prod, local)."
-  type        = string
+  nullable    = false
 }
 
 variable "package_path" {
@@ -55,42 +63,35 @@ variable "memory_size" {
   description = "Lambda memory in MB: concurrent objects, plus held archives/PDFs and the PDF parser child."
   type        = number
   default     = 1024
+  nullable    = false
 }
 
 variable "timeout_seconds" {
   description = "Lambda timeout in seconds; the queue's visibility timeout is 6x this. A 5 GiB object streams in about a minute."
   type        = number
   default     = 300
+  nullable    = false
 }
 
 variable "batch_size" {
   description = "Objects per invocation."
   type        = number
   default     = 4
+  nullable    = false
 }
 
 variable "maximum_batching_window_seconds" {
   description = "How long Lambda gathers a batch before invoking."
   type        = number
   default     = 1
+  nullable    = false
 }
 
 variable "max_receive_count" {
   description = "Deliveries of one object before it moves to this checker's dead-letter queue."
   type        = number
   default     = 3
-}
-
-variable "log_retention_days" {
-  description = "CloudWatch log retention."
-  type        = number
-  default     = 30
-}
-
-variable "log_level" {
-  description = "RUST_LOG filter for the function."
-  type        = string
-  default     = "info"
+  nullable    = false
 }
 
 variable "compliance_topic_arn" {
@@ -103,29 +104,22 @@ variable "bucket_arn" {
   type        = string
 }
 
-variable "reserved_prefix" {
-  description = "Output prefix no routing rule matches; quarantined copies go under <prefix>quarantine/."
-  type        = string
-  default     = "processed/"
-}
-
-variable "audit_table_name" {
-  description = "The DynamoDB audit table."
-  type        = string
-}
-
-variable "audit_table_arn" {
-  description = "ARN of the DynamoDB audit table."
-  type        = string
-}
-
-variable "notifications_topic_arn" {
-  description = "The SNS topic outcomes are published to."
-  type        = string
-}
-
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "reserved_concurrency" {
+  description = "Concurrent executions reserved for (and capping) the function."
+  type        = number
+  default     = 10
+  nullable    = false
+}
+
+variable "concurrency" {
+  description = "Messages of one batch checked at the same time."
+  type        = number
+  default     = 4
+  nullable    = false
 }

@@ -2,6 +2,7 @@
 # ingest queue, which buffers it for the router and moves poison events to a DLQ.
 
 resource "aws_s3_bucket" "uploads" {
+  # checkov:skip=CKV_AWS_144:Cross-region replication doubles storage for inputs users still hold; versioning and the audit trail cover recovery. Add it where an account policy requires it.
   bucket        = var.bucket_name
   force_destroy = var.force_destroy
   tags          = var.tags
@@ -26,9 +27,48 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "uploads" {
   bucket = aws_s3_bucket.uploads.id
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = var.kms_key_arn
+    }
+    # One data key per object stream instead of a KMS call per request: cheaper, same security.
+    bucket_key_enabled = true
+  }
+}
+
+# Uploads stay until someone deletes them (they are the users' files); the outputs derived
+# from them can be rebuilt, so they expire. Overwritten and deleted versions are kept long
+# enough to recover from a mistake.
+resource "aws_s3_bucket_lifecycle_configuration" "uploads" {
+  bucket = aws_s3_bucket.uploads.id
+  rule {
+    id     = "processed-outputs"
+    status = "Enabled"
+    filter {
+      prefix = var.reserved_prefix
+    }
+    expiration {
+      days = var.processed_expiration_days
     }
   }
+  rule {
+    id     = "old-versions-and-abandoned-uploads"
+    status = "Enabled"
+    filter {}
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_expiration_days
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+  depends_on = [aws_s3_bucket_versioning.uploads]
+}
+
+resource "aws_s3_bucket_logging" "uploads" {
+  bucket        = aws_s3_bucket.uploads.id
+  target_bucket = aws_s3_bucket.access_logs.id
+  target_prefix = "uploads/"
+  depends_on    = [aws_s3_bucket_policy.access_logs]
 }
 
 # Objects a compliance verdict found INFECTED carry this tag (see workers/compliance
@@ -81,29 +121,19 @@ resource "aws_s3_bucket_policy" "uploads" {
   depends_on = [aws_s3_bucket_public_access_block.uploads]
 }
 
-resource "aws_sqs_queue" "ingest_dlq" {
-  name                      = "${var.name_prefix}-ingest-dlq"
-  message_retention_seconds = 1209600
-  sqs_managed_sse_enabled   = true
-  tags                      = var.tags
-}
-
-resource "aws_sqs_queue" "ingest" {
+module "queue" {
+  source                     = "../queue"
   name                       = "${var.name_prefix}-ingest"
   visibility_timeout_seconds = var.visibility_timeout_seconds
-  message_retention_seconds  = 345600
-  sqs_managed_sse_enabled    = true
-  redrive_policy = jsonencode({
-    deadLetterTargetArn = aws_sqs_queue.ingest_dlq.arn
-    maxReceiveCount     = var.max_receive_count
-  })
-  tags = var.tags
+  max_receive_count          = var.max_receive_count
+  kms_key_arn                = var.kms_key_arn
+  tags                       = var.tags
 }
 
 data "aws_iam_policy_document" "s3_may_send" {
   statement {
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.ingest.arn]
+    resources = [module.queue.arn]
     principals {
       type        = "Service"
       identifiers = ["s3.amazonaws.com"]
@@ -117,7 +147,7 @@ data "aws_iam_policy_document" "s3_may_send" {
 }
 
 resource "aws_sqs_queue_policy" "ingest" {
-  queue_url = aws_sqs_queue.ingest.id
+  queue_url = module.queue.url
   policy    = data.aws_iam_policy_document.s3_may_send.json
 }
 
@@ -125,7 +155,7 @@ resource "aws_s3_bucket_notification" "uploads" {
   bucket = aws_s3_bucket.uploads.id
   queue {
     id            = "router"
-    queue_arn     = aws_sqs_queue.ingest.arn
+    queue_arn     = module.queue.arn
     events        = ["s3:ObjectCreated:*"]
     filter_prefix = var.upload_prefix
   }

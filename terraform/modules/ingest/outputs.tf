@@ -10,15 +10,20 @@ output "bucket_arn" {
 
 output "queue_arn" {
   description = "ARN of the ingest queue the router consumes."
-  value       = aws_sqs_queue.ingest.arn
+  value       = module.queue.arn
 }
 
 output "queue_url" {
   description = "URL of the ingest queue the router consumes."
-  value       = aws_sqs_queue.ingest.id
+  value       = module.queue.url
 }
 
 output "dlq_url" {
   description = "URL of the ingest dead-letter queue (events the router failed max_receive_count times)."
-  value       = aws_sqs_queue.ingest_dlq.id
+  value       = module.queue.dlq_url
+}
+
+output "queue" {
+  description = "The ingest queue and its DLQ (names and ARNs, for alarms)."
+  value       = module.queue
 }

@@ -49,3 +49,32 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for the bucket and queues."
+  type        = string
+}
+
+variable "reserved_prefix" {
+  description = "Prefix the workers write their outputs under; the lifecycle expires it."
+  type        = string
+  default     = "processed/"
+}
+
+variable "processed_expiration_days" {
+  description = "Days before thumbnails, extracted text, manifests and quarantine copies expire."
+  type        = number
+  default     = 365
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days an overwritten or deleted object version is kept."
+  type        = number
+  default     = 30
+}
+
+variable "access_log_retention_days" {
+  description = "Days the bucket's server access logs are kept."
+  type        = number
+  default     = 365
+}

@@ -1,11 +1,15 @@
-# One of s3-triage's Lambda functions with what every one of them has: a log group, a role of
-# its own (its log stream, the audit table, the notifications topic, plus the caller's
-# statements for what only it does), the provided.al2023 runtime, the environment every binary
-# reads, and the tag that tells the local executor which workspace binary implements it.
+# One of s3-triage's Lambda functions with what every one of them has: a log group (encrypted,
+# with retention), a role of its own (its log stream, X-Ray, the deployment key, the audit
+# table, the notifications topic, its queue when it has one, plus the caller's statements for
+# what only it does), the provided.al2023 runtime with JSON logs, active tracing and recursive
+# loop detection, the environment every binary reads, and the tag that tells the local
+# executor which workspace binary implements it.
 
 resource "aws_cloudwatch_log_group" "this" {
+  # checkov:skip=CKV_AWS_338:Retention is each environment's choice (terraform.tfvars): prod keeps 400 days, dev and staging less to save cost; the audit table keeps the outcomes.
   name              = "/aws/lambda/${var.name}"
-  retention_in_days = var.log_retention_days
+  retention_in_days = var.deployment.log_retention_days
+  kms_key_id        = var.deployment.kms_key_arn
   tags              = var.tags
 }
 
@@ -33,14 +37,34 @@ data "aws_iam_policy_document" "this" {
     resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
   }
   statement {
+    # X-Ray accepts no resource narrower than "*" for these.
+    sid       = "Tracing"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+  statement {
+    # Every bucket, queue, topic and the table are encrypted with the deployment key.
+    sid       = "UseDeploymentKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.deployment.kms_key_arn]
+  }
+  statement {
     sid       = "Audit"
     actions   = concat(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], var.extra_audit_actions)
-    resources = [var.audit_table_arn]
+    resources = [var.deployment.audit_table_arn]
   }
   statement {
     sid       = "Notify"
     actions   = ["sns:Publish"]
-    resources = [var.notifications_topic_arn]
+    resources = [var.deployment.notifications_topic_arn]
+  }
+  dynamic "statement" {
+    for_each = var.queue == null ? [] : [var.queue.arn]
+    content {
+      sid       = "ConsumeQueue"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+      resources = [statement.value]
+    }
   }
 }
 
@@ -51,26 +75,60 @@ resource "aws_iam_role_policy" "this" {
 }
 
 resource "aws_lambda_function" "this" {
+  # checkov:skip=CKV_AWS_117:The functions reach only AWS APIs and no private resource; a VPC would add an interface endpoint per service (SNS, SQS, Lambda, ECS) and cold-start latency for no isolation gained. The large-file task, which holds data longest, runs in private subnets.
+  # checkov:skip=CKV_AWS_272:Packages are built by scripts/build-lambdas.sh and passed by content hash; code signing needs AWS Signer jobs over S3-staged packages, which this deploy path does not use.
+  # checkov:skip=CKV_AWS_116:Functions fed by SQS keep failed messages in their queue's DLQ (redrive policy); the one invoked asynchronously (thumbnail) sends failed events to its DLQ through an on-failure destination.
   function_name                  = var.name
   role                           = aws_iam_role.this.arn
   runtime                        = "provided.al2023"
   handler                        = "bootstrap"
-  architectures                  = ["x86_64"]
+  architectures                  = [var.architecture]
   filename                       = var.package_path
   source_code_hash               = filebase64sha256(var.package_path)
   memory_size                    = var.memory_size
   timeout                        = var.timeout_seconds
   reserved_concurrent_executions = var.reserved_concurrency
+  kms_key_arn                    = var.deployment.kms_key_arn
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.this.name
+    application_log_level = upper(var.deployment.log_level)
+    system_log_level      = "WARN"
+  }
 
   environment {
     variables = merge({
-      TRIAGE_ENVIRONMENT             = var.environment
-      TRIAGE_AUDIT_TABLE             = var.audit_table_name
-      TRIAGE_NOTIFICATIONS_TOPIC_ARN = var.notifications_topic_arn
-      RUST_LOG                       = var.log_level
+      TRIAGE_ENVIRONMENT             = var.deployment.environment
+      TRIAGE_AUDIT_TABLE             = var.deployment.audit_table_name
+      TRIAGE_NOTIFICATIONS_TOPIC_ARN = var.deployment.notifications_topic_arn
+      TRIAGE_AUDIT_RETENTION_DAYS    = var.deployment.audit_retention_days
+      TRIAGE_RESERVED_PREFIX         = var.deployment.reserved_prefix
+      # A claim outlives the invocation holding it, so a redelivery never runs beside it.
+      TRIAGE_CLAIM_LEASE_SECONDS = max(120, var.timeout_seconds + 60)
+      RUST_LOG                   = var.deployment.log_level
     }, var.variables)
   }
 
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
   tags       = merge(var.tags, { "s3-triage:binary" = var.binary })
+}
+
+resource "aws_lambda_function_recursion_config" "this" {
+  count          = var.deployment.emulated ? 0 : 1
+  function_name  = aws_lambda_function.this.function_name
+  recursive_loop = "Terminate"
+}
+
+resource "aws_lambda_event_source_mapping" "queue" {
+  count                              = var.queue == null ? 0 : 1
+  event_source_arn                   = var.queue.arn
+  function_name                      = aws_lambda_function.this.arn
+  batch_size                         = var.queue.batch_size
+  maximum_batching_window_in_seconds = var.queue.maximum_batching_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
 }

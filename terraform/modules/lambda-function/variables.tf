@@ -9,12 +9,18 @@ variable "binary" {
 }
 
 variable "package_path" {
-  description = "The Lambda zip (cargo lambda build --release --output-format zip)."
+  description = "The Lambda zip built by scripts/build-lambdas.sh; deployed again only when its content hash changes."
   type        = string
 }
 
+variable "architecture" {
+  description = "Instruction set of the package: x86_64 or arm64 (scripts/build-lambdas.sh --arm64)."
+  type        = string
+  default     = "x86_64"
+}
+
 variable "memory_size" {
-  description = "Lambda memory in MB."
+  description = "Lambda memory in MB (CPU share grows with it)."
   type        = number
 }
 
@@ -24,19 +30,18 @@ variable "timeout_seconds" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions; -1 for none."
+  description = "Concurrent executions reserved for (and capping) the function."
   type        = number
-  default     = -1
 }
 
 variable "variables" {
-  description = "The function's own environment variables, besides the audit settings and RUST_LOG."
+  description = "The function's own environment variables, besides the ones every binary reads."
   type        = map(string)
   default     = {}
 }
 
 variable "policy_json" {
-  description = "IAM statements for what only this function does (unique sids; Logs, Audit and Notify are added)."
+  description = "IAM statements for what only this function does (unique sids; the common statements are added)."
   type        = string
 }
 
@@ -46,39 +51,34 @@ variable "extra_audit_actions" {
   default     = []
 }
 
-variable "environment" {
-  description = "Deployment name (dev, staging, prod, local)."
-  type        = string
+variable "queue" {
+  description = "The SQS queue feeding the function in batches (with partial batch responses), or null."
+  type = object({
+    arn                             = string
+    batch_size                      = number
+    maximum_batching_window_seconds = number
+  })
+  default = null
 }
 
-variable "audit_table_name" {
-  description = "The DynamoDB audit table."
-  type        = string
-}
-
-variable "audit_table_arn" {
-  description = "ARN of the DynamoDB audit table."
-  type        = string
-}
-
-variable "notifications_topic_arn" {
-  description = "The SNS topic outcomes are published to."
-  type        = string
-}
-
-variable "log_level" {
-  description = "RUST_LOG filter for the function."
-  type        = string
-  default     = "info"
-}
-
-variable "log_retention_days" {
-  description = "CloudWatch log retention."
-  type        = number
+variable "deployment" {
+  description = "What every function of the deployment shares (see modules/stack, local.deployment)."
+  type = object({
+    environment             = string
+    audit_table_name        = string
+    audit_table_arn         = string
+    audit_retention_days    = number
+    notifications_topic_arn = string
+    kms_key_arn             = string
+    log_retention_days      = number
+    log_level               = string
+    reserved_prefix         = string
+    emulated                = bool
+  })
 }
 
 variable "tags" {
-  description = "Tags for every resource."
+  description = "Tags for every resource (besides the provider's default tags)."
   type        = map(string)
   default     = {}
 }

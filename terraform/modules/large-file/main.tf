@@ -4,13 +4,21 @@
 # table and publish notifications.
 
 locals {
-  family         = "${var.name_prefix}-large-file"
+  family         = "${var.deployment.name_prefix}-large-file"
   container_name = "large-file"
+  # <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<digest> -> the repository.
+  registry       = regex("^(?:(\\d{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com/)?([^@:]+)", var.image)
+  repository_arn = "arn:${data.aws_partition.current.partition}:ecr:${coalesce(local.registry[1], data.aws_region.current.name)}:${coalesce(local.registry[0], data.aws_caller_identity.current.account_id)}:repository/${local.registry[2]}"
 }
 
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+
 resource "aws_cloudwatch_log_group" "task" {
+  # checkov:skip=CKV_AWS_338:Retention is each environment's choice (terraform.tfvars): prod keeps 400 days, dev and staging less to save cost; the audit table keeps the outcomes.
   name              = "/ecs/${local.family}"
-  retention_in_days = var.log_retention_days
+  retention_in_days = var.deployment.log_retention_days
+  kms_key_id        = var.deployment.kms_key_arn
   tags              = var.tags
 }
 
@@ -32,9 +40,15 @@ resource "aws_iam_role" "execution" {
 
 data "aws_iam_policy_document" "execution" {
   statement {
-    sid       = "PullImage"
-    actions   = ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
+    # ECR's login token is account-wide: no resource narrower than "*" exists for it.
+    sid       = "LogInToRegistry"
+    actions   = ["ecr:GetAuthorizationToken"]
     resources = ["*"]
+  }
+  statement {
+    sid       = "PullImage"
+    actions   = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
+    resources = [local.repository_arn]
   }
   statement {
     sid       = "Logs"
@@ -72,17 +86,23 @@ data "aws_iam_policy_document" "task" {
   statement {
     sid       = "WriteManifests"
     actions   = ["s3:PutObject"]
-    resources = ["${var.bucket_arn}/${var.reserved_prefix}manifests/*"]
+    resources = ["${var.bucket_arn}/${var.deployment.reserved_prefix}manifests/*"]
+  }
+  statement {
+    # Every bucket, queue, topic and the table are encrypted with the deployment key.
+    sid       = "UseDeploymentKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.deployment.kms_key_arn]
   }
   statement {
     sid       = "Audit"
     actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
-    resources = [var.audit_table_arn]
+    resources = [var.deployment.audit_table_arn]
   }
   statement {
     sid       = "Notify"
     actions   = ["sns:Publish"]
-    resources = [var.notifications_topic_arn]
+    resources = [var.deployment.notifications_topic_arn]
   }
 }
 
@@ -113,17 +133,24 @@ resource "aws_ecs_task_definition" "task" {
     readonlyRootFilesystem = true
     # Fargate sends SIGTERM, then SIGKILL after this: time to record FAILED "interrupted".
     stopTimeout = 30
-    environment = [for name, value in merge(var.signatures_uri == null ? {} : {
-      TRIAGE_SIGNATURES_URI = var.signatures_uri
-      }, {
-      TRIAGE_ENVIRONMENT             = var.environment
-      TRIAGE_AUDIT_TABLE             = var.audit_table_name
-      TRIAGE_NOTIFICATIONS_TOPIC_ARN = var.notifications_topic_arn
-      TRIAGE_RESERVED_PREFIX         = var.reserved_prefix
+    environment = [for name, value in {
+      TRIAGE_ENVIRONMENT     = var.deployment.environment
+      TRIAGE_RESERVED_PREFIX = var.deployment.reserved_prefix
+      # Blank runs the task without the malware check.
+      TRIAGE_SIGNATURES_URI          = var.signatures_uri == null ? "" : var.signatures_uri
+      TRIAGE_AUDIT_TABLE             = var.deployment.audit_table_name
+      TRIAGE_NOTIFICATIONS_TOPIC_ARN = var.deployment.notifications_topic_arn
       TRIAGE_LARGE_PART_SIZE         = var.part_size
       TRIAGE_LARGE_PARALLELISM       = tostring(var.parallelism)
-      RUST_LOG                       = var.log_level
-    }) : { name = name, value = value }]
+      TRIAGE_LARGE_ATTEMPTS          = tostring(var.attempts)
+      TRIAGE_LARGE_PROGRESS_SECONDS  = tostring(var.progress_seconds)
+      TRIAGE_LARGE_MAX_BYTES         = var.max_bytes
+      TRIAGE_AUDIT_RETENTION_DAYS    = tostring(var.deployment.audit_retention_days)
+      # Progress every progress_seconds renews the claim; a task killed without a word frees
+      # it after this.
+      TRIAGE_CLAIM_LEASE_SECONDS = tostring(max(120, 6 * var.progress_seconds))
+      RUST_LOG                   = var.deployment.log_level
+    } : { name = name, value = value }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {

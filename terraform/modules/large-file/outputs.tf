@@ -17,3 +17,8 @@ output "role_arns" {
   description = "Task and execution role ARNs, which the router must be allowed to pass."
   value       = [aws_iam_role.task.arn, aws_iam_role.execution.arn]
 }
+
+output "log_group_name" {
+  description = "Log group of the task's container."
+  value       = aws_cloudwatch_log_group.task.name
+}

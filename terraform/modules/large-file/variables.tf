@@ -1,11 +1,18 @@
-variable "name_prefix" {
-  description = "Prefix of every resource name, e.g. s3-triage-dev."
-  type        = string
-}
-
-variable "environment" {
-  description = "Deployment name recorded in audit items and notifications (dev, staging, prod)."
-  type        = string
+variable "deployment" {
+  description = "What every function and task of the deployment shares (modules/stack, local.deployment)."
+  type = object({
+    name_prefix             = string
+    environment             = string
+    audit_table_name        = string
+    audit_table_arn         = string
+    audit_retention_days    = number
+    notifications_topic_arn = string
+    kms_key_arn             = string
+    log_retention_days      = number
+    log_level               = string
+    reserved_prefix         = string
+    emulated                = bool
+  })
 }
 
 variable "image" {
@@ -17,61 +24,33 @@ variable "cpu" {
   description = "Task CPU units. One vCPU hashes about 1.4 GB/s; the download is the usual limit."
   type        = number
   default     = 1024
+  nullable    = false
 }
 
 variable "memory" {
   description = "Task memory in MiB. The task's peak RSS is under 128 MiB at any object size; 2048 is Fargate's minimum for 1 vCPU."
   type        = number
   default     = 2048
+  nullable    = false
 }
 
 variable "part_size" {
   description = "Bytes per ranged GET and per part checksum, e.g. \"8 MiB\"."
   type        = string
   default     = "8 MiB"
+  nullable    = false
 }
 
 variable "parallelism" {
   description = "Ranged GETs in flight at once (memory is about parallelism x 8 chunks)."
   type        = number
   default     = 8
+  nullable    = false
 }
 
 variable "bucket_arn" {
   description = "ARN of the uploads bucket."
   type        = string
-}
-
-variable "reserved_prefix" {
-  description = "Prefix the pipeline writes its outputs under; manifests go to <prefix>manifests/."
-  type        = string
-  default     = "processed/"
-}
-
-variable "audit_table_name" {
-  description = "Name of the audit table."
-  type        = string
-}
-
-variable "audit_table_arn" {
-  description = "ARN of the audit table."
-  type        = string
-}
-
-variable "notifications_topic_arn" {
-  description = "ARN of the success/failure notifications topic."
-  type        = string
-}
-
-variable "log_retention_days" {
-  description = "Days the task's logs are kept."
-  type        = number
-}
-
-variable "log_level" {
-  description = "RUST_LOG filter for the task."
-  type        = string
-  default     = "info"
 }
 
 variable "tags" {
@@ -84,4 +63,25 @@ variable "signatures_uri" {
   description = "s3://bucket/prefix/ of the malware signatures the task scans with in its pass; null for no malware scan."
   type        = string
   default     = null
+}
+
+variable "attempts" {
+  description = "Tries per ranged GET before a transient S3 error fails the task."
+  type        = number
+  default     = 4
+  nullable    = false
+}
+
+variable "progress_seconds" {
+  description = "Seconds between IN_PROGRESS audit updates (each also renews the task's claim)."
+  type        = number
+  default     = 10
+  nullable    = false
+}
+
+variable "max_bytes" {
+  description = "Largest object the task accepts (larger ones are REJECTED), e.g. \"5 GiB\"."
+  type        = string
+  default     = "5 GiB"
+  nullable    = false
 }

@@ -6,7 +6,7 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  function_name = "${var.name_prefix}-router"
+  function_name = "${var.deployment.name_prefix}-router"
   partition_arn = "arn:aws"
   region        = data.aws_region.current.name
   account_id    = data.aws_caller_identity.current.account_id
@@ -15,11 +15,6 @@ locals {
 }
 
 data "aws_iam_policy_document" "router" {
-  statement {
-    sid       = "ConsumeIngest"
-    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
-    resources = [var.ingest_queue_arn]
-  }
   statement {
     sid       = "DispatchCompliance"
     actions   = ["sns:Publish"]
@@ -61,39 +56,33 @@ data "aws_iam_policy_document" "router" {
 }
 
 module "function" {
-  source                  = "../lambda-function"
-  name                    = local.function_name
-  binary                  = "router"
-  package_path            = var.package_path
-  memory_size             = var.memory_size
-  timeout_seconds         = var.timeout_seconds
-  policy_json             = data.aws_iam_policy_document.router.json
-  environment             = var.environment
-  audit_table_name        = var.audit_table_name
-  audit_table_arn         = var.audit_table_arn
-  notifications_topic_arn = var.notifications_topic_arn
-  log_level               = var.log_level
-  log_retention_days      = var.log_retention_days
-  tags                    = var.tags
-  variables = merge(
-    {
-      TRIAGE_THUMBNAIL_FUNCTION    = var.thumbnail_function_name
-      TRIAGE_EXTRACTOR_QUEUE_URL   = var.extractor_queue_url
-      TRIAGE_COMPLIANCE_TOPIC_ARN  = var.compliance_topic_arn
-      TRIAGE_LARGE_CLUSTER         = var.cluster_arn
-      TRIAGE_LARGE_TASK_DEFINITION = var.large_task_family
-      TRIAGE_LARGE_CONTAINER       = var.large_container_name
-      TRIAGE_LARGE_SUBNETS         = join(",", var.large_subnet_ids)
-      TRIAGE_LARGE_SECURITY_GROUPS = join(",", var.large_security_group_ids)
-    },
-    var.routing_rules == null ? {} : { TRIAGE_ROUTING_RULES = var.routing_rules },
-  )
-}
-
-resource "aws_lambda_event_source_mapping" "ingest" {
-  event_source_arn                   = var.ingest_queue_arn
-  function_name                      = module.function.function_arn
-  batch_size                         = var.batch_size
-  maximum_batching_window_in_seconds = var.maximum_batching_window_seconds
-  function_response_types            = ["ReportBatchItemFailures"]
+  source               = "../lambda-function"
+  name                 = local.function_name
+  binary               = "router"
+  package_path         = var.package_path
+  memory_size          = var.memory_size
+  timeout_seconds      = var.timeout_seconds
+  reserved_concurrency = var.reserved_concurrency
+  queue = {
+    arn                             = var.ingest_queue_arn
+    batch_size                      = var.batch_size
+    maximum_batching_window_seconds = var.maximum_batching_window_seconds
+  }
+  policy_json = data.aws_iam_policy_document.router.json
+  deployment  = var.deployment
+  tags        = var.tags
+  variables = {
+    TRIAGE_THUMBNAIL_FUNCTION    = var.thumbnail_function_name
+    TRIAGE_EXTRACTOR_QUEUE_URL   = var.extractor_queue_url
+    TRIAGE_COMPLIANCE_TOPIC_ARN  = var.compliance_topic_arn
+    TRIAGE_LARGE_CLUSTER         = var.cluster_arn
+    TRIAGE_LARGE_TASK_DEFINITION = var.large_task_family
+    TRIAGE_LARGE_CONTAINER       = var.large_container_name
+    TRIAGE_LARGE_SUBNETS         = join(",", var.large_subnet_ids)
+    TRIAGE_LARGE_SECURITY_GROUPS = join(",", var.large_security_group_ids)
+    # Private subnets reach AWS through VPC endpoints, not public addresses.
+    TRIAGE_LARGE_ASSIGN_PUBLIC_IP = "false"
+    # Blank keeps the built-in routing table.
+    TRIAGE_ROUTING_RULES = var.routing_rules == null ? "" : var.routing_rules
+  }
 }

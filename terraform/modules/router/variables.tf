@@ -1,11 +1,18 @@
-variable "name_prefix" {
-  description = "Prefix of every resource name, e.g. s3-triage-dev."
-  type        = string
-}
-
-variable "environment" {
-  description = "Deployment name recorded in every audit item (dev, staging, prod, local)."
-  type        = string
+variable "deployment" {
+  description = "What every function and task of the deployment shares (modules/stack, local.deployment)."
+  type = object({
+    name_prefix             = string
+    environment             = string
+    audit_table_name        = string
+    audit_table_arn         = string
+    audit_retention_days    = number
+    notifications_topic_arn = string
+    kms_key_arn             = string
+    log_retention_days      = number
+    log_level               = string
+    reserved_prefix         = string
+    emulated                = bool
+  })
 }
 
 variable "package_path" {
@@ -17,36 +24,28 @@ variable "memory_size" {
   description = "Router memory in MB (also buys CPU)."
   type        = number
   default     = 256
+  nullable    = false
 }
 
 variable "timeout_seconds" {
   description = "Router timeout; keep the ingest queue's visibility timeout at 6x this."
   type        = number
   default     = 30
+  nullable    = false
 }
 
 variable "batch_size" {
   description = "Ingest messages per invocation."
   type        = number
   default     = 10
+  nullable    = false
 }
 
 variable "maximum_batching_window_seconds" {
   description = "How long Lambda gathers a batch before invoking."
   type        = number
   default     = 1
-}
-
-variable "log_retention_days" {
-  description = "CloudWatch log retention for the router."
-  type        = number
-  default     = 30
-}
-
-variable "log_level" {
-  description = "RUST_LOG for the router."
-  type        = string
-  default     = "info"
+  nullable    = false
 }
 
 variable "routing_rules" {
@@ -57,21 +56,6 @@ variable "routing_rules" {
 
 variable "ingest_queue_arn" {
   description = "ARN of the queue S3 events arrive on."
-  type        = string
-}
-
-variable "audit_table_name" {
-  description = "Name of the DynamoDB audit table."
-  type        = string
-}
-
-variable "audit_table_arn" {
-  description = "ARN of the DynamoDB audit table."
-  type        = string
-}
-
-variable "notifications_topic_arn" {
-  description = "ARN of the SNS notifications topic."
   type        = string
 }
 
@@ -131,4 +115,11 @@ variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "reserved_concurrency" {
+  description = "Concurrent executions reserved for (and capping) the function."
+  type        = number
+  default     = 20
+  nullable    = false
 }

@@ -1,58 +1,65 @@
 # One whole s3-triage deployment; every environment root is this module plus its provider,
-# backend and settings.
+# backend and tfvars.
+
+module "encryption" {
+  source      = "../encryption"
+  name_prefix = var.name_prefix
+  tags        = var.tags
+}
 
 module "audit" {
-  source                 = "../audit"
-  name_prefix            = var.name_prefix
-  point_in_time_recovery = var.protect_data
-  deletion_protection    = var.protect_data
-  tags                   = var.tags
+  source              = "../audit"
+  name_prefix         = var.name_prefix
+  kms_key_arn         = module.encryption.key_arn
+  deletion_protection = var.protect_data
+  tags                = var.tags
 }
 
 module "ingest" {
-  source               = "../ingest"
-  name_prefix          = var.name_prefix
-  bucket_name          = var.bucket_name
-  force_destroy        = !var.protect_data
-  attach_bucket_policy = var.attach_bucket_policy
-  infected_readers     = concat(var.quarantine_admin_role_arns, [for checker in module.compliance_checker : checker.role_arn])
-  tags                 = var.tags
+  source                    = "../ingest"
+  name_prefix               = var.name_prefix
+  bucket_name               = var.bucket_name
+  kms_key_arn               = module.encryption.key_arn
+  reserved_prefix           = local.reserved_prefix
+  processed_expiration_days = var.processed_expiration_days
+  force_destroy             = !var.protect_data
+  attach_bucket_policy      = !var.emulated
+  infected_readers          = concat(var.quarantine_admin_role_arns, [for checker in module.compliance_checker : checker.role_arn])
+  tags                      = var.tags
 }
 
 module "tiers" {
   source      = "../tiers"
   name_prefix = var.name_prefix
+  kms_key_arn = module.encryption.key_arn
   tags        = var.tags
 }
 
-module "thumbnail" {
-  source                  = "../thumbnail"
-  name_prefix             = var.name_prefix
-  environment             = var.environment
-  package_path            = var.thumbnail_package_path
-  log_retention_days      = var.log_retention_days
-  bucket_arn              = module.ingest.bucket_arn
-  audit_table_name        = module.audit.table_name
-  audit_table_arn         = module.audit.table_arn
-  notifications_topic_arn = module.audit.notifications_topic_arn
-  tags                    = var.tags
-}
-
-module "extractor" {
-  source                  = "../extractor"
-  name_prefix             = var.name_prefix
-  environment             = var.environment
-  package_path            = var.extractor_package_path
-  log_retention_days      = var.log_retention_days
-  queue_arn               = module.tiers.extractor_queue_arn
-  bucket_arn              = module.ingest.bucket_arn
-  audit_table_name        = module.audit.table_name
-  audit_table_arn         = module.audit.table_arn
-  notifications_topic_arn = module.audit.notifications_topic_arn
-  tags                    = var.tags
+module "network" {
+  source             = "../network"
+  name_prefix        = var.name_prefix
+  cidr_block         = var.vpc_cidr
+  availability_zones = var.availability_zones
+  kms_key_arn        = module.encryption.key_arn
+  tags               = var.tags
 }
 
 locals {
+  reserved_prefix = "processed/"
+  # What every function and the task share.
+  deployment = {
+    name_prefix             = var.name_prefix
+    environment             = var.environment
+    audit_table_name        = module.audit.table_name
+    audit_table_arn         = module.audit.table_arn
+    audit_retention_days    = var.audit_retention_days
+    notifications_topic_arn = module.audit.notifications_topic_arn
+    kms_key_arn             = module.encryption.key_arn
+    log_retention_days      = var.log_retention_days
+    log_level               = var.log_level
+    emulated                = var.emulated
+    reserved_prefix         = local.reserved_prefix
+  }
   # Every compliance checker and the content kinds it checks ([] for all). Adding a checker is
   # a module under workers/compliance/src/checker/ and one entry here.
   compliance_checkers = {
@@ -62,6 +69,31 @@ locals {
   }
   signatures_prefix = "config/signatures/"
   signatures_dir    = coalesce(var.signatures_dir, "${path.module}/../../../workers/compliance/signatures")
+}
+
+module "thumbnail" {
+  source               = "../thumbnail"
+  deployment           = local.deployment
+  package_path         = var.thumbnail_package_path
+  memory_size          = var.thumbnail.memory_size
+  timeout_seconds      = var.thumbnail.timeout_seconds
+  reserved_concurrency = var.thumbnail.reserved_concurrency
+  bucket_arn           = module.ingest.bucket_arn
+  tags                 = var.tags
+}
+
+module "extractor" {
+  source               = "../extractor"
+  deployment           = local.deployment
+  package_path         = var.extractor_package_path
+  memory_size          = var.extractor.memory_size
+  timeout_seconds      = var.extractor.timeout_seconds
+  reserved_concurrency = var.extractor.reserved_concurrency
+  batch_size           = var.extractor.batch_size
+  concurrency          = var.extractor.concurrency
+  queue_arn            = module.tiers.extractor_queue_arn
+  bucket_arn           = module.ingest.bucket_arn
+  tags                 = var.tags
 }
 
 # The malware checker's signature set, loaded at each cold start.
@@ -75,54 +107,49 @@ resource "aws_s3_object" "signatures" {
 }
 
 module "compliance_checker" {
-  source                  = "../compliance-checker"
-  for_each                = local.compliance_checkers
-  checker                 = each.key
-  content_kinds           = each.value
-  checkers_json           = jsonencode(local.compliance_checkers)
-  signatures_uri          = each.key == "malware" ? "s3://${module.ingest.bucket_name}/${local.signatures_prefix}" : null
-  quarantine              = var.compliance_quarantine
-  name_prefix             = var.name_prefix
-  environment             = var.environment
-  package_path            = var.compliance_checker_package_path
-  log_retention_days      = var.log_retention_days
-  compliance_topic_arn    = module.tiers.compliance_topic_arn
-  bucket_arn              = module.ingest.bucket_arn
-  audit_table_name        = module.audit.table_name
-  audit_table_arn         = module.audit.table_arn
-  notifications_topic_arn = module.audit.notifications_topic_arn
-  tags                    = var.tags
-  depends_on              = [aws_s3_object.signatures]
+  source               = "../compliance-checker"
+  for_each             = local.compliance_checkers
+  deployment           = local.deployment
+  checker              = each.key
+  content_kinds        = each.value
+  checkers_json        = jsonencode(local.compliance_checkers)
+  signatures_uri       = each.key == "malware" ? "s3://${module.ingest.bucket_name}/${local.signatures_prefix}" : null
+  quarantine           = var.compliance_quarantine
+  package_path         = var.compliance_checker_package_path
+  memory_size          = var.compliance.memory_size
+  timeout_seconds      = var.compliance.timeout_seconds
+  reserved_concurrency = var.compliance.reserved_concurrency
+  batch_size           = var.compliance.batch_size
+  compliance_topic_arn = module.tiers.compliance_topic_arn
+  bucket_arn           = module.ingest.bucket_arn
+  tags                 = var.tags
+  depends_on           = [aws_s3_object.signatures]
 }
 
 # Runs the content, malware and (for text) PII checks in the same pass as its hashing.
 module "large_file" {
-  source                  = "../large-file"
-  signatures_uri          = "s3://${module.ingest.bucket_name}/${local.signatures_prefix}"
-  name_prefix             = var.name_prefix
-  environment             = var.environment
-  image                   = var.large_file_image
-  part_size               = var.large_file_part_size
-  parallelism             = var.large_file_parallelism
-  log_retention_days      = var.log_retention_days
-  bucket_arn              = module.ingest.bucket_arn
-  audit_table_name        = module.audit.table_name
-  audit_table_arn         = module.audit.table_arn
-  notifications_topic_arn = module.audit.notifications_topic_arn
-  tags                    = var.tags
+  source         = "../large-file"
+  deployment     = local.deployment
+  signatures_uri = "s3://${module.ingest.bucket_name}/${local.signatures_prefix}"
+  image          = var.large_file_image
+  cpu            = var.large_file.cpu
+  memory         = var.large_file.memory
+  part_size      = var.large_file.part_size
+  parallelism    = var.large_file.parallelism
+  bucket_arn     = module.ingest.bucket_arn
+  tags           = var.tags
 }
 
 module "router" {
   source                   = "../router"
-  name_prefix              = var.name_prefix
-  environment              = var.environment
+  deployment               = local.deployment
   package_path             = var.router_package_path
-  log_retention_days       = var.log_retention_days
+  memory_size              = var.router.memory_size
+  timeout_seconds          = var.router.timeout_seconds
+  reserved_concurrency     = var.router.reserved_concurrency
+  batch_size               = var.router.batch_size
   routing_rules            = var.routing_rules
   ingest_queue_arn         = module.ingest.queue_arn
-  audit_table_name         = module.audit.table_name
-  audit_table_arn          = module.audit.table_arn
-  notifications_topic_arn  = module.audit.notifications_topic_arn
   thumbnail_function_name  = module.thumbnail.function_name
   extractor_queue_url      = module.tiers.extractor_queue_url
   extractor_queue_arn      = module.tiers.extractor_queue_arn
@@ -131,7 +158,44 @@ module "router" {
   large_task_family        = module.large_file.task_family
   large_container_name     = module.large_file.container_name
   large_task_role_arns     = module.large_file.role_arns
-  large_subnet_ids         = var.large_subnet_ids
-  large_security_group_ids = var.large_security_group_ids
+  large_subnet_ids         = module.network.private_subnet_ids
+  large_security_group_ids = [module.network.task_security_group_id]
   tags                     = var.tags
+}
+
+module "operations" {
+  source       = "../operations"
+  name_prefix  = var.name_prefix
+  environment  = var.environment
+  kms_key_arn  = module.encryption.key_arn
+  alarm_emails = var.alarm_emails
+  thresholds   = var.alarm_thresholds
+  functions = merge(
+    {
+      router    = module.router.function_name
+      thumbnail = module.thumbnail.function_name
+      extractor = module.extractor.function_name
+    },
+    { for name, checker in module.compliance_checker : "check-${name}" => checker.function_name },
+  )
+  work_queues = merge(
+    {
+      ingest    = module.ingest.queue.name
+      extractor = module.tiers.extractor_queue.name
+    },
+    { for name, checker in module.compliance_checker : "check-${name}" => checker.queue.name },
+  )
+  dead_letter_queues = merge(
+    {
+      ingest    = module.ingest.queue.dlq_name
+      thumbnail = module.thumbnail.dlq_name
+      extractor = module.tiers.extractor_queue.dlq_name
+    },
+    { for name, checker in module.compliance_checker : "check-${name}" => checker.queue.dlq_name },
+  )
+  cluster_arn          = module.tiers.cluster_arn
+  large_file_log_group = module.large_file.log_group_name
+  monthly_budget_usd   = var.monthly_budget_usd
+  emulated             = var.emulated
+  tags                 = var.tags
 }

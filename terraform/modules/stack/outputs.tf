@@ -64,3 +64,18 @@ output "compliance_checker_functions" {
   description = "The compliance checker Lambdas, by checker."
   value       = { for name, checker in module.compliance_checker : name => checker.function_name }
 }
+
+output "ops_topic_arn" {
+  description = "Alarms, stopped large-file tasks and budget alerts are sent here."
+  value       = module.operations.ops_topic_arn
+}
+
+output "dashboard_name" {
+  description = "The pipeline's CloudWatch dashboard."
+  value       = module.operations.dashboard_name
+}
+
+output "kms_key_arn" {
+  description = "The deployment's customer managed key (grant kms:Decrypt to anyone reading uploads or outputs)."
+  value       = module.encryption.key_arn
+}

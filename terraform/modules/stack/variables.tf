@@ -4,33 +4,99 @@ variable "name_prefix" {
 }
 
 variable "environment" {
-  description = "Deployment name (dev, staging, prod, local)."
+  description = "Deployment name (dev, staging, prod, local), recorded in every audit item and metric."
   type        = string
 }
 
 variable "bucket_name" {
-  description = "Name of the uploads bucket (globally unique on AWS)."
+  description = "Name of the uploads bucket (globally unique on AWS); access logs go to <name>-access-logs."
   type        = string
 }
 
 variable "router_package_path" {
-  description = "The router's Lambda zip (cargo lambda build --release --output-format zip)."
+  description = "The router's Lambda zip (scripts/build-lambdas.sh)."
   type        = string
 }
 
 variable "thumbnail_package_path" {
-  description = "The thumbnail worker's Lambda zip (cargo lambda build --release --output-format zip)."
+  description = "The thumbnail worker's Lambda zip (scripts/build-lambdas.sh)."
   type        = string
 }
 
 variable "extractor_package_path" {
-  description = "The extractor's Lambda zip (cargo lambda build --release --output-format zip)."
+  description = "The extractor's Lambda zip (scripts/build-lambdas.sh)."
   type        = string
 }
 
 variable "compliance_checker_package_path" {
-  description = "The compliance checkers' Lambda zip, one binary for every checker (cargo lambda build --release --output-format zip)."
+  description = "The compliance checkers' Lambda zip, one binary for every checker (scripts/build-lambdas.sh)."
   type        = string
+}
+
+variable "large_file_image" {
+  description = "Container image of the large-file task (repository@sha256:digest)."
+  type        = string
+}
+
+variable "routing_rules" {
+  description = "JSON routing table (see README); null keeps the built-in defaults."
+  type        = string
+  default     = null
+}
+
+variable "router" {
+  description = "Router function sizing; unset attributes keep the module defaults."
+  type = object({
+    memory_size          = optional(number)
+    timeout_seconds      = optional(number)
+    reserved_concurrency = optional(number)
+    batch_size           = optional(number)
+  })
+  default = {}
+}
+
+variable "thumbnail" {
+  description = "Thumbnail function sizing; unset attributes keep the module defaults."
+  type = object({
+    memory_size          = optional(number)
+    timeout_seconds      = optional(number)
+    reserved_concurrency = optional(number)
+  })
+  default = {}
+}
+
+variable "extractor" {
+  description = "Extractor function sizing; unset attributes keep the module defaults."
+  type = object({
+    memory_size          = optional(number)
+    timeout_seconds      = optional(number)
+    reserved_concurrency = optional(number)
+    batch_size           = optional(number)
+    concurrency          = optional(number)
+  })
+  default = {}
+}
+
+variable "compliance" {
+  description = "Sizing of each compliance checker function; unset attributes keep the module defaults."
+  type = object({
+    memory_size          = optional(number)
+    timeout_seconds      = optional(number)
+    reserved_concurrency = optional(number)
+    batch_size           = optional(number)
+  })
+  default = {}
+}
+
+variable "large_file" {
+  description = "Large-file task sizing and read pattern; unset attributes keep the module defaults."
+  type = object({
+    cpu         = optional(number)
+    memory      = optional(number)
+    part_size   = optional(string)
+    parallelism = optional(number)
+  })
+  default = {}
 }
 
 variable "signatures_dir" {
@@ -51,59 +117,80 @@ variable "quarantine_admin_role_arns" {
   default     = []
 }
 
-variable "attach_bucket_policy" {
-  description = "Attach the uploads bucket's policy (TLS only, no downloads of infected objects); false only for the local emulator."
-  type        = bool
-  default     = true
-}
-
-variable "large_file_image" {
-  description = "Container image of the large-file task (repository@sha256:digest)."
+variable "vpc_cidr" {
+  description = "Address range of the VPC the large-file tasks run in."
   type        = string
+  default     = "10.80.0.0/16"
 }
 
-variable "large_file_part_size" {
-  description = "Bytes per ranged GET of the large-file task, e.g. \"8 MiB\"."
-  type        = string
-  default     = "8 MiB"
-}
-
-variable "large_file_parallelism" {
-  description = "Ranged GETs the large-file task keeps in flight."
+variable "availability_zones" {
+  description = "Availability zones for the private subnets and interface endpoints."
   type        = number
-  default     = 8
-}
-
-variable "large_subnet_ids" {
-  description = "Subnets the large-file tasks run in."
-  type        = list(string)
-}
-
-variable "large_security_group_ids" {
-  description = "Security groups of the large-file tasks."
-  type        = list(string)
-}
-
-variable "routing_rules" {
-  description = "JSON routing table (see README); null keeps the built-in defaults."
-  type        = string
-  default     = null
+  default     = 2
 }
 
 variable "protect_data" {
-  description = "Point-in-time recovery and deletion protection for the audit table, no force-destroy of the bucket."
+  description = "Deletion protection for the audit table, no force-destroy of the buckets."
   type        = bool
   default     = true
 }
 
+variable "processed_expiration_days" {
+  description = "Days before outputs under processed/ (thumbnails, text, manifests, quarantine copies) expire."
+  type        = number
+  default     = 365
+}
+
+variable "audit_retention_days" {
+  description = "Days an audit item lives before DynamoDB's TTL removes it."
+  type        = number
+  default     = 90
+}
+
 variable "log_retention_days" {
-  description = "CloudWatch log retention for every function."
+  description = "CloudWatch log retention for every function and the task."
   type        = number
   default     = 30
 }
 
+variable "log_level" {
+  description = "Log level of every function and the task (error, warn, info, debug, trace)."
+  type        = string
+  default     = "info"
+}
+
+variable "alarm_emails" {
+  description = "Addresses subscribed to the ops topic (alarms, stopped tasks, budget alerts)."
+  type        = list(string)
+  default     = []
+}
+
+variable "alarm_thresholds" {
+  description = "Alarm thresholds (see modules/operations); unset attributes keep the defaults."
+  type = object({
+    dead_letters       = optional(number)
+    queue_age_seconds  = optional(number)
+    function_errors    = optional(number)
+    function_throttles = optional(number)
+    failed_outcomes    = optional(number)
+  })
+  default = {}
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly cost budget of the environment in USD (alerts at 80% and 100%)."
+  type        = number
+  default     = 100
+}
+
+variable "emulated" {
+  description = "Applied to the local emulator: no bucket policies (it applies their statements without conditions), no Lambda recursion config and no budget (APIs it does not serve)."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
-  description = "Tags for every resource."
+  description = "Tags for every resource, besides the provider's default tags (Environment, Project, Owner)."
   type        = map(string)
   default     = {}
 }

@@ -3,10 +3,11 @@
 # prefix's thumbnails/, write the audit table and publish notifications.
 
 resource "aws_sqs_queue" "dlq" {
-  name                      = "${var.name_prefix}-thumbnail-dlq"
-  message_retention_seconds = 1209600
-  sqs_managed_sse_enabled   = true
-  tags                      = var.tags
+  name                              = "${var.deployment.name_prefix}-thumbnail-dlq"
+  message_retention_seconds         = 1209600
+  kms_master_key_id                 = var.deployment.kms_key_arn
+  kms_data_key_reuse_period_seconds = 3600
+  tags                              = var.tags
 }
 
 data "aws_iam_policy_document" "thumbnail" {
@@ -18,7 +19,7 @@ data "aws_iam_policy_document" "thumbnail" {
   statement {
     sid       = "WriteThumbnails"
     actions   = ["s3:PutObject"]
-    resources = ["${var.bucket_arn}/${var.reserved_prefix}thumbnails/*"]
+    resources = ["${var.bucket_arn}/${var.deployment.reserved_prefix}thumbnails/*"]
   }
   statement {
     sid       = "OnFailureDestination"
@@ -28,27 +29,23 @@ data "aws_iam_policy_document" "thumbnail" {
 }
 
 module "function" {
-  source                  = "../lambda-function"
-  name                    = "${var.name_prefix}-thumbnail"
-  binary                  = "thumbnail"
-  package_path            = var.package_path
-  memory_size             = var.memory_size
-  timeout_seconds         = var.timeout_seconds
-  reserved_concurrency    = var.reserved_concurrency
-  policy_json             = data.aws_iam_policy_document.thumbnail.json
-  environment             = var.environment
-  audit_table_name        = var.audit_table_name
-  audit_table_arn         = var.audit_table_arn
-  notifications_topic_arn = var.notifications_topic_arn
-  log_level               = var.log_level
-  log_retention_days      = var.log_retention_days
-  tags                    = var.tags
+  source               = "../lambda-function"
+  name                 = "${var.deployment.name_prefix}-thumbnail"
+  binary               = "thumbnail"
+  package_path         = var.package_path
+  memory_size          = var.memory_size
+  timeout_seconds      = var.timeout_seconds
+  reserved_concurrency = var.reserved_concurrency
+  policy_json          = data.aws_iam_policy_document.thumbnail.json
+  deployment           = var.deployment
+  tags                 = var.tags
   variables = {
-    TRIAGE_RESERVED_PREFIX      = var.reserved_prefix
     TRIAGE_THUMBNAIL_SIZES      = join(",", var.sizes)
     TRIAGE_THUMBNAIL_FORMAT     = var.output_format
     TRIAGE_THUMBNAIL_QUALITY    = var.jpeg_quality
     TRIAGE_THUMBNAIL_MAX_PIXELS = var.max_pixels
+    TRIAGE_THUMBNAIL_MAX_BYTES  = var.max_bytes
+    TRIAGE_THUMBNAIL_BACKGROUND = var.background
   }
 }
 

@@ -17,3 +17,8 @@ output "dlq_arn" {
   description = "ARN of the on-failure destination."
   value       = aws_sqs_queue.dlq.arn
 }
+
+output "dlq_name" {
+  description = "Name of the on-failure destination queue."
+  value       = aws_sqs_queue.dlq.name
+}

@@ -1,11 +1,18 @@
-variable "name_prefix" {
-  description = "Prefix of every resource name, e.g. s3-triage-dev."
-  type        = string
-}
-
-variable "environment" {
-  description = "Deployment name (dev, staging, prod, local)."
-  type        = string
+variable "deployment" {
+  description = "What every function and task of the deployment shares (modules/stack, local.deployment)."
+  type = object({
+    name_prefix             = string
+    environment             = string
+    audit_table_name        = string
+    audit_table_arn         = string
+    audit_retention_days    = number
+    notifications_topic_arn = string
+    kms_key_arn             = string
+    log_retention_days      = number
+    log_level               = string
+    reserved_prefix         = string
+    emulated                = bool
+  })
 }
 
 variable "package_path" {
@@ -17,36 +24,28 @@ variable "memory_size" {
   description = "Lambda memory in MB. The corpus peaks far lower (README, benchmarks), but a PNG, WebP or GIF at the 100 MP pixel budget may decode into up to 445 MiB (4 bytes a pixel + 64 MiB) before conversion; more memory also buys CPU."
   type        = number
   default     = 1024
+  nullable    = false
 }
 
 variable "timeout_seconds" {
   description = "Lambda timeout in seconds."
   type        = number
   default     = 30
+  nullable    = false
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions; -1 for none."
+  description = "Concurrent executions reserved for (and capping) the function."
   type        = number
-  default     = -1
+  default     = 50
+  nullable    = false
 }
 
 variable "maximum_event_age_seconds" {
   description = "How long Lambda keeps retrying an invoke before it goes to the DLQ."
   type        = number
   default     = 3600
-}
-
-variable "log_retention_days" {
-  description = "CloudWatch log retention."
-  type        = number
-  default     = 30
-}
-
-variable "log_level" {
-  description = "RUST_LOG filter for the function."
-  type        = string
-  default     = "info"
+  nullable    = false
 }
 
 variable "bucket_arn" {
@@ -54,53 +53,50 @@ variable "bucket_arn" {
   type        = string
 }
 
-variable "reserved_prefix" {
-  description = "Output prefix no routing rule matches; thumbnails go under <prefix>thumbnails/."
-  type        = string
-  default     = "processed/"
-}
-
 variable "sizes" {
   description = "Longest edge of each thumbnail, in pixels."
   type        = list(number)
   default     = [256]
+  nullable    = false
 }
 
 variable "output_format" {
   description = "Thumbnail format: jpeg, png or webp (lossless)."
   type        = string
   default     = "jpeg"
+  nullable    = false
 }
 
 variable "jpeg_quality" {
   description = "JPEG quality, 1-100."
   type        = number
   default     = 80
+  nullable    = false
 }
 
 variable "max_pixels" {
   description = "Images with more pixels than this are refused before decoding (decompression bombs)."
   type        = number
   default     = 100000000
-}
-
-variable "audit_table_name" {
-  description = "The DynamoDB audit table."
-  type        = string
-}
-
-variable "audit_table_arn" {
-  description = "ARN of the DynamoDB audit table."
-  type        = string
-}
-
-variable "notifications_topic_arn" {
-  description = "The SNS topic outcomes are published to."
-  type        = string
+  nullable    = false
 }
 
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "max_bytes" {
+  description = "Largest image accepted, in bytes (larger ones are REJECTED before download)."
+  type        = number
+  default     = 52428800
+  nullable    = false
+}
+
+variable "background" {
+  description = "Colour transparent pixels are flattened onto for JPEG output (#rrggbb)."
+  type        = string
+  default     = "#ffffff"
+  nullable    = false
 }

@@ -2,28 +2,18 @@
 # the extractor to the queue, the checkers' queues to the topic, the large-file task to the
 # cluster. (The thumbnail tier is its function itself, invoked asynchronously.)
 
-resource "aws_sqs_queue" "extractor_dlq" {
-  name                      = "${var.name_prefix}-extractor-dlq"
-  message_retention_seconds = 1209600
-  sqs_managed_sse_enabled   = true
-  tags                      = var.tags
-}
-
-resource "aws_sqs_queue" "extractor" {
+module "extractor_queue" {
+  source                     = "../queue"
   name                       = "${var.name_prefix}-extractor"
   visibility_timeout_seconds = var.extractor_visibility_timeout_seconds
-  message_retention_seconds  = 345600
-  sqs_managed_sse_enabled    = true
-  redrive_policy = jsonencode({
-    deadLetterTargetArn = aws_sqs_queue.extractor_dlq.arn
-    maxReceiveCount     = var.max_receive_count
-  })
-  tags = var.tags
+  max_receive_count          = var.max_receive_count
+  kms_key_arn                = var.kms_key_arn
+  tags                       = var.tags
 }
 
 resource "aws_sns_topic" "compliance" {
   name              = "${var.name_prefix}-compliance"
-  kms_master_key_id = "alias/aws/sns"
+  kms_master_key_id = var.kms_key_arn
   tags              = var.tags
 }
 

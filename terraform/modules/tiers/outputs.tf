@@ -1,16 +1,16 @@
 output "extractor_queue_url" {
   description = "URL of the queue documents are dispatched to."
-  value       = aws_sqs_queue.extractor.id
+  value       = module.extractor_queue.url
 }
 
 output "extractor_queue_arn" {
   description = "ARN of the queue documents are dispatched to."
-  value       = aws_sqs_queue.extractor.arn
+  value       = module.extractor_queue.arn
 }
 
 output "extractor_dlq_url" {
   description = "URL of the extractor dead-letter queue."
-  value       = aws_sqs_queue.extractor_dlq.id
+  value       = module.extractor_queue.dlq_url
 }
 
 output "compliance_topic_arn" {
@@ -26,4 +26,9 @@ output "cluster_name" {
 output "cluster_arn" {
   description = "ARN of the ECS cluster large-file tasks run in."
   value       = aws_ecs_cluster.large.arn
+}
+
+output "extractor_queue" {
+  description = "The extractor queue and its DLQ (names and ARNs, for alarms)."
+  value       = module.extractor_queue
 }

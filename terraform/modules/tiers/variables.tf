@@ -20,3 +20,8 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for the queues and the topic."
+  type        = string
+}

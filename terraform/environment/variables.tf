@@ -1,0 +1,196 @@
+variable "region" {
+  description = "AWS region to deploy to."
+  type        = string
+}
+
+variable "environment" {
+  description = "Environment name: dev, staging or prod (the Environment tag, the resource name prefix s3-triage-<environment>)."
+  type        = string
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "environment must be dev, staging or prod."
+  }
+}
+
+variable "owner" {
+  description = "Team or person answerable for the deployment (the Owner tag on every resource)."
+  type        = string
+}
+
+
+variable "bucket_name" {
+  description = "Name of the uploads bucket (globally unique on AWS); access logs go to <name>-access-logs."
+  type        = string
+}
+
+variable "router_package_path" {
+  description = "The router's Lambda zip (scripts/build-lambdas.sh)."
+  type        = string
+  default     = "../../../target/lambda/router/bootstrap.zip"
+}
+
+variable "thumbnail_package_path" {
+  description = "The thumbnail worker's Lambda zip (scripts/build-lambdas.sh)."
+  type        = string
+  default     = "../../../target/lambda/thumbnail/bootstrap.zip"
+}
+
+variable "extractor_package_path" {
+  description = "The extractor's Lambda zip (scripts/build-lambdas.sh)."
+  type        = string
+  default     = "../../../target/lambda/extractor/bootstrap.zip"
+}
+
+variable "compliance_checker_package_path" {
+  description = "The compliance checkers' Lambda zip, one binary for every checker (scripts/build-lambdas.sh)."
+  type        = string
+  default     = "../../../target/lambda/compliance-checker/bootstrap.zip"
+}
+
+variable "large_file_image" {
+  description = "Container image of the large-file task (repository@sha256:digest)."
+  type        = string
+  validation {
+    condition     = can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$", var.large_file_image))
+    error_message = "large_file_image must be an ECR image by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex digits> (README, Deploy, step 3)."
+  }
+}
+
+variable "routing_rules" {
+  description = "JSON routing table (see README); null keeps the built-in defaults."
+  type        = string
+  default     = null
+}
+
+variable "router" {
+  description = "Router function sizing; unset attributes keep the module defaults."
+  type = object({
+    memory_size          = optional(number)
+    timeout_seconds      = optional(number)
+    reserved_concurrency = optional(number)
+    batch_size           = optional(number)
+  })
+  default = {}
+}
+
+variable "thumbnail" {
+  description = "Thumbnail function sizing; unset attributes keep the module defaults."
+  type = object({
+    memory_size          = optional(number)
+    timeout_seconds      = optional(number)
+    reserved_concurrency = optional(number)
+  })
+  default = {}
+}
+
+variable "extractor" {
+  description = "Extractor function sizing; unset attributes keep the module defaults."
+  type = object({
+    memory_size          = optional(number)
+    timeout_seconds      = optional(number)
+    reserved_concurrency = optional(number)
+    batch_size           = optional(number)
+    concurrency          = optional(number)
+  })
+  default = {}
+}
+
+variable "compliance" {
+  description = "Sizing of each compliance checker function; unset attributes keep the module defaults."
+  type = object({
+    memory_size          = optional(number)
+    timeout_seconds      = optional(number)
+    reserved_concurrency = optional(number)
+    batch_size           = optional(number)
+  })
+  default = {}
+}
+
+variable "large_file" {
+  description = "Large-file task sizing and read pattern; unset attributes keep the module defaults."
+  type = object({
+    cpu         = optional(number)
+    memory      = optional(number)
+    part_size   = optional(string)
+    parallelism = optional(number)
+  })
+  default = {}
+}
+
+variable "compliance_quarantine" {
+  description = "What happens to an INFECTED upload: tag, copy (tagged copy under processed/quarantine/) or move."
+  type        = string
+  default     = "copy"
+}
+
+variable "quarantine_admin_role_arns" {
+  description = "Role ARNs that may still download objects tagged infected (everyone else is denied by the bucket policy)."
+  type        = list(string)
+  default     = []
+}
+
+variable "vpc_cidr" {
+  description = "Address range of the VPC the large-file tasks run in."
+  type        = string
+  default     = "10.80.0.0/16"
+}
+
+variable "availability_zones" {
+  description = "Availability zones for the private subnets and interface endpoints."
+  type        = number
+  default     = 2
+}
+
+variable "protect_data" {
+  description = "Deletion protection for the audit table, no force-destroy of the buckets."
+  type        = bool
+  default     = true
+}
+
+variable "processed_expiration_days" {
+  description = "Days before outputs under processed/ (thumbnails, text, manifests, quarantine copies) expire."
+  type        = number
+  default     = 365
+}
+
+variable "audit_retention_days" {
+  description = "Days an audit item lives before DynamoDB's TTL removes it."
+  type        = number
+  default     = 90
+}
+
+variable "log_retention_days" {
+  description = "CloudWatch log retention for every function and the task."
+  type        = number
+  default     = 30
+}
+
+variable "log_level" {
+  description = "Log level of every function and the task (error, warn, info, debug, trace)."
+  type        = string
+  default     = "info"
+}
+
+variable "alarm_emails" {
+  description = "Addresses subscribed to the ops topic (alarms, stopped tasks, budget alerts)."
+  type        = list(string)
+  default     = []
+}
+
+variable "alarm_thresholds" {
+  description = "Alarm thresholds (see modules/operations); unset attributes keep the defaults."
+  type = object({
+    dead_letters       = optional(number)
+    queue_age_seconds  = optional(number)
+    function_errors    = optional(number)
+    function_throttles = optional(number)
+    failed_outcomes    = optional(number)
+  })
+  default = {}
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly cost budget of the environment in USD (alerts at 80% and 100%)."
+  type        = number
+  default     = 100
+}

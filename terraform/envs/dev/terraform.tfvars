@@ -1,0 +1,23 @@
+# dev: small, cheap, disposable. Set region, owner, bucket_name and large_file_image (by
+# digest) here or with -var; the Lambda packages default to target/lambda/*/bootstrap.zip.
+environment = "dev"
+
+protect_data              = false
+log_retention_days        = 14
+audit_retention_days      = 30
+processed_expiration_days = 30
+log_level                 = "debug"
+availability_zones        = 1
+monthly_budget_usd        = 50
+
+router     = { reserved_concurrency = 5 }
+thumbnail  = { reserved_concurrency = 5 }
+extractor  = { reserved_concurrency = 2, concurrency = 2 }
+compliance = { reserved_concurrency = 2 }
+large_file = { cpu = 1024, memory = 2048 }
+
+alarm_thresholds = {
+  queue_age_seconds = 3600
+  function_errors   = 5
+  failed_outcomes   = 10
+}

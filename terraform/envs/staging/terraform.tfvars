@@ -1,0 +1,22 @@
+# staging: prod's shape at a fraction of its capacity, for release rehearsals. Set region,
+# owner, bucket_name and large_file_image (by digest) here or with -var.
+environment = "staging"
+
+protect_data              = true
+log_retention_days        = 90
+audit_retention_days      = 90
+processed_expiration_days = 90
+availability_zones        = 2
+monthly_budget_usd        = 150
+
+router     = { reserved_concurrency = 10 }
+thumbnail  = { reserved_concurrency = 20 }
+extractor  = { reserved_concurrency = 5 }
+compliance = { reserved_concurrency = 5 }
+large_file = { cpu = 1024, memory = 2048 }
+
+alarm_thresholds = {
+  queue_age_seconds = 1800
+  function_errors   = 1
+  failed_outcomes   = 5
+}
