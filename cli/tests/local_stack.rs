@@ -1,6 +1,8 @@
 //! `triage local` end to end: emulator, terraform apply of envs/local, the executor running the
 //! router binary; an upload from boto3 (a client that is not ours) is routed and audited.
 
+mod consistency;
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -86,6 +88,22 @@ fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
         assert!(state[key].is_string(), "state file lacks {key}: {state}");
     }
     assert!(state["dlq_urls"]["ingest"].is_string(), "{state}");
+
+    // The stack is applied: terraform's settings and permissions must match what the code uses.
+    let endpoint = state["endpoint_url"].as_str().unwrap_or_default();
+    let port = endpoint
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .trim_matches('/');
+    let terraform_state = root().join(format!(".local/terraform/local-{port}.tfstate"));
+    let (mismatches, summary) = consistency::mismatches(&root(), &terraform_state);
+    eprintln!("what each deployed binary reads and calls:\n{summary}");
+    assert!(
+        mismatches.is_empty(),
+        "terraform and the code disagree:\n{}",
+        mismatches.join("\n")
+    );
 
     let key = "uploads/documents/Q3 report+final 日本.pdf";
     let upload = Command::new(root().join(".local/moto-venv/bin/python"))
