@@ -23,10 +23,7 @@ module "stack" {
   compliance_checker_package_path = var.compliance_checker_package_path
   large_file_image                = var.large_file_image
   routing_rules                   = var.routing_rules
-  router                          = var.router
-  thumbnail                       = var.thumbnail
-  extractor                       = var.extractor
-  compliance                      = var.compliance
+  functions                       = var.functions
   large_file                      = var.large_file
   compliance_quarantine           = var.compliance_quarantine
   quarantine_admin_role_arns      = var.quarantine_admin_role_arns

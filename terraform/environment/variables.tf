@@ -62,50 +62,21 @@ variable "routing_rules" {
   default     = null
 }
 
-variable "router" {
-  description = "Router function sizing; unset attributes keep the module defaults."
-  type = object({
-    memory_size          = optional(number)
-    timeout_seconds      = optional(number)
-    reserved_concurrency = optional(number)
-    batch_size           = optional(number)
-  })
-  default = {}
-}
-
-variable "thumbnail" {
-  description = "Thumbnail function sizing; unset attributes keep the module defaults."
-  type = object({
-    memory_size          = optional(number)
-    timeout_seconds      = optional(number)
-    reserved_concurrency = optional(number)
-  })
-  default = {}
-}
-
-variable "extractor" {
-  description = "Extractor function sizing; unset attributes keep the module defaults."
-  type = object({
+variable "functions" {
+  description = "Sizing per function (router, thumbnail, extractor, compliance: each checker); unset attributes keep the module defaults. batch_size applies to queue-fed functions, concurrency to the extractor."
+  type = map(object({
     memory_size          = optional(number)
     timeout_seconds      = optional(number)
     reserved_concurrency = optional(number)
     batch_size           = optional(number)
     concurrency          = optional(number)
-  })
+  }))
   default = {}
+  validation {
+    condition     = alltrue([for name in keys(var.functions) : contains(["router", "thumbnail", "extractor", "compliance"], name)])
+    error_message = "functions takes the keys router, thumbnail, extractor and compliance."
+  }
 }
-
-variable "compliance" {
-  description = "Sizing of each compliance checker function; unset attributes keep the module defaults."
-  type = object({
-    memory_size          = optional(number)
-    timeout_seconds      = optional(number)
-    reserved_concurrency = optional(number)
-    batch_size           = optional(number)
-  })
-  default = {}
-}
-
 variable "large_file" {
   description = "Large-file task sizing and read pattern; unset attributes keep the module defaults."
   type = object({

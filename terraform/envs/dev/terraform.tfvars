@@ -10,10 +10,12 @@ log_level                 = "debug"
 availability_zones        = 1
 monthly_budget_usd        = 50
 
-router     = { reserved_concurrency = 5 }
-thumbnail  = { reserved_concurrency = 5 }
-extractor  = { reserved_concurrency = 2, concurrency = 2 }
-compliance = { reserved_concurrency = 2 }
+functions = {
+  router     = { reserved_concurrency = 5 }
+  thumbnail  = { reserved_concurrency = 5 }
+  extractor  = { reserved_concurrency = 2, concurrency = 2 }
+  compliance = { reserved_concurrency = 2 }
+}
 large_file = { cpu = 1024, memory = 2048 }
 
 alarm_thresholds = {

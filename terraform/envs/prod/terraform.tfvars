@@ -9,10 +9,12 @@ processed_expiration_days = 365
 availability_zones        = 3
 monthly_budget_usd        = 1000
 
-router     = { reserved_concurrency = 50, memory_size = 256 }
-thumbnail  = { reserved_concurrency = 100, memory_size = 1024 }
-extractor  = { reserved_concurrency = 20, memory_size = 2048 }
-compliance = { reserved_concurrency = 20, memory_size = 1024 }
+functions = {
+  router     = { reserved_concurrency = 50, memory_size = 256 }
+  thumbnail  = { reserved_concurrency = 100, memory_size = 1024 }
+  extractor  = { reserved_concurrency = 20, memory_size = 2048 }
+  compliance = { reserved_concurrency = 20, memory_size = 1024 }
+}
 large_file = { cpu = 2048, memory = 4096, parallelism = 8 }
 
 alarm_thresholds = {

@@ -9,10 +9,12 @@ processed_expiration_days = 90
 availability_zones        = 2
 monthly_budget_usd        = 150
 
-router     = { reserved_concurrency = 10 }
-thumbnail  = { reserved_concurrency = 20 }
-extractor  = { reserved_concurrency = 5 }
-compliance = { reserved_concurrency = 5 }
+functions = {
+  router     = { reserved_concurrency = 10 }
+  thumbnail  = { reserved_concurrency = 20 }
+  extractor  = { reserved_concurrency = 5 }
+  compliance = { reserved_concurrency = 5 }
+}
 large_file = { cpu = 1024, memory = 2048 }
 
 alarm_thresholds = {

@@ -56,7 +56,14 @@ resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
   depends_on = [aws_s3_bucket_versioning.access_logs]
 }
 
+module "access_logs_tls_only" {
+  source     = "../tls-only"
+  bucket_arn = aws_s3_bucket.access_logs.arn
+}
+
 data "aws_iam_policy_document" "access_logs" {
+  # The emulator speaks plain HTTP and would apply the TLS statement without its condition.
+  source_policy_documents = var.attach_bucket_policy ? [module.access_logs_tls_only.json] : []
   statement {
     sid       = "S3DeliversAccessLogs"
     actions   = ["s3:PutObject"]
@@ -74,25 +81,6 @@ data "aws_iam_policy_document" "access_logs" {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-  # The emulator speaks plain HTTP and would apply this statement without its condition.
-  dynamic "statement" {
-    for_each = var.attach_bucket_policy ? [1] : []
-    content {
-      sid       = "DenyInsecureTransport"
-      effect    = "Deny"
-      actions   = ["s3:*"]
-      resources = [aws_s3_bucket.access_logs.arn, "${aws_s3_bucket.access_logs.arn}/*"]
-      principals {
-        type        = "*"
-        identifiers = ["*"]
-      }
-      condition {
-        test     = "Bool"
-        variable = "aws:SecureTransport"
-        values   = ["false"]
-      }
     }
   }
 }

@@ -71,9 +71,15 @@ resource "aws_s3_bucket_logging" "uploads" {
   depends_on    = [aws_s3_bucket_policy.access_logs]
 }
 
+module "uploads_tls_only" {
+  source     = "../tls-only"
+  bucket_arn = aws_s3_bucket.uploads.arn
+}
+
 # Objects a compliance verdict found INFECTED carry this tag (see workers/compliance
 # quarantine.rs): nobody downloads them by accident, only the roles named may.
 data "aws_iam_policy_document" "uploads" {
+  source_policy_documents = [module.uploads_tls_only.json]
   statement {
     sid       = "DenyInfectedDownloads"
     effect    = "Deny"
@@ -95,21 +101,6 @@ data "aws_iam_policy_document" "uploads" {
         variable = "aws:PrincipalArn"
         values   = var.infected_readers
       }
-    }
-  }
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.uploads.arn, "${aws_s3_bucket.uploads.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
     }
   }
 }

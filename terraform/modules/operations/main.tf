@@ -52,96 +52,56 @@ resource "aws_sns_topic_subscription" "ops_email" {
   endpoint  = each.value
 }
 
-# A message in a DLQ is work the pipeline gave up on: someone looks at every one.
-resource "aws_cloudwatch_metric_alarm" "dead_letters" {
-  for_each            = var.dead_letter_queues
-  alarm_name          = "${var.name_prefix}-${each.key}-dead-letters"
-  alarm_description   = "Messages in ${each.value}: inspect with `triage dlq` and redrive or discard."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = each.value }
-  statistic           = "Maximum"
+locals {
+  # Every alarm: what it watches, when it fires and what the reader should do.
+  alarms = merge(
+    # A message in a DLQ is work the pipeline gave up on: someone looks at every one.
+    { for label, queue in var.dead_letter_queues : "${label}-dead-letters" => {
+      namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", statistic = "Maximum"
+      dimensions  = { QueueName = queue }, threshold = var.thresholds.dead_letters, periods = 1
+      description = "Messages in ${queue}: inspect with `triage dlq` and redrive or discard."
+    } },
+    # Old messages mean the consumer is failing or cannot keep up.
+    { for label, queue in var.work_queues : "${label}-queue-age" => {
+      namespace   = "AWS/SQS", metric = "ApproximateAgeOfOldestMessage", statistic = "Maximum"
+      dimensions  = { QueueName = queue }, threshold = var.thresholds.queue_age_seconds, periods = 2
+      description = "The oldest message in ${queue} has waited too long: check the consumer's errors and throttles."
+    } },
+    { for label, function in var.functions : "${label}-errors" => {
+      namespace   = "AWS/Lambda", metric = "Errors", statistic = "Sum"
+      dimensions  = { FunctionName = function }, threshold = var.thresholds.function_errors, periods = 1
+      description = "${function} invocations failed (crashes, timeouts, whole-batch failures)."
+    } },
+    { for label, function in var.functions : "${label}-throttles" => {
+      namespace   = "AWS/Lambda", metric = "Throttles", statistic = "Sum"
+      dimensions  = { FunctionName = function }, threshold = var.thresholds.function_throttles, periods = 1
+      description = "${function} hit its reserved concurrency: raise it in the environment's tfvars or expect queueing."
+    } },
+    # FAILED outcomes per stage, from the EMF metrics: bad uploads are REJECTED, so FAILED
+    # means something our side could not do.
+    { for stage in local.alarmed_stages : "${stage}-failed-outcomes" => {
+      namespace   = local.namespace, metric = "Outcomes", statistic = "Sum"
+      dimensions  = merge(local.outcome_dimensions, { Stage = stage }), threshold = var.thresholds.failed_outcomes, periods = 1
+      description = "FAILED outcomes of the ${stage} stage: `triage audit --status FAILED` lists them with reasons."
+    } },
+  )
+}
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each            = local.alarms
+  alarm_name          = "${var.name_prefix}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
   period              = 300
-  evaluation_periods  = 1
+  evaluation_periods  = each.value.periods
   comparison_operator = "GreaterThanThreshold"
-  threshold           = var.thresholds.dead_letters
+  threshold           = each.value.threshold
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.ops.arn]
   ok_actions          = [aws_sns_topic.ops.arn]
-  tags                = var.tags
-}
-
-# Old messages mean the consumer is failing or cannot keep up.
-resource "aws_cloudwatch_metric_alarm" "queue_age" {
-  for_each            = var.work_queues
-  alarm_name          = "${var.name_prefix}-${each.key}-queue-age"
-  alarm_description   = "The oldest message in ${each.value} has waited too long: check the consumer's errors and throttles."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateAgeOfOldestMessage"
-  dimensions          = { QueueName = each.value }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 2
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.thresholds.queue_age_seconds
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.ops.arn]
-  ok_actions          = [aws_sns_topic.ops.arn]
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each            = var.functions
-  alarm_name          = "${var.name_prefix}-${each.key}-errors"
-  alarm_description   = "${each.value} invocations failed (crashes, timeouts, whole-batch failures)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.thresholds.function_errors
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.ops.arn]
-  ok_actions          = [aws_sns_topic.ops.arn]
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "function_throttles" {
-  for_each            = var.functions
-  alarm_name          = "${var.name_prefix}-${each.key}-throttles"
-  alarm_description   = "${each.value} hit its reserved concurrency: raise it in the environment's tfvars or expect queueing."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.thresholds.function_throttles
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.ops.arn]
-  ok_actions          = [aws_sns_topic.ops.arn]
-  tags                = var.tags
-}
-
-# FAILED outcomes per stage, from the EMF metrics: bad uploads are REJECTED, so FAILED means
-# something our side could not do.
-resource "aws_cloudwatch_metric_alarm" "failed_outcomes" {
-  for_each            = toset(local.alarmed_stages)
-  alarm_name          = "${var.name_prefix}-${each.key}-failed-outcomes"
-  alarm_description   = "FAILED outcomes of the ${each.key} stage: `triage audit --status FAILED` lists them with reasons."
-  namespace           = local.namespace
-  metric_name         = "Outcomes"
-  dimensions          = merge(local.outcome_dimensions, { Stage = each.key })
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.thresholds.failed_outcomes
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.ops.arn]
   tags                = var.tags
 }
 

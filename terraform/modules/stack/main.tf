@@ -46,6 +46,11 @@ module "network" {
 
 locals {
   reserved_prefix = "processed/"
+  # Every function's sizing; what an environment leaves unset is null (the module default).
+  functions = { for name in ["router", "thumbnail", "extractor", "compliance"] : name => merge(
+    { memory_size = null, timeout_seconds = null, reserved_concurrency = null, batch_size = null, concurrency = null },
+    try(var.functions[name], {}),
+  ) }
   # What every function and the task share.
   deployment = {
     name_prefix             = var.name_prefix
@@ -75,9 +80,9 @@ module "thumbnail" {
   source               = "../thumbnail"
   deployment           = local.deployment
   package_path         = var.thumbnail_package_path
-  memory_size          = var.thumbnail.memory_size
-  timeout_seconds      = var.thumbnail.timeout_seconds
-  reserved_concurrency = var.thumbnail.reserved_concurrency
+  memory_size          = local.functions.thumbnail.memory_size
+  timeout_seconds      = local.functions.thumbnail.timeout_seconds
+  reserved_concurrency = local.functions.thumbnail.reserved_concurrency
   bucket_arn           = module.ingest.bucket_arn
   tags                 = var.tags
 }
@@ -86,11 +91,11 @@ module "extractor" {
   source               = "../extractor"
   deployment           = local.deployment
   package_path         = var.extractor_package_path
-  memory_size          = var.extractor.memory_size
-  timeout_seconds      = var.extractor.timeout_seconds
-  reserved_concurrency = var.extractor.reserved_concurrency
-  batch_size           = var.extractor.batch_size
-  concurrency          = var.extractor.concurrency
+  memory_size          = local.functions.extractor.memory_size
+  timeout_seconds      = local.functions.extractor.timeout_seconds
+  reserved_concurrency = local.functions.extractor.reserved_concurrency
+  batch_size           = local.functions.extractor.batch_size
+  concurrency          = local.functions.extractor.concurrency
   queue_arn            = module.tiers.extractor_queue_arn
   bucket_arn           = module.ingest.bucket_arn
   tags                 = var.tags
@@ -116,10 +121,10 @@ module "compliance_checker" {
   signatures_uri       = each.key == "malware" ? "s3://${module.ingest.bucket_name}/${local.signatures_prefix}" : null
   quarantine           = var.compliance_quarantine
   package_path         = var.compliance_checker_package_path
-  memory_size          = var.compliance.memory_size
-  timeout_seconds      = var.compliance.timeout_seconds
-  reserved_concurrency = var.compliance.reserved_concurrency
-  batch_size           = var.compliance.batch_size
+  memory_size          = local.functions.compliance.memory_size
+  timeout_seconds      = local.functions.compliance.timeout_seconds
+  reserved_concurrency = local.functions.compliance.reserved_concurrency
+  batch_size           = local.functions.compliance.batch_size
   compliance_topic_arn = module.tiers.compliance_topic_arn
   bucket_arn           = module.ingest.bucket_arn
   tags                 = var.tags
@@ -144,10 +149,10 @@ module "router" {
   source                   = "../router"
   deployment               = local.deployment
   package_path             = var.router_package_path
-  memory_size              = var.router.memory_size
-  timeout_seconds          = var.router.timeout_seconds
-  reserved_concurrency     = var.router.reserved_concurrency
-  batch_size               = var.router.batch_size
+  memory_size              = local.functions.router.memory_size
+  timeout_seconds          = local.functions.router.timeout_seconds
+  reserved_concurrency     = local.functions.router.reserved_concurrency
+  batch_size               = local.functions.router.batch_size
   routing_rules            = var.routing_rules
   ingest_queue_arn         = module.ingest.queue_arn
   thumbnail_function_name  = module.thumbnail.function_name
