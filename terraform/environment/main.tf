@@ -21,6 +21,7 @@ module "stack" {
   thumbnail_package_path          = var.thumbnail_package_path
   extractor_package_path          = var.extractor_package_path
   compliance_checker_package_path = var.compliance_checker_package_path
+  lambda_architecture             = var.lambda_architecture
   large_file_image                = var.large_file_image
   routing_rules                   = var.routing_rules
   functions                       = var.functions

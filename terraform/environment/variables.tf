@@ -47,6 +47,16 @@ variable "compliance_checker_package_path" {
   default     = "../../../target/lambda/compliance-checker/bootstrap.zip"
 }
 
+variable "lambda_architecture" {
+  description = "Instruction set of the Lambda packages: x86_64, or arm64 for packages built with scripts/build-lambdas.sh --arm64."
+  type        = string
+  default     = "x86_64"
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be x86_64 or arm64."
+  }
+}
+
 variable "large_file_image" {
   description = "Container image of the large-file task (repository@sha256:digest)."
   type        = string

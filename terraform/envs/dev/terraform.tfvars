@@ -23,3 +23,12 @@ alarm_thresholds = {
   function_errors   = 5
   failed_outcomes   = 10
 }
+
+# The routing table (README, "Routing rules"); unset keeps the built-in one. For example, to
+# take images up to 50 MiB and route PDFs dropped under uploads/scans/ to the extractor:
+# routing_rules = jsonencode([
+#   { name = "images", prefix = "uploads/images/", max_size = "50 MiB", tier = "thumbnail" },
+#   { name = "scans", prefix = "uploads/scans/", kinds = ["pdf"], tier = "document" },
+#   { name = "documents", prefix = "uploads/documents/", max_size = "100 MiB", tier = "document" },
+#   { name = "compliance", prefix = "uploads/compliance/", tier = "compliance" },
+# ])

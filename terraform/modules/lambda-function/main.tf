@@ -82,7 +82,7 @@ resource "aws_lambda_function" "this" {
   role                           = aws_iam_role.this.arn
   runtime                        = "provided.al2023"
   handler                        = "bootstrap"
-  architectures                  = [var.architecture]
+  architectures                  = [var.deployment.lambda_architecture]
   filename                       = var.package_path
   source_code_hash               = filebase64sha256(var.package_path)
   memory_size                    = var.memory_size

@@ -13,12 +13,6 @@ variable "package_path" {
   type        = string
 }
 
-variable "architecture" {
-  description = "Instruction set of the package: x86_64 or arm64 (scripts/build-lambdas.sh --arm64)."
-  type        = string
-  default     = "x86_64"
-}
-
 variable "memory_size" {
   description = "Lambda memory in MB (CPU share grows with it)."
   type        = number
@@ -73,6 +67,7 @@ variable "deployment" {
     log_retention_days      = number
     log_level               = string
     reserved_prefix         = string
+    lambda_architecture     = string
     emulated                = bool
   })
 }

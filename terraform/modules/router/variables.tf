@@ -11,6 +11,7 @@ variable "deployment" {
     log_retention_days      = number
     log_level               = string
     reserved_prefix         = string
+    lambda_architecture     = string
     emulated                = bool
   })
 }

@@ -64,6 +64,7 @@ locals {
     log_level               = var.log_level
     emulated                = var.emulated
     reserved_prefix         = local.reserved_prefix
+    lambda_architecture     = var.lambda_architecture
   }
   # Every compliance checker and the content kinds it checks ([] for all). Adding a checker is
   # a module under workers/compliance/src/checker/ and one entry here.
