@@ -12,7 +12,6 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.local/cargo-lambda-venv"
 pin="cargo-lambda==1.9.2"
-stamp="$venv/.installed-${pin//[^a-zA-Z0-9.]/-}"
 binaries=(router thumbnail extractor compliance-checker)
 
 arch_flag=()
@@ -29,16 +28,7 @@ case "${1:-}" in
         ;;
 esac
 
-mkdir -p "$(dirname "$venv")"
-exec 9>"$venv.lock"
-flock 9
-if [[ ! -f "$stamp" ]]; then
-    echo "build-lambdas: installing $pin (with zig) into $venv" >&2
-    rm -rf "$venv"
-    "${PYTHON:-python3}" -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "$pin" >&2
-    touch "$stamp"
-fi
+"$root/scripts/ensure-venv.sh" "$venv" "$pin"
 export PATH="$venv/bin:$PATH"
 
 cd "$root"

@@ -31,17 +31,7 @@ PY
 
 venv="$root/.local/checkov-venv"
 lock="$root/terraform/checkov-requirements.lock"
-stamp="$venv/.installed-$(sha256sum "$lock" | cut -c1-16)"
-mkdir -p "$(dirname "$venv")"
-exec 9>"$venv.lock"
-flock 9
-if [[ ! -f "$stamp" ]]; then
-    echo "check-terraform: installing checkov into $venv" >&2
-    rm -rf "$venv"
-    "${PYTHON:-python3}" -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$lock" >&2
-    touch "$stamp"
-fi
+"$root/scripts/ensure-venv.sh" "$venv" --no-deps -r "$lock"
 echo "checkov: terraform/ (every module through every environment root)" >&2
 # environment/ is scanned through the envs that link to it (its module paths are theirs).
 "$venv/bin/checkov" --directory "$root/terraform" --framework terraform --compact --quiet \
