@@ -48,6 +48,7 @@ impl WorkerStage {
             environment: "test".into(),
             retention: Duration::from_secs(3600),
             claim_lease: Duration::from_secs(60),
+            emit_metrics: false,
         };
         Self {
             recorder: Recorder::new(dynamodb.clone(), aws.sns.clone(), settings),

@@ -12,6 +12,7 @@ pub const AUDIT_TABLE: &str = "TRIAGE_AUDIT_TABLE";
 pub const NOTIFICATIONS_TOPIC_ARN: &str = "TRIAGE_NOTIFICATIONS_TOPIC_ARN";
 pub const AUDIT_RETENTION_DAYS: &str = "TRIAGE_AUDIT_RETENTION_DAYS";
 pub const CLAIM_LEASE_SECONDS: &str = "TRIAGE_CLAIM_LEASE_SECONDS";
+pub const EMF_METRICS: &str = "TRIAGE_EMF_METRICS";
 /// Where workers write their outputs; no routing rule may match it, so outputs never loop.
 pub const RESERVED_PREFIX: &str = "TRIAGE_RESERVED_PREFIX";
 pub const DEFAULT_RESERVED_PREFIX: &str = "processed/";
@@ -151,6 +152,7 @@ impl RecorderSettings {
             worker: worker.to_owned(),
             retention: Duration::from_secs(DAY * env.parsed_or::<u64>(AUDIT_RETENTION_DAYS, 90)?),
             claim_lease: Duration::from_secs(env.parsed_or::<u64>(CLAIM_LEASE_SECONDS, 120)?),
+            emit_metrics: env.parsed_or(EMF_METRICS, true)?,
         })
     }
 }
@@ -195,5 +197,6 @@ mod tests {
         .expect("valid");
         assert_eq!(settings.retention, Duration::from_secs(90 * 86_400));
         assert_eq!(settings.claim_lease, Duration::from_secs(120));
+        assert!(settings.emit_metrics);
     }
 }

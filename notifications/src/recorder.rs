@@ -25,6 +25,9 @@ pub struct RecorderSettings {
     /// How long a claim protects an unfinished record from a concurrent duplicate. After it
     /// expires, a redelivery takes the claim over and finishes the job.
     pub claim_lease: Duration,
+    /// Write each completed record's metrics as an EMF line on stdout, where Lambda's and
+    /// ECS's log pipelines pick them up; off where nothing reads stdout (tests).
+    pub emit_metrics: bool,
 }
 
 /// The result of [`Recorder::claim`].
@@ -286,7 +289,9 @@ impl Recorder {
     /// Publishes the record's notification and marks the record done.
     pub async fn complete(&self, record: &AuditRecord) -> Result<(), RecordError> {
         self.publish(record).await?;
-        metrics::emit(record, &self.settings.environment);
+        if self.settings.emit_metrics {
+            metrics::emit(record, &self.settings.environment);
+        }
         self.set_delivery(record, delivery::NOTIFIED, None).await
     }
 

@@ -42,6 +42,7 @@ async fn fixture(claim_lease: Duration) -> Fixture {
             environment: "test".into(),
             retention: Duration::from_secs(3600),
             claim_lease,
+            emit_metrics: false,
         },
     );
     Fixture {
@@ -216,6 +217,7 @@ async fn an_unfinished_claim_blocks_duplicates_until_its_lease_expires_then_resu
         held.aws.sns.clone(),
         RecorderSettings {
             claim_lease: Duration::ZERO,
+            emit_metrics: false,
             ..held.recorder.settings().clone()
         },
     );

@@ -107,6 +107,7 @@ async fn stack() -> Stack {
             environment: "test".into(),
             retention: Duration::from_secs(3600),
             claim_lease: Duration::from_secs(60),
+            emit_metrics: false,
         },
     );
     let policy = RoutingPolicy::new(

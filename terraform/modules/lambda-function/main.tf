@@ -108,6 +108,7 @@ resource "aws_lambda_function" "this" {
       TRIAGE_NOTIFICATIONS_TOPIC_ARN = var.deployment.notifications_topic_arn
       TRIAGE_AUDIT_RETENTION_DAYS    = var.deployment.audit_retention_days
       TRIAGE_RESERVED_PREFIX         = var.deployment.reserved_prefix
+      TRIAGE_EMF_METRICS             = "true"
       # A claim outlives the invocation holding it, so a redelivery never runs beside it.
       TRIAGE_CLAIM_LEASE_SECONDS = max(120, var.timeout_seconds + 60)
       RUST_LOG                   = var.deployment.log_level

@@ -136,6 +136,7 @@ resource "aws_ecs_task_definition" "task" {
     environment = [for name, value in {
       TRIAGE_ENVIRONMENT     = var.deployment.environment
       TRIAGE_RESERVED_PREFIX = var.deployment.reserved_prefix
+      TRIAGE_EMF_METRICS     = "true"
       # Blank runs the task without the malware check.
       TRIAGE_SIGNATURES_URI          = var.signatures_uri == null ? "" : var.signatures_uri
       TRIAGE_AUDIT_TABLE             = var.deployment.audit_table_name
