@@ -18,10 +18,17 @@ pub fn emf_line(record: &AuditRecord, environment: &str) -> String {
         json!({"Name": "Outcomes", "Unit": "Count"}),
         json!({"Name": "Duration", "Unit": "Milliseconds"}),
     ];
+    if record.object.size.is_some() {
+        metrics.push(json!({"Name": "Bytes", "Unit": "Bytes"}));
+    }
     let mut line = json!({
         "_aws": {
             "Timestamp": record.finished_at.timestamp_millis(),
-            "CloudWatchMetrics": [],
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [DIMENSIONS],
+                "Metrics": metrics,
+            }],
         },
         "Environment": environment,
         "Stage": record.stage,
@@ -33,14 +40,8 @@ pub fn emf_line(record: &AuditRecord, environment: &str) -> String {
         "correlation_id": record.correlation_id.to_string(),
     });
     if let Some(size) = record.object.size {
-        metrics.push(json!({"Name": "Bytes", "Unit": "Bytes"}));
         line["Bytes"] = size.into();
     }
-    line["_aws"]["CloudWatchMetrics"] = json!([{
-        "Namespace": NAMESPACE,
-        "Dimensions": [DIMENSIONS],
-        "Metrics": metrics,
-    }]);
     line.to_string()
 }
 

@@ -47,7 +47,9 @@ struct Workspace {
     visible: HashMap<String, BTreeSet<String>>,
     /// SDK services each crate depends on directly, with their operations (snake_case).
     services: HashMap<String, Vec<(String, BTreeSet<String>)>>,
-    env_helpers: BTreeSet<String>,
+    /// A call of a configuration helper (`notifications::config::Env`), capturing the
+    /// variable's name or the constant naming it.
+    env_read: Regex,
     /// The crate each binary target belongs to.
     binaries: HashMap<String, String>,
 }
@@ -66,12 +68,15 @@ static STRING_LITERAL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#""(?:[^"\\]|\\.)*""#).expect("regex"));
 static SDK_CALL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\.([a-z][a-z0-9_]*)\(\)").expect("regex"));
+/// A name set for a started process (`KeyValuePair::builder().name(X)` in a RunTask override).
+static PASSED_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"\.name\([ \t\r\n]*([A-Z][A-Z0-9_]*|"[^"]*")"#).expect("regex"));
 static ENV_LITERAL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^TRIAGE_[A-Z0-9_]+$").expect("regex"));
 
-/// Source without comments and with string and char literals blanked except their first
-/// token kept apart, so braces inside them cannot unbalance a body; returns the text and the
-/// literals found (by position) for constant values.
+/// Source without comments, raw strings emptied, braces in string literals and char literals
+/// blanked (so none can unbalance a body); ordinary string literals are kept, since constant
+/// values and `TRIAGE_*` names are read from them.
 fn strip(source: &str) -> String {
     let bytes = source.as_bytes();
     let mut out = String::with_capacity(source.len());
@@ -165,7 +170,6 @@ fn implemented_type(header: &str) -> Option<String> {
         .map(|ident| ident.as_str())
         .filter(|ident| ident.starts_with(char::is_uppercase))
         .last()
-        .filter(|_| true)
         .map(str::to_owned)
 }
 
@@ -298,6 +302,32 @@ fn sdk_operations(manifest: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The regex of a call of any configuration helper, the helpers found in their source.
+fn env_read_call(root: &Path) -> Regex {
+    let helpers =
+        strip(&std::fs::read_to_string(root.join(ENV_HELPER_FILE)).expect("config helper source"));
+    let impl_env = Regex::new(r"impl<[^{]*> Env<F> \{").expect("regex");
+    let mut names = BTreeSet::new();
+    for found in impl_env.find_iter(&helpers) {
+        let block = &helpers[found.end() - 1..];
+        let block = &block[..matching_brace(block).unwrap_or(block.len())];
+        names.extend(
+            FN_ITEM
+                .captures_iter(block)
+                .map(|function| function[1].to_owned()),
+        );
+    }
+    assert!(
+        names.contains("required"),
+        "no configuration helpers found in {ENV_HELPER_FILE}"
+    );
+    Regex::new(&format!(
+        r#"\.({})(?:::<[^>]*>)?\([ \t\r\n]*([A-Z][A-Z0-9_]*|"[^"]*")"#,
+        names.into_iter().collect::<Vec<_>>().join("|")
+    ))
+    .expect("regex")
+}
+
 impl Workspace {
     fn load(root: &Path) -> Self {
         let metadata = cargo_metadata(root);
@@ -321,24 +351,24 @@ impl Workspace {
             all: Vec::new(),
             visible: HashMap::new(),
             services: HashMap::new(),
-            env_helpers: BTreeSet::new(),
+            env_read: env_read_call(root),
             binaries: HashMap::new(),
         };
-        let member_names: BTreeSet<String> = packages
+        let member_packages: Vec<&Value> = packages
             .iter()
             .filter(|package| {
                 package["id"]
                     .as_str()
                     .is_some_and(|id| members.contains(id))
             })
-            .filter_map(|package| package["name"].as_str().map(str::to_owned))
             .collect();
-        for package in packages.iter().filter(|package| {
-            package["id"]
-                .as_str()
-                .is_some_and(|id| members.contains(id))
-        }) {
-            let name = package["name"].as_str().expect("name").to_owned();
+        let member_names: BTreeSet<&str> = member_packages
+            .iter()
+            .filter_map(|package| package["name"].as_str())
+            .collect();
+        for package in member_packages {
+            // Crates are named in code with underscores.
+            let name = package["name"].as_str().expect("name").replace('-', "_");
             let deps: Vec<&str> = package["dependencies"]
                 .as_array()
                 .expect("dependencies")
@@ -348,13 +378,13 @@ impl Workspace {
                 .collect();
             let mut visible: BTreeSet<String> = deps
                 .iter()
-                .filter(|dep| member_names.contains(**dep))
+                .filter(|dep| member_names.contains(*dep))
                 .map(|dep| dep.replace('-', "_"))
                 .collect();
-            visible.insert(name.replace('-', "_"));
-            workspace.visible.insert(name.replace('-', "_"), visible);
+            visible.insert(name.clone());
+            workspace.visible.insert(name.clone(), visible);
             workspace.services.insert(
-                name.replace('-', "_"),
+                name.clone(),
                 deps.iter()
                     .filter_map(|dep| {
                         sdk_manifests
@@ -369,9 +399,7 @@ impl Workspace {
                     .is_some_and(|kinds| kinds.iter().any(|kind| kind == "bin"));
                 if is_bin {
                     if let Some(bin) = target["name"].as_str() {
-                        workspace
-                            .binaries
-                            .insert(bin.to_owned(), name.replace('-', "_"));
+                        workspace.binaries.insert(bin.to_owned(), name.clone());
                     }
                 }
             }
@@ -381,24 +409,9 @@ impl Workspace {
             rust_files(&src, &mut files);
             for file in files {
                 let source = std::fs::read_to_string(&file).expect("source");
-                workspace.add_items(&name.replace('-', "_"), &without_tests(&strip(&source)));
+                workspace.add_items(&name, &without_tests(&strip(&source)));
             }
         }
-        let helpers = strip(
-            &std::fs::read_to_string(root.join(ENV_HELPER_FILE)).expect("config helper source"),
-        );
-        let impl_env = Regex::new(r"impl<[^{]*> Env<F> \{").expect("regex");
-        for found in impl_env.find_iter(&helpers) {
-            let block = &helpers[found.end() - 1..];
-            let block = &block[..matching_brace(block).unwrap_or(block.len())];
-            for function in FN_ITEM.captures_iter(block) {
-                workspace.env_helpers.insert(function[1].to_owned());
-            }
-        }
-        assert!(
-            workspace.env_helpers.contains("required"),
-            "no configuration helpers found in {ENV_HELPER_FILE}"
-        );
         workspace
     }
 
@@ -504,44 +517,29 @@ impl Workspace {
             .collect();
         let mut seen: BTreeSet<usize> = queue.iter().copied().collect();
         let mut parent: HashMap<usize, usize> = HashMap::new();
+        let label =
+            |index: usize| format!("{}::{}", self.all[index].crate_name, self.all[index].name);
         let chain = |mut index: usize, parent: &HashMap<usize, usize>| {
-            let mut names = vec![format!(
-                "{}::{}",
-                self.all[index].crate_name, self.all[index].name
-            )];
+            let mut names = vec![label(index)];
             while let Some(up) = parent.get(&index) {
                 index = *up;
-                names.push(format!(
-                    "{}::{}",
-                    self.all[index].crate_name, self.all[index].name
-                ));
+                names.push(label(index));
             }
             names.reverse();
             names.join(" > ")
         };
         let mut facts = CodeFacts::default();
-        let helper_call = Regex::new(&format!(
-            r#"\.({})(?:::<[^>]*>)?\([ \t\r\n]*([A-Z][A-Z0-9_]*|"[^"]*")"#,
-            self.env_helpers
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("|")
-        ))
-        .expect("regex");
-        let pass_call =
-            Regex::new(r#"\.name\([ \t\r\n]*([A-Z][A-Z0-9_]*|"[^"]*")"#).expect("regex");
         while let Some(index) = queue.pop() {
             let item = &self.all[index];
             if item.is_const {
                 continue;
             }
-            for call in helper_call.captures_iter(&item.text) {
+            for call in self.env_read.captures_iter(&item.text) {
                 facts
                     .reads
                     .extend(self.variable_named(&call[2], &item.crate_name));
             }
-            for call in pass_call.captures_iter(&item.text) {
+            for call in PASSED_NAME.captures_iter(&item.text) {
                 facts
                     .passes
                     .extend(self.variable_named(&call[1], &item.crate_name));
@@ -831,16 +829,18 @@ pub fn mismatches(root: &Path, state_file: &Path) -> (Vec<String>, String) {
     let units = deployed(&terraform_state(root, state_file));
     let mut problems = Vec::new();
     let mut summary = String::new();
-    // Variables a binary hands to the processes it starts (the router's RunTask overrides).
-    let passed: BTreeSet<String> = units
+    let binaries: BTreeSet<&str> = units.iter().map(|unit| unit.binary.as_str()).collect();
+    let facts_by_binary: BTreeMap<&str, CodeFacts> = binaries
         .iter()
-        .flat_map(|unit| workspace.facts(&unit.binary).passes)
+        .map(|binary| (*binary, workspace.facts(binary)))
         .collect();
-    let mut facts_by_binary: BTreeMap<String, CodeFacts> = BTreeMap::new();
+    // Variables a binary hands to the processes it starts (the router's RunTask overrides).
+    let passed: BTreeSet<&String> = facts_by_binary
+        .values()
+        .flat_map(|facts| &facts.passes)
+        .collect();
     for unit in &units {
-        let facts = facts_by_binary
-            .entry(unit.binary.clone())
-            .or_insert_with(|| workspace.facts(&unit.binary));
+        let facts = &facts_by_binary[unit.binary.as_str()];
         summary.push_str(&format!(
             "{} ({}): reads {:?}; calls {:?}\n",
             unit.name,
@@ -894,7 +894,6 @@ pub fn mismatches(root: &Path, state_file: &Path) -> (Vec<String>, String) {
             }
         }
     }
-    let deployed_binaries: BTreeSet<&str> = units.iter().map(|unit| unit.binary.as_str()).collect();
     for expected in [
         "router",
         "thumbnail",
@@ -902,7 +901,7 @@ pub fn mismatches(root: &Path, state_file: &Path) -> (Vec<String>, String) {
         "compliance-checker",
         "large-file",
     ] {
-        if !deployed_binaries.contains(expected) {
+        if !binaries.contains(expected) {
             problems.push(format!("no function or task runs the {expected} binary"));
         }
     }

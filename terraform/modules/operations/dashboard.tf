@@ -2,7 +2,6 @@
 # dead letters, function errors, throttles and durations.
 
 locals {
-  stages = ["router", "thumbnail", "extractor", "compliance", "large-file"]
   outcome_widgets = [
     for metric in [
       { name = "Outcomes", stat = "Sum", title = "Outcomes by stage and status" },
