@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, terraform fmt/validate, clippy (warnings are
 # errors), then the whole workspace's tests, including those that talk to the local AWS
-# emulator (installed on first use into .local/, see scripts/ensure-moto.sh).
+# emulator (installed on first use into .local/, see scripts/ensure-moto.sh). Tests over the
+# real-world corpus run when TRIAGE_CORPUS_DIR names it, and are listed as skipped otherwise.
 # Needs: a Rust toolchain, Python 3, Terraform.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,3 +30,9 @@ trap 'rm -f "$log"' EXIT
 # Doc tests are left out: the crates have none, and their empty runs would end the output.
 cargo test --workspace --locked --lib --bins --tests 2>&1 | tee "$log"
 awk '/^test result:/ { passed += $4; failed += $6 } END { printf "\n%d passed, %d failed\n", passed, failed }' "$log"
+# Tests over the real-world corpus say when they skip (TRIAGE_CORPUS_DIR unset); list them.
+skipped="$(grep -c '^skipped ' "$log" || true)"
+if [ "$skipped" -gt 0 ]; then
+    printf '%d corpus tests skipped (set TRIAGE_CORPUS_DIR to run them):\n' "$skipped"
+    grep '^skipped ' "$log" | sed 's/^skipped \([^:]*\):.*/  \1/'
+fi

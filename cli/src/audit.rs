@@ -1,8 +1,8 @@
 use crate::table;
 use anyhow::{bail, Context};
+use audit::{AuditEntry, AuditTrail, Status};
 use chrono::{DateTime, Utc};
 use clap::Args;
-use notifications::{AuditEntry, AuditTrail, Status};
 use object_events::Tier;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -37,7 +37,7 @@ pub struct AuditArgs {
     #[arg(long, requires = "status", value_parser = humantime::parse_duration)]
     stale: Option<Duration>,
     /// The audit table; read from --state-file if not given.
-    #[arg(long, env = notifications::config::AUDIT_TABLE)]
+    #[arg(long, env = audit::settings::AUDIT_TABLE)]
     table: Option<String>,
     /// A JSON file written by `triage local` (endpoint_url, bucket, audit_table).
     #[arg(long)]

@@ -3,9 +3,9 @@
 use crate::local::{bring_up, StackArgs};
 use crate::table;
 use anyhow::{bail, Context};
+use audit::{AuditEntry, AuditTrail};
 use aws_sdk_s3::primitives::ByteStream;
 use clap::Args;
-use notifications::{AuditEntry, AuditTrail};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -96,7 +96,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                                 .with_context(|| format!("reading {}", path.display()))?
                         }
                     };
-                    uploaded_sha256.insert(key.clone(), s3_io::sha256_hex(&body));
+                    uploaded_sha256.insert(key.clone(), worker_common::s3::sha256_hex(&body));
                     eprintln!(
                         "    {key} ({})",
                         object_events::size::human(body.len() as u64)
@@ -235,7 +235,7 @@ async fn outcome_error(
     if entry.sha256.as_deref().is_some_and(|sha| sha != uploaded) {
         return Ok(Some("recorded sha256 is not the upload's".into()));
     }
-    if entry.status == notifications::Status::Infected.as_str() {
+    if entry.status == audit::Status::Infected.as_str() {
         let tagging = s3
             .get_object_tagging()
             .bucket(bucket)

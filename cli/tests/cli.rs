@@ -1,13 +1,13 @@
 //! The `triage` binary as a user runs it.
 
+use audit::{AuditRecord, Status};
 use chrono::Utc;
-use emulator::stage::WorkerStage;
-use emulator::testing::{unique, TestResources};
-use notifications::{AuditRecord, Status};
 use object_events::{CorrelationId, ObjectKey, ObjectRef, Tier};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
+use testkit::resources::{unique, TestResources};
+use testkit::stage::WorkerStage;
 
 fn triage(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_triage"))

@@ -1,10 +1,10 @@
 //! The local executor's contracts, with the real router and extractor binaries as functions.
 
-use emulator::testing::{unique, TestResources};
-use notifications::table;
+use audit::table;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use testkit::resources::{unique, TestResources};
 use triage::executor::lambda::{FunctionHost, FunctionSpec, InvokeError};
 use triage::executor::sqs::{PollReport, SqsEventSource};
 

@@ -4,11 +4,11 @@ use aws_sdk_ecs::types::{
     AwsVpcConfiguration, Compatibility, ContainerDefinition, ContainerOverride, KeyValuePair,
     LaunchType, NetworkConfiguration, NetworkMode, TaskOverride,
 };
-use emulator::testing::{unique, TestResources};
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use testkit::resources::{unique, TestResources};
 use triage::executor::fargate::TaskRunner;
 
 fn pair(name: &str, value: &str) -> KeyValuePair {

@@ -2,12 +2,12 @@
 //! task definition's settings, read from the environment once and validated at start.
 
 use crate::stream::StreamSettings;
+use audit::RecorderSettings;
 use compliance::checker::Checker;
 use compliance::config::{build_checker, BuildError, CheckerResources, SIGNATURES_URI};
-use notifications::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
-use notifications::RecorderSettings;
 use object_events::size::{GIB, MIB};
 use object_events::{ContentKind, Dispatch, Tier};
+use platform::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
 use std::time::Duration;
 
 /// The router's [`Dispatch`] as JSON (set by the router as a RunTask override).
@@ -119,8 +119,9 @@ impl TaskConfig {
 mod tests {
     use super::*;
     use chrono::Utc;
-    use notifications::config::{env_of, AUDIT_PLACEHOLDERS};
     use object_events::{ObjectKey, S3Object};
+    use platform::config::env_of;
+    use testkit::AUDIT_PLACEHOLDERS;
 
     fn dispatch_json(tier: Tier) -> String {
         let object = S3Object::put(

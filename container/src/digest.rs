@@ -11,12 +11,12 @@
 use bytes::Bytes;
 use compliance::checker::{judge_all, Checker, Judgement, Subject};
 use md5::{Digest as _, Md5};
-use s3_io::{hex, multipart_parts, StoredObject};
 use serde::Serialize;
 use sha2::Sha256;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
+use worker_common::s3::{hex, multipart_parts, StoredObject};
 
 /// Buffers queued to each hashing thread: what lets the download run ahead of hashing.
 const QUEUED_BUFFERS: usize = 4;

@@ -5,16 +5,16 @@
 use anyhow::Context;
 use large_file::config::TaskConfig;
 use large_file::task::LargeFileTask;
-use notifications::config::Env;
-use notifications::Recorder;
-use s3_io::S3Store;
+use notifications::SnsNotifier;
+use platform::config::Env;
 use std::sync::Arc;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
+use worker_common::s3::S3Store;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    notifications::init_json_logs();
+    platform::init_json_logs();
     let config = TaskConfig::from_env(&Env::process()).context("large-file task configuration")?;
     let cancel = CancellationToken::new();
     let mut terminate =
@@ -33,11 +33,7 @@ async fn main() -> anyhow::Result<()> {
         .context("loading the compliance checks")?;
     let task = LargeFileTask {
         store: S3Store { client: s3 },
-        recorder: Recorder::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            aws_sdk_sns::Client::new(&aws),
-            config.recorder.clone(),
-        ),
+        recorder: SnsNotifier::recorder(&aws, config.recorder.clone()),
         config,
         checkers: Arc::new(checkers),
     };

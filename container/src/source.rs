@@ -4,12 +4,13 @@
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 use object_events::ObjectRef;
-use s3_io::{Failure, S3Store};
 use std::future::Future;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use worker_common::s3::S3Store;
+use worker_common::Failure;
 
 /// The bytes of one range, in the chunks they arrive in.
 pub type Chunks = BoxStream<'static, Result<Bytes, Failure>>;

@@ -12,7 +12,6 @@ use crate::digest::{HasherGone, Hashers};
 use crate::source::RangeSource;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
-use s3_io::Failure;
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -21,6 +20,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use worker_common::Failure;
 
 /// Chunks one part's reader may queue before it waits for the consumer.
 pub const CHUNKS_PER_PART: usize = 8;

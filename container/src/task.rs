@@ -11,13 +11,12 @@ use crate::digest::{Expected, Hashers, PassChecks, Verification};
 use crate::manifest::{Manifest, Timings};
 use crate::source::S3Source;
 use crate::stream::{stream_object, StreamError};
+use audit::{AuditRecord, Claim, RecordError, Recorder, Status};
 use chrono::{DateTime, Utc};
 use compliance::checker::{Checker, Judgement, Severity};
 use compliance::content::sniff;
-use notifications::{AuditRecord, Claim, RecordError, Recorder, Status};
 use object_events::size::human;
 use object_events::ObjectRef;
-use s3_io::{output_key, source_metadata, Failure, S3Store};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +24,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
+use worker_common::s3::{output_key, source_metadata, S3Store};
+use worker_common::Failure;
 
 pub const STAGE: &str = "large-file";
 

@@ -8,7 +8,6 @@ use large_file::digest::{Algorithm, Expected, Hashers, Verification};
 use large_file::source::{Chunks, RangeSource};
 use large_file::stream::{stream_object, StreamError, StreamSettings};
 use md5::{Digest as _, Md5};
-use s3_io::{hex, Failure};
 use sha2::Sha256;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -16,6 +15,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use worker_common::s3::hex;
+use worker_common::Failure;
 
 const PART: u64 = 64 * 1024;
 

@@ -1,19 +1,19 @@
 //! The task against the emulator's S3, DynamoDB and SNS, through the real SDK clients.
 
+use audit::Status;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use emulator::stage::WorkerStage;
 use large_file::config::TaskConfig;
 use large_file::stream::StreamSettings;
 use large_file::task::{LargeFileTask, Outcome, STAGE};
-use notifications::Status;
 use object_events::{Dispatch, Tier};
-use s3_io::{hex, S3Store};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
+use testkit::stage::WorkerStage;
 use tokio_util::sync::CancellationToken;
+use worker_common::s3::{hex, S3Store};
 
 const MIB: usize = 1 << 20;
 

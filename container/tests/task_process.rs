@@ -3,12 +3,12 @@
 //! checksum the bytes do not match, a body that stalls); audit and notifications go to the
 //! emulator.
 
-use emulator::stage::WorkerStage;
 use large_file::task::STAGE;
 use object_events::Tier;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use testkit::stage::WorkerStage;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -129,7 +129,7 @@ fn start_task(stage: &WorkerStage, s3_endpoint: &str, key: &str, etag: &str) -> 
 fn object() -> Object {
     let data: Vec<u8> = (0..SIZE).map(|i| (i % 253) as u8).collect();
     Object {
-        etag: s3_io::hex(&md5_of(&data)),
+        etag: worker_common::s3::hex(&md5_of(&data)),
         data: Arc::new(data),
         crc32: None,
         stall_after: None,
@@ -141,11 +141,7 @@ fn md5_of(data: &[u8]) -> Vec<u8> {
     md5::Md5::digest(data).to_vec()
 }
 
-async fn wait_for_status(
-    stage: &WorkerStage,
-    key: &str,
-    status: &str,
-) -> notifications::AuditEntry {
+async fn wait_for_status(stage: &WorkerStage, key: &str, status: &str) -> audit::AuditEntry {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let records = stage.records(key).await;

@@ -4,9 +4,6 @@
 //! from production. The server is installed on first use into a project-local virtualenv by
 //! `scripts/ensure-moto.sh`, and stops when the process that started it exits.
 
-pub mod stage;
-pub mod testing;
-
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};

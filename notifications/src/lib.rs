@@ -1,22 +1,97 @@
-//! Recording what happened to each object, exactly once.
-//!
-//! Every stage (router, thumbnail, extractor, each compliance checker, the large-file task)
-//! calls [`Recorder`] with an [`AuditRecord`]. The recorder writes one DynamoDB item per
-//! (object version, stage), conditionally, and publishes one SNS notification only when that
-//! write was new, so duplicate deliveries of the same event neither add records nor notify twice.
-//! See [`table`] for the item layout and the queries it serves.
+//! The notifications users subscribe to: every outcome the audit trail records is published
+//! once to the SNS notifications topic, the record as a JSON body plus message attributes
+//! that subscription filter policies match on (`status`, `outcome`, `stage`, `tier`, ...).
+//! [`SnsNotifier`] is the audit trail's [`Notifier`](audit::Notifier) in every deployment.
 
-pub mod config;
-mod error;
-mod logging;
-pub mod metrics;
-mod query;
-mod record;
-mod recorder;
-pub mod table;
+use audit::{AuditRecord, Notifier, NotifyError, Origin, Recorder, RecorderSettings};
+use aws_sdk_sns::error::DisplayErrorContext;
+use aws_sdk_sns::types::MessageAttributeValue;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-pub use error::{is_transient, RecordError};
-pub use logging::init_json_logs;
-pub use query::{AuditEntry, AuditTrail, QueryError};
-pub use record::{AuditRecord, Status};
-pub use recorder::{Claim, Recorded, Recorder, RecorderSettings};
+/// Publishes each recorded outcome to one SNS topic.
+#[derive(Clone, Debug)]
+pub struct SnsNotifier {
+    sns: aws_sdk_sns::Client,
+    topic_arn: String,
+}
+
+impl SnsNotifier {
+    pub fn new(sns: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> Self {
+        Self {
+            sns,
+            topic_arn: topic_arn.into(),
+        }
+    }
+
+    /// The recorder every binary uses: the audit table through DynamoDB, announcements to the
+    /// settings' topic, both clients from `aws`.
+    pub fn recorder(aws: &aws_config::SdkConfig, settings: RecorderSettings) -> Recorder {
+        let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(aws), &settings.topic_arn);
+        Recorder::new(
+            aws_sdk_dynamodb::Client::new(aws),
+            Arc::new(notifier),
+            settings,
+        )
+    }
+}
+
+#[async_trait::async_trait]
+impl Notifier for SnsNotifier {
+    async fn notify(&self, record: &AuditRecord, origin: Origin<'_>) -> Result<(), NotifyError> {
+        let mut publish = self
+            .sns
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .message(body(record, origin));
+        for (name, value) in attributes(record, origin.environment) {
+            let attribute = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|err| NotifyError {
+                    message: err.to_string(),
+                    transient: false,
+                })?;
+            publish = publish.message_attributes(name, attribute);
+        }
+        publish.send().await.map_err(|err| NotifyError {
+            message: DisplayErrorContext(&err).to_string(),
+            transient: platform::is_transient(&err),
+        })?;
+        Ok(())
+    }
+}
+
+/// The record as JSON, with who recorded it and how long the stage took.
+fn body(record: &AuditRecord, origin: Origin<'_>) -> String {
+    let mut body = serde_json::to_value(record).unwrap_or_default();
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert("worker".into(), origin.worker.into());
+        fields.insert("environment".into(), origin.environment.into());
+        fields.insert("duration_ms".into(), record.duration_ms().into());
+    }
+    body.to_string()
+}
+
+/// SNS attributes a subscription filter policy can match on (values must be non-empty).
+/// The reason is cut to stay well inside SNS's limits and readable in an email subject line.
+fn attributes(record: &AuditRecord, environment: &str) -> HashMap<&'static str, String> {
+    const MAX_REASON_CHARS: usize = 512;
+    let mut attributes = HashMap::from([
+        ("status", record.status.as_str().to_owned()),
+        ("outcome", record.status.outcome().to_owned()),
+        ("stage", record.stage.clone()),
+        ("bucket", record.object.bucket.clone()),
+        ("key", record.object.key.to_string()),
+        ("environment", environment.to_owned()),
+    ]);
+    if let Some(tier) = record.tier {
+        attributes.insert("tier", tier.as_str().to_owned());
+    }
+    if let Some(reason) = &record.reason {
+        attributes.insert("reason", reason.chars().take(MAX_REASON_CHARS).collect());
+    }
+    attributes.retain(|_, value| !value.is_empty());
+    attributes
+}

@@ -2,11 +2,11 @@
 
 use crate::dispatch::{DispatchTargets, LargeTaskTarget};
 use crate::policy::{RoutingPolicy, DEFAULT_LARGE_LIMIT, DEFAULT_RESERVED_PREFIX};
-use notifications::config::{ConfigError, Env};
-use notifications::RecorderSettings;
+use audit::RecorderSettings;
+use platform::config::{ConfigError, Env};
 
 pub const ROUTING_RULES: &str = "TRIAGE_ROUTING_RULES";
-pub use notifications::config::RESERVED_PREFIX;
+pub use platform::config::RESERVED_PREFIX;
 pub const THUMBNAIL_FUNCTION: &str = "TRIAGE_THUMBNAIL_FUNCTION";
 pub const EXTRACTOR_QUEUE_URL: &str = "TRIAGE_EXTRACTOR_QUEUE_URL";
 pub const COMPLIANCE_TOPIC_ARN: &str = "TRIAGE_COMPLIANCE_TOPIC_ARN";
@@ -78,10 +78,10 @@ mod tests {
 
     fn complete_env() -> HashMap<&'static str, &'static str> {
         HashMap::from([
-            (notifications::config::ENVIRONMENT, "dev"),
-            (notifications::config::AUDIT_TABLE, "audit"),
+            (platform::config::ENVIRONMENT, "dev"),
+            (audit::settings::AUDIT_TABLE, "audit"),
             (
-                notifications::config::NOTIFICATIONS_TOPIC_ARN,
+                audit::settings::NOTIFICATIONS_TOPIC_ARN,
                 "arn:aws:sns:eu-west-1:1:notifications",
             ),
             (THUMBNAIL_FUNCTION, "thumbnail"),

@@ -10,8 +10,8 @@ use aws_sdk_lambda::types::InvocationType;
 use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use futures::future::join_all;
-use notifications::is_transient;
 use object_events::{Dispatch, Tier};
+use platform::is_transient;
 use std::future::Future;
 
 /// The environment variable the large-file task reads its dispatch message from.

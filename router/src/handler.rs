@@ -8,10 +8,10 @@
 use crate::dispatch::Dispatcher;
 use crate::policy::{Decision, RoutingPolicy};
 use crate::verdict::{is_sqs_batch, judge, Verdict};
+use audit::{table, AuditRecord, Claim, RecordError, Recorded, Recorder, Status};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
-use notifications::{table, AuditRecord, Claim, RecordError, Recorded, Recorder, Status};
 use object_events::{CorrelationId, Dispatch, S3Object};
 use serde_json::Value;
 use std::collections::hash_map::Entry;

@@ -3,8 +3,8 @@
 
 use anyhow::Context;
 use lambda_runtime::{service_fn, LambdaEvent};
-use notifications::config::Env;
-use notifications::Recorder;
+use notifications::SnsNotifier;
+use platform::config::Env;
 use router::config::RouterConfig;
 use router::dispatch::AwsDispatcher;
 use router::handler::Router;
@@ -12,7 +12,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    notifications::init_json_logs();
+    platform::init_json_logs();
     let config = RouterConfig::from_env(&Env::process()).context("router configuration")?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let dispatcher = AwsDispatcher {
@@ -22,11 +22,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         ecs: aws_sdk_ecs::Client::new(&aws),
         targets: config.targets,
     };
-    let recorder = Recorder::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        aws_sdk_sns::Client::new(&aws),
-        config.recorder,
-    );
+    let recorder = SnsNotifier::recorder(&aws, config.recorder);
     let router = Router::new(config.policy, dispatcher, recorder);
     let router = &router;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

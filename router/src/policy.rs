@@ -7,7 +7,7 @@ use std::fmt;
 pub use object_events::size::{human, GIB, KIB, MIB};
 /// The largest object any tier accepts (the large-file task's limit).
 pub const DEFAULT_LARGE_LIMIT: u64 = 5 * GIB;
-pub use notifications::config::DEFAULT_RESERVED_PREFIX;
+pub use platform::config::DEFAULT_RESERVED_PREFIX;
 
 /// One row of the table: objects under `prefix` (of the listed `kinds`, if given) whose size is
 /// in `min_size..=max_size` go to `tier`. Matching objects above `max_size` go to the large tier.

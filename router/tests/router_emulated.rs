@@ -1,10 +1,10 @@
 //! The router handler end to end against the emulator: real DynamoDB, SQS and SNS over HTTP.
 
+use audit::table;
+use audit::RecorderSettings;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use emulator::testing::{unique, TestResources};
 use emulator::Emulator;
-use notifications::table;
-use notifications::{Recorder, RecorderSettings};
+use notifications::SnsNotifier;
 use object_events::{Dispatch, Tier};
 use router::dispatch::{AwsDispatcher, DispatchTargets, LargeTaskTarget};
 use router::handler::Router;
@@ -12,6 +12,7 @@ use router::policy::{RoutingPolicy, DEFAULT_LARGE_LIMIT, DEFAULT_RESERVED_PREFIX
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
+use testkit::resources::{unique, TestResources};
 
 struct Stack {
     router: Router<AwsDispatcher>,
@@ -97,9 +98,8 @@ async fn stack() -> Stack {
             large_task,
         },
     };
-    let recorder = Recorder::new(
-        dynamodb.clone(),
-        aws.sns.clone(),
+    let recorder = SnsNotifier::recorder(
+        &aws.config,
         RecorderSettings {
             table: table.clone(),
             topic_arn: notifications_topic,

@@ -10,9 +10,9 @@ use crate::quarantine::QuarantineMode;
 use crate::scan::Scanner;
 use crate::signature_store;
 use crate::verdict::{check_stage, CheckerSet};
+use audit::RecorderSettings;
 use extractor::isolate::Limits;
-use notifications::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
-use notifications::RecorderSettings;
+use platform::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -141,7 +141,8 @@ pub async fn build_checker(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use notifications::config::{env_of, AUDIT_PLACEHOLDERS};
+    use platform::config::env_of;
+    use testkit::AUDIT_PLACEHOLDERS;
 
     fn read(pairs: &[(&str, &str)]) -> Result<CheckerConfig, ConfigError> {
         CheckerConfig::from_env(&env_of(&[&AUDIT_PLACEHOLDERS[..], pairs].concat()))

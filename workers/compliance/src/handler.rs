@@ -7,15 +7,17 @@ use crate::checker::{Checker, Severity, Subject};
 use crate::config::CheckerConfig;
 use crate::quarantine::Quarantine;
 use crate::verdict::{check_stage, decide, CHECK_STAGE_PREFIX, VERDICT_STAGE};
+use audit::{AuditRecord, Claim, RecordError, Recorder, Status};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use chrono::Utc;
-use notifications::{AuditRecord, Claim, RecordError, Recorder, Status};
+use chrono::{DateTime, Utc};
 use object_events::Dispatch;
-use s3_io::batch::{handle_batch, MessageError};
-use s3_io::{next_chunk, Failure, S3Store};
 use serde_json::{json, Value};
 use std::time::Instant;
 use tracing::{info, warn};
+use worker_common::batch::handle_batch;
+use worker_common::s3::{next_chunk, S3Store};
+use worker_common::step::{self, parse_dispatch, StepError};
+use worker_common::Failure;
 
 pub struct CheckerLambda {
     pub store: S3Store,
@@ -27,10 +29,6 @@ pub struct CheckerLambda {
     pub config: CheckerConfig,
 }
 
-fn transient(err: RecordError) -> MessageError {
-    MessageError::Transient(err.to_string())
-}
-
 impl CheckerLambda {
     pub async fn handle_batch(&self, batch: SqsEvent) -> SqsBatchResponse {
         handle_batch(batch, self.config.concurrency, |body| async move {
@@ -39,32 +37,26 @@ impl CheckerLambda {
         .await
     }
 
-    pub async fn handle_message(&self, body: &str) -> Result<(), MessageError> {
-        let dispatch: Dispatch =
-            serde_json::from_str(body).map_err(|err| MessageError::BadBody(err.to_string()))?;
-        let started_at = Utc::now();
-        let stage = check_stage(self.checker.name());
-        let probe = AuditRecord::for_dispatch(&dispatch, &stage, Status::Clean, started_at);
+    pub async fn handle_message(&self, body: &str) -> Result<(), StepError> {
+        let dispatch = parse_dispatch(body)?;
         // A redelivered message skips the check it already recorded, not the verdict: the
         // delivery that recorded it may have stopped before concluding.
-        if !self.recorder.is_complete(&probe).await.map_err(transient)? {
-            let record = match self.check(&dispatch).await {
-                Ok(record) => record,
-                Err(Failure::Permanent(reason)) => {
-                    AuditRecord::for_dispatch(&dispatch, &stage, Status::Failed, started_at)
-                        .with_reason(reason)
-                }
-                Err(Failure::Transient(reason)) => return Err(MessageError::Transient(reason)),
-            };
-            self.recorder.record(&record).await.map_err(transient)?;
-            info!(correlation_id = %record.correlation_id, key = %record.object.key, stage, status = %record.status, duration_ms = record.duration_ms(), "recorded");
-        }
+        step::run(
+            &self.recorder,
+            &check_stage(self.checker.name()),
+            &dispatch,
+            |started_at| self.check(&dispatch, started_at),
+        )
+        .await?;
         self.conclude(&dispatch).await
     }
 
     /// Streams the object through the checker.
-    async fn check(&self, dispatch: &Dispatch) -> Result<AuditRecord, Failure> {
-        let started_at = Utc::now();
+    async fn check(
+        &self,
+        dispatch: &Dispatch,
+        started_at: DateTime<Utc>,
+    ) -> Result<AuditRecord, Failure> {
         let object = dispatch.object.object_ref();
         let clock = Instant::now();
         let opened = self.store.open(&object).await?;
@@ -114,13 +106,12 @@ impl CheckerLambda {
 
     /// Writes the verdict when every check the object needs has recorded. Two checkers can
     /// both see the set complete; the claim lets one write and notify.
-    async fn conclude(&self, dispatch: &Dispatch) -> Result<(), MessageError> {
+    async fn conclude(&self, dispatch: &Dispatch) -> Result<(), StepError> {
         let object = dispatch.object.object_ref();
         let recorded = self
             .recorder
             .version_stages(&object, CHECK_STAGE_PREFIX)
-            .await
-            .map_err(transient)?;
+            .await?;
         let Some(verdict) = decide(&self.config.checkers, dispatch.content_kind, &recorded) else {
             return Ok(());
         };
@@ -144,22 +135,18 @@ impl CheckerLambda {
             Ok(claim) => claim,
             // Another checker is writing it; if that delivery dies, its redelivery finishes.
             Err(RecordError::InProgress { .. }) => return Ok(()),
-            Err(err) => return Err(transient(err)),
+            Err(err) => return Err(err.into()),
         };
         if claim == Claim::AlreadyRecorded {
             return Ok(());
         }
         if infected && claim.needs_effect() {
             match self.quarantine.isolate(&object).await {
-                Ok(()) => self
-                    .verdicts
-                    .mark_applied(&record)
-                    .await
-                    .map_err(transient)?,
+                Ok(()) => self.verdicts.mark_applied(&record).await?,
                 Err(Failure::Transient(reason)) => {
                     warn!(key = %object.key, reason, "quarantine failed; the verdict waits for a retry");
                     let _ = self.verdicts.release(&record).await;
-                    return Err(MessageError::Transient(reason));
+                    return Err(StepError::Transient(reason));
                 }
                 // The object is gone or replaced: nothing left to isolate, and the record says so.
                 Err(Failure::Permanent(reason)) => {
@@ -168,12 +155,12 @@ impl CheckerLambda {
                         record.reason.as_deref().unwrap_or_default()
                     );
                     record = record.with_reason(reason).with_outputs(Vec::new());
-                    self.verdicts.finish(&record).await.map_err(transient)?;
+                    self.verdicts.finish(&record).await?;
                     return Ok(());
                 }
             }
         }
-        self.verdicts.complete(&record).await.map_err(transient)?;
+        self.verdicts.complete(&record).await?;
         info!(correlation_id = %record.correlation_id, key = %object.key, verdict = %record.status, "verdict");
         Ok(())
     }

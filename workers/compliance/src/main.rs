@@ -2,6 +2,7 @@
 //! extractor's `--parse-document`, the child process that reads a PDF's text for the PII check.
 
 use anyhow::Context;
+use audit::RecorderSettings;
 use aws_lambda_events::sqs::SqsEvent;
 use compliance::config::{build_checker, CheckerConfig, CheckerResources};
 use compliance::handler::CheckerLambda;
@@ -9,9 +10,9 @@ use compliance::quarantine::Quarantine;
 use compliance::verdict::VERDICT_STAGE;
 use extractor::isolate::run_as_child_if_started_as_one;
 use lambda_runtime::{service_fn, LambdaEvent};
-use notifications::config::Env;
-use notifications::{Recorder, RecorderSettings};
-use s3_io::S3Store;
+use notifications::SnsNotifier;
+use platform::config::Env;
+use worker_common::s3::S3Store;
 
 fn main() -> Result<(), lambda_runtime::Error> {
     run_as_child_if_started_as_one();
@@ -19,7 +20,7 @@ fn main() -> Result<(), lambda_runtime::Error> {
 }
 
 async fn lambda() -> Result<(), lambda_runtime::Error> {
-    notifications::init_json_logs();
+    platform::init_json_logs();
     let config = CheckerConfig::from_env(&Env::process()).context("checker configuration")?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let s3 = aws_sdk_s3::Client::new(&aws);
@@ -36,20 +37,16 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
     )
     .await
     .context("building the checker")?;
-    let recorder = |settings: RecorderSettings| {
-        Recorder::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            aws_sdk_sns::Client::new(&aws),
-            settings,
-        )
-    };
     let store = S3Store { client: s3 };
     let lambda = CheckerLambda {
-        recorder: recorder(config.recorder.clone()),
-        verdicts: recorder(RecorderSettings {
-            worker: VERDICT_STAGE.into(),
-            ..config.recorder.clone()
-        }),
+        recorder: SnsNotifier::recorder(&aws, config.recorder.clone()),
+        verdicts: SnsNotifier::recorder(
+            &aws,
+            RecorderSettings {
+                worker: VERDICT_STAGE.into(),
+                ..config.recorder.clone()
+            },
+        ),
         checker,
         quarantine: Quarantine {
             store: store.clone(),

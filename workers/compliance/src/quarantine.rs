@@ -2,7 +2,8 @@
 //! per configuration, copied (or moved) under the reserved prefix's `quarantine/`.
 
 use object_events::ObjectRef;
-use s3_io::{output_key, Failure, S3Store};
+use worker_common::s3::{output_key, S3Store};
+use worker_common::Failure;
 
 /// The tag the bucket policy in terraform (`modules/ingest`) denies GetObject on.
 pub const VERDICT_TAG: (&str, &str) = ("s3-triage-verdict", "infected");

@@ -328,7 +328,7 @@ fn is_eicar(head: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use s3_io::hex;
+    use worker_common::s3::hex;
 
     fn scanner(ndb: &str, hsb: &str) -> Scanner {
         let mut set = SignatureSet::default();

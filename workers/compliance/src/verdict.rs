@@ -3,7 +3,7 @@
 //! the verdict follows once each of those has a final record, and is the worst of them.
 
 use crate::checker::Severity;
-use notifications::{AuditEntry, Status};
+use audit::{AuditEntry, Status};
 use object_events::ContentKind;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -1,10 +1,7 @@
 //! The three checker Lambdas against the emulator's S3, DynamoDB and SNS through the real SDK
 //! clients: per-check records, one verdict, quarantine, redelivery and races.
 
-// The extractor's generated and hostile PDFs, shared rather than copied.
-#[path = "../../extractor/tests/common/mod.rs"]
-mod documents;
-
+use audit::{AuditEntry, RecorderSettings};
 use compliance::checker::content::ContentChecker;
 use compliance::checker::malware::MalwareChecker;
 use compliance::checker::pii::PiiChecker;
@@ -16,13 +13,14 @@ use compliance::quarantine::{Quarantine, QuarantineMode, VERDICT_TAG};
 use compliance::scan::{Scanner, EICAR};
 use compliance::signature_store;
 use compliance::verdict::{check_stage, CheckerSet, VERDICT_STAGE};
-use emulator::stage::WorkerStage;
 use extractor::isolate::Limits;
-use notifications::{AuditEntry, Recorder, RecorderSettings};
+use notifications::SnsNotifier;
 use object_events::Tier;
-use s3_io::S3Store;
 use std::path::PathBuf;
 use std::time::Duration;
+use testkit::pdf as documents;
+use testkit::stage::WorkerStage;
+use worker_common::s3::S3Store;
 
 const CHECKERS: &str = r#"{"content": [], "malware": [], "pii": ["text", "pdf"]}"#;
 
@@ -77,13 +75,7 @@ async fn fixture() -> Fixture {
             worker,
             ..stage.recorder_settings()
         };
-        let recorder = |worker: String| {
-            Recorder::new(
-                aws_sdk_dynamodb::Client::new(&stage.aws.config),
-                stage.aws.sns.clone(),
-                settings(worker),
-            )
-        };
+        let recorder = |worker: String| SnsNotifier::recorder(&stage.aws.config, settings(worker));
         lambdas.push(CheckerLambda {
             store: store.clone(),
             recorder: recorder(check_stage(name)),

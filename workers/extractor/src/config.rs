@@ -1,8 +1,8 @@
 //! The extractor's configuration, read from the environment once at start-up.
 
 use crate::isolate::Limits;
-use notifications::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
-use notifications::RecorderSettings;
+use audit::RecorderSettings;
+use platform::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
 use std::time::Duration;
 
 pub const MAX_BYTES: &str = "TRIAGE_EXTRACTOR_MAX_BYTES";
@@ -48,7 +48,8 @@ impl ExtractorConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use notifications::config::{env_of, AUDIT_PLACEHOLDERS};
+    use platform::config::env_of;
+    use testkit::AUDIT_PLACEHOLDERS;
 
     fn read(pairs: &[(&str, &str)]) -> Result<ExtractorConfig, ConfigError> {
         ExtractorConfig::from_env(&env_of(&[&AUDIT_PLACEHOLDERS[..], pairs].concat()))

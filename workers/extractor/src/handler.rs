@@ -1,4 +1,4 @@
-//! One document of an SQS batch (see [`s3_io::batch`]): read it, extract text and metadata,
+//! One document of an SQS batch (see [`worker_common::batch`]): read it, extract text and metadata,
 //! write both, record the outcome once. A document that cannot be extracted (corrupt,
 //! encrypted, unsupported) is recorded FAILED; S3 or DynamoDB throttling, a concurrent delivery
 //! or a parser that could not be started leave the message for redelivery.
@@ -6,16 +6,17 @@
 use crate::config::ExtractorConfig;
 use crate::isolate::{parse_isolated, IsolationError};
 use crate::text::read_text;
+use audit::{AuditRecord, Recorder, Status};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
-use notifications::{AuditRecord, Recorder, Status};
 use object_events::{ContentKind, Dispatch};
-use s3_io::batch::{handle_batch, MessageError};
-use s3_io::{output_key, sha256_hex, source_metadata, Failure, S3Store};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tracing::{error, info, warn};
+use worker_common::batch::handle_batch;
+use worker_common::s3::{output_key, sha256_hex, source_metadata, S3Store};
+use worker_common::step::{self, parse_dispatch, StepError};
+use worker_common::Failure;
 
 pub const STAGE: &str = "extractor";
 
@@ -41,45 +42,20 @@ impl Extractor {
         .await
     }
 
-    pub async fn handle_message(&self, body: &str) -> Result<(), MessageError> {
-        let dispatch: Dispatch =
-            serde_json::from_str(body).map_err(|err| MessageError::BadBody(err.to_string()))?;
-        let started_at = Utc::now();
-        let transient = |err: notifications::RecordError| MessageError::Transient(err.to_string());
-        if self
-            .recorder
-            .is_complete(&AuditRecord::for_dispatch(
-                &dispatch,
-                STAGE,
-                Status::Succeeded,
-                started_at,
-            ))
-            .await
-            .map_err(transient)?
-        {
-            info!(correlation_id = %dispatch.correlation_id, key = %dispatch.object.key, "already recorded; duplicate delivery ignored");
-            return Ok(());
-        }
-        let record = match self.process(&dispatch).await {
-            Ok(pending) => pending,
-            Err(Failure::Permanent(reason)) => {
-                warn!(correlation_id = %dispatch.correlation_id, key = %dispatch.object.key, reason, "extraction failed");
-                Pending::Failed(reason)
-            }
-            Err(Failure::Transient(reason)) => return Err(MessageError::Transient(reason)),
-        }
-        .into_record(&dispatch, started_at);
-        self.recorder.record(&record).await.map_err(|err| {
-            if !err.is_transient() {
-                error!(key = %dispatch.object.key, error = %err, "recording failed");
-            }
-            transient(err)
-        })?;
-        info!(correlation_id = %record.correlation_id, key = %record.object.key, status = %record.status, duration_ms = record.duration_ms(), "recorded");
+    pub async fn handle_message(&self, body: &str) -> Result<(), StepError> {
+        let dispatch = parse_dispatch(body)?;
+        step::run(&self.recorder, STAGE, &dispatch, |started_at| {
+            self.process(&dispatch, started_at)
+        })
+        .await?;
         Ok(())
     }
 
-    async fn process(&self, dispatch: &Dispatch) -> Result<Pending, Failure> {
+    async fn process(
+        &self,
+        dispatch: &Dispatch,
+        started_at: DateTime<Utc>,
+    ) -> Result<AuditRecord, Failure> {
         let object = dispatch.object.object_ref();
         let download_started = Instant::now();
         let bytes = self.store.read(&object, self.config.max_bytes).await?;
@@ -131,12 +107,13 @@ impl Extractor {
             "parse": ms(parse),
             "upload": ms(upload_started.elapsed()),
         });
-        Ok(Pending::Succeeded {
-            outputs: vec![text_key, metadata_key],
-            sha256,
-            content_type,
-            details,
-        })
+        Ok(
+            AuditRecord::for_dispatch(dispatch, STAGE, Status::Succeeded, started_at)
+                .with_outputs(vec![text_key, metadata_key])
+                .with_sha256(sha256)
+                .with_content_type(content_type)
+                .with_details(details),
+        )
     }
 
     async fn parse_pdf(&self, bytes: Vec<u8>) -> Result<Extracted, Failure> {
@@ -161,38 +138,6 @@ impl Extractor {
             }),
             Err(err @ IsolationError::Spawn(_)) => Err(Failure::Transient(err.to_string())),
             Err(err) => Err(Failure::Permanent(err.to_string())),
-        }
-    }
-}
-
-/// An outcome waiting to become its audit record.
-enum Pending {
-    Succeeded {
-        outputs: Vec<String>,
-        sha256: String,
-        content_type: &'static str,
-        details: Value,
-    },
-    Failed(String),
-}
-
-impl Pending {
-    fn into_record(self, dispatch: &Dispatch, started_at: DateTime<Utc>) -> AuditRecord {
-        match self {
-            Pending::Succeeded {
-                outputs,
-                sha256,
-                content_type,
-                details,
-            } => AuditRecord::for_dispatch(dispatch, STAGE, Status::Succeeded, started_at)
-                .with_outputs(outputs)
-                .with_sha256(sha256)
-                .with_content_type(content_type)
-                .with_details(details),
-            Pending::Failed(reason) => {
-                AuditRecord::for_dispatch(dispatch, STAGE, Status::Failed, started_at)
-                    .with_reason(reason)
-            }
         }
     }
 }

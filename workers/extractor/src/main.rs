@@ -7,9 +7,9 @@ use extractor::config::ExtractorConfig;
 use extractor::handler::Extractor;
 use extractor::isolate::run_as_child_if_started_as_one;
 use lambda_runtime::{service_fn, LambdaEvent};
-use notifications::config::Env;
-use notifications::Recorder;
-use s3_io::S3Store;
+use notifications::SnsNotifier;
+use platform::config::Env;
+use worker_common::s3::S3Store;
 
 fn main() -> Result<(), lambda_runtime::Error> {
     run_as_child_if_started_as_one();
@@ -17,18 +17,14 @@ fn main() -> Result<(), lambda_runtime::Error> {
 }
 
 async fn lambda() -> Result<(), lambda_runtime::Error> {
-    notifications::init_json_logs();
+    platform::init_json_logs();
     let config = ExtractorConfig::from_env(&Env::process()).context("extractor configuration")?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let extractor = Extractor {
         store: S3Store {
             client: aws_sdk_s3::Client::new(&aws),
         },
-        recorder: Recorder::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            aws_sdk_sns::Client::new(&aws),
-            config.recorder.clone(),
-        ),
+        recorder: SnsNotifier::recorder(&aws, config.recorder.clone()),
         config,
         parser: std::env::current_exe().context("locating this executable for the parser")?,
     };

@@ -1,25 +1,19 @@
-//! Every real-world PDF in ../shared/corpus/pdfs: text (with known phrases where we know
-//! them) or a clear failure.
+//! Every real-world PDF of the corpus (when configured, see `testkit::corpus`): text (with
+//! known phrases where we know them) or a clear failure. `generated.rs` covers the same cases
+//! with documents the tests make.
 
 use extractor::pdf::{extract, PdfError};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
 
 const LIMIT: usize = 64 << 20;
 
-fn corpus_file(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/pdfs")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
-}
-
 #[test]
 fn every_corpus_pdf_gives_text_or_a_reason() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/pdfs");
+    let Some(files) = testkit::corpus::files("pdfs") else {
+        return;
+    };
     let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).expect("the corpus") {
-        let path = entry.expect("entry").path();
+    for path in files {
         let bytes = std::fs::read(&path).expect("readable");
         // lopdf may panic on crafted files; the worker contains that in a child process.
         let outcome = catch_unwind(AssertUnwindSafe(|| extract(&bytes, LIMIT)));
@@ -36,6 +30,9 @@ fn every_corpus_pdf_gives_text_or_a_reason() {
 
 #[test]
 fn known_phrases_come_out_with_their_spaces() {
+    if testkit::corpus::dir("pdfs").is_none() {
+        return;
+    }
     let cases = [
         (
             "samplefiles__google-doc-document.pdf",
@@ -67,6 +64,9 @@ fn known_phrases_come_out_with_their_spaces() {
 
 #[test]
 fn metadata_and_page_structure_are_reported() {
+    if testkit::corpus::dir("pdfs").is_none() {
+        return;
+    }
     let freeculture = extract(&corpus_file("pdfjs__freeculture.pdf"), LIMIT).expect("readable");
     assert_eq!(freeculture.page_count, 352);
     let tracemonkey = extract(&corpus_file("pdfjs__tracemonkey.pdf"), LIMIT).expect("readable");
@@ -96,10 +96,17 @@ fn metadata_and_page_structure_are_reported() {
 
 #[test]
 fn encryption_is_opened_with_the_empty_password_or_reported() {
+    if testkit::corpus::dir("pdfs").is_none() {
+        return;
+    }
     let open = extract(&corpus_file("pypdf__r6-empty-password.pdf"), LIMIT).expect("opens");
     assert!(open.encrypted);
     assert_eq!(
         extract(&corpus_file("pypdf__r4-aes-user-password.pdf"), LIMIT),
         Err(PdfError::Encrypted)
     );
+}
+
+fn corpus_file(name: &str) -> Vec<u8> {
+    testkit::corpus::file("pdfs", name).expect("the corpus is configured")
 }

@@ -4,13 +4,13 @@
 mod common;
 
 use aws_lambda_events::sqs::SqsEvent;
-use emulator::stage::WorkerStage;
 use extractor::config::ExtractorConfig;
 use extractor::handler::Extractor;
 use object_events::Tier;
-use s3_io::S3Store;
 use serde_json::json;
 use std::path::PathBuf;
+use testkit::stage::WorkerStage;
+use worker_common::s3::S3Store;
 
 struct Fixture {
     stage: WorkerStage,
@@ -58,7 +58,7 @@ async fn a_batch_is_judged_document_by_document_and_redelivery_adds_nothing() {
     let pdf = fixture
         .upload(
             "uploads/documents/lorem ipsum.pdf",
-            common::corpus_file("samplefiles__minimal-document.pdf"),
+            testkit::pdf::pdf("Lorem ipsum dolor sit amet, consectetur adipiscing elit."),
         )
         .await;
     let notes = fixture
@@ -149,7 +149,7 @@ async fn a_batch_is_judged_document_by_document_and_redelivery_adds_nothing() {
 async fn ten_documents_with_three_hostile_ones_give_seven_successes_and_three_failures() {
     let fixture = fixture().await;
     let mut messages = Vec::new();
-    for (n, (name, bytes)) in common::ten_documents().into_iter().enumerate() {
+    for (n, (name, bytes)) in testkit::pdf::ten_documents().into_iter().enumerate() {
         let key = format!("uploads/documents/{name}.pdf");
         messages.push((
             format!("m{n}"),

@@ -4,11 +4,12 @@
 
 mod common;
 
-use common::{corpus_file, huge_xref, inflation_bomb, limits, pdf};
+use common::limits;
 use extractor::isolate::{parse_isolated, IsolationError, Limits};
 use extractor::pdf::PdfError;
 use std::path::Path;
 use std::time::Duration;
+use testkit::pdf::{huge_xref, inflation_bomb, pdf, Built};
 
 #[test]
 fn a_parse_over_its_deadline_is_stopped() {
@@ -17,7 +18,7 @@ fn a_parse_over_its_deadline_is_stopped() {
         timeout: Duration::from_millis(1),
         ..limits()
     };
-    let big = corpus_file("pdfjs__freeculture.pdf");
+    let big = Built::numbered_pages(400).save();
     assert!(matches!(
         parse_isolated(program, &big, &tight),
         Err(IsolationError::TimedOut(_))

@@ -1,8 +1,8 @@
 //! The thumbnail worker's configuration, read from the environment once at start-up.
 
 use crate::render::{OutputFormat, RenderSettings};
-use notifications::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
-use notifications::RecorderSettings;
+use audit::RecorderSettings;
+use platform::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
 
 pub const SIZES: &str = "TRIAGE_THUMBNAIL_SIZES";
 pub const FORMAT: &str = "TRIAGE_THUMBNAIL_FORMAT";
@@ -86,7 +86,8 @@ fn parse_colour(text: &str) -> Option<[u8; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use notifications::config::{env_of, AUDIT_PLACEHOLDERS};
+    use platform::config::env_of;
+    use testkit::AUDIT_PLACEHOLDERS;
 
     fn read(pairs: &[(&str, &str)]) -> Result<ThumbnailConfig, ConfigError> {
         ThumbnailConfig::from_env(&env_of(&[&AUDIT_PLACEHOLDERS[..], pairs].concat()))

@@ -7,27 +7,17 @@
 
 use crate::config::ThumbnailConfig;
 use crate::render::{render, RenderError, Rendered};
+use audit::{AuditRecord, Recorder, Status};
 use chrono::{DateTime, Utc};
 use image::ImageFormat;
-use notifications::{AuditRecord, Recorder, Status};
 use object_events::{Dispatch, ObjectKey};
-use s3_io::{output_key, sha256_hex, source_metadata, Failure, S3Store};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use tracing::{info, warn};
+use worker_common::s3::{output_key, sha256_hex, source_metadata, S3Store};
+use worker_common::step::{self, StepError, Stepped};
+use worker_common::Failure;
 
 pub const STAGE: &str = "thumbnail";
-
-#[derive(Debug, thiserror::Error)]
-pub enum WorkerError {
-    /// Nothing to record against: the invocation goes to the on-failure destination.
-    #[error("the invocation is not a dispatch from the router: {0}")]
-    BadPayload(String),
-    #[error("{0}; the invocation will be retried")]
-    Transient(String),
-    #[error("recording the outcome failed: {0}")]
-    Record(#[from] notifications::RecordError),
-}
 
 pub struct ThumbnailWorker {
     pub store: S3Store,
@@ -45,40 +35,21 @@ struct Done {
 }
 
 impl ThumbnailWorker {
-    pub async fn handle(&self, payload: Value) -> Result<Value, WorkerError> {
+    pub async fn handle(&self, payload: Value) -> Result<Value, StepError> {
         let dispatch: Dispatch = serde_json::from_value(payload)
-            .map_err(|err| WorkerError::BadPayload(err.to_string()))?;
-        let started_at = Utc::now();
-        let base = AuditRecord::for_dispatch(&dispatch, STAGE, Status::Succeeded, started_at);
-        if self.recorder.is_complete(&base).await? {
-            info!(correlation_id = %dispatch.correlation_id, key = %dispatch.object.key, "already recorded; duplicate delivery ignored");
-            return Ok(json!({ "status": "DUPLICATE" }));
-        }
-        let record = match self.process(&dispatch).await {
-            Ok(done) => self.succeeded(&dispatch, started_at, done),
-            Err(Failure::Permanent(reason)) => {
-                warn!(correlation_id = %dispatch.correlation_id, key = %dispatch.object.key, reason, "thumbnail failed");
-                AuditRecord::for_dispatch(&dispatch, STAGE, Status::Failed, started_at)
-                    .with_reason(reason)
+            .map_err(|err| StepError::NotADispatch(err.to_string()))?;
+        let dispatch = &dispatch;
+        let stepped = step::run(&self.recorder, STAGE, dispatch, |started_at| async move {
+            let done = self.process(dispatch).await?;
+            Ok(self.succeeded(dispatch, started_at, done))
+        })
+        .await?;
+        Ok(match stepped {
+            Stepped::AlreadyRecorded => json!({ "status": "DUPLICATE" }),
+            Stepped::Recorded(record) => {
+                json!({ "status": record.status.as_str(), "outputs": record.outputs })
             }
-            Err(Failure::Transient(reason)) => return Err(WorkerError::Transient(reason)),
-        };
-        self.recorder.record(&record).await.map_err(|err| {
-            if err.is_transient() {
-                WorkerError::Transient(err.to_string())
-            } else {
-                WorkerError::Record(err)
-            }
-        })?;
-        info!(
-            correlation_id = %record.correlation_id,
-            key = %record.object.key,
-            status = %record.status,
-            duration_ms = record.duration_ms(),
-            outputs = record.outputs.len(),
-            "recorded"
-        );
-        Ok(json!({ "status": record.status.as_str(), "outputs": record.outputs }))
+        })
     }
 
     async fn process(&self, dispatch: &Dispatch) -> Result<Done, Failure> {

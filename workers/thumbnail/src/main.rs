@@ -3,27 +3,23 @@
 
 use anyhow::Context;
 use lambda_runtime::{service_fn, LambdaEvent};
-use notifications::config::Env;
-use notifications::Recorder;
-use s3_io::S3Store;
+use notifications::SnsNotifier;
+use platform::config::Env;
 use serde_json::Value;
 use thumbnail::config::ThumbnailConfig;
 use thumbnail::handler::ThumbnailWorker;
+use worker_common::s3::S3Store;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    notifications::init_json_logs();
+    platform::init_json_logs();
     let config = ThumbnailConfig::from_env(&Env::process()).context("thumbnail configuration")?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let worker = ThumbnailWorker {
         store: S3Store {
             client: aws_sdk_s3::Client::new(&aws),
         },
-        recorder: Recorder::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            aws_sdk_sns::Client::new(&aws),
-            config.recorder.clone(),
-        ),
+        recorder: SnsNotifier::recorder(&aws, config.recorder.clone()),
         config,
     };
     let worker = &worker;

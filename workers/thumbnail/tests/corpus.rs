@@ -1,20 +1,9 @@
-//! Every real-world image in ../shared/corpus/images: correct thumbnails, or a clear failure.
+//! Every real-world image of the corpus (when configured, see `testkit::corpus`): correct
+//! thumbnails, or a clear failure. `edge_cases.rs` covers the same cases with generated images.
 
 use image::GenericImageView;
-use std::path::{Path, PathBuf};
 use thumbnail::decode::DecodeError;
 use thumbnail::render::{fit, render, RenderError, RenderSettings};
-
-fn corpus() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/images");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .collect();
-    files.sort();
-    assert!(files.len() >= 20, "the corpus has {} images", files.len());
-    files
-}
 
 /// Files stored sideways with an EXIF orientation of 6 or 8, and their upright size.
 const ROTATED_BY_EXIF: [(&str, (u32, u32)); 3] = [
@@ -29,7 +18,11 @@ fn every_corpus_image_gets_thumbnails_or_a_clear_failure() {
         sizes: vec![256, 64],
         ..RenderSettings::default()
     };
-    for path in corpus() {
+    let Some(files) = testkit::corpus::files("images") else {
+        return;
+    };
+    assert!(files.len() >= 20, "the corpus has {} images", files.len());
+    for path in files {
         let name = path
             .file_name()
             .and_then(|n| n.to_str())

@@ -256,3 +256,65 @@ fn a_deep_image_within_the_pixel_budget_but_over_the_memory_limit_is_refused() {
     let err = decode_error(render(&encoded(&deep, ImageFormat::Png), &tight));
     assert!(matches!(err, DecodeError::OverMemory { .. }), "{err}");
 }
+
+/// A JPEG written by libjpeg from raw `components`-channel pixels in `color_space`.
+fn libjpeg_encoded(
+    width: usize,
+    height: usize,
+    color_space: mozjpeg::ColorSpace,
+    pixel: &[u8],
+    progressive: bool,
+) -> Vec<u8> {
+    let mut compress = mozjpeg::Compress::new(color_space);
+    compress.set_size(width, height);
+    compress.set_quality(90.0);
+    if progressive {
+        compress.set_progressive_mode();
+    }
+    let mut started = compress.start_compress(Vec::new()).expect("started");
+    let row: Vec<u8> = pixel.repeat(width);
+    for _ in 0..height {
+        started.write_scanlines(&row).expect("row written");
+    }
+    started.finish().expect("finished")
+}
+
+#[test]
+fn cmyk_progressive_and_animated_sources_render_upright_and_in_colour() {
+    // Adobe-style CMYK (inverted: 0 is full ink): cyan-free, magenta and yellow full = red.
+    let cmyk = libjpeg_encoded(
+        120,
+        80,
+        mozjpeg::ColorSpace::JCS_CMYK,
+        &[255, 0, 0, 255],
+        false,
+    );
+    let rendered = render(&cmyk, &settings(64)).expect("CMYK JPEG");
+    assert_eq!((rendered.source_width, rendered.source_height), (120, 80));
+    assert_eq!(thumbnail_of(&rendered).dimensions(), (64, 43));
+    let [r, g, b] = thumbnail_of(&rendered).to_rgb8().get_pixel(30, 20).0;
+    assert!(r > 200 && g < 80 && b < 80, "CMYK red came out {r},{g},{b}");
+
+    let progressive = libjpeg_encoded(400, 300, mozjpeg::ColorSpace::JCS_RGB, &[0, 0, 255], true);
+    let rendered = render(&progressive, &settings(256)).expect("progressive JPEG");
+    assert_eq!(thumbnail_of(&rendered).dimensions(), (256, 192));
+    assert!(thumbnail_of(&rendered).to_rgb8().get_pixel(100, 100)[2] > 200);
+
+    let gray = libjpeg_encoded(90, 90, mozjpeg::ColorSpace::JCS_GRAYSCALE, &[200], false);
+    let rendered = render(&gray, &settings(30)).expect("grayscale JPEG");
+    assert_eq!(thumbnail_of(&rendered).dimensions(), (30, 30));
+
+    // Two frames, green then red: the thumbnail is the first.
+    let mut gif = Vec::new();
+    {
+        let mut encoder = image::codecs::gif::GifEncoder::new(&mut gif);
+        for colour in [[0, 255, 0, 255], [255, 0, 0, 255]] {
+            let frame = image::Frame::new(RgbaImage::from_pixel(50, 40, Rgba(colour)));
+            encoder.encode_frame(frame).expect("frame");
+        }
+    }
+    let rendered = render(&gif, &settings(25)).expect("animated GIF");
+    assert_eq!(thumbnail_of(&rendered).dimensions(), (25, 20));
+    let [r, g, _] = thumbnail_of(&rendered).to_rgb8().get_pixel(12, 10).0;
+    assert!(g > 200 && r < 60, "first frame: {r},{g}");
+}

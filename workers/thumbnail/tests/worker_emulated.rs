@@ -1,14 +1,14 @@
 //! The worker against the emulator's S3, DynamoDB and SNS, through the real SDK clients.
 
-use emulator::stage::WorkerStage;
 use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage};
 use object_events::Tier;
-use s3_io::S3Store;
 use serde_json::Value;
 use std::io::Cursor;
+use testkit::stage::WorkerStage;
 use thumbnail::config::ThumbnailConfig;
 use thumbnail::handler::ThumbnailWorker;
 use thumbnail::render::RenderSettings;
+use worker_common::s3::S3Store;
 
 struct Fixture {
     stage: WorkerStage,

@@ -7,7 +7,7 @@ pub mod content;
 pub mod malware;
 pub mod pii;
 
-use notifications::Status;
+use audit::Status;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;

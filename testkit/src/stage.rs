@@ -1,10 +1,11 @@
 //! A worker stage's world on the emulator: a bucket to upload to, an audit table, a
 //! notifications topic with a queue subscribed to it, and the recorder a worker writes with.
 
-use crate::testing::{unique, TestResources};
+use crate::resources::{unique, TestResources};
+use audit::{table, AuditEntry, AuditTrail, Recorder, RecorderSettings};
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::Utc;
-use notifications::{table, AuditEntry, AuditTrail, Recorder, RecorderSettings};
+use notifications::SnsNotifier;
 use object_events::{Dispatch, ObjectKey, S3Object, Tier};
 use std::time::Duration;
 
@@ -51,7 +52,7 @@ impl WorkerStage {
             emit_metrics: false,
         };
         Self {
-            recorder: Recorder::new(dynamodb.clone(), aws.sns.clone(), settings),
+            recorder: SnsNotifier::recorder(&aws.config, settings),
             trail: AuditTrail::new(dynamodb, &audit_table),
             aws,
             s3,

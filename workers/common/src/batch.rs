@@ -1,25 +1,16 @@
 //! SQS batches, for the workers a queue feeds: each message on its own, a few at a time, and
 //! a partial batch response naming only the messages worth retrying.
 //!
-//! A message whose object cannot be processed is recorded FAILED by its handler and
+//! A message whose object cannot be processed is recorded FAILED by its step and
 //! acknowledged: retrying changes nothing. Only faults that may pass (throttling, a concurrent
 //! delivery, a child process that could not start) and bodies that are not dispatches leave
 //! the message for redelivery; after maxReceiveCount the queue moves it to its DLQ.
 
+use crate::step::StepError;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use futures::stream::{self, StreamExt};
 use std::future::Future;
 use tracing::warn;
-
-/// Why a message is left for redelivery.
-#[derive(Debug, thiserror::Error)]
-pub enum MessageError {
-    /// Permanent, but nothing to record it against: redelivery takes it to the DLQ.
-    #[error("the message is not a dispatch from the router: {0}")]
-    BadBody(String),
-    #[error("{0}")]
-    Transient(String),
-}
 
 /// Handles every message of `batch` with `handle` (its body), `concurrency` at a time.
 pub async fn handle_batch<F, Fut>(
@@ -29,10 +20,10 @@ pub async fn handle_batch<F, Fut>(
 ) -> SqsBatchResponse
 where
     F: Fn(String) -> Fut,
-    Fut: Future<Output = Result<(), MessageError>>,
+    Fut: Future<Output = Result<(), StepError>>,
 {
     let handle = &handle;
-    let outcomes: Vec<(Option<String>, Result<(), MessageError>)> = stream::iter(batch.records)
+    let outcomes: Vec<(Option<String>, Result<(), StepError>)> = stream::iter(batch.records)
         .map(|message| async move {
             let outcome = handle(message.body.unwrap_or_default()).await;
             (message.message_id, outcome)

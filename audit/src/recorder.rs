@@ -1,34 +1,15 @@
 use crate::error::RecordError;
-use crate::metrics;
 use crate::query::{entries, AuditEntry};
 use crate::record::AuditRecord;
 use crate::table::{self, delivery, CLAIMED_AT, DELIVERY, PARTITION_KEY, SORT_KEY};
+use crate::{Notifier, Origin, RecorderSettings};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_sns::types::MessageAttributeValue;
 use chrono::Utc;
 use object_events::ObjectRef;
-use std::collections::HashMap;
-use std::time::Duration;
-
-/// What a recorder needs besides its clients.
-#[derive(Clone, Debug)]
-pub struct RecorderSettings {
-    pub table: String,
-    pub topic_arn: String,
-    /// Which binary writes (`router`, `thumbnail`, ...): the audit's "who processed it".
-    pub worker: String,
-    pub environment: String,
-    /// How long audit items live before DynamoDB's TTL removes them.
-    pub retention: Duration,
-    /// How long a claim protects an unfinished record from a concurrent duplicate. After it
-    /// expires, a redelivery takes the claim over and finishes the job.
-    pub claim_lease: Duration,
-    /// Write each completed record's metrics as an EMF line on stdout, where Lambda's and
-    /// ECS's log pipelines pick them up; off where nothing reads stdout (tests).
-    pub emit_metrics: bool,
-}
+use platform::metrics;
+use std::sync::Arc;
 
 /// The result of [`Recorder::claim`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +35,7 @@ pub enum Recorded {
     Duplicate,
 }
 
-/// Writes audit items and publishes notifications, exactly once per (object version, stage).
+/// Writes audit items and has them announced, exactly once per (object version, stage).
 ///
 /// Each item moves `claimed` -> `applied` (when the stage has an effect to guard, such as a
 /// dispatch) -> `notified`. Redeliveries that find a finished item stop; ones that find an
@@ -64,19 +45,19 @@ pub enum Recorded {
 #[derive(Clone, Debug)]
 pub struct Recorder {
     dynamodb: aws_sdk_dynamodb::Client,
-    sns: aws_sdk_sns::Client,
+    notifier: Arc<dyn Notifier>,
     settings: RecorderSettings,
 }
 
 impl Recorder {
     pub fn new(
         dynamodb: aws_sdk_dynamodb::Client,
-        sns: aws_sdk_sns::Client,
+        notifier: Arc<dyn Notifier>,
         settings: RecorderSettings,
     ) -> Self {
         Self {
             dynamodb,
-            sns,
+            notifier,
             settings,
         }
     }
@@ -286,11 +267,15 @@ impl Recorder {
         self.set_delivery(record, delivery::CLAIMED, Some(0)).await
     }
 
-    /// Publishes the record's notification and marks the record done.
+    /// Announces the record and marks it done.
     pub async fn complete(&self, record: &AuditRecord) -> Result<(), RecordError> {
-        self.publish(record).await?;
+        let origin = Origin {
+            worker: &self.settings.worker,
+            environment: &self.settings.environment,
+        };
+        self.notifier.notify(record, origin).await?;
         if self.settings.emit_metrics {
-            metrics::emit(record, &self.settings.environment);
+            metrics::emit(&record.metric_outcome(&self.settings.environment));
         }
         self.set_delivery(record, delivery::NOTIFIED, None).await
     }
@@ -324,44 +309,6 @@ impl Recorder {
         Ok(())
     }
 
-    async fn publish(&self, record: &AuditRecord) -> Result<(), RecordError> {
-        let message = self.notification_body(record);
-        let mut publish = self
-            .sns
-            .publish()
-            .topic_arn(&self.settings.topic_arn)
-            .message(message);
-        for (name, value) in notification_attributes(record, &self.settings.environment) {
-            let attribute = MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(value)
-                .build()
-                .map_err(|err| RecordError::Notify {
-                    message: err.to_string(),
-                    transient: false,
-                })?;
-            publish = publish.message_attributes(name, attribute);
-        }
-        publish
-            .send()
-            .await
-            .map_err(|err| RecordError::notify(&err))?;
-        Ok(())
-    }
-
-    fn notification_body(&self, record: &AuditRecord) -> String {
-        let mut body = serde_json::to_value(record).unwrap_or_default();
-        if let Some(fields) = body.as_object_mut() {
-            fields.insert("worker".into(), self.settings.worker.clone().into());
-            fields.insert(
-                "environment".into(),
-                self.settings.environment.clone().into(),
-            );
-            fields.insert("duration_ms".into(), record.duration_ms().into());
-        }
-        body.to_string()
-    }
-
     fn in_progress(&self, record: &AuditRecord) -> RecordError {
         RecordError::InProgress {
             object: record.object.to_string(),
@@ -381,29 +328,4 @@ fn delivery_state(item: &table::Item) -> &str {
 fn condition_failed<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
     err.as_service_error().and_then(ProvideErrorMetadata::code)
         == Some("ConditionalCheckFailedException")
-}
-
-/// SNS attributes a subscription filter policy can match on (values must be non-empty).
-/// The reason is cut to stay well inside SNS's limits and readable in an email subject line.
-pub(crate) fn notification_attributes(
-    record: &AuditRecord,
-    environment: &str,
-) -> HashMap<&'static str, String> {
-    const MAX_REASON_CHARS: usize = 512;
-    let mut attributes = HashMap::from([
-        ("status", record.status.as_str().to_owned()),
-        ("outcome", record.status.outcome().to_owned()),
-        ("stage", record.stage.clone()),
-        ("bucket", record.object.bucket.clone()),
-        ("key", record.object.key.to_string()),
-        ("environment", environment.to_owned()),
-    ]);
-    if let Some(tier) = record.tier {
-        attributes.insert("tier", tier.as_str().to_owned());
-    }
-    if let Some(reason) = &record.reason {
-        attributes.insert("reason", reason.chars().take(MAX_REASON_CHARS).collect());
-    }
-    attributes.retain(|_, value| !value.is_empty());
-    attributes
 }

@@ -1,9 +1,7 @@
 //! S3 for the workers: read the version an event names, with a buffer bounded by the
-//! object's length, and write outputs with metadata pointing back at the source. [`batch`]
-//! serves the workers a queue feeds.
+//! object's length, and write outputs with metadata pointing back at the source.
 
-pub mod batch;
-
+use crate::Failure;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumMode, ChecksumType, Tag, Tagging, TaggingDirective};
@@ -13,25 +11,12 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::ops::Range;
 
-/// Why a worker's attempt at one object failed, and so what happens next: a permanent failure
-/// is recorded FAILED with its reason; a transient one leaves the delivery to be retried.
-/// S3 calls report theirs this way; workers use it for their own steps too.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure {
-    /// Retrying cannot help: the version is gone, replaced, too large, or unprocessable.
-    #[error("{0}")]
-    Permanent(String),
-    /// Throttling, timeouts, 5xx: the same call may succeed later.
-    #[error("{0}")]
-    Transient(String),
-}
-
 fn classify<E>(operation: &str, err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let message = format!("S3 {operation} failed: {}", DisplayErrorContext(&err));
-    if notifications::is_transient(&err) {
+    if platform::is_transient(&err) {
         Failure::Transient(message)
     } else {
         Failure::Permanent(message)

@@ -1,18 +1,12 @@
 //! Typed configuration from environment variables, shared by every binary. Errors name the
 //! variable and say what a valid value looks like.
 
-use crate::RecorderSettings;
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::str::FromStr;
-use std::time::Duration;
 
+/// The deployment's name (`dev`, `staging`, `prod`, `local`): in every record and metric.
 pub const ENVIRONMENT: &str = "TRIAGE_ENVIRONMENT";
-pub const AUDIT_TABLE: &str = "TRIAGE_AUDIT_TABLE";
-pub const NOTIFICATIONS_TOPIC_ARN: &str = "TRIAGE_NOTIFICATIONS_TOPIC_ARN";
-pub const AUDIT_RETENTION_DAYS: &str = "TRIAGE_AUDIT_RETENTION_DAYS";
-pub const CLAIM_LEASE_SECONDS: &str = "TRIAGE_CLAIM_LEASE_SECONDS";
-pub const EMF_METRICS: &str = "TRIAGE_EMF_METRICS";
 /// Where workers write their outputs; no routing rule may match it, so outputs never loop.
 pub const RESERVED_PREFIX: &str = "TRIAGE_RESERVED_PREFIX";
 pub const DEFAULT_RESERVED_PREFIX: &str = "processed/";
@@ -122,81 +116,30 @@ pub fn env_of(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
     Env::from_lookup(move |name| values.get(name).cloned())
 }
 
-/// Values for the variables every worker's audit settings need, for tests.
-pub const AUDIT_PLACEHOLDERS: [(&str, &str); 3] = [
-    (ENVIRONMENT, "test"),
-    (AUDIT_TABLE, "audit"),
-    (
-        NOTIFICATIONS_TOPIC_ARN,
-        "arn:aws:sns:us-east-1:123456789012:notifications",
-    ),
-];
-
-impl RecorderSettings {
-    /// The audit settings every worker reads, for the binary named `worker`.
-    pub fn from_env<F: Fn(&str) -> Option<String>>(
-        env: &Env<F>,
-        worker: &str,
-    ) -> Result<Self, ConfigError> {
-        const DAY: u64 = 24 * 60 * 60;
-        Ok(RecorderSettings {
-            environment: env.required(
-                ENVIRONMENT,
-                "the deployment's name, e.g. dev, staging, prod",
-            )?,
-            table: env.required(AUDIT_TABLE, "the DynamoDB audit table's name")?,
-            topic_arn: env.required(
-                NOTIFICATIONS_TOPIC_ARN,
-                "the ARN of the SNS notifications topic",
-            )?,
-            worker: worker.to_owned(),
-            retention: Duration::from_secs(DAY * env.parsed_or::<u64>(AUDIT_RETENTION_DAYS, 90)?),
-            claim_lease: Duration::from_secs(env.parsed_or::<u64>(CLAIM_LEASE_SECONDS, 120)?),
-            emit_metrics: env.parsed_or(EMF_METRICS, true)?,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn recorder_settings_name_the_missing_or_invalid_variable() {
-        let missing = RecorderSettings::from_env(&env_of(&[(ENVIRONMENT, "dev")]), "router");
+    fn values_parse_or_name_the_variable() {
+        let env = env_of(&[
+            ("TRIAGE_N", " 42 "),
+            ("TRIAGE_BAD", "ninety"),
+            ("TRIAGE_BLANK", " "),
+        ]);
+        assert_eq!(env.parsed_or::<u64>("TRIAGE_N", 1), Ok(42));
+        assert_eq!(env.parsed_or::<u64>("TRIAGE_BLANK", 7), Ok(7));
         assert_eq!(
-            missing.expect_err("table missing").to_string(),
-            "environment variable TRIAGE_AUDIT_TABLE is not set: the DynamoDB audit table's name"
-        );
-        let invalid = RecorderSettings::from_env(
-            &env_of(&[
-                (ENVIRONMENT, "dev"),
-                (AUDIT_TABLE, "audit"),
-                (NOTIFICATIONS_TOPIC_ARN, "arn:aws:sns:eu-west-1:1:n"),
-                (AUDIT_RETENTION_DAYS, "ninety"),
-            ]),
-            "router",
+            env.parsed_or::<u64>("TRIAGE_BAD", 1)
+                .expect_err("not a number")
+                .to_string(),
+            "environment variable TRIAGE_BAD=\"ninety\" is invalid: invalid digit found in string"
         );
         assert_eq!(
-            invalid.expect_err("bad number").to_string(),
-            "environment variable TRIAGE_AUDIT_RETENTION_DAYS=\"ninety\" is invalid: invalid digit found in string"
+            env.required("TRIAGE_UNSET", "a name")
+                .expect_err("unset")
+                .to_string(),
+            "environment variable TRIAGE_UNSET is not set: a name"
         );
-    }
-
-    #[test]
-    fn defaults_apply_when_unset_or_blank() {
-        let settings = RecorderSettings::from_env(
-            &env_of(&[
-                (ENVIRONMENT, "dev"),
-                (AUDIT_TABLE, "audit"),
-                (NOTIFICATIONS_TOPIC_ARN, "arn"),
-                (CLAIM_LEASE_SECONDS, " "),
-            ]),
-            "router",
-        )
-        .expect("valid");
-        assert_eq!(settings.retention, Duration::from_secs(90 * 86_400));
-        assert_eq!(settings.claim_lease, Duration::from_secs(120));
-        assert!(settings.emit_metrics);
     }
 }

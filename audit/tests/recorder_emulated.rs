@@ -1,15 +1,14 @@
 //! The recorder against the emulator's DynamoDB and SNS, through the real SDK clients.
 
+use audit::table::{self, STATUS_INDEX, STATUS_INDEX_KEY};
+use audit::{AuditRecord, Claim, RecordError, Recorded, Recorder, RecorderSettings, Status};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
-use emulator::testing::{unique, TestResources};
-use notifications::table::{self, STATUS_INDEX, STATUS_INDEX_KEY};
-use notifications::{
-    AuditRecord, Claim, RecordError, Recorded, Recorder, RecorderSettings, Status,
-};
+use notifications::SnsNotifier;
 use object_events::{CorrelationId, ObjectKey, ObjectRef, Tier};
 use serde_json::Value;
 use std::time::Duration;
+use testkit::resources::{unique, TestResources};
 
 struct Fixture {
     aws: TestResources,
@@ -32,9 +31,8 @@ async fn fixture(claim_lease: Duration) -> Fixture {
         .subscribed_queue(&topic_arn, &[("FilterPolicy", r#"{"status":["FAILED"]}"#)])
         .await;
     let all_queue = aws.subscribed_queue(&topic_arn, &[]).await;
-    let recorder = Recorder::new(
-        dynamodb.clone(),
-        aws.sns.clone(),
+    let recorder = SnsNotifier::recorder(
+        &aws.config,
         RecorderSettings {
             table: table.clone(),
             topic_arn,
@@ -212,9 +210,8 @@ async fn an_unfinished_claim_blocks_duplicates_until_its_lease_expires_then_resu
     );
 
     // Same table, but a recorder whose lease has long expired: it takes over.
-    let expired = Recorder::new(
-        held.dynamodb.clone(),
-        held.aws.sns.clone(),
+    let expired = SnsNotifier::recorder(
+        &held.aws.config,
         RecorderSettings {
             claim_lease: Duration::ZERO,
             emit_metrics: false,
@@ -267,7 +264,7 @@ async fn the_audit_trail_answers_history_recent_failures_and_tier_activity() {
     for record in [&routed, &failed, &succeeded, &old_failure] {
         fixture.recorder.record(record).await.expect("recorded");
     }
-    let trail = notifications::AuditTrail::new(fixture.dynamodb.clone(), &fixture.table);
+    let trail = audit::AuditTrail::new(fixture.dynamodb.clone(), &fixture.table);
 
     let history = trail
         .object_history("uploads", "uploads/images/a.jpg")

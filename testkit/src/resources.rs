@@ -2,8 +2,8 @@
 //! time on one server never see each other's queues, topics or tables. Functions here panic on
 //! emulator errors, as a failed set-up should fail the test that asked for it.
 
-use crate::Emulator;
 use aws_config::SdkConfig;
+use emulator::Emulator;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub struct TestResources {
@@ -130,7 +130,7 @@ impl TestResources {
     /// A new queue subscribed to `topic_arn` with the given subscription attributes
     /// (`FilterPolicy`, `RawMessageDelivery`, ...); returns the queue's URL.
     pub async fn subscribed_queue(&self, topic_arn: &str, attributes: &[(&str, &str)]) -> String {
-        crate::subscribe_new_queue(
+        emulator::subscribe_new_queue(
             &self.sqs,
             &self.sns,
             topic_arn,
@@ -142,14 +142,14 @@ impl TestResources {
     }
 
     pub async fn queue_arn(&self, queue_url: &str) -> String {
-        crate::queue_arn(&self.sqs, queue_url)
+        emulator::queue_arn(&self.sqs, queue_url)
             .await
             .expect("queue ARN")
     }
 
     /// Receives and deletes every message currently in the queue; returns their bodies.
     pub async fn drain(&self, queue_url: &str) -> Vec<String> {
-        crate::drain_queue(&self.sqs, queue_url)
+        emulator::drain_queue(&self.sqs, queue_url)
             .await
             .expect("queue drained")
     }

@@ -192,4 +192,63 @@ impl AuditRecord {
     pub fn duration_ms(&self) -> u64 {
         u64::try_from((self.finished_at - self.started_at).num_milliseconds()).unwrap_or(0)
     }
+
+    /// The record as the per-stage metrics count it.
+    pub fn metric_outcome<'a>(&'a self, environment: &'a str) -> platform::metrics::Outcome<'a> {
+        platform::metrics::Outcome {
+            environment,
+            stage: &self.stage,
+            status: self.status.as_str(),
+            timestamp_ms: self.finished_at.timestamp_millis(),
+            duration_ms: self.duration_ms(),
+            bytes: self.object.size,
+            bucket: &self.object.bucket,
+            key: self.object.key.as_str(),
+            correlation_id: self.correlation_id.as_str(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use object_events::ObjectKey;
+
+    #[test]
+    fn the_metrics_count_the_record_when_it_finished_with_its_duration_and_size() {
+        let started = Utc
+            .timestamp_millis_opt(1_700_000_000_000)
+            .single()
+            .expect("time");
+        let mut record = AuditRecord::finished_now(
+            ObjectRef {
+                bucket: "uploads".into(),
+                key: ObjectKey::new("uploads/images/cat photo.jpg").expect("valid key"),
+                version_id: Some("v1".into()),
+                etag: None,
+                size: Some(2048),
+            },
+            "thumbnail",
+            Status::Failed,
+            CorrelationId::from_string("req-1"),
+            started,
+        );
+        record.finished_at = started + chrono::Duration::milliseconds(1234);
+        let outcome = record.metric_outcome("prod");
+        assert_eq!(
+            outcome,
+            platform::metrics::Outcome {
+                environment: "prod",
+                stage: "thumbnail",
+                status: "FAILED",
+                timestamp_ms: 1_700_000_001_234,
+                duration_ms: 1234,
+                bytes: Some(2048),
+                bucket: "uploads",
+                key: "uploads/images/cat photo.jpg",
+                correlation_id: "req-1",
+            }
+        );
+    }
 }

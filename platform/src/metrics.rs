@@ -3,7 +3,6 @@
 //! log group does the same through metric filters on these lines), so counting costs no API
 //! call. Alarms and the dashboard in terraform/modules/operations read these names.
 
-use crate::AuditRecord;
 use serde_json::json;
 use std::io::Write;
 
@@ -11,43 +10,59 @@ pub const NAMESPACE: &str = "s3-triage";
 /// Dimension set of every metric: one series per environment, stage and outcome.
 pub const DIMENSIONS: [&str; 3] = ["Environment", "Stage", "Status"];
 
-/// The EMF line for one recorded outcome: `Outcomes` (count), `Duration` (ms) and `Bytes`
-/// (the object's size, when known), plus the object and correlation id to find its logs.
-pub fn emf_line(record: &AuditRecord, environment: &str) -> String {
+/// One stage's outcome for one object, as the metrics see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome<'a> {
+    pub environment: &'a str,
+    pub stage: &'a str,
+    pub status: &'a str,
+    /// When the outcome was recorded, epoch milliseconds.
+    pub timestamp_ms: i64,
+    pub duration_ms: u64,
+    /// The object's size, when known.
+    pub bytes: Option<u64>,
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub correlation_id: &'a str,
+}
+
+/// The EMF line for one outcome: `Outcomes` (count), `Duration` (ms) and `Bytes` (when the
+/// size is known), plus the object and correlation id to find its logs.
+pub fn emf_line(outcome: &Outcome<'_>) -> String {
     let mut metrics = vec![
         json!({"Name": "Outcomes", "Unit": "Count"}),
         json!({"Name": "Duration", "Unit": "Milliseconds"}),
     ];
-    if record.object.size.is_some() {
+    if outcome.bytes.is_some() {
         metrics.push(json!({"Name": "Bytes", "Unit": "Bytes"}));
     }
     let mut line = json!({
         "_aws": {
-            "Timestamp": record.finished_at.timestamp_millis(),
+            "Timestamp": outcome.timestamp_ms,
             "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
                 "Dimensions": [DIMENSIONS],
                 "Metrics": metrics,
             }],
         },
-        "Environment": environment,
-        "Stage": record.stage,
-        "Status": record.status.as_str(),
+        "Environment": outcome.environment,
+        "Stage": outcome.stage,
+        "Status": outcome.status,
         "Outcomes": 1,
-        "Duration": record.duration_ms(),
-        "bucket": record.object.bucket,
-        "key": record.object.key.to_string(),
-        "correlation_id": record.correlation_id.to_string(),
+        "Duration": outcome.duration_ms,
+        "bucket": outcome.bucket,
+        "key": outcome.key,
+        "correlation_id": outcome.correlation_id,
     });
-    if let Some(size) = record.object.size {
+    if let Some(size) = outcome.bytes {
         line["Bytes"] = size.into();
     }
     line.to_string()
 }
 
-/// Writes the record's EMF line to stdout in one write, so it never interleaves with a log line.
-pub fn emit(record: &AuditRecord, environment: &str) {
-    let mut line = emf_line(record, environment);
+/// Writes the outcome's EMF line to stdout in one write, so it never interleaves with a log line.
+pub fn emit(outcome: &Outcome<'_>) {
+    let mut line = emf_line(outcome);
     line.push('\n');
     // A lost metric line must not fail the stage whose outcome is already recorded.
     let _ = std::io::stdout().lock().write_all(line.as_bytes());
@@ -56,37 +71,25 @@ pub fn emit(record: &AuditRecord, environment: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Status;
-    use chrono::{TimeZone, Utc};
-    use object_events::{CorrelationId, ObjectKey, ObjectRef};
     use serde_json::Value;
 
-    fn record(size: Option<u64>) -> AuditRecord {
-        let started = Utc
-            .timestamp_millis_opt(1_700_000_000_000)
-            .single()
-            .expect("time");
-        let mut record = AuditRecord::finished_now(
-            ObjectRef {
-                bucket: "uploads".into(),
-                key: ObjectKey::new("uploads/images/cat photo.jpg").expect("valid key"),
-                version_id: Some("v1".into()),
-                etag: None,
-                size,
-            },
-            "thumbnail",
-            Status::Failed,
-            CorrelationId::from_string("req-1"),
-            started,
-        );
-        record.finished_at = started + chrono::Duration::milliseconds(1234);
-        record
+    fn outcome(bytes: Option<u64>) -> Outcome<'static> {
+        Outcome {
+            environment: "prod",
+            stage: "thumbnail",
+            status: "FAILED",
+            timestamp_ms: 1_700_000_001_234,
+            duration_ms: 1234,
+            bytes,
+            bucket: "uploads",
+            key: "uploads/images/cat photo.jpg",
+            correlation_id: "req-1",
+        }
     }
 
     #[test]
     fn the_line_declares_outcomes_duration_and_bytes_under_the_stage_dimensions() {
-        let line: Value =
-            serde_json::from_str(&emf_line(&record(Some(2048)), "prod")).expect("JSON");
+        let line: Value = serde_json::from_str(&emf_line(&outcome(Some(2048)))).expect("JSON");
         let declared = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(declared["Namespace"], "s3-triage");
         assert_eq!(
@@ -113,7 +116,7 @@ mod tests {
 
     #[test]
     fn an_unknown_size_declares_no_bytes_metric() {
-        let line: Value = serde_json::from_str(&emf_line(&record(None), "dev")).expect("JSON");
+        let line: Value = serde_json::from_str(&emf_line(&outcome(None))).expect("JSON");
         let metrics = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
             .as_array()
             .cloned();

@@ -1,0 +1,21 @@
+//! What every worker shares: [`step`] (one dispatched object, processed and recorded exactly
+//! once: the part each handler would otherwise repeat), [`batch`] (SQS batches with partial
+//! batch responses, for the workers a queue feeds) and [`s3`] (reading the version an event
+//! names in bounded memory, writing outputs that point back at their source).
+
+pub mod batch;
+pub mod s3;
+pub mod step;
+
+/// Why a worker's attempt at one object failed, and so what happens next: a permanent failure
+/// is recorded FAILED with its reason; a transient one leaves the delivery to be retried.
+/// S3 calls report theirs this way; workers use it for their own steps too.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Retrying cannot help: the version is gone, replaced, too large, or unprocessable.
+    #[error("{0}")]
+    Permanent(String),
+    /// Throttling, timeouts, 5xx: the same call may succeed later.
+    #[error("{0}")]
+    Transient(String),
+}
