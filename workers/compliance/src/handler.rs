@@ -31,14 +31,14 @@ pub struct CheckerLambda {
 
 impl CheckerLambda {
     pub async fn handle_batch(&self, batch: SqsEvent) -> SqsBatchResponse {
-        handle_batch(batch, self.config.concurrency, |body| async move {
-            self.handle_message(&body).await
+        handle_batch(batch, self.config.concurrency, |body| {
+            self.handle_message(body)
         })
         .await
     }
 
-    pub async fn handle_message(&self, body: &str) -> Result<(), StepError> {
-        let dispatch = parse_dispatch(body)?;
+    pub async fn handle_message(&self, body: String) -> Result<(), StepError> {
+        let dispatch = parse_dispatch(&body)?;
         // A redelivered message skips the check it already recorded, not the verdict: the
         // delivery that recorded it may have stopped before concluding.
         step::run(

@@ -113,7 +113,7 @@ impl Fixture {
     /// Every checker handles the message, one after the other.
     async fn check_all(&self, body: &str) {
         for lambda in &self.lambdas {
-            lambda.handle_message(body).await.expect("handled");
+            lambda.handle_message(body.to_owned()).await.expect("handled");
         }
     }
 
@@ -231,9 +231,9 @@ async fn eicar_is_infected_tagged_and_quarantined_with_a_failure_notification() 
     let body = fixture.upload(key, EICAR).await;
     // All three at once: both orders of finishing, and the verdict still written once.
     let (a, b, c) = tokio::join!(
-        fixture.lambdas[0].handle_message(&body),
-        fixture.lambdas[1].handle_message(&body),
-        fixture.lambdas[2].handle_message(&body),
+        fixture.lambdas[0].handle_message(body.clone()),
+        fixture.lambdas[1].handle_message(body.clone()),
+        fixture.lambdas[2].handle_message(body.clone()),
     );
     for outcome in [a, b, c] {
         outcome.expect("handled");
@@ -308,11 +308,11 @@ async fn an_image_needs_no_pii_check_and_an_executable_is_flagged() {
         .await;
     // The pii checker's subscription filter would not deliver an image: only two checkers run.
     fixture.lambdas[0]
-        .handle_message(&body)
+        .handle_message(body.clone())
         .await
         .expect("content");
     fixture.lambdas[1]
-        .handle_message(&body)
+        .handle_message(body.clone())
         .await
         .expect("malware");
     let content = fixture.entry(key, "compliance.content").await;
@@ -343,7 +343,7 @@ async fn a_pdf_is_checked_through_its_extracted_text_and_an_unreadable_one_is_no
             &documents::pdf("Contact ada@example.com about SSN 123-45-6789"),
         )
         .await;
-    pii.handle_message(&body).await.expect("handled");
+    pii.handle_message(body.clone()).await.expect("handled");
     let record = fixture.entry(key, "compliance.pii").await;
     assert_eq!(record.status, "FLAGGED");
     let details = record.details.expect("details");
@@ -354,7 +354,7 @@ async fn a_pdf_is_checked_through_its_extracted_text_and_an_unreadable_one_is_no
     let (_, truncated) = documents::hostile_documents().swap_remove(0);
     let key = "uploads/compliance/truncated.pdf";
     let body = fixture.upload(key, &truncated).await;
-    pii.handle_message(&body).await.expect("handled");
+    pii.handle_message(body.clone()).await.expect("handled");
     let record = fixture.entry(key, "compliance.pii").await;
     assert_eq!(record.status, "FLAGGED");
     let reason = record.reason.unwrap_or_default();

@@ -36,14 +36,14 @@ struct Extracted {
 
 impl Extractor {
     pub async fn handle_batch(&self, batch: SqsEvent) -> SqsBatchResponse {
-        handle_batch(batch, self.config.concurrency, |body| async move {
-            self.handle_message(&body).await
+        handle_batch(batch, self.config.concurrency, |body| {
+            self.handle_message(body)
         })
         .await
     }
 
-    pub async fn handle_message(&self, body: &str) -> Result<(), StepError> {
-        let dispatch = parse_dispatch(body)?;
+    pub async fn handle_message(&self, body: String) -> Result<(), StepError> {
+        let dispatch = parse_dispatch(&body)?;
         step::run(&self.recorder, STAGE, &dispatch, |started_at| {
             self.process(&dispatch, started_at)
         })
