@@ -6,7 +6,7 @@ use emulator::Emulator;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command};
 use triage::executor::fargate::TaskRunner;
 use triage::executor::{discover, Executor};
 
@@ -81,6 +81,18 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<()> {
 /// Starts (or attaches to) the emulator, builds, applies envs/local, starts the executor.
 pub async fn bring_up(args: &StackArgs) -> anyhow::Result<Stack> {
     let root = project_root();
+    // The build and the apply need nothing of each other (envs/local deploys a placeholder
+    // package: the executor runs the binaries), so the binaries compile while the emulator
+    // starts and terraform applies.
+    let build = match &args.binaries {
+        Some(dir) => Build::Given(
+            std::fs::canonicalize(dir).with_context(|| format!("--binaries {}", dir.display()))?,
+        ),
+        None => {
+            step("building the binaries (a few minutes the first time, nothing when unchanged)");
+            Build::Running(Building(start_build(&root)?))
+        }
+    };
     let mut started = None;
     let endpoint = match &args.endpoint_url {
         Some(endpoint) => endpoint.clone(),
@@ -93,21 +105,15 @@ pub async fn bring_up(args: &StackArgs) -> anyhow::Result<Stack> {
         }
     };
 
-    let binaries = match &args.binaries {
-        Some(dir) => {
-            std::fs::canonicalize(dir).with_context(|| format!("--binaries {}", dir.display()))?
-        }
-        None => {
-            step("building the binaries (a few minutes the first time, nothing when unchanged)");
-            build_binaries(&root)?;
+    let outputs = apply_local_env(&root, &endpoint)?;
+    let binaries = match build {
+        Build::Given(dir) => dir,
+        Build::Running(building) => {
+            step("waiting for the build");
+            building.finish()?;
             root.join("target/debug")
         }
     };
-
-    step(&format!(
-        "terraform apply envs/local against {endpoint} (about 90 s on a new emulator)"
-    ));
-    let outputs = apply_local_env(&root, &endpoint, &binaries)?;
 
     step("starting the local executor");
     let config = emulator::sdk_config(&endpoint).await;
@@ -157,16 +163,45 @@ pub async fn bring_up(args: &StackArgs) -> anyhow::Result<Stack> {
     })
 }
 
-/// Builds every workspace binary in the dev profile: the same code as the deployed release
-/// build at a fraction of its build time (the profile optimises the crates that do the heavy
-/// work, see Cargo.toml), and what `cargo test` builds too, so after the tests nothing is left
-/// to compile.
-fn build_binaries(root: &Path) -> anyhow::Result<()> {
+/// Where the binaries the stack runs come from.
+enum Build {
+    Given(PathBuf),
+    Running(Building),
+}
+
+/// A build in progress; stopped if the stack fails to come up before it is waited for.
+struct Building(Child);
+
+impl Building {
+    fn finish(mut self) -> anyhow::Result<()> {
+        let status = self.0.wait().context("waiting for cargo build")?;
+        if !status.success() {
+            bail!("cargo build failed with {status} (its output is above)");
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Building {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Starts building every workspace binary in the dev profile: the same code as the deployed
+/// release build at a fraction of its build time (the profile optimises the crates that do
+/// the heavy work, see Cargo.toml), and what `cargo test` builds too, so after the tests
+/// nothing is left to compile. Its output goes to our stderr.
+fn start_build(root: &Path) -> anyhow::Result<Child> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
     build
         .current_dir(root)
-        .args(["build", "--workspace", "--bins", "--locked"]);
+        .args(["build", "--workspace", "--bins", "--locked"])
+        .stdout(std::io::stderr());
     // `cargo run` gives us its package's CARGO_MANIFEST_DIR, CARGO_PKG_* and the like. Build
     // scripts that read them (ring's does) are re-run, and everything above them rebuilt,
     // whenever they differ from the last build's: started once through cargo and once not,
@@ -176,7 +211,7 @@ fn build_binaries(root: &Path) -> anyhow::Result<()> {
             build.env_remove(name);
         }
     }
-    run_command(&mut build)
+    build.spawn().context("starting cargo build")
 }
 
 /// The variables `cargo run` sets for the program it runs, which no build should inherit.
@@ -191,8 +226,9 @@ fn set_by_cargo_run(name: &str) -> bool {
     ) || name.starts_with("CARGO_PKG_")
 }
 
-/// Applies `terraform/envs/local` to the emulator and returns the stack's outputs.
-fn apply_local_env(root: &Path, endpoint: &str, binaries: &Path) -> anyhow::Result<Value> {
+/// Applies `terraform/envs/local` to the emulator and returns the stack's outputs. Terraform's
+/// output goes to a log file, shown if it fails.
+fn apply_local_env(root: &Path, endpoint: &str) -> anyhow::Result<Value> {
     let terraform = root.join("scripts/terraform.sh");
     let env_dir = root.join("terraform/envs/local");
     // One state per emulator address: a fresh emulator on a reused port must not inherit it.
@@ -204,35 +240,49 @@ fn apply_local_env(root: &Path, endpoint: &str, binaries: &Path) -> anyhow::Resu
         .unwrap_or("default")
         .trim_matches('/');
     let state = state_dir.join(format!("local-{port}.tfstate"));
+    let log = state_dir.join(format!("local-{port}.log"));
+    step(&format!(
+        "terraform apply envs/local against {endpoint} (about 100 s on a new emulator; log: {})",
+        log.display()
+    ));
     let chdir = format!("-chdir={}", env_dir.display());
     let state_arg = format!("-state={}", state.display());
-    run_command(Command::new(&terraform).args([&chdir, "init", "-input=false", "-no-color"]))?;
-    run_command(Command::new(&terraform).args([
-        chdir.as_str(),
-        "apply",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        &state_arg,
-        &format!("-var=endpoint_url={endpoint}"),
-        // The emulator stores the package and runs nothing; the executor runs the binary.
-        &format!(
-            "-var=router_package_path={}",
-            binaries.join("router").display()
-        ),
-        &format!(
-            "-var=thumbnail_package_path={}",
-            binaries.join("thumbnail").display()
-        ),
-        &format!(
-            "-var=extractor_package_path={}",
-            binaries.join("extractor").display()
-        ),
-        &format!(
-            "-var=compliance_checker_package_path={}",
-            binaries.join("compliance-checker").display()
-        ),
-    ]))?;
+    let log_file =
+        std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+    for arguments in [
+        vec![
+            chdir.clone(),
+            "init".into(),
+            "-input=false".into(),
+            "-no-color".into(),
+        ],
+        vec![
+            chdir.clone(),
+            "apply".into(),
+            "-auto-approve".into(),
+            "-input=false".into(),
+            "-no-color".into(),
+            state_arg.clone(),
+            format!("-var=endpoint_url={endpoint}"),
+        ],
+    ] {
+        let status = Command::new(&terraform)
+            .args(&arguments)
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file.try_clone()?)
+            .status()
+            .with_context(|| format!("running {} {}", terraform.display(), arguments.join(" ")))?;
+        if !status.success() {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            eprintln!("{}", lines[lines.len().saturating_sub(40)..].join("\n"));
+            bail!(
+                "terraform {} failed with {status}; the whole log is {}",
+                arguments[1],
+                log.display()
+            );
+        }
+    }
     let output = Command::new(&terraform)
         .args([&chdir, "output", "-json", &state_arg])
         .output()?;
@@ -244,16 +294,4 @@ fn apply_local_env(root: &Path, endpoint: &str, binaries: &Path) -> anyhow::Resu
     }
     let outputs: Value = serde_json::from_slice(&output.stdout)?;
     Ok(outputs["stack"]["value"].clone())
-}
-
-/// Runs a build or terraform step with its output on our stderr, so stdout stays the result.
-fn run_command(command: &mut Command) -> anyhow::Result<()> {
-    let status = command
-        .stdout(std::io::stderr())
-        .status()
-        .with_context(|| format!("running {command:?}"))?;
-    if !status.success() {
-        bail!("{command:?} failed with {status}");
-    }
-    Ok(())
 }

@@ -34,15 +34,22 @@ provider "aws" {
   }
 }
 
+# The emulator stores a function's package and runs nothing; the local executor runs the
+# workspace binary each function's s3-triage:binary tag names. So every function gets this
+# placeholder: the apply needs no build, and runs while the binaries compile.
+locals {
+  package = "${path.module}/function-package.txt"
+}
+
 module "stack" {
   source                          = "../../modules/stack"
   name_prefix                     = "s3-triage-local"
   environment                     = "local"
   bucket_name                     = "s3-triage-local-uploads"
-  router_package_path             = var.router_package_path
-  thumbnail_package_path          = var.thumbnail_package_path
-  extractor_package_path          = var.extractor_package_path
-  compliance_checker_package_path = var.compliance_checker_package_path
+  router_package_path             = local.package
+  thumbnail_package_path          = local.package
+  extractor_package_path          = local.package
+  compliance_checker_package_path = local.package
   large_file_image                = "s3-triage-large-file:local"
   # The emulator re-reads a whole object for every ranged GET: read it with one streaming GET.
   large_file = {
