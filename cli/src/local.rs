@@ -47,7 +47,8 @@ pub struct Stack {
 const ASYNC_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::fs::canonicalize(&root).unwrap_or(root)
 }
 
 fn step(message: &str) {

@@ -113,7 +113,10 @@ impl Fixture {
     /// Every checker handles the message, one after the other.
     async fn check_all(&self, body: &str) {
         for lambda in &self.lambdas {
-            lambda.handle_message(body.to_owned()).await.expect("handled");
+            lambda
+                .handle_message(body.to_owned())
+                .await
+                .expect("handled");
         }
     }
 
