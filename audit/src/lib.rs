@@ -17,6 +17,6 @@ pub mod table;
 pub use error::RecordError;
 pub use notifier::{Notifier, NotifyError, Origin};
 pub use query::{AuditEntry, AuditTrail, QueryError};
-pub use record::{AuditRecord, Status};
+pub use record::{AuditRecord, Status, VERDICT_STAGE};
 pub use recorder::{Claim, Recorded, Recorder};
 pub use settings::RecorderSettings;

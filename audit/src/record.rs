@@ -3,6 +3,10 @@ use object_events::{CorrelationId, Dispatch, ObjectRef, Tier};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// The stage of the compliance verdict over all of an object's checks (each check records as
+/// `compliance.<checker>`).
+pub const VERDICT_STAGE: &str = "compliance";
+
 /// Where an object version stands after one stage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -26,6 +30,9 @@ pub enum Status {
     Flagged,
     /// A malware signature matched.
     Infected,
+    /// No check could judge the content (too large to inspect, a type the checks do not
+    /// read, a password-protected document): explicitly not clean.
+    Unsupported,
 }
 
 impl Status {
@@ -40,10 +47,11 @@ impl Status {
             Status::Clean => "CLEAN",
             Status::Flagged => "FLAGGED",
             Status::Infected => "INFECTED",
+            Status::Unsupported => "UNSUPPORTED",
         }
     }
 
-    pub const ALL: [Status; 9] = [
+    pub const ALL: [Status; 10] = [
         Status::Routed,
         Status::InProgress,
         Status::Succeeded,
@@ -53,13 +61,18 @@ impl Status {
         Status::Clean,
         Status::Flagged,
         Status::Infected,
+        Status::Unsupported,
     ];
 
     /// Which class of notification the status makes: `failure` for outcomes someone must act
     /// on, `success` otherwise, `progress` for a stage still running. Subscribers filter on it.
     pub fn outcome(self) -> &'static str {
         match self {
-            Status::Failed | Status::Rejected | Status::Flagged | Status::Infected => "failure",
+            Status::Failed
+            | Status::Rejected
+            | Status::Flagged
+            | Status::Infected
+            | Status::Unsupported => "failure",
             Status::InProgress => "progress",
             Status::Routed | Status::Succeeded | Status::Ignored | Status::Clean => "success",
         }

@@ -4,9 +4,13 @@
 use crate::stream::StreamSettings;
 use audit::RecorderSettings;
 use compliance::checker::Checker;
-use compliance::config::{build_checker, BuildError, CheckerResources, SIGNATURES_URI};
+use compliance::config::{
+    build_checker, verdict_tags, BuildError, CheckerResources, QUARANTINE, SIGNATURES_URI,
+};
+use compliance::quarantine::QuarantineMode;
+use compliance::tags::VerdictTags;
 use object_events::size::{GIB, MIB};
-use object_events::{ContentKind, Dispatch, Tier};
+use object_events::{Dispatch, Tier};
 use platform::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
 use std::time::Duration;
 
@@ -31,6 +35,9 @@ pub struct TaskConfig {
     pub reserved_prefix: String,
     /// Where the malware signatures are, when the pass scans for malware.
     pub signatures_uri: Option<String>,
+    /// What an INFECTED verdict does besides tagging, as for the checker Lambdas.
+    pub quarantine: QuarantineMode,
+    pub verdict_tags: VerdictTags,
 }
 
 impl TaskConfig {
@@ -84,22 +91,21 @@ impl TaskConfig {
                 .optional(RESERVED_PREFIX)
                 .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
             signatures_uri: env.optional(SIGNATURES_URI),
+            quarantine: env.parsed_or(QUARANTINE, QuarantineMode::Copy)?,
+            verdict_tags: verdict_tags(env)?,
         })
     }
 
-    /// The compliance checks the pass runs: content validation always, the malware scan when
-    /// signatures are configured, PII for text. (A PDF is not parsed here: the PII check
-    /// reports it as not checked.)
+    /// The compliance checks the pass runs: content validation and PII always (PII reads what
+    /// the bytes show to be text; a PDF is not parsed here and is UNSUPPORTED for PII), the
+    /// malware scan when signatures are configured.
     pub async fn pass_checkers(
         &self,
         s3: &aws_sdk_s3::Client,
     ) -> Result<Vec<Box<dyn Checker>>, BuildError> {
-        let mut names = vec!["content"];
+        let mut names = vec!["content", "pii"];
         if self.signatures_uri.is_some() {
             names.push("malware");
-        }
-        if self.dispatch.content_kind == ContentKind::Text {
-            names.push("pii");
         }
         let mut checkers = Vec::new();
         for name in names {

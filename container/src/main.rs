@@ -3,6 +3,7 @@
 //! stop, a Spot interruption) ends the pass early with a FAILED "interrupted" record.
 
 use anyhow::Context;
+use compliance::quarantine::{Quarantine, VerdictWriter};
 use large_file::config::TaskConfig;
 use large_file::task::LargeFileTask;
 use notifications::SnsNotifier;
@@ -31,8 +32,19 @@ async fn main() -> anyhow::Result<()> {
         .pass_checkers(&s3)
         .await
         .context("loading the compliance checks")?;
+    let store = S3Store { client: s3 };
     let task = LargeFileTask {
-        store: S3Store { client: s3 },
+        verdicts: VerdictWriter::deployed(
+            &aws,
+            &config.recorder,
+            Quarantine {
+                store: store.clone(),
+                mode: config.quarantine,
+                reserved_prefix: config.reserved_prefix.clone(),
+                tags: config.verdict_tags.clone(),
+            },
+        ),
+        store,
         recorder: SnsNotifier::recorder(&aws, config.recorder.clone()),
         config,
         checkers: Arc::new(checkers),

@@ -5,6 +5,10 @@
 //! record is recorded FAILED with its reason (a transient one after the per-part retries), and
 //! only a failure to record at all ends the task with an error, leaving the IN_PROGRESS record
 //! to show, by its age, that the task died (`triage audit --status IN_PROGRESS --stale 15m`).
+//!
+//! The compliance checks run in the same pass, and their verdict is the compliance tier's: a
+//! `compliance` record, the verdict tags on the object, and an INFECTED object quarantined,
+//! before the large-file record is finished.
 
 use crate::config::TaskConfig;
 use crate::digest::{Expected, Hashers, PassChecks, Verification};
@@ -15,6 +19,8 @@ use audit::{AuditRecord, Claim, RecordError, Recorder, Status};
 use chrono::{DateTime, Utc};
 use compliance::checker::{Checker, Judgement, Severity};
 use compliance::content::sniff;
+use compliance::quarantine::VerdictWriter;
+use compliance::verdict::{over, CheckOutcome, VERDICT_STAGE};
 use object_events::size::human;
 use object_events::ObjectRef;
 use serde_json::json;
@@ -32,6 +38,8 @@ pub const STAGE: &str = "large-file";
 pub struct LargeFileTask {
     pub store: S3Store,
     pub recorder: Recorder,
+    /// Writes the compliance verdict: the same table and topic, as stage `compliance`.
+    pub verdicts: VerdictWriter,
     pub config: TaskConfig,
     /// Compliance checks run in the same pass (none: hashing only).
     pub checkers: Arc<Vec<Box<dyn Checker>>>,
@@ -52,6 +60,7 @@ struct Done {
     details: serde_json::Value,
     /// What the compliance checks found, when they found anything.
     findings: Option<String>,
+    checks: BTreeMap<&'static str, Judgement>,
 }
 
 impl LargeFileTask {
@@ -78,13 +87,18 @@ impl LargeFileTask {
         };
         let record = match result {
             Ok(done) => {
+                let unconcluded = self.conclude_verdict(&done.checks, started_at).await;
+                let findings = match (done.findings, unconcluded) {
+                    (Some(found), Some(problem)) => Some(format!("{found} | {problem}")),
+                    (found, problem) => found.or(problem),
+                };
                 let record = self
                     .record(Status::Succeeded, started_at)
                     .with_sha256(done.sha256)
                     .with_content_type(done.content_type)
                     .with_outputs(vec![done.manifest_key])
                     .with_details(done.details);
-                match done.findings {
+                match findings {
                     Some(findings) => record.with_reason(findings),
                     None => record,
                 }
@@ -227,10 +241,69 @@ impl LargeFileTask {
                 "checks": digests.checks.iter().map(|(name, j)| (*name, j.severity)).collect::<BTreeMap<_, _>>(),
             }),
             findings: findings(&digests.checks),
+            checks: digests.checks,
             sha256: digests.sha256,
             content_type: content_type.to_owned(),
             manifest_key,
         })
+    }
+
+    /// Records the checks' verdict as the compliance tier does, tags the object with it and
+    /// quarantines it when INFECTED; a task is never redelivered, so transient failures are
+    /// retried here. Returns why the verdict could not be concluded, if it could not.
+    async fn conclude_verdict(
+        &self,
+        checks: &BTreeMap<&'static str, Judgement>,
+        started_at: DateTime<Utc>,
+    ) -> Option<String> {
+        if checks.is_empty() {
+            // A pass without checks (none configured) gives no verdict: nothing is called
+            // clean unchecked, and the untagged object stays behind a fail-closed gate.
+            return None;
+        }
+        let outcomes = checks.iter().map(|(name, judgement)| CheckOutcome {
+            checker: name,
+            status: Status::from(judgement.severity),
+            reason: judgement.reason.as_deref(),
+            signature: judgement
+                .details
+                .pointer("/findings/0/signature")
+                .and_then(|name| name.as_str()),
+        });
+        let verdict = over(outcomes)?;
+        let mut record = AuditRecord::for_dispatch(
+            &self.config.dispatch,
+            VERDICT_STAGE,
+            Status::from(verdict.severity),
+            started_at,
+        )
+        .with_details(json!({ "checks": verdict.checks, "decided_by": STAGE }));
+        if let Some(reason) = &verdict.reason {
+            record = record.with_reason(reason.clone());
+        }
+        let mut last = String::new();
+        for attempt in 1..=self.config.stream.attempts {
+            match self
+                .verdicts
+                .write(
+                    record.clone(),
+                    verdict.severity,
+                    verdict.signature.as_deref(),
+                )
+                .await
+            {
+                Ok(_) => {
+                    info!(correlation_id = %record.correlation_id, verdict = %verdict.severity, "verdict");
+                    return None;
+                }
+                Err(err) => {
+                    warn!(attempt, error = %err, "concluding the compliance verdict failed");
+                    last = err.to_string();
+                    tokio::time::sleep(self.config.stream.retry_delay * attempt).await;
+                }
+            }
+        }
+        Some(format!("the compliance verdict was not recorded: {last}"))
     }
 
     fn object(&self) -> ObjectRef {

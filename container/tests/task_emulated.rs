@@ -3,6 +3,9 @@
 use audit::Status;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use compliance::quarantine::{Quarantine, QuarantineMode, VerdictWriter};
+use compliance::tags::VerdictTags;
+use compliance::verdict::VERDICT_STAGE;
 use large_file::config::TaskConfig;
 use large_file::stream::StreamSettings;
 use large_file::task::{LargeFileTask, Outcome, STAGE};
@@ -24,10 +27,21 @@ fn bytes(size: usize) -> Vec<u8> {
 }
 
 fn task(stage: &WorkerStage, dispatch: Dispatch, max_bytes: u64) -> LargeFileTask {
+    let store = S3Store {
+        client: stage.s3.clone(),
+    };
     LargeFileTask {
-        store: S3Store {
-            client: stage.s3.clone(),
-        },
+        verdicts: VerdictWriter::deployed(
+            &stage.aws.config,
+            &stage.recorder_settings(),
+            Quarantine {
+                store: store.clone(),
+                mode: QuarantineMode::Copy,
+                reserved_prefix: "processed/".into(),
+                tags: VerdictTags::parse("s3-triage").expect("preset"),
+            },
+        ),
+        store,
         recorder: stage.recorder.clone(),
         config: TaskConfig {
             dispatch,
@@ -42,9 +56,31 @@ fn task(stage: &WorkerStage, dispatch: Dispatch, max_bytes: u64) -> LargeFileTas
             max_bytes,
             reserved_prefix: "processed/".into(),
             signatures_uri: None,
+            quarantine: QuarantineMode::Copy,
+            verdict_tags: VerdictTags::parse("s3-triage").expect("preset"),
         },
         checkers: Arc::new(Vec::new()),
     }
+}
+
+/// Gives the task every check, the malware scan with a signature for the bytes `MARKER`.
+async fn with_marker_signature(stage: &WorkerStage, task: &mut LargeFileTask) {
+    stage
+        .s3
+        .put_object()
+        .bucket(&stage.bucket)
+        .key("config/signatures/marker.ndb")
+        .body(ByteStream::from_static(b"Test.Marker:0:*:4d41524b4552\n"))
+        .send()
+        .await
+        .expect("signatures");
+    task.config.signatures_uri = Some(format!("s3://{}/config/signatures/", stage.bucket));
+    task.checkers = Arc::new(
+        task.config
+            .pass_checkers(&stage.s3)
+            .await
+            .expect("checkers"),
+    );
 }
 
 async fn manifest(stage: &WorkerStage, key: &str) -> Value {
@@ -204,15 +240,6 @@ async fn an_object_over_the_limit_is_failed_without_being_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_compliance_checks_run_in_the_same_pass() {
     let stage = WorkerStage::new(STAGE).await;
-    stage
-        .s3
-        .put_object()
-        .bucket(&stage.bucket)
-        .key("config/signatures/marker.ndb")
-        .body(ByteStream::from_static(b"Test.Marker:0:*:4d41524b4552\n"))
-        .send()
-        .await
-        .expect("signatures");
     let key = "uploads/documents/ledger.csv";
     // Past the first part, split across the 1 MiB part boundary: found all the same.
     let mut data = b"id,contact\n".repeat(MIB / 11 + 1);
@@ -221,13 +248,7 @@ async fn the_compliance_checks_run_in_the_same_pass() {
     data.extend(b"1,none\n".repeat(1000));
     let dispatch = stage.upload(key, data, Tier::Large).await;
     let mut task = task(&stage, dispatch, 1 << 30);
-    task.config.signatures_uri = Some(format!("s3://{}/config/signatures/", stage.bucket));
-    task.checkers = Arc::new(
-        task.config
-            .pass_checkers(&stage.s3)
-            .await
-            .expect("checkers"),
-    );
+    with_marker_signature(&stage, &mut task).await;
     let outcome = task.run(&CancellationToken::new()).await;
     assert_eq!(
         outcome.expect("recorded"),
@@ -250,5 +271,77 @@ async fn the_compliance_checks_run_in_the_same_pass() {
     assert_eq!(
         manifest["checks"]["pii"]["details"]["found"]["email"]["count"],
         1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signature_in_the_middle_of_300_mib_makes_an_infected_verdict_tagged_and_quarantined() {
+    let stage = WorkerStage::new(STAGE).await;
+    let key = "uploads/archives/disk image.bin";
+    let size = 300 * MIB;
+    let mut data = vec![0x5a_u8; size];
+    data[size / 2..size / 2 + 6].copy_from_slice(b"MARKER");
+    let dispatch = stage.upload(key, data, Tier::Large).await;
+    let mut task = task(&stage, dispatch, 1 << 30);
+    // The emulator re-reads the whole object for every ranged GET: one streaming GET.
+    task.config.stream.part_size = size as u64;
+    task.config.stream.parallelism = 1;
+    with_marker_signature(&stage, &mut task).await;
+    let outcome = task.run(&CancellationToken::new()).await;
+    assert_eq!(
+        outcome.expect("recorded"),
+        Outcome::Recorded(Status::Succeeded)
+    );
+
+    let history = stage
+        .trail
+        .object_history(&stage.bucket, key)
+        .await
+        .expect("history");
+    let verdict = history
+        .iter()
+        .find(|entry| entry.stage == VERDICT_STAGE)
+        .expect("a compliance verdict");
+    assert_eq!(verdict.status, "INFECTED");
+    let reason = verdict.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("malware: signatures matched: Test.Marker"),
+        "{reason}"
+    );
+    let tags = stage
+        .s3
+        .get_object_tagging()
+        .bucket(&stage.bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("tags");
+    let tags: Vec<(&str, &str)> = tags
+        .tag_set()
+        .iter()
+        .map(|tag| (tag.key(), tag.value()))
+        .collect();
+    assert_eq!(tags, [("s3-triage-verdict", "infected")]);
+    let copy = &verdict.outputs[0];
+    assert!(copy.starts_with("processed/quarantine/"), "{copy}");
+    let head = stage
+        .s3
+        .head_object()
+        .bucket(&stage.bucket)
+        .key(copy)
+        .send()
+        .await
+        .expect("quarantine copy");
+    assert_eq!(head.content_length(), Some(size as i64));
+
+    let mut notified = stage.notified(&["stage", "status", "outcome"]).await;
+    notified.sort();
+    assert_eq!(
+        notified,
+        [
+            ["compliance", "INFECTED", "failure"],
+            ["large-file", "SUCCEEDED", "success"]
+        ],
+        "one verdict notification, a failure"
     );
 }

@@ -3,7 +3,9 @@
 //! that subscription filter policies match on (`status`, `outcome`, `stage`, `tier`, ...).
 //! [`SnsNotifier`] is the audit trail's [`Notifier`](audit::Notifier) in every deployment.
 
-use audit::{AuditRecord, Notifier, NotifyError, Origin, Recorder, RecorderSettings};
+use audit::{
+    AuditRecord, Notifier, NotifyError, Origin, Recorder, RecorderSettings, VERDICT_STAGE,
+};
 use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::types::MessageAttributeValue;
 use std::collections::HashMap;
@@ -92,6 +94,47 @@ fn attributes(record: &AuditRecord, environment: &str) -> HashMap<&'static str, 
     if let Some(reason) = &record.reason {
         attributes.insert("reason", reason.chars().take(MAX_REASON_CHARS).collect());
     }
+    // Only a verdict has it: `{"verdict": ["INFECTED"]}` subscribes to malware found, not to
+    // each check.
+    if record.stage == VERDICT_STAGE {
+        attributes.insert("verdict", record.status.as_str().to_owned());
+    }
     attributes.retain(|_, value| !value.is_empty());
     attributes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use audit::Status;
+    use chrono::Utc;
+    use object_events::{CorrelationId, ObjectKey, ObjectRef};
+
+    fn record(stage: &str, status: Status) -> AuditRecord {
+        let object = ObjectRef {
+            bucket: "uploads".into(),
+            key: ObjectKey::new("uploads/compliance/a.txt").expect("key"),
+            version_id: Some("v1".into()),
+            etag: None,
+            size: Some(1),
+        };
+        AuditRecord::finished_now(
+            object,
+            stage,
+            status,
+            CorrelationId::from_string("c"),
+            Utc::now(),
+        )
+        .with_reason("malware: signatures matched: Eicar-Test-Signature")
+    }
+
+    #[test]
+    fn a_verdict_carries_a_verdict_attribute_and_a_check_does_not() {
+        let verdict = attributes(&record("compliance", Status::Infected), "prod");
+        assert_eq!(verdict["verdict"], "INFECTED");
+        assert_eq!(verdict["outcome"], "failure");
+        assert_eq!(verdict["stage"], "compliance");
+        let check = attributes(&record("compliance.malware", Status::Infected), "prod");
+        assert!(!check.contains_key("verdict"));
+    }
 }

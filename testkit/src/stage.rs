@@ -104,16 +104,30 @@ impl WorkerStage {
 
     /// The `status` attribute of every notification received since the last call.
     pub async fn notified_statuses(&self) -> Vec<String> {
+        self.notified(&["status"])
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// The values of `attributes` of every notification received since the last call.
+    pub async fn notified(&self, attributes: &[&str]) -> Vec<Vec<String>> {
         self.aws
             .drain(&self.notifications)
             .await
             .iter()
             .map(|body| {
                 let envelope: serde_json::Value = serde_json::from_str(body).expect("SNS envelope");
-                envelope["MessageAttributes"]["status"]["Value"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned()
+                attributes
+                    .iter()
+                    .map(|name| {
+                        envelope["MessageAttributes"][name]["Value"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned()
+                    })
+                    .collect()
             })
             .collect()
     }

@@ -151,14 +151,8 @@ impl S3Store {
         Ok(response.body)
     }
 
-    /// Copies the event's object version to `to_key` in the same bucket, with `tags` in place
-    /// of its own.
-    pub async fn copy_tagged(
-        &self,
-        object: &ObjectRef,
-        to_key: &str,
-        tags: &[(&str, &str)],
-    ) -> Result<(), Failure> {
+    /// Copies the event's object version, tags included, to `to_key` in the same bucket.
+    pub async fn copy(&self, object: &ObjectRef, to_key: &str) -> Result<(), Failure> {
         let mut source = format!(
             "{}/{}",
             object.bucket,
@@ -171,20 +165,51 @@ impl S3Store {
             Pin::None => {}
         }
         copy.copy_source(source)
-            .tagging_directive(TaggingDirective::Replace)
-            .tagging(tag_set(tags))
+            .tagging_directive(TaggingDirective::Copy)
             .send()
             .await
             .map_err(|err| read_failure("CopyObject", err))?;
         Ok(())
     }
 
-    /// Replaces the tags of the event's object version.
-    pub async fn tag(&self, object: &ObjectRef, tags: &[(&str, &str)]) -> Result<(), Failure> {
+    /// Sets `tags` on the event's object version and keeps the tags it already has (a tag
+    /// of the same key is replaced). S3 allows 10 tags on an object: when the merged set
+    /// would exceed that, nothing is written and the failure says which tags are there.
+    pub async fn merge_tags(
+        &self,
+        object: &ObjectRef,
+        tags: &[(String, String)],
+    ) -> Result<(), Failure> {
+        let existing = self
+            .client
+            .get_object_tagging()
+            .bucket(&object.bucket)
+            .key(object.key.as_str())
+            .set_version_id(version_id(object).map(str::to_owned))
+            .send()
+            .await
+            .map_err(|err| read_failure("GetObjectTagging", err))?;
+        let mut merged: Vec<(String, String)> = existing
+            .tag_set()
+            .iter()
+            .filter(|tag| tags.iter().all(|(key, _)| key != tag.key()))
+            .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+            .collect();
+        if merged.len() + tags.len() > MAX_OBJECT_TAGS {
+            let theirs: Vec<&str> = merged.iter().map(|(key, _)| key.as_str()).collect();
+            return Err(Failure::Permanent(format!(
+                "the object carries {} tags of its own ({}); S3 allows {MAX_OBJECT_TAGS}, so the {} verdict tags do not fit",
+                merged.len(),
+                theirs.join(", "),
+                tags.len()
+            )));
+        }
+        merged.extend(tags.iter().cloned());
         let tagging = Tagging::builder()
             .set_tag_set(Some(
-                tags.iter()
-                    .map(|(key, value)| Tag::builder().key(*key).value(*value).build())
+                merged
+                    .iter()
+                    .map(|(key, value)| Tag::builder().key(key).value(value).build())
                     .collect::<Result<_, _>>()
                     .map_err(|err| Failure::Permanent(err.to_string()))?,
             ))
@@ -275,7 +300,11 @@ pub fn source_metadata(dispatch: &Dispatch) -> HashMap<String, String> {
     metadata
 }
 
-const MAX_S3_KEY_BYTES: usize = 1024;
+/// The most tags S3 keeps on one object.
+pub const MAX_OBJECT_TAGS: usize = 10;
+
+/// S3's longest key, in UTF-8 bytes.
+pub const MAX_S3_KEY_BYTES: usize = 1024;
 
 /// A key in a CopyObject source: everything but the unreserved characters and `/` encoded.
 const KEY_ENCODE: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
@@ -285,23 +314,11 @@ const KEY_ENCODE: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-/// Tags as the `x-amz-tagging` header writes them.
-fn tag_set(tags: &[(&str, &str)]) -> String {
-    tags.iter()
-        .map(|(key, value)| {
-            format!(
-                "{}={}",
-                utf8_percent_encode(key, NON_ALPHANUMERIC),
-                utf8_percent_encode(value, NON_ALPHANUMERIC)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 /// `<prefix><folder>/<source key>/<name>`, with the versionId before the name on a versioned
 /// bucket, so a late event for an older version cannot overwrite a newer version's outputs. A
-/// source key too long for that gets its SHA-256 in its place (the metadata still names it).
+/// source key too long for that gets its SHA-256 in its place (the metadata still names it),
+/// and a name too long even then (a quarantine copy is named after the source's last segment)
+/// is cut to fit, keeping its extension: no output key ever exceeds S3's 1024 bytes.
 pub fn output_key(prefix: &str, folder: &str, source: &ObjectRef, name: &str) -> String {
     let version = version_id(source).map_or_else(String::new, |version| format!("{version}/"));
     let key = format!("{prefix}{folder}/{}/{version}{name}", source.key);
@@ -309,7 +326,27 @@ pub fn output_key(prefix: &str, folder: &str, source: &ObjectRef, name: &str) ->
         return key;
     }
     let digest = sha256_hex(source.key.as_str().as_bytes());
-    format!("{prefix}{folder}/by-hash/{digest}/{version}{name}")
+    let directory = format!("{prefix}{folder}/by-hash/{digest}/{version}");
+    let room = MAX_S3_KEY_BYTES.saturating_sub(directory.len());
+    format!("{directory}{}", shortened(name, room))
+}
+
+/// `name` in at most `room` bytes: whole if it fits, else its start and its extension, cut at
+/// character boundaries.
+fn shortened(name: &str, room: usize) -> String {
+    if name.len() <= room {
+        return name.to_owned();
+    }
+    let extension = name
+        .rfind('.')
+        .map(|dot| &name[dot..])
+        .filter(|extension| extension.len() <= 16 && extension.len() < room);
+    let extension = extension.unwrap_or("");
+    let mut end = room - extension.len();
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{extension}", &name[..end])
 }
 
 /// Lowercase hex SHA-256, as the audit trail records checksums.
@@ -442,5 +479,38 @@ mod tests {
             "{output}"
         );
         assert!(output.len() <= MAX_S3_KEY_BYTES);
+    }
+
+    #[test]
+    fn every_output_of_a_1024_byte_key_fits_in_1024_bytes() {
+        // One long last segment (the quarantine copy's name), many short ones, multi-byte
+        // characters at every cut, with and without a version.
+        let long_name = format!("uploads/compliance/{}.txt", "n".repeat(1024 - 23));
+        let deep = format!("uploads/{}x.pdf", "ab/".repeat(336));
+        let wide = format!("uploads/images/{}.jpeg", "é".repeat(502));
+        for key in [long_name, deep, wide] {
+            assert!(key.len() <= 1024 && key.len() > 1000, "{}", key.len());
+            for version in [None, Some("3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY")] {
+                let source = object(&key, version);
+                let last_segment = key.rsplit('/').next().unwrap_or_default();
+                for (folder, name) in [
+                    ("thumbnails", "256.jpg"),
+                    ("text", "text.txt"),
+                    ("text", "metadata.json"),
+                    ("manifests", "manifest.json"),
+                    ("quarantine", last_segment),
+                ] {
+                    let output = output_key("processed/", folder, &source, name);
+                    assert!(
+                        output.len() <= MAX_S3_KEY_BYTES,
+                        "{folder}/{name}: {} bytes",
+                        output.len()
+                    );
+                    assert!(output.starts_with(&format!("processed/{folder}/")));
+                    let extension = name.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+                    assert!(output.ends_with(extension), "{output}");
+                }
+            }
+        }
     }
 }

@@ -27,7 +27,7 @@ fn main() -> anyhow::Result<()> {
             let found = scan
                 .finish()
                 .iter()
-                .map(|(kind, offsets)| format!("{kind:?}={}", offsets.len()))
+                .map(|(kind, found)| format!("{kind:?}={}", found.count))
                 .collect();
             Ok((bytes, found))
         });
@@ -42,7 +42,12 @@ fn main() -> anyhow::Result<()> {
     each_file(files, |path, size| {
         let mut scan = scanner.start(Some(size));
         let bytes = stream(path, |chunk| scan.update(chunk))?;
-        let names = scan.finish().into_iter().map(|f| f.signature).collect();
+        let names = scan
+            .finish()
+            .findings
+            .into_iter()
+            .map(|f| f.signature)
+            .collect();
         Ok((bytes, names))
     })
 }

@@ -9,6 +9,7 @@ use crate::content::ContentPolicy;
 use crate::quarantine::QuarantineMode;
 use crate::scan::Scanner;
 use crate::signature_store;
+use crate::tags::{VerdictTags, DEFAULT_PRESET};
 use crate::verdict::{check_stage, CheckerSet};
 use audit::RecorderSettings;
 use extractor::isolate::Limits;
@@ -23,6 +24,9 @@ pub const CHECKERS: &str = "TRIAGE_COMPLIANCE_CHECKERS";
 /// `s3://bucket/prefix/` holding the malware checker's `.hdb` / `.hsb` / `.ndb` files.
 pub const SIGNATURES_URI: &str = "TRIAGE_SIGNATURES_URI";
 pub const QUARANTINE: &str = "TRIAGE_QUARANTINE";
+/// The verdict's tags: a preset (`s3-triage`, `bucket-antivirus`, `cdk-serverless-clamscan`,
+/// `guardduty`) or a JSON vocabulary of the same shape (see `verdict-tags.json`).
+pub const VERDICT_TAGS: &str = "TRIAGE_VERDICT_TAGS";
 pub const CONCURRENCY: &str = "TRIAGE_COMPLIANCE_CONCURRENCY";
 /// Largest archive (content) or PDF (pii) held whole; larger ones are flagged unchecked.
 pub const MAX_HELD_BYTES: &str = "TRIAGE_COMPLIANCE_MAX_HELD_BYTES";
@@ -36,6 +40,7 @@ pub struct CheckerConfig {
     pub recorder: RecorderSettings,
     pub signatures_uri: Option<String>,
     pub quarantine: QuarantineMode,
+    pub verdict_tags: VerdictTags,
     pub reserved_prefix: String,
     pub concurrency: usize,
     pub max_held_bytes: u64,
@@ -75,6 +80,7 @@ impl CheckerConfig {
             recorder: RecorderSettings::from_env(env, &check_stage(checker))?,
             signatures_uri,
             quarantine: env.parsed_or(QUARANTINE, QuarantineMode::Copy)?,
+            verdict_tags: verdict_tags(env)?,
             reserved_prefix: env
                 .optional(RESERVED_PREFIX)
                 .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
@@ -82,6 +88,17 @@ impl CheckerConfig {
             max_held_bytes: env.size_or(MAX_HELD_BYTES, 100 << 20)?,
         })
     }
+}
+
+/// The verdict tag vocabulary `TRIAGE_VERDICT_TAGS` names (the checkers' and the large-file
+/// task's: both write verdicts).
+pub fn verdict_tags<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<VerdictTags, ConfigError> {
+    let text = env
+        .optional(VERDICT_TAGS)
+        .unwrap_or_else(|| DEFAULT_PRESET.into());
+    VerdictTags::parse(&text).map_err(|reason| env.invalid(VERDICT_TAGS, reason))
 }
 
 /// What building a checker may need besides its name.
@@ -156,6 +173,7 @@ mod tests {
         assert_eq!(pii.checker, "pii");
         assert_eq!(pii.recorder.worker, "compliance.pii");
         assert_eq!(pii.quarantine, QuarantineMode::Copy);
+        assert_eq!(pii.verdict_tags.key, "s3-triage-verdict");
         assert_eq!(pii.max_held_bytes, 100 << 20);
         for (pairs, variable) in [
             (vec![(CHECKERS, SET)], CHECKER),
@@ -169,6 +187,10 @@ mod tests {
             (
                 vec![(CHECKER, "pii"), (CHECKERS, SET), (QUARANTINE, "shred")],
                 QUARANTINE,
+            ),
+            (
+                vec![(CHECKER, "pii"), (CHECKERS, SET), (VERDICT_TAGS, "clamav")],
+                VERDICT_TAGS,
             ),
         ] {
             let err = read(&pairs).expect_err("invalid");

@@ -4,6 +4,7 @@
 //! central directory, without extracting anything (compression-ratio and entry-count bombs,
 //! encrypted entries, archives inside archives).
 
+use infer::MatcherType;
 use serde::Serialize;
 use std::io::Cursor;
 
@@ -66,18 +67,29 @@ pub fn sniff(head: &[u8]) -> &'static str {
     if let Some(kind) = infer::get(head) {
         return kind.mime_type();
     }
-    let text = match std::str::from_utf8(head) {
-        Ok(_) => true,
-        // A multi-byte character cut at the end of the sniffed head is still text.
-        Err(err) => err.error_len().is_none(),
-    };
     if head.is_empty() {
         "application/x-empty"
-    } else if text && !head.contains(&0) {
+    } else if looks_like_text(head) {
         "text/plain"
     } else {
         "application/octet-stream"
     }
+}
+
+/// Whether bytes no magic number claims read as text: UTF-8, or a single-byte encoding
+/// (Latin-1, Windows-1252), with no NUL and hardly any control characters but layout ones.
+/// Formats that are text (HTML, XML, scripts) count as text.
+pub fn looks_like_text(head: &[u8]) -> bool {
+    let binary_format =
+        infer::get(head).is_some_and(|kind| kind.matcher_type() != MatcherType::Text);
+    if head.is_empty() || head.contains(&0) || binary_format {
+        return false;
+    }
+    let controls = head
+        .iter()
+        .filter(|&&byte| byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))
+        .count();
+    controls * 100 <= head.len()
 }
 
 pub fn validate(

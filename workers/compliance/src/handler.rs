@@ -3,17 +3,17 @@
 //! verdict is written by whichever checker completes the set, exactly once, and an INFECTED
 //! object is quarantined before the verdict is notified.
 
-use crate::checker::{Checker, Severity, Subject};
+use crate::checker::{Checker, Subject};
 use crate::config::CheckerConfig;
-use crate::quarantine::Quarantine;
+use crate::quarantine::{ConcludeError, VerdictWriter};
 use crate::verdict::{check_stage, decide, CHECK_STAGE_PREFIX, VERDICT_STAGE};
-use audit::{AuditRecord, Claim, RecordError, Recorder, Status};
+use audit::{AuditRecord, Recorder, Status};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use object_events::Dispatch;
 use serde_json::{json, Value};
 use std::time::Instant;
-use tracing::{info, warn};
+use tracing::info;
 use worker_common::batch::handle_batch;
 use worker_common::s3::{next_chunk, S3Store};
 use worker_common::step::{self, parse_dispatch, StepError};
@@ -23,9 +23,8 @@ pub struct CheckerLambda {
     pub store: S3Store,
     pub recorder: Recorder,
     /// Writes the verdict: the same table and topic as `recorder`, as stage `compliance`.
-    pub verdicts: Recorder,
+    pub verdicts: VerdictWriter,
     pub checker: Box<dyn Checker>,
-    pub quarantine: Quarantine,
     pub config: CheckerConfig,
 }
 
@@ -127,41 +126,17 @@ impl CheckerLambda {
         if let Some(reason) = &verdict.reason {
             record = record.with_reason(reason.clone());
         }
-        let infected = verdict.severity == Severity::Infected;
-        if infected {
-            record = record.with_outputs(self.quarantine.copy_key(&object).into_iter().collect());
+        let concluded = self
+            .verdicts
+            .write(record, verdict.severity, verdict.signature.as_deref())
+            .await
+            .map_err(|err| match err {
+                ConcludeError::Record(err) => StepError::from(err),
+                ConcludeError::Transient(reason) => StepError::Transient(reason),
+            })?;
+        if concluded {
+            info!(correlation_id = %dispatch.correlation_id, key = %object.key, verdict = %verdict.severity, "verdict");
         }
-        let claim = match self.verdicts.claim(&record).await {
-            Ok(claim) => claim,
-            // Another checker is writing it; if that delivery dies, its redelivery finishes.
-            Err(RecordError::InProgress { .. }) => return Ok(()),
-            Err(err) => return Err(err.into()),
-        };
-        if claim == Claim::AlreadyRecorded {
-            return Ok(());
-        }
-        if infected && claim.needs_effect() {
-            match self.quarantine.isolate(&object).await {
-                Ok(()) => self.verdicts.mark_applied(&record).await?,
-                Err(Failure::Transient(reason)) => {
-                    warn!(key = %object.key, reason, "quarantine failed; the verdict waits for a retry");
-                    let _ = self.verdicts.release(&record).await;
-                    return Err(StepError::Transient(reason));
-                }
-                // The object is gone or replaced: nothing left to isolate, and the record says so.
-                Err(Failure::Permanent(reason)) => {
-                    let reason = format!(
-                        "{}; not quarantined: {reason}",
-                        record.reason.as_deref().unwrap_or_default()
-                    );
-                    record = record.with_reason(reason).with_outputs(Vec::new());
-                    self.verdicts.finish(&record).await?;
-                    return Ok(());
-                }
-            }
-        }
-        self.verdicts.complete(&record).await?;
-        info!(correlation_id = %record.correlation_id, key = %object.key, verdict = %record.status, "verdict");
         Ok(())
     }
 }

@@ -10,7 +10,9 @@
 //!   values (the audit trail must not become a PII store).
 //! * [`checker`]: each check as the Lambdas run it, one streaming pass giving a judgement.
 //! * [`verdict`]: which checks a file needs and the verdict once all have recorded.
-//! * [`handler`], [`quarantine`], [`signature_store`], [`config`]: the Lambda around them.
+//! * [`tags`]: the verdict as object tags, in the vocabulary of the tool a team swaps us for.
+//! * [`quarantine`]: what a verdict does to the object (tags; copy or move when INFECTED).
+//! * [`handler`], [`signature_store`], [`config`]: the Lambda around them.
 
 pub mod checker;
 pub mod config;
@@ -21,4 +23,5 @@ pub mod quarantine;
 pub mod scan;
 pub mod signature_store;
 pub mod signatures;
+pub mod tags;
 pub mod verdict;

@@ -2,12 +2,10 @@
 //! extractor's `--parse-document`, the child process that reads a PDF's text for the PII check.
 
 use anyhow::Context;
-use audit::RecorderSettings;
 use aws_lambda_events::sqs::SqsEvent;
 use compliance::config::{build_checker, CheckerConfig, CheckerResources};
 use compliance::handler::CheckerLambda;
-use compliance::quarantine::Quarantine;
-use compliance::verdict::VERDICT_STAGE;
+use compliance::quarantine::{Quarantine, VerdictWriter};
 use extractor::isolate::run_as_child_if_started_as_one;
 use lambda_runtime::{service_fn, LambdaEvent};
 use notifications::SnsNotifier;
@@ -40,19 +38,17 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
     let store = S3Store { client: s3 };
     let lambda = CheckerLambda {
         recorder: SnsNotifier::recorder(&aws, config.recorder.clone()),
-        verdicts: SnsNotifier::recorder(
+        verdicts: VerdictWriter::deployed(
             &aws,
-            RecorderSettings {
-                worker: VERDICT_STAGE.into(),
-                ..config.recorder.clone()
+            &config.recorder,
+            Quarantine {
+                store: store.clone(),
+                mode: config.quarantine,
+                reserved_prefix: config.reserved_prefix.clone(),
+                tags: config.verdict_tags.clone(),
             },
         ),
         checker,
-        quarantine: Quarantine {
-            store: store.clone(),
-            mode: config.quarantine,
-            reserved_prefix: config.reserved_prefix.clone(),
-        },
         store,
         config,
     };

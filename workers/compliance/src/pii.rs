@@ -23,8 +23,21 @@ pub enum PiiKind {
     PrivateKey,
 }
 
-/// Offsets of each kind found, in ascending order.
-pub type PiiReport = BTreeMap<PiiKind, Vec<usize>>;
+/// Offsets kept per kind while scanning; the count is always exact. A 5 GiB file of e-mail
+/// addresses costs a counter, not a hundred million offsets.
+pub const MAX_OFFSETS_KEPT: usize = 100;
+
+/// What was found of one kind.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Found {
+    /// Every valid value, counted exactly.
+    pub count: u64,
+    /// Where the first [`MAX_OFFSETS_KEPT`] of them start, ascending.
+    pub offsets: Vec<usize>,
+}
+
+/// What was found of each kind present.
+pub type PiiReport = BTreeMap<PiiKind, Found>;
 
 struct Detector {
     kind: PiiKind,
@@ -153,10 +166,13 @@ impl PiiScan {
                 .map(|found| self.window_start + found.start());
             let mut offsets = offsets.peekable();
             if offsets.peek().is_some() {
-                self.report
-                    .entry(detector.kind)
-                    .or_default()
-                    .extend(offsets);
+                let found = self.report.entry(detector.kind).or_default();
+                for offset in offsets {
+                    found.count += 1;
+                    if found.offsets.len() < MAX_OFFSETS_KEPT {
+                        found.offsets.push(offset);
+                    }
+                }
             }
         }
         self.judged_up_to = judge_until;
@@ -235,7 +251,7 @@ mod tests {
     fn kinds(text: &str) -> Vec<(PiiKind, usize)> {
         detect(text.as_bytes())
             .into_iter()
-            .map(|(kind, offsets)| (kind, offsets.len()))
+            .map(|(kind, found)| (kind, found.offsets.len()))
             .collect()
     }
 
@@ -243,8 +259,11 @@ mod tests {
     fn each_kind_is_found_at_its_offset() {
         let text = "Mail ada@example.com or call +44 20 7946 0958.";
         let report = detect(text.as_bytes());
-        assert_eq!(report[&PiiKind::Email], [5]);
-        assert_eq!(report[&PiiKind::Phone], [text.find("+44").unwrap_or(0)]);
+        assert_eq!(report[&PiiKind::Email].offsets, [5]);
+        assert_eq!(
+            report[&PiiKind::Phone].offsets,
+            [text.find("+44").unwrap_or(0)]
+        );
         assert_eq!(kinds("US: (415) 555-2671"), [(PiiKind::Phone, 1)]);
         assert_eq!(
             kinds("key AKIAIOSFODNN7EXAMPLE here"),
@@ -316,7 +335,7 @@ mod tests {
             assert_eq!(scan.finish(), whole, "chunks of {chunk_size}");
         }
         let email = text.windows(3).position(|w| w == b"ada").unwrap_or(0);
-        assert_eq!(whole[&PiiKind::Email], [email]);
+        assert_eq!(whole[&PiiKind::Email].offsets, [email]);
     }
 
     #[test]
@@ -325,5 +344,19 @@ mod tests {
             kinds("The quarterly report: revenue up 12 percent in 2026, 3,400 units, v1.2.3."),
             []
         );
+    }
+
+    #[test]
+    fn values_beyond_the_kept_offsets_are_counted_exactly() {
+        let line = b"mail ada@example.com now\n";
+        let mut scan = PiiScan::default();
+        for _ in 0..5_000 {
+            scan.update(line);
+        }
+        let report = scan.finish();
+        let email = &report[&PiiKind::Email];
+        assert_eq!(email.count, 5_000);
+        assert_eq!(email.offsets.len(), MAX_OFFSETS_KEPT);
+        assert_eq!(email.offsets[1], line.len() + 5);
     }
 }

@@ -1,12 +1,17 @@
-//! What happens to an INFECTED object: tagged so the bucket policy denies downloading it, and,
-//! per configuration, copied (or moved) under the reserved prefix's `quarantine/`.
+//! What a verdict does to the object: every verdict is written on it as tags (merged with the
+//! object's own), so the bucket policy's gate applies at once and consumers read the verdict
+//! where they look for it; an INFECTED object is, per configuration, also copied (or moved)
+//! under the reserved prefix's `quarantine/`.
 
+use crate::checker::Severity;
+use crate::tags::VerdictTags;
+use audit::{AuditRecord, Claim, RecordError, Recorder, RecorderSettings, VERDICT_STAGE};
+use chrono::{DateTime, Utc};
+use notifications::SnsNotifier;
 use object_events::ObjectRef;
+use tracing::warn;
 use worker_common::s3::{output_key, S3Store};
 use worker_common::Failure;
-
-/// The tag the bucket policy in terraform (`modules/ingest`) denies GetObject on.
-pub const VERDICT_TAG: (&str, &str) = ("s3-triage-verdict", "infected");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum QuarantineMode {
@@ -35,10 +40,11 @@ pub struct Quarantine {
     pub store: S3Store,
     pub mode: QuarantineMode,
     pub reserved_prefix: String,
+    pub tags: VerdictTags,
 }
 
 impl Quarantine {
-    /// Where `object`'s quarantined copy goes, when this mode keeps one.
+    /// Where an INFECTED `object`'s copy goes, when this mode keeps one.
     pub fn copy_key(&self, object: &ObjectRef) -> Option<String> {
         let name = object.key.as_str().rsplit('/').next().unwrap_or("object");
         match self.mode {
@@ -52,17 +58,120 @@ impl Quarantine {
         }
     }
 
-    /// Isolates `object`. Safe to repeat: the copy happens before the source is tagged (the
-    /// bucket policy would deny reading it after).
-    pub async fn isolate(&self, object: &ObjectRef) -> Result<(), Failure> {
-        if let Some(key) = self.copy_key(object) {
-            self.store.copy_tagged(object, &key, &[VERDICT_TAG]).await?;
+    /// Leaves `verdict` on `object`: its tags first, so the object is gated before anything
+    /// else can fail (no copy can be skipped by a name too long for its key: output keys are
+    /// capped at S3's limit, and the tag is already there); then, when INFECTED, the copy
+    /// (which carries the tags) and in move mode the deletion. Safe to repeat: the bucket
+    /// policy lets the checkers read a tagged object.
+    pub async fn apply(
+        &self,
+        object: &ObjectRef,
+        verdict: Severity,
+        signature: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), Failure> {
+        let tags = self.tags.for_verdict(verdict, signature, at);
+        self.store.merge_tags(object, &tags).await?;
+        if verdict != Severity::Infected {
+            return Ok(());
         }
-        match self.mode {
-            QuarantineMode::Move => self.store.delete(object).await,
-            QuarantineMode::Tag | QuarantineMode::Copy => {
-                self.store.tag(object, &[VERDICT_TAG]).await
+        if let Some(key) = self.copy_key(object) {
+            self.store.copy(object, &key).await?;
+        }
+        if self.mode == QuarantineMode::Move {
+            self.store.delete(object).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a verdict was not concluded this time.
+#[derive(Debug, thiserror::Error)]
+pub enum ConcludeError {
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// Applying the verdict to the object failed in a way a retry may mend.
+    #[error("{0}")]
+    Transient(String),
+}
+
+/// Writes verdicts, for the checkers and the large-file task alike: the record (stage
+/// `compliance`) and what it does to the object.
+pub struct VerdictWriter {
+    pub recorder: Recorder,
+    pub quarantine: Quarantine,
+}
+
+impl VerdictWriter {
+    /// As deployed: the audit table and the notifications topic of `settings`, recording as the
+    /// verdict's stage.
+    pub fn deployed(
+        aws: &aws_config::SdkConfig,
+        settings: &RecorderSettings,
+        quarantine: Quarantine,
+    ) -> Self {
+        let settings = RecorderSettings {
+            worker: VERDICT_STAGE.into(),
+            ..settings.clone()
+        };
+        Self {
+            recorder: SnsNotifier::recorder(aws, settings),
+            quarantine,
+        }
+    }
+
+    /// Writes the verdict `record` (of `verdict`) exactly once and applies it to the object
+    /// before it is announced: claim, tags (and quarantine), applied, notified. A verdict another
+    /// delivery is writing, or has written, is left to it (`Ok(false)`). An object that is gone
+    /// or cannot take the tags is recorded with why, so it stays gated (fail closed).
+    pub async fn write(
+        &self,
+        mut record: AuditRecord,
+        verdict: Severity,
+        signature: Option<&str>,
+    ) -> Result<bool, ConcludeError> {
+        let object = record.object.clone();
+        if verdict == Severity::Infected {
+            record = record.with_outputs(self.quarantine.copy_key(&object).into_iter().collect());
+        }
+        let claim = match self.recorder.claim(&record).await {
+            Ok(claim) => claim,
+            // Another delivery is writing it; if that one dies, its redelivery finishes.
+            Err(RecordError::InProgress { .. }) => return Ok(false),
+            Err(err) => return Err(err.into()),
+        };
+        if claim == Claim::AlreadyRecorded {
+            return Ok(false);
+        }
+        if claim.needs_effect() {
+            match self
+                .quarantine
+                .apply(&object, verdict, signature, record.finished_at)
+                .await
+            {
+                Ok(()) => self.recorder.mark_applied(&record).await?,
+                Err(Failure::Transient(reason)) => {
+                    warn!(key = %object.key, reason, "applying the verdict failed; it waits for a retry");
+                    let _ = self.recorder.release(&record).await;
+                    return Err(ConcludeError::Transient(reason));
+                }
+                Err(Failure::Permanent(reason)) => {
+                    let what = if verdict == Severity::Infected {
+                        "not quarantined"
+                    } else {
+                        "not tagged"
+                    };
+                    let reason = match &record.reason {
+                        Some(found) => format!("{found}; {what}: {reason}"),
+                        None => format!("{what}: {reason}"),
+                    };
+                    record = record.with_reason(reason).with_outputs(Vec::new());
+                    self.recorder.finish(&record).await?;
+                    return Ok(true);
+                }
             }
         }
+        self.recorder.complete(&record).await?;
+        Ok(true)
     }
 }

@@ -1,14 +1,15 @@
 //! One streaming pass over a file's bytes: every byte-pattern match (overlapping ones
 //! included, and ones split across the chunks the bytes arrive in), the whole-file MD5 and
 //! SHA-256 looked up in the hash blocklists, and the EICAR test file. Memory is the chunk plus
-//! the longest pattern, whatever the file size.
+//! the longest pattern, whatever the file size: matches are counted, not kept, beyond the
+//! first [`MAX_FINDINGS_KEPT`].
 
 use crate::signatures::{BodySignature, HashKind, HashSignature, SignatureSet};
 use aho_corasick::{AhoCorasick, MatchKind};
 use md5::Md5;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// The EICAR anti-virus test file: these 68 bytes at the very start of a file...
@@ -32,6 +33,27 @@ pub struct Finding {
     pub kind: FindingKind,
     /// Where a body signature's bytes start.
     pub offset: Option<u64>,
+}
+
+/// Findings kept with their offsets; [`ScanReport::matches`] counts every one. A file that
+/// repeats a signature a billion times costs a counter, not a billion findings.
+pub const MAX_FINDINGS_KEPT: usize = 100;
+
+/// What one scan found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ScanReport {
+    /// Every match, counted exactly.
+    pub matches: u64,
+    /// The first [`MAX_FINDINGS_KEPT`] matches, in the order found.
+    pub findings: Vec<Finding>,
+    /// The name of every signature that matched, sorted (at most the set's size).
+    pub signatures: Vec<String>,
+}
+
+impl ScanReport {
+    pub fn is_clean(&self) -> bool {
+        self.matches == 0
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,12 +115,12 @@ impl Scanner {
             consumed: 0,
             head: Vec::with_capacity(EICAR_MAX_FILE_BYTES + 1),
             hashing: HashThread::start(wants(HashKind::Md5), wants(HashKind::Sha256)),
-            findings: Vec::new(),
+            found: Found::default(),
         }
     }
 
     /// Scans a whole file held in memory.
-    pub fn scan(&self, bytes: &[u8]) -> Vec<Finding> {
+    pub fn scan(&self, bytes: &[u8]) -> ScanReport {
         let mut scan = self.start(Some(bytes.len() as u64));
         scan.update(bytes);
         scan.finish()
@@ -185,10 +207,32 @@ pub struct Scan<'a> {
     head: Vec<u8>,
     /// None when no hash signature needs the file's digests.
     hashing: Option<HashThread>,
-    findings: Vec<Finding>,
+    found: Found<'a>,
 }
 
-impl Scan<'_> {
+/// Matches so far, in memory bounded by the signature set, not the file.
+#[derive(Default)]
+struct Found<'a> {
+    matches: u64,
+    kept: Vec<Finding>,
+    names: BTreeSet<&'a str>,
+}
+
+impl<'a> Found<'a> {
+    fn add(&mut self, name: &'a str, kind: FindingKind, offset: Option<u64>) {
+        self.matches += 1;
+        self.names.insert(name);
+        if self.kept.len() < MAX_FINDINGS_KEPT {
+            self.kept.push(Finding {
+                signature: name.to_owned(),
+                kind,
+                offset,
+            });
+        }
+    }
+}
+
+impl<'a> Scan<'a> {
     pub fn update(&mut self, chunk: &[u8]) {
         if let Some(hashing) = &self.hashing {
             hashing.update(chunk);
@@ -202,7 +246,7 @@ impl Scan<'_> {
         self.window.extend_from_slice(chunk);
         self.consumed += chunk.len() as u64;
         let scanner = self.scanner;
-        let findings = &mut self.findings;
+        let findings = &mut self.found;
         let mut found = |id: usize, start: usize| {
             let signature = &scanner.body[id];
             // A match that ends inside the carried bytes was reported with the last chunk.
@@ -211,11 +255,7 @@ impl Scan<'_> {
             }
             let start = window_start + start as u64;
             if signature.offset.is_none_or(|offset| offset == start) {
-                findings.push(Finding {
-                    signature: signature.name.clone(),
-                    kind: FindingKind::Body,
-                    offset: Some(start),
-                });
+                findings.add(&signature.name, FindingKind::Body, Some(start));
             }
         };
         scanner
@@ -230,7 +270,7 @@ impl Scan<'_> {
         self.window.drain(..self.window.len() - keep);
     }
 
-    pub fn finish(mut self) -> Vec<Finding> {
+    pub fn finish(mut self) -> ScanReport {
         let digests = self
             .hashing
             .take()
@@ -240,27 +280,24 @@ impl Scan<'_> {
             let Some(signatures) = self.scanner.hashes.get(&(kind, digest)) else {
                 continue;
             };
+            let kind = match kind {
+                HashKind::Md5 => FindingKind::Md5,
+                HashKind::Sha256 => FindingKind::Sha256,
+            };
             for signature in signatures {
                 if signature.size.is_none_or(|size| size == self.consumed) {
-                    self.findings.push(Finding {
-                        signature: signature.name.clone(),
-                        kind: match kind {
-                            HashKind::Md5 => FindingKind::Md5,
-                            HashKind::Sha256 => FindingKind::Sha256,
-                        },
-                        offset: None,
-                    });
+                    self.found.add(&signature.name, kind, None);
                 }
             }
         }
         if is_eicar(&self.head) {
-            self.findings.push(Finding {
-                signature: EICAR_NAME.into(),
-                kind: FindingKind::Eicar,
-                offset: Some(0),
-            });
+            self.found.add(EICAR_NAME, FindingKind::Eicar, Some(0));
         }
-        self.findings
+        ScanReport {
+            matches: self.found.matches,
+            findings: self.found.kept,
+            signatures: self.found.names.into_iter().map(String::from).collect(),
+        }
     }
 }
 
@@ -337,8 +374,9 @@ mod tests {
         Scanner::new(set).expect("compiled")
     }
 
-    fn names(findings: &[Finding]) -> Vec<(&str, Option<u64>)> {
-        findings
+    fn names(report: &ScanReport) -> Vec<(&str, Option<u64>)> {
+        report
+            .findings
             .iter()
             .map(|f| (f.signature.as_str(), f.offset))
             .collect()
@@ -350,6 +388,7 @@ mod tests {
         let detected = |bytes: &[u8]| {
             scanner
                 .scan(bytes)
+                .findings
                 .iter()
                 .any(|f| f.kind == FindingKind::Eicar)
         };
@@ -424,7 +463,7 @@ mod tests {
         let mut found = names(&findings);
         found.sort();
         assert_eq!(found, [("Md5.Sized", None), ("Sha.Any", None)]);
-        assert!(scanner.scan(b"another file").is_empty());
+        assert!(scanner.scan(b"another file").is_clean());
         // Only hashes some signature could match a file of the size are computed.
         let sized = self::scanner("", &format!("{md5}:{}:Md5.Sized\n", file.len()));
         assert!(sized.start(Some(5)).hashing.is_none());
@@ -432,5 +471,21 @@ mod tests {
         let mut scan = sized.start(Some(file.len() as u64));
         scan.update(file);
         assert_eq!(names(&scan.finish()), [("Md5.Sized", None)]);
+    }
+
+    #[test]
+    fn matches_beyond_the_kept_findings_are_counted_in_flat_memory() {
+        let scanner = scanner("Repeat:0:*:41424344\nOther:0:*:5a5a5a5a\n", "");
+        let mut scan = scanner.start(None);
+        let chunk = b"ABCD".repeat(16 << 10);
+        for _ in 0..64 {
+            scan.update(&chunk);
+        }
+        scan.update(b"ZZZZ");
+        let report = scan.finish();
+        assert_eq!(report.matches, 64 * (16 << 10) + 1);
+        assert_eq!(report.findings.len(), MAX_FINDINGS_KEPT);
+        assert_eq!(report.findings[1].offset, Some(4));
+        assert_eq!(report.signatures, ["Other", "Repeat"]);
     }
 }

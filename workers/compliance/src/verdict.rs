@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Each check records as `compliance.<checker>`; the verdict as `compliance`.
-pub const VERDICT_STAGE: &str = "compliance";
+pub use audit::VERDICT_STAGE;
 pub const CHECK_STAGE_PREFIX: &str = "compliance.";
 
 pub fn check_stage(checker: &str) -> String {
@@ -56,38 +56,75 @@ pub struct Verdict {
     pub reason: Option<String>,
     /// Each required check's recorded status.
     pub checks: BTreeMap<String, String>,
+    /// The first signature an INFECTED check names (for vocabularies that tag it).
+    pub signature: Option<String>,
 }
 
-/// The verdict on a file of `kind`, from the check records of its version; None while a
-/// required check has not recorded. A check that FAILED (it could not judge the file) makes
-/// the file FLAGGED: nothing is called clean unchecked.
-pub fn decide(set: &CheckerSet, kind: ContentKind, recorded: &[AuditEntry]) -> Option<Verdict> {
+/// One check's outcome, as the verdict weighs it.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckOutcome<'a> {
+    pub checker: &'a str,
+    pub status: Status,
+    pub reason: Option<&'a str>,
+    /// The first signature the check names, if it matched any.
+    pub signature: Option<&'a str>,
+}
+
+/// The verdict over every check's outcome: the worst of them (a check that FAILED counts as
+/// FLAGGED: nothing is called clean unchecked), with every reason that is not clean; None if
+/// an outcome is not a check's (IN_PROGRESS, say).
+pub fn over<'a>(outcomes: impl IntoIterator<Item = CheckOutcome<'a>>) -> Option<Verdict> {
     let mut severity = Severity::Clean;
     let mut reasons = Vec::new();
     let mut checks = BTreeMap::new();
-    for checker in set.required(kind) {
-        let stage = check_stage(checker);
-        let entry = recorded.iter().find(|entry| entry.stage == stage)?;
-        // Anything but a check outcome (IN_PROGRESS, say) is not final yet.
-        let status: Status = entry.status.parse().ok()?;
-        let found = Severity::of_recorded(status)?;
+    let mut signature = None;
+    for outcome in outcomes {
+        let found = Severity::of_recorded(outcome.status)?;
         severity = severity.max(found);
         if found != Severity::Clean {
-            let reason = entry.reason.as_deref().unwrap_or("no reason recorded");
-            let failed = if entry.status == "FAILED" {
+            let reason = outcome.reason.unwrap_or("no reason recorded");
+            let failed = if outcome.status == Status::Failed {
                 "failed: "
             } else {
                 ""
             };
-            reasons.push(format!("{checker}: {failed}{reason}"));
+            reasons.push(format!("{}: {failed}{reason}", outcome.checker));
         }
-        checks.insert(checker.to_owned(), entry.status.clone());
+        if found == Severity::Infected && signature.is_none() {
+            signature = outcome.signature.map(String::from);
+        }
+        checks.insert(
+            outcome.checker.to_owned(),
+            outcome.status.as_str().to_owned(),
+        );
     }
     Some(Verdict {
         severity,
         reason: (!reasons.is_empty()).then(|| reasons.join(" | ")),
         checks,
+        signature,
     })
+}
+
+/// The verdict on a file of `kind`, from the check records of its version; None while a
+/// required check has not recorded.
+pub fn decide(set: &CheckerSet, kind: ContentKind, recorded: &[AuditEntry]) -> Option<Verdict> {
+    let mut outcomes = Vec::new();
+    for checker in set.required(kind) {
+        let stage = check_stage(checker);
+        let entry = recorded.iter().find(|entry| entry.stage == stage)?;
+        outcomes.push(CheckOutcome {
+            checker,
+            status: entry.status.parse().ok()?,
+            reason: entry.reason.as_deref(),
+            signature: entry
+                .details
+                .as_ref()
+                .and_then(|details| details.pointer("/findings/0/signature"))
+                .and_then(|name| name.as_str()),
+        });
+    }
+    over(outcomes)
 }
 
 #[cfg(test)]

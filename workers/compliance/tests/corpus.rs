@@ -31,7 +31,9 @@ fn findings_in(scanner: &Scanner, bytes: &[u8]) -> Vec<compliance::scan::Finding
     for chunk in bytes.chunks(64 * 1024) {
         scan.update(chunk);
     }
-    scan.finish()
+    let report = scan.finish();
+    assert_eq!(report.matches, report.findings.len() as u64);
+    report.findings
 }
 
 #[test]
@@ -61,13 +63,14 @@ fn generated_documents_are_clean_and_planted_eicar_is_found() {
     let mut planted = documents[0].1.clone();
     let at = planted.len() / 2;
     planted.splice(at..at, EICAR.iter().copied());
-    let findings = scanner.scan(&planted);
+    let findings = scanner.scan(&planted).findings;
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert_eq!(findings[0].kind, FindingKind::Body);
     assert_eq!(findings[0].offset, Some(at as u64));
     assert_eq!(
         scanner
             .scan(EICAR)
+            .findings
             .iter()
             .map(|f| f.signature.as_str())
             .collect::<Vec<_>>(),

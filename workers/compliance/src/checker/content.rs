@@ -66,20 +66,29 @@ impl CheckRun for ContentRun<'_> {
         );
         let mut problems = report.denied.clone();
         problems.extend(report.mismatches.iter().cloned());
+        let mut uninspected = None;
         if self.is_zip() && (self.kept.len() as u64) < self.size {
             // Only the head was kept: what validate made of it says nothing about the entries.
             report.archive = None;
-            problems.push(format!(
+            uninspected = Some(format!(
                 "archive of {} bytes is larger than the {} bytes inspected whole; its entries were not checked",
                 self.size, self.checker.max_archive_bytes
             ));
         } else if let Some(archive) = &report.archive {
             problems.extend(archive.problems.iter().cloned());
         }
-        Ok(Judgement::from_problems(
-            Severity::Flagged,
-            &problems,
-            json!({ "content": report }),
-        ))
+        let details = json!({ "content": report });
+        // What was found is FLAGGED; an archive that could only not be looked into is
+        // UNSUPPORTED: not clean, and not a finding either.
+        Ok(match uninspected {
+            Some(note) if problems.is_empty() => {
+                Judgement::from_problems(Severity::Unsupported, &[note], details)
+            }
+            Some(note) => {
+                problems.push(note);
+                Judgement::from_problems(Severity::Flagged, &problems, details)
+            }
+            None => Judgement::from_problems(Severity::Flagged, &problems, details),
+        })
     }
 }

@@ -17,6 +17,9 @@ use std::fmt;
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Severity {
     Clean,
+    /// The check could not judge the content (too large to hold, a document it cannot open):
+    /// not clean, and said so.
+    Unsupported,
     /// Someone should look: personal data, a denied or mislabelled type, a check that could
     /// not judge the file.
     Flagged,
@@ -30,6 +33,7 @@ impl Severity {
     pub fn of_recorded(status: Status) -> Option<Self> {
         match status {
             Status::Clean => Some(Severity::Clean),
+            Status::Unsupported => Some(Severity::Unsupported),
             Status::Flagged | Status::Failed => Some(Severity::Flagged),
             Status::Infected => Some(Severity::Infected),
             _ => None,
@@ -42,6 +46,7 @@ impl From<Severity> for Status {
     fn from(severity: Severity) -> Self {
         match severity {
             Severity::Clean => Status::Clean,
+            Severity::Unsupported => Status::Unsupported,
             Severity::Flagged => Status::Flagged,
             Severity::Infected => Status::Infected,
         }

@@ -1,15 +1,15 @@
-//! Personal data and secrets: text-like bytes are scanned as they stream; a PDF is held (up to
-//! a limit) and its text, extracted by the extractor's isolated parser, is scanned instead.
+//! Personal data and secrets, wherever the content is text, whatever the key calls it: bytes
+//! that read as text are scanned as they stream; a PDF is held (up to a limit) and its text,
+//! extracted by the extractor's isolated parser, is scanned instead; anything else (an image,
+//! an archive, an executable) holds no text to check, and the record says what it was.
 
 use super::{CheckError, CheckRun, Checker, Judgement, Severity, Subject};
+use crate::content::{looks_like_text, sniff};
 use crate::pii::{PiiReport, PiiScan};
-use extractor::isolate::{parse_isolated, Limits};
+use extractor::isolate::{parse_isolated, IsolationError, Limits};
+use extractor::pdf::PdfError;
 use serde_json::{json, Map};
 use std::path::PathBuf;
-
-/// Offsets recorded per kind; the count is always complete. Keeps an audit item far below
-/// DynamoDB's 400 KB item limit whatever the file holds.
-const MAX_OFFSETS_PER_KIND: usize = 100;
 
 pub struct PiiChecker {
     /// The executable that parses a PDF when started with the extractor's child argument;
@@ -36,14 +36,18 @@ impl Checker for PiiChecker {
 }
 
 const PDF_MAGIC: &[u8] = b"%PDF-";
+/// Bytes looked at before the kind of content is decided.
+const SNIFF_BYTES: usize = 4096;
 
 enum Mode {
-    /// Too few bytes yet to tell a PDF.
+    /// Too few bytes yet to tell what the content is.
     Undecided(Vec<u8>),
     /// Bytes go straight to the scan.
     Text,
     /// The document so far (up to the limit).
     Pdf(Vec<u8>),
+    /// Not text: nothing to scan (the sniffed type).
+    NotText(&'static str),
 }
 
 struct PiiRun<'a> {
@@ -62,44 +66,51 @@ impl CheckRun for PiiRun<'_> {
                     pdf.extend_from_slice(chunk);
                 }
             }
+            Mode::NotText(_) => {}
             Mode::Undecided(head) => {
                 head.extend_from_slice(chunk);
-                if head.len() >= PDF_MAGIC.len() {
+                if head.len() >= SNIFF_BYTES {
                     let head = std::mem::take(head);
-                    self.mode = if head.starts_with(PDF_MAGIC) {
-                        Mode::Pdf(head)
-                    } else {
-                        self.text.update(&head);
-                        Mode::Text
-                    };
+                    self.decide(head);
                 }
             }
         }
     }
 
-    fn finish(self: Box<Self>) -> Result<Judgement, CheckError> {
+    fn finish(mut self: Box<Self>) -> Result<Judgement, CheckError> {
+        if let Mode::Undecided(head) = &mut self.mode {
+            let head = std::mem::take(head);
+            self.decide(head);
+        }
         let mut text = self.text;
         let pdf = match self.mode {
-            Mode::Undecided(head) => {
-                text.update(&head);
-                return Ok(judge(&text.finish(), "bytes"));
+            Mode::Undecided(_) | Mode::Text => return Ok(judge(&text.finish(), "bytes")),
+            Mode::NotText(content_type) => {
+                return Ok(Judgement {
+                    severity: Severity::Clean,
+                    reason: None,
+                    details: json!({ "scanned": "nothing", "content_type": content_type, "holds_text": false }),
+                })
             }
-            Mode::Text => return Ok(judge(&text.finish(), "bytes")),
             Mode::Pdf(pdf) => pdf,
         };
-        let not_checked = |reason: String| Judgement {
-            severity: Severity::Flagged,
+        let not_checked = |severity, reason: String| Judgement {
+            severity,
             reason: Some(reason),
-            details: json!({ "scanned": "nothing" }),
+            details: json!({ "scanned": "nothing", "content_type": "application/pdf" }),
         };
         if pdf.len() as u64 > self.checker.max_pdf_bytes {
-            return Ok(not_checked(format!(
-                "PDF of {} bytes is larger than the {} bytes the PII check extracts text from; not checked",
-                self.size, self.checker.max_pdf_bytes
-            )));
+            return Ok(not_checked(
+                Severity::Unsupported,
+                format!(
+                    "PDF of {} bytes is larger than the {} bytes the PII check extracts text from; not checked",
+                    self.size, self.checker.max_pdf_bytes
+                ),
+            ));
         }
         let Some(parser) = &self.checker.parser else {
             return Ok(not_checked(
+                Severity::Unsupported,
                 "PDF text is not extracted here; the PDF was not checked for personal data".into(),
             ));
         };
@@ -109,10 +120,29 @@ impl CheckRun for PiiRun<'_> {
                 Ok(judge(&text.finish(), "extracted text"))
             }
             Err(err) if err.is_transient() => Err(CheckError(err.to_string())),
-            Err(err) => Ok(not_checked(format!(
-                "the PDF's text could not be read, so it was not checked: {err}"
-            ))),
+            Err(err @ IsolationError::Pdf(PdfError::Encrypted)) => Ok(not_checked(
+                Severity::Unsupported,
+                format!("the PDF's text could not be read, so it was not checked: {err}"),
+            )),
+            Err(err) => Ok(not_checked(
+                Severity::Flagged,
+                format!("the PDF's text could not be read, so it was not checked: {err}"),
+            )),
         }
+    }
+}
+
+impl PiiRun<'_> {
+    /// Decides from the first bytes what the content is, and feeds them on.
+    fn decide(&mut self, head: Vec<u8>) {
+        self.mode = if head.starts_with(PDF_MAGIC) {
+            Mode::Pdf(head)
+        } else if head.is_empty() || looks_like_text(&head) {
+            self.text.update(&head);
+            Mode::Text
+        } else {
+            Mode::NotText(sniff(&head))
+        };
     }
 }
 
@@ -120,17 +150,13 @@ impl CheckRun for PiiRun<'_> {
 fn judge(report: &PiiReport, scanned: &str) -> Judgement {
     let mut found = Map::new();
     let mut problems = Vec::new();
-    for (kind, offsets) in report {
+    // The scan keeps the first offsets per kind and counts the rest, so the audit item stays
+    // far below DynamoDB's 400 KB whatever the file holds.
+    for (kind, of_kind) in report {
         let name = serde_json::to_value(kind).unwrap_or_default();
         let name = name.as_str().unwrap_or("unknown").to_owned();
-        problems.push(format!("{} {name}", offsets.len()));
-        found.insert(
-            name,
-            json!({
-                "count": offsets.len(),
-                "offsets": &offsets[..offsets.len().min(MAX_OFFSETS_PER_KIND)],
-            }),
-        );
+        problems.push(format!("{} {name}", of_kind.count));
+        found.insert(name, json!(of_kind));
     }
     let problems = if problems.is_empty() {
         problems
