@@ -3,7 +3,7 @@
 # errors), then the whole workspace's tests, including those that talk to the local AWS
 # emulator (installed on first use into .local/, see scripts/ensure-moto.sh). Tests over the
 # real-world corpus run when TRIAGE_CORPUS_DIR names it, and are listed as skipped otherwise.
-# Needs: a Rust toolchain, Python 3, Terraform.
+# Needs: a Rust toolchain, Python 3, Terraform, Node.js 18+ with npm.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -11,6 +11,9 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 
 step "installing the pinned AWS emulator (moto server) if needed"
 scripts/ensure-moto.sh >/dev/null
+
+step "installing the pinned IAM policy evaluator (npm) if needed"
+scripts/ensure-policy-evaluator.sh >/dev/null
 
 step "cargo fmt --check"
 cargo fmt --all --check

@@ -6,6 +6,8 @@ use anyhow::{bail, Context};
 use audit::{AuditEntry, AuditTrail};
 use aws_sdk_s3::primitives::ByteStream;
 use clap::Args;
+use compliance::checker::Severity;
+use compliance::tags::{VerdictTags, DEFAULT_PRESET};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -222,7 +224,7 @@ fn generated_csv(size: usize) -> Vec<u8> {
 
 /// Why a record does not describe what happened to the upload, if it does not: its sha256,
 /// and the sha256 stated by any manifest among its outputs, must be the upload's; an INFECTED
-/// upload must carry the quarantine tag.
+/// upload must carry its verdict tag.
 async fn outcome_error(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
@@ -235,7 +237,15 @@ async fn outcome_error(
     if entry.sha256.as_deref().is_some_and(|sha| sha != uploaded) {
         return Ok(Some("recorded sha256 is not the upload's".into()));
     }
-    if entry.status == audit::Status::Infected.as_str() {
+    if entry.stage == compliance::verdict::VERDICT_STAGE {
+        // envs/local writes the default vocabulary.
+        let tags = VerdictTags::parse(DEFAULT_PRESET).map_err(anyhow::Error::msg)?;
+        let verdict = entry
+            .status
+            .parse::<audit::Status>()
+            .ok()
+            .and_then(Severity::of_recorded)
+            .with_context(|| format!("{} is no verdict", entry.status))?;
         let tagging = s3
             .get_object_tagging()
             .bucket(bucket)
@@ -243,13 +253,16 @@ async fn outcome_error(
             .send()
             .await
             .with_context(|| format!("reading the tags of {}", entry.key))?;
-        let (tag, value) = compliance::quarantine::VERDICT_TAG;
+        let value = tags.value(verdict);
         if !tagging
             .tag_set()
             .iter()
-            .any(|t| t.key() == tag && t.value() == value)
+            .any(|t| t.key() == tags.key && t.value() == value)
         {
-            return Ok(Some(format!("INFECTED but not tagged {tag}={value}")));
+            return Ok(Some(format!(
+                "{} but not tagged {}={value}",
+                entry.status, tags.key
+            )));
         }
     }
     for manifest_key in entry

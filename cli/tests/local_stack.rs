@@ -2,6 +2,7 @@
 //! router binary; an upload from boto3 (a client that is not ours) is routed and audited.
 
 mod consistency;
+mod policies;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -104,6 +105,13 @@ fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
         "terraform and the code disagree:\n{}",
         mismatches.join("\n")
     );
+    let applied = consistency::terraform::terraform_state(&root(), &terraform_state);
+    let violations = policies::violations(&root(), &applied);
+    assert!(
+        violations.is_empty(),
+        "the applied policies let the wrong principals through:\n{}",
+        violations.join("\n")
+    );
 
     let key = "uploads/documents/Q3 report+final 日本.pdf";
     let upload = Command::new(root().join(".local/moto-venv/bin/python"))
@@ -189,8 +197,9 @@ fn the_demo_gives_every_bundled_sample_its_expected_outcome() {
         stdout.contains(&format!("all {total} samples got their expected outcome")),
         "{stdout}"
     );
-    // One from the router for each sample, one from each worker stage that follows, and one
-    // from each compliance check before its verdict.
+    // One from the router for each sample, one from each worker stage that follows, one from
+    // each compliance check before its verdict, and the verdict of the checks each large file
+    // gets in the task's pass.
     let worker_stages = expected
         .values()
         .filter(|outcome| outcome.get("stage").is_some_and(|stage| stage != "router"))
@@ -198,7 +207,11 @@ fn the_demo_gives_every_bundled_sample_its_expected_outcome() {
         + expected
             .values()
             .filter_map(|outcome| outcome.get("checks")?.as_array().map(Vec::len))
-            .sum::<usize>();
+            .sum::<usize>()
+        + expected
+            .values()
+            .filter(|outcome| outcome.get("tier").is_some_and(|tier| tier == "large"))
+            .count();
     assert!(
         stdout.contains(&format!(
             "notifications received: {}",

@@ -28,6 +28,9 @@ module "stack" {
   large_file                      = var.large_file
   compliance_quarantine           = var.compliance_quarantine
   quarantine_admin_role_arns      = var.quarantine_admin_role_arns
+  compliance_gate                 = var.compliance_gate
+  verdict_tags                    = var.verdict_tags
+  signature_writer_arns           = var.signature_writer_arns
   vpc_cidr                        = var.vpc_cidr
   availability_zones              = var.availability_zones
   protect_data                    = var.protect_data

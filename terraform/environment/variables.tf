@@ -105,7 +105,25 @@ variable "compliance_quarantine" {
 }
 
 variable "quarantine_admin_role_arns" {
-  description = "Role ARNs that may still download objects tagged infected (everyone else is denied by the bucket policy)."
+  description = "Role ARNs that may read any upload (infected and unscanned ones too) and change verdict tags; everyone else is held by the compliance gate."
+  type        = list(string)
+  default     = []
+}
+
+variable "compliance_gate" {
+  description = "fail-closed: uploads under the compliance-routed prefixes are readable only once their verdict is clean; infected-only: only infected uploads are unreadable."
+  type        = string
+  default     = "fail-closed"
+}
+
+variable "verdict_tags" {
+  description = "Which tags a verdict writes: s3-triage, bucket-antivirus, cdk-serverless-clamscan or guardduty."
+  type        = string
+  default     = "s3-triage"
+}
+
+variable "signature_writer_arns" {
+  description = "Principals that may update the malware signatures besides whoever applies this terraform."
   type        = list(string)
   default     = []
 }

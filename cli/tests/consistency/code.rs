@@ -250,7 +250,13 @@ fn iam_actions(service: &str, operation: &str) -> Vec<String> {
         ("s3", "create_multipart_upload" | "upload_part" | "complete_multipart_upload") => {
             &["s3:PutObject"]
         }
-        ("s3", "copy_object") => &["s3:GetObject", "s3:PutObject"],
+        // The copy carries the source's tags (TaggingDirective COPY).
+        ("s3", "copy_object") => &[
+            "s3:GetObject",
+            "s3:PutObject",
+            "s3:GetObjectTagging",
+            "s3:PutObjectTagging",
+        ],
         ("lambda", "invoke") => &["lambda:InvokeFunction"],
         ("ecs", "run_task") => &["ecs:RunTask", "iam:PassRole"],
         ("sqs", "send_message_batch") => &["sqs:SendMessage"],

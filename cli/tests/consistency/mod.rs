@@ -7,7 +7,7 @@
 //! applied state of `envs/local` (`terraform show -json`).
 
 mod code;
-mod terraform;
+pub mod terraform;
 
 use code::{CodeFacts, Workspace};
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,6 +45,7 @@ fn with_version_variants(actions: &BTreeSet<String>) -> BTreeSet<String> {
     for (base, version) in [
         ("s3:GetObject", "s3:GetObjectVersion"),
         ("s3:PutObjectTagging", "s3:PutObjectVersionTagging"),
+        ("s3:GetObjectTagging", "s3:GetObjectVersionTagging"),
         ("s3:DeleteObject", "s3:DeleteObjectVersion"),
     ] {
         if actions.contains(base) {

@@ -37,7 +37,7 @@ pub fn terraform_state(root: &Path, state: &Path) -> Value {
     serde_json::from_slice(&output.stdout).expect("state JSON")
 }
 
-fn resources(module: &Value, found: &mut Vec<Value>) {
+pub fn resources(module: &Value, found: &mut Vec<Value>) {
     for resource in module["resources"].as_array().into_iter().flatten() {
         found.push(resource.clone());
     }

@@ -22,3 +22,6 @@ alarm_thresholds = {
   function_errors   = 0
   failed_outcomes   = 0
 }
+
+# Uploads under the compliance prefixes are readable only once judged clean.
+compliance_gate = "fail-closed"

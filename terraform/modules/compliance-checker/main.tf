@@ -1,8 +1,9 @@
 # One compliance checker: its own queue subscribed to the compliance topic (durable fan-out,
-# its own DLQ and retries, a filter policy when it checks only some content kinds) and its own
-# Lambda running the compliance-checker binary as TRIAGE_CHECKER = var.checker. Whichever
-# checker completes an object's set writes the verdict and quarantines an INFECTED object, so
-# every checker may tag, copy to quarantine/ and (in move mode) delete uploads.
+# its own DLQ and retries, a filter policy when it checks only some content kinds; a delivery
+# SNS cannot make goes to the DLQ too) and its own Lambda running the compliance-checker
+# binary as TRIAGE_CHECKER = var.checker. Whichever checker completes an object's set writes
+# the verdict, tags the object with it and quarantines an INFECTED one, so every checker may
+# tag, copy to quarantine/ and (in move mode) delete uploads.
 
 locals {
   function_name = "${var.deployment.name_prefix}-check-${var.checker}"
@@ -23,7 +24,7 @@ module "queue" {
 data "aws_iam_policy_document" "topic_may_send" {
   statement {
     actions   = ["sqs:SendMessage"]
-    resources = [module.queue.arn]
+    resources = [module.queue.arn, module.queue.dlq_arn]
     principals {
       type        = "Service"
       identifiers = ["sns.amazonaws.com"]
@@ -41,45 +42,42 @@ resource "aws_sqs_queue_policy" "checks" {
   policy    = data.aws_iam_policy_document.topic_may_send.json
 }
 
+resource "aws_sqs_queue_policy" "undeliverable" {
+  queue_url = module.queue.dlq_url
+  policy    = data.aws_iam_policy_document.topic_may_send.json
+}
+
 resource "aws_sns_topic_subscription" "checks" {
   topic_arn            = var.compliance_topic_arn
   protocol             = "sqs"
   endpoint             = module.queue.arn
   raw_message_delivery = true
   filter_policy        = local.filter_policy
-  depends_on           = [aws_sqs_queue_policy.checks]
+  # Without it SNS drops a delivery it gave up on, and the object never gets its check.
+  redrive_policy = jsonencode({ deadLetterTargetArn = module.queue.dlq_arn })
+  depends_on     = [aws_sqs_queue_policy.checks, aws_sqs_queue_policy.undeliverable]
+}
+
+module "verdict_writer" {
+  source          = "../verdict-writer"
+  bucket_arn      = var.bucket_arn
+  reserved_prefix = var.deployment.reserved_prefix
+  quarantine      = var.quarantine
 }
 
 data "aws_iam_policy_document" "checker" {
+  source_policy_documents = [module.verdict_writer.json]
   statement {
     sid       = "ReadUploads"
     actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = ["${var.bucket_arn}/*"]
   }
-  statement {
-    sid       = "TagInfected"
-    actions   = ["s3:PutObjectTagging", "s3:PutObjectVersionTagging"]
-    resources = ["${var.bucket_arn}/*"]
-  }
-  dynamic "statement" {
-    for_each = var.quarantine == "move" ? [1] : []
-    content {
-      sid       = "MoveInfected"
-      actions   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
-      resources = ["${var.bucket_arn}/*"]
-    }
-  }
-  statement {
-    sid       = "WriteQuarantine"
-    actions   = ["s3:PutObject", "s3:PutObjectTagging"]
-    resources = ["${var.bucket_arn}/${var.deployment.reserved_prefix}quarantine/*"]
-  }
   dynamic "statement" {
     for_each = var.signatures_uri == null ? [] : [1]
     content {
-      sid       = "ListSignatures"
-      actions   = ["s3:ListBucket"]
-      resources = [var.bucket_arn]
+      sid       = "ReadSignatures"
+      actions   = ["s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion"]
+      resources = [var.signatures_bucket_arn, "${var.signatures_bucket_arn}/*"]
     }
   }
 }
@@ -105,6 +103,7 @@ module "function" {
     TRIAGE_CHECKER                   = var.checker
     TRIAGE_COMPLIANCE_CHECKERS       = var.checkers_json
     TRIAGE_QUARANTINE                = var.quarantine
+    TRIAGE_VERDICT_TAGS              = var.verdict_tags
     TRIAGE_COMPLIANCE_MAX_HELD_BYTES = var.max_held_bytes
     TRIAGE_COMPLIANCE_CONCURRENCY    = var.concurrency
     # Only the malware checker loads signatures; blank reads as unset for the others.

@@ -124,3 +124,13 @@ variable "concurrency" {
   default     = 4
   nullable    = false
 }
+
+variable "signatures_bucket_arn" {
+  description = "ARN of the bucket holding the malware signatures (read by the malware checker)."
+  type        = string
+}
+
+variable "verdict_tags" {
+  description = "The verdict tag vocabulary: a preset of workers/compliance/verdict-tags.json."
+  type        = string
+}

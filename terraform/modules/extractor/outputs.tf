@@ -7,3 +7,8 @@ output "function_arn" {
   description = "ARN of the extractor Lambda."
   value       = module.function.function_arn
 }
+
+output "role_arn" {
+  description = "ARN of the function's role."
+  value       = module.function.role_arn
+}

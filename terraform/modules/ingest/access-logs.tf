@@ -1,4 +1,4 @@
-# Server access logs of the uploads bucket: who read, wrote or tagged which object, kept for
+# Server access logs of the uploads and signatures buckets: who read, wrote or tagged which object, kept for
 # audits beyond what the audit table records.
 
 data "aws_caller_identity" "current" {}
@@ -75,7 +75,7 @@ data "aws_iam_policy_document" "access_logs" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = [aws_s3_bucket.uploads.arn]
+      values   = [aws_s3_bucket.uploads.arn, aws_s3_bucket.signatures.arn]
     }
     condition {
       test     = "StringEquals"

@@ -76,12 +76,52 @@ module "uploads_tls_only" {
   bucket_arn = aws_s3_bucket.uploads.arn
 }
 
-# Objects a compliance verdict found INFECTED carry this tag (see workers/compliance
-# quarantine.rs): nobody downloads them by accident, only the roles named may.
+# The compliance gate (docs/compliance.md, "Who may do what"). Every verdict is written on the
+# object as a tag (workers/compliance/src/quarantine.rs); only the pipeline and the named
+# admins may write, change or remove that tag, and what the gate lets others read depends on
+# it. Principals are named by role ARN: aws:PrincipalArn is the role of an assumed session.
+locals {
+  verdict_tag        = "s3:ExistingObjectTag/${var.verdict_tag.key}"
+  verdict_writers    = concat(var.verdict_writer_arns, var.admin_role_arns)
+  unscanned_readers  = concat(var.pipeline_reader_arns, var.admin_role_arns)
+  infected_readers   = concat(var.verdict_writer_arns, var.admin_role_arns)
+  gated_object_arns  = [for prefix in var.gated_prefixes : "${aws_s3_bucket.uploads.arn}/${prefix}*"]
+  upload_object_arns = ["${aws_s3_bucket.uploads.arn}/${var.upload_prefix}*"]
+}
+
 data "aws_iam_policy_document" "uploads" {
   source_policy_documents = [module.uploads_tls_only.json]
+
+  # fail-closed: under the compliance-routed prefixes, nothing is read before its verdict is
+  # clean, so a file is never downloadable while its checks run or if one lands in a DLQ.
+  dynamic "statement" {
+    for_each = var.compliance_gate == "fail-closed" && length(var.gated_prefixes) > 0 ? [1] : []
+    content {
+      sid       = "DenyReadsUntilClean"
+      effect    = "Deny"
+      actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+      resources = local.gated_object_arns
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+      condition {
+        test     = "StringNotEquals"
+        variable = local.verdict_tag
+        values   = [var.verdict_tag.clean]
+      }
+      condition {
+        test     = "ArnNotLike"
+        variable = "aws:PrincipalArn"
+        values   = local.unscanned_readers
+      }
+    }
+  }
+
+  # Both modes: an infected object, anywhere in the bucket, is read by nobody but the verdict
+  # writers (a quarantine copy may be retried) and the admins.
   statement {
-    sid       = "DenyInfectedDownloads"
+    sid       = "DenyInfectedReads"
     effect    = "Deny"
     actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = ["${aws_s3_bucket.uploads.arn}/*"]
@@ -91,16 +131,81 @@ data "aws_iam_policy_document" "uploads" {
     }
     condition {
       test     = "StringEquals"
-      variable = "s3:ExistingObjectTag/s3-triage-verdict"
-      values   = ["infected"]
+      variable = local.verdict_tag
+      values   = [var.verdict_tag.infected]
     }
-    dynamic "condition" {
-      for_each = length(var.infected_readers) > 0 ? [1] : []
-      content {
-        test     = "ArnNotLike"
-        variable = "aws:PrincipalArn"
-        values   = var.infected_readers
-      }
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = local.infected_readers
+    }
+  }
+
+  # Whoever may tag on upload must not lift a quarantine: the tags of an object that has a
+  # verdict are changed or removed by the verdict writers and admins only.
+  statement {
+    sid    = "DenyVerdictTagChanges"
+    effect = "Deny"
+    actions = [
+      "s3:PutObjectTagging",
+      "s3:PutObjectVersionTagging",
+      "s3:DeleteObjectTagging",
+      "s3:DeleteObjectVersionTagging",
+    ]
+    resources = ["${aws_s3_bucket.uploads.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Null"
+      variable = local.verdict_tag
+      values   = ["false"]
+    }
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = local.verdict_writers
+    }
+  }
+
+  # ...nor forge one: no upload or tagging request may set the verdict's tag key.
+  statement {
+    sid       = "DenyForgedVerdictTags"
+    effect    = "Deny"
+    actions   = ["s3:PutObject", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"]
+    resources = ["${aws_s3_bucket.uploads.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "s3:RequestObjectTagKeys"
+      values   = [var.verdict_tag.key]
+    }
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = local.verdict_writers
+    }
+  }
+
+  # Outputs (thumbnails, text, manifests, quarantine copies) are written by the pipeline only:
+  # everyone else uploads under the upload prefix or nowhere.
+  statement {
+    sid           = "DenyWritesOutsideUploads"
+    effect        = "Deny"
+    actions       = ["s3:PutObject"]
+    not_resources = local.upload_object_arns
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = concat(var.output_writer_arns, var.admin_role_arns)
     }
   }
 }
@@ -133,6 +238,11 @@ data "aws_iam_policy_document" "s3_may_send" {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
       values   = [aws_s3_bucket.uploads.arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }

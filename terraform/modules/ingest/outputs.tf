@@ -27,3 +27,13 @@ output "queue" {
   description = "The ingest queue and its DLQ (names and ARNs, for alarms)."
   value       = module.queue
 }
+
+output "signatures_bucket_name" {
+  description = "Name of the bucket holding the malware signatures."
+  value       = aws_s3_bucket.signatures.id
+}
+
+output "signatures_bucket_arn" {
+  description = "ARN of the bucket holding the malware signatures."
+  value       = aws_s3_bucket.signatures.arn
+}

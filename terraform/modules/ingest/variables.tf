@@ -32,8 +32,47 @@ variable "force_destroy" {
   default     = false
 }
 
-variable "infected_readers" {
-  description = "Role ARNs still allowed to download objects tagged s3-triage-verdict=infected (security admins, the checkers finishing a quarantine)."
+variable "compliance_gate" {
+  description = "fail-closed: objects under gated_prefixes are readable only once their verdict tag says clean; infected-only: only infected objects are unreadable. Either way only the verdict writers and admins change verdict tags."
+  type        = string
+  default     = "fail-closed"
+  validation {
+    condition     = contains(["fail-closed", "infected-only"], var.compliance_gate)
+    error_message = "compliance_gate is fail-closed or infected-only."
+  }
+}
+
+variable "gated_prefixes" {
+  description = "Key prefixes the routing rules send to the compliance tier, which the fail-closed gate covers."
+  type        = list(string)
+}
+
+variable "verdict_tag" {
+  description = "The verdict tag's key and its clean and infected values (a preset of workers/compliance/verdict-tags.json)."
+  type = object({
+    key      = string
+    clean    = string
+    infected = string
+  })
+}
+
+variable "pipeline_reader_arns" {
+  description = "Roles that read uploads before their verdict (the workers, the checkers, the large-file task)."
+  type        = list(string)
+}
+
+variable "verdict_writer_arns" {
+  description = "Roles that write verdict tags and quarantine copies (the checkers, the large-file task)."
+  type        = list(string)
+}
+
+variable "output_writer_arns" {
+  description = "Roles that write outputs outside the upload prefix (the workers and the task)."
+  type        = list(string)
+}
+
+variable "admin_role_arns" {
+  description = "Roles that may read anything, infected objects included, and change verdict tags (security admins)."
   type        = list(string)
   default     = []
 }
@@ -77,4 +116,15 @@ variable "access_log_retention_days" {
   description = "Days the bucket's server access logs are kept."
   type        = number
   default     = 365
+}
+
+variable "signature_writer_arns" {
+  description = "Principals that may write the signatures bucket (the deployers); everyone else is denied."
+  type        = list(string)
+}
+
+variable "signature_version_retention_days" {
+  description = "How long replaced signature file versions are kept (records name the versions they were judged with)."
+  type        = number
+  default     = 400
 }

@@ -1,6 +1,7 @@
 # The large-file task: a Fargate task definition the router runs once per object. Two roles:
 # the execution role lets ECS pull the image and ship logs; the task role is what the binary
-# may do: read uploads, write only its manifests under the reserved prefix, write the audit
+# may do: read uploads, write only its manifests under the reserved prefix, write the
+# compliance verdict of its checks as the checkers do (tags, quarantine), write the audit
 # table and publish notifications.
 
 locals {
@@ -69,7 +70,15 @@ resource "aws_iam_role" "task" {
   tags               = var.tags
 }
 
+module "verdict_writer" {
+  source          = "../verdict-writer"
+  bucket_arn      = var.bucket_arn
+  reserved_prefix = var.deployment.reserved_prefix
+  quarantine      = var.quarantine
+}
+
 data "aws_iam_policy_document" "task" {
+  source_policy_documents = [module.verdict_writer.json]
   statement {
     sid       = "ReadUploads"
     actions   = ["s3:GetObject", "s3:GetObjectVersion"]
@@ -78,9 +87,9 @@ data "aws_iam_policy_document" "task" {
   dynamic "statement" {
     for_each = var.signatures_uri == null ? [] : [1]
     content {
-      sid       = "ListSignatures"
-      actions   = ["s3:ListBucket"]
-      resources = [var.bucket_arn]
+      sid       = "ReadSignatures"
+      actions   = ["s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion"]
+      resources = [var.signatures_bucket_arn, "${var.signatures_bucket_arn}/*"]
     }
   }
   statement {
@@ -147,6 +156,8 @@ resource "aws_ecs_task_definition" "task" {
       TRIAGE_LARGE_PROGRESS_SECONDS  = tostring(var.progress_seconds)
       TRIAGE_LARGE_MAX_BYTES         = var.max_bytes
       TRIAGE_AUDIT_RETENTION_DAYS    = tostring(var.deployment.audit_retention_days)
+      TRIAGE_QUARANTINE              = var.quarantine
+      TRIAGE_VERDICT_TAGS            = var.verdict_tags
       # Progress every progress_seconds renews the claim; a task killed without a word frees
       # it after this.
       TRIAGE_CLAIM_LEASE_SECONDS = tostring(max(120, 6 * var.progress_seconds))

@@ -22,3 +22,8 @@ output "log_group_name" {
   description = "Log group of the task's container."
   value       = aws_cloudwatch_log_group.task.name
 }
+
+output "task_role_arn" {
+  description = "ARN of the task role (what the binary runs as)."
+  value       = aws_iam_role.task.arn
+}

@@ -86,3 +86,20 @@ variable "max_bytes" {
   default     = "5 GiB"
   nullable    = false
 }
+
+variable "signatures_bucket_arn" {
+  description = "ARN of the bucket holding the malware signatures."
+  type        = string
+}
+
+variable "quarantine" {
+  description = "What an INFECTED verdict does: tag, copy (tagged copy under processed/quarantine/) or move."
+  type        = string
+  default     = "copy"
+}
+
+variable "verdict_tags" {
+  description = "The verdict tag vocabulary: a preset of workers/compliance/verdict-tags.json."
+  type        = string
+  default     = "s3-triage"
+}

@@ -1,7 +1,7 @@
 # Watching the pipeline: an ops topic every alarm and budget alert goes to; alarms on dead
 # letters, queue age, function errors and throttles, failed outcomes per stage and stopped
 # large-file tasks; a dashboard; a monthly budget. Outcome metrics come from the EMF lines the
-# notifications library writes (notifications/src/metrics.rs).
+# audit recorder writes (platform/src/metrics.rs).
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -84,6 +84,14 @@ locals {
       dimensions  = merge(local.outcome_dimensions, { Stage = stage }), threshold = var.thresholds.failed_outcomes, periods = 1
       description = "FAILED outcomes of the ${stage} stage: `triage audit --status FAILED` lists them with reasons."
     } },
+    # Every INFECTED verdict pages: malware was uploaded, and someone decides what follows.
+    {
+      "infected-verdicts" = {
+        namespace   = local.namespace, metric = "Outcomes", statistic = "Sum"
+        dimensions  = { Environment = var.environment, Stage = "compliance", Status = "INFECTED" }, threshold = 0, periods = 1
+        description = "An upload was judged INFECTED (tagged and quarantined): `triage audit --status INFECTED --since 1h` names it and the signatures."
+      }
+    },
   )
 }
 

@@ -24,8 +24,27 @@ module "ingest" {
   processed_expiration_days = var.processed_expiration_days
   force_destroy             = !var.protect_data
   attach_bucket_policy      = !var.emulated
-  infected_readers          = concat(var.quarantine_admin_role_arns, [for checker in module.compliance_checker : checker.role_arn])
-  tags                      = var.tags
+  compliance_gate           = var.compliance_gate
+  gated_prefixes            = local.compliance_prefixes
+  verdict_tag = {
+    key      = local.verdict_tags.key
+    clean    = local.verdict_tags.values.CLEAN
+    infected = local.verdict_tags.values.INFECTED
+  }
+  pipeline_reader_arns  = concat(local.worker_role_arns, local.verdict_writer_arns)
+  verdict_writer_arns   = local.verdict_writer_arns
+  output_writer_arns    = concat(local.worker_role_arns, local.verdict_writer_arns)
+  admin_role_arns       = var.quarantine_admin_role_arns
+  signature_writer_arns = concat([data.aws_iam_session_context.deployer.issuer_arn], var.signature_writer_arns)
+  tags                  = var.tags
+}
+
+# Whoever applies this (the role of the session, not the session) may update the signatures;
+# nobody else may.
+data "aws_caller_identity" "deployer" {}
+
+data "aws_iam_session_context" "deployer" {
+  arn = data.aws_caller_identity.deployer.arn
 }
 
 module "tiers" {
@@ -66,15 +85,26 @@ locals {
     reserved_prefix         = local.reserved_prefix
     lambda_architecture     = var.lambda_architecture
   }
-  # Every compliance checker and the content kinds it checks ([] for all). Adding a checker is
-  # a module under workers/compliance/src/checker/ and one entry here.
+  # Every compliance checker and the content kinds it checks ([] for all). Every checker
+  # judges by the bytes (PII reads whatever is text, whatever the key says), so all take
+  # every kind. Adding a checker is a module under workers/compliance/src/checker/ and one
+  # entry here.
   compliance_checkers = {
     content = []
     malware = []
-    pii     = ["text", "pdf"]
+    pii     = []
   }
-  signatures_prefix = "config/signatures/"
-  signatures_dir    = coalesce(var.signatures_dir, "${path.module}/../../../workers/compliance/signatures")
+  signatures_dir = coalesce(var.signatures_dir, "${path.module}/../../../workers/compliance/signatures")
+  signatures_uri = "s3://${module.ingest.signatures_bucket_name}/"
+  # The verdict tag vocabulary, from the file the checkers compile in.
+  verdict_tags = jsondecode(file("${path.module}/../../../workers/compliance/verdict-tags.json"))[var.verdict_tags]
+  # The prefixes the routing rules send to the compliance tier: what the fail-closed gate covers.
+  # The default is the router's built-in table (router/src/policy.rs).
+  compliance_prefixes = var.routing_rules == null ? ["uploads/compliance/"] : [
+    for rule in jsondecode(var.routing_rules) : rule.prefix if rule.tier == "compliance"
+  ]
+  worker_role_arns    = [module.thumbnail.role_arn, module.extractor.role_arn]
+  verdict_writer_arns = concat([for checker in module.compliance_checker : checker.role_arn], [module.large_file.task_role_arn])
 }
 
 module "thumbnail" {
@@ -105,45 +135,50 @@ module "extractor" {
 # The malware checker's signature set, loaded at each cold start.
 resource "aws_s3_object" "signatures" {
   for_each    = fileset(local.signatures_dir, "*.{hdb,hsb,ndb}")
-  bucket      = module.ingest.bucket_name
-  key         = "${local.signatures_prefix}${each.value}"
+  bucket      = module.ingest.signatures_bucket_name
+  key         = each.value
   source      = "${local.signatures_dir}/${each.value}"
   source_hash = filemd5("${local.signatures_dir}/${each.value}")
   tags        = var.tags
 }
 
 module "compliance_checker" {
-  source               = "../compliance-checker"
-  for_each             = local.compliance_checkers
-  deployment           = local.deployment
-  checker              = each.key
-  content_kinds        = each.value
-  checkers_json        = jsonencode(local.compliance_checkers)
-  signatures_uri       = each.key == "malware" ? "s3://${module.ingest.bucket_name}/${local.signatures_prefix}" : null
-  quarantine           = var.compliance_quarantine
-  package_path         = var.compliance_checker_package_path
-  memory_size          = local.functions.compliance.memory_size
-  timeout_seconds      = local.functions.compliance.timeout_seconds
-  reserved_concurrency = local.functions.compliance.reserved_concurrency
-  batch_size           = local.functions.compliance.batch_size
-  compliance_topic_arn = module.tiers.compliance_topic_arn
-  bucket_arn           = module.ingest.bucket_arn
-  tags                 = var.tags
-  depends_on           = [aws_s3_object.signatures]
+  source                = "../compliance-checker"
+  for_each              = local.compliance_checkers
+  deployment            = local.deployment
+  checker               = each.key
+  content_kinds         = each.value
+  checkers_json         = jsonencode(local.compliance_checkers)
+  signatures_uri        = each.key == "malware" ? local.signatures_uri : null
+  signatures_bucket_arn = module.ingest.signatures_bucket_arn
+  verdict_tags          = var.verdict_tags
+  quarantine            = var.compliance_quarantine
+  package_path          = var.compliance_checker_package_path
+  memory_size           = local.functions.compliance.memory_size
+  timeout_seconds       = local.functions.compliance.timeout_seconds
+  reserved_concurrency  = local.functions.compliance.reserved_concurrency
+  batch_size            = local.functions.compliance.batch_size
+  compliance_topic_arn  = module.tiers.compliance_topic_arn
+  bucket_arn            = module.ingest.bucket_arn
+  tags                  = var.tags
+  depends_on            = [aws_s3_object.signatures]
 }
 
 # Runs the content, malware and (for text) PII checks in the same pass as its hashing.
 module "large_file" {
-  source         = "../large-file"
-  deployment     = local.deployment
-  signatures_uri = "s3://${module.ingest.bucket_name}/${local.signatures_prefix}"
-  image          = var.large_file_image
-  cpu            = var.large_file.cpu
-  memory         = var.large_file.memory
-  part_size      = var.large_file.part_size
-  parallelism    = var.large_file.parallelism
-  bucket_arn     = module.ingest.bucket_arn
-  tags           = var.tags
+  source                = "../large-file"
+  deployment            = local.deployment
+  signatures_uri        = local.signatures_uri
+  signatures_bucket_arn = module.ingest.signatures_bucket_arn
+  quarantine            = var.compliance_quarantine
+  verdict_tags          = var.verdict_tags
+  image                 = var.large_file_image
+  cpu                   = var.large_file.cpu
+  memory                = var.large_file.memory
+  part_size             = var.large_file.part_size
+  parallelism           = var.large_file.parallelism
+  bucket_arn            = module.ingest.bucket_arn
+  tags                  = var.tags
 }
 
 module "router" {
@@ -167,6 +202,20 @@ module "router" {
   large_subnet_ids         = module.network.private_subnet_ids
   large_security_group_ids = [module.network.task_security_group_id]
   tags                     = var.tags
+}
+
+# Only the router dispatches to the compliance topic (a forged dispatch would pre-empt the real
+# checks); only the pipeline announces outcomes.
+module "compliance_topic_policy" {
+  source         = "../publish-only"
+  topic_arn      = module.tiers.compliance_topic_arn
+  publisher_arns = [module.router.role_arn]
+}
+
+module "notifications_topic_policy" {
+  source         = "../publish-only"
+  topic_arn      = module.audit.notifications_topic_arn
+  publisher_arns = concat([module.router.role_arn], local.worker_role_arns, local.verdict_writer_arns)
 }
 
 module "operations" {

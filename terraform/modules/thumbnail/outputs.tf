@@ -22,3 +22,8 @@ output "dlq_name" {
   description = "Name of the on-failure destination queue."
   value       = aws_sqs_queue.dlq.name
 }
+
+output "role_arn" {
+  description = "ARN of the function's role."
+  value       = module.function.role_arn
+}

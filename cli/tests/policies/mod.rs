@@ -1,0 +1,446 @@
+//! Who may do what, proven on the policies terraform applied: the bucket policies of the uploads
+//! and signatures buckets and the two topic policies, read from `terraform show -json` of the
+//! local apply, evaluated against requests (who, action, object, its tags, the request's tags) by
+//! a maintained IAM policy simulator (`evaluate.mjs`, @cloud-copilot/iam-simulate, installed by
+//! scripts/ensure-policy-evaluator.sh). Every principal is given full rights in its own policy:
+//! what is denied is denied by the resource policy, whatever the caller was granted.
+//! (The emulator stores policies but ignores their conditions, so it cannot show this itself.)
+
+use crate::consistency::terraform::resources;
+use compliance::tags::{VerdictTags, DEFAULT_PRESET};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// A resource (or data source) of the applied state, by type and address fragment.
+fn find<'a>(all: &'a [Value], kind: &str, address: &str) -> &'a Value {
+    let found: Vec<&Value> = all
+        .iter()
+        .filter(|resource| {
+            resource["type"] == kind
+                && resource["address"]
+                    .as_str()
+                    .is_some_and(|a| a.contains(address))
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => &one["values"],
+        other => panic!("{} resources {kind} at {address} in the state", other.len()),
+    }
+}
+
+fn policy(text: &Value) -> Value {
+    serde_json::from_str(text.as_str().expect("policy JSON text")).expect("policy JSON")
+}
+
+/// Every request whose decision is not the expected one, one line each.
+pub fn violations(root: &Path, state: &Value) -> Vec<String> {
+    let mut all = Vec::new();
+    resources(&state["values"]["root_module"], &mut all);
+    let role = |name_suffix: &str| -> String {
+        let roles: Vec<&str> = all
+            .iter()
+            .filter(|r| r["type"] == "aws_iam_role")
+            .filter_map(|r| r["values"]["arn"].as_str())
+            .filter(|arn| arn.ends_with(name_suffix))
+            .collect();
+        assert_eq!(roles.len(), 1, "roles ending {name_suffix}: {roles:?}");
+        roles[0].to_owned()
+    };
+    let uploads_bucket = find(&all, "aws_s3_bucket", "module.ingest.aws_s3_bucket.uploads")
+        ["bucket"]
+        .as_str()
+        .expect("bucket")
+        .to_owned();
+    let signatures_bucket = find(
+        &all,
+        "aws_s3_bucket",
+        "module.ingest.aws_s3_bucket.signatures",
+    )["bucket"]
+        .as_str()
+        .expect("bucket")
+        .to_owned();
+    let uploads_policy = policy(
+        &find(
+            &all,
+            "aws_iam_policy_document",
+            "module.ingest.data.aws_iam_policy_document.uploads",
+        )["json"],
+    );
+    let signatures_policy = policy(
+        &find(
+            &all,
+            "aws_iam_policy_document",
+            "module.ingest.data.aws_iam_policy_document.signatures",
+        )["json"],
+    );
+    let compliance_topic = find(&all, "aws_sns_topic_policy", "compliance_topic_policy");
+    let notifications_topic = find(&all, "aws_sns_topic_policy", "notifications_topic_policy");
+    let deployer = find(&all, "aws_iam_session_context", "deployer")["issuer_arn"]
+        .as_str()
+        .expect("deployer")
+        .to_owned();
+    let router = role("-router");
+    let checker = role("-check-malware");
+    let task = role("-large-file-task");
+    let thumbnail = role("-thumbnail");
+    let account = router.split(':').nth(4).expect("account").to_owned();
+    let uploader = format!("arn:aws:iam::{account}:role/uploader");
+    let outsider = format!("arn:aws:iam::{account}:role/some-app");
+
+    let tags = VerdictTags::parse(DEFAULT_PRESET).expect("preset");
+    let existing = format!("s3:ExistingObjectTag/{}", tags.key);
+    let with_verdict =
+        |verdict: compliance::checker::Severity| json!({ existing.clone(): tags.value(verdict) });
+    use compliance::checker::Severity::{Clean, Flagged, Infected};
+    let object = |key: &str| format!("arn:aws:s3:::{uploads_bucket}/{key}");
+    let compliance_file = object("uploads/compliance/minutes.txt");
+    let sets_verdict = json!({ "s3:RequestObjectTagKeys": [tags.key.clone()] });
+    let sets_other_tags = json!({ "s3:RequestObjectTagKeys": ["project"] });
+
+    // (what, who, action, resource, context, policy, expected)
+    let cases: Vec<(&str, &str, &str, String, Value, &Value, &str)> = vec![
+        (
+            "the uploader reads an unscanned compliance object",
+            &uploader,
+            "s3:GetObject",
+            compliance_file.clone(),
+            json!({}),
+            &uploads_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the uploader reads a compliance object judged clean",
+            &uploader,
+            "s3:GetObject",
+            compliance_file.clone(),
+            with_verdict(Clean),
+            &uploads_policy,
+            "Allowed",
+        ),
+        (
+            "the uploader reads a compliance object judged flagged",
+            &uploader,
+            "s3:GetObject",
+            compliance_file.clone(),
+            with_verdict(Flagged),
+            &uploads_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the uploader reads an old version of an unscanned compliance object",
+            &uploader,
+            "s3:GetObjectVersion",
+            compliance_file.clone(),
+            json!({}),
+            &uploads_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the uploader reads an unscanned image (not a compliance prefix)",
+            &uploader,
+            "s3:GetObject",
+            object("uploads/images/cat.jpg"),
+            json!({}),
+            &uploads_policy,
+            "Allowed",
+        ),
+        (
+            "the uploader reads an infected object outside the compliance prefixes",
+            &uploader,
+            "s3:GetObject",
+            object("uploads/documents/big.bin"),
+            with_verdict(Infected),
+            &uploads_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "a checker reads an unscanned compliance object",
+            &checker,
+            "s3:GetObject",
+            compliance_file.clone(),
+            json!({}),
+            &uploads_policy,
+            "Allowed",
+        ),
+        (
+            "the large-file task reads an infected object (a retried quarantine copy)",
+            &task,
+            "s3:GetObject",
+            object("uploads/documents/big.bin"),
+            with_verdict(Infected),
+            &uploads_policy,
+            "Allowed",
+        ),
+        (
+            "the uploader strips the verdict tag",
+            &uploader,
+            "s3:DeleteObjectTagging",
+            compliance_file.clone(),
+            with_verdict(Infected),
+            &uploads_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the uploader strips the verdict tag of a version",
+            &uploader,
+            "s3:DeleteObjectVersionTagging",
+            compliance_file.clone(),
+            with_verdict(Infected),
+            &uploads_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the uploader rewrites the tags of an object with a verdict",
+            &uploader,
+            "s3:PutObjectTagging",
+            compliance_file.clone(),
+            merged(with_verdict(Infected), &sets_other_tags),
+            &uploads_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the uploader rewrites the verdict to clean",
+            &uploader,
+            "s3:PutObjectTagging",
+            compliance_file.clone(),
+            merged(with_verdict(Infected), &sets_verdict),
+            &uploads_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the uploader sets a verdict on an unscanned object",
+            &uploader,
+            "s3:PutObjectTagging",
+            compliance_file.clone(),
+            sets_verdict.clone(),
+            &uploads_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the uploader uploads with a verdict tag",
+            &uploader,
+            "s3:PutObject",
+            compliance_file.clone(),
+            sets_verdict.clone(),
+            &uploads_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the uploader tags an unscanned object with tags of its own",
+            &uploader,
+            "s3:PutObjectTagging",
+            compliance_file.clone(),
+            sets_other_tags.clone(),
+            &uploads_policy,
+            "Allowed",
+        ),
+        (
+            "the uploader uploads under uploads/ with tags of its own",
+            &uploader,
+            "s3:PutObject",
+            compliance_file.clone(),
+            sets_other_tags.clone(),
+            &uploads_policy,
+            "Allowed",
+        ),
+        (
+            "a checker writes the verdict tag",
+            &checker,
+            "s3:PutObjectTagging",
+            compliance_file.clone(),
+            merged(with_verdict(Clean), &sets_verdict),
+            &uploads_policy,
+            "Allowed",
+        ),
+        (
+            "the uploader writes under processed/",
+            &uploader,
+            "s3:PutObject",
+            object("processed/thumbnails/uploads/images/cat.jpg/256.jpg"),
+            json!({}),
+            &uploads_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the uploader writes outside uploads/ (where signatures once were)",
+            &uploader,
+            "s3:PutObject",
+            object("config/signatures/evil.ndb"),
+            json!({}),
+            &uploads_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the thumbnail worker writes its output",
+            &thumbnail,
+            "s3:PutObject",
+            object("processed/thumbnails/uploads/images/cat.jpg/256.jpg"),
+            json!({}),
+            &uploads_policy,
+            "Allowed",
+        ),
+        (
+            "the uploader writes a signature file",
+            &uploader,
+            "s3:PutObject",
+            format!("arn:aws:s3:::{signatures_bucket}/evil.ndb"),
+            json!({}),
+            &signatures_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the uploader deletes a signature version",
+            &uploader,
+            "s3:DeleteObjectVersion",
+            format!("arn:aws:s3:::{signatures_bucket}/s3-triage-test.ndb"),
+            json!({}),
+            &signatures_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "a checker writes a signature file",
+            &checker,
+            "s3:PutObject",
+            format!("arn:aws:s3:::{signatures_bucket}/evil.ndb"),
+            json!({}),
+            &signatures_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the deployer updates a signature file",
+            &deployer,
+            "s3:PutObject",
+            format!("arn:aws:s3:::{signatures_bucket}/s3-triage-test.ndb"),
+            json!({}),
+            &signatures_policy,
+            "Allowed",
+        ),
+    ];
+    let compliance_policy = policy(&compliance_topic["policy"]);
+    let notifications_policy = policy(&notifications_topic["policy"]);
+    let compliance_arn = compliance_topic["arn"].as_str().expect("arn").to_owned();
+    let notifications_arn = notifications_topic["arn"].as_str().expect("arn").to_owned();
+    let topic_cases: Vec<(&str, &str, &str, String, Value, &Value, &str)> = vec![
+        (
+            "a principal outside the pipeline publishes a dispatch",
+            &outsider,
+            "sns:Publish",
+            compliance_arn.clone(),
+            json!({}),
+            &compliance_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "a checker publishes a dispatch",
+            &checker,
+            "sns:Publish",
+            compliance_arn.clone(),
+            json!({}),
+            &compliance_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the router publishes a dispatch",
+            &router,
+            "sns:Publish",
+            compliance_arn,
+            json!({}),
+            &compliance_policy,
+            "Allowed",
+        ),
+        (
+            "a principal outside the pipeline publishes a notification",
+            &outsider,
+            "sns:Publish",
+            notifications_arn.clone(),
+            json!({}),
+            &notifications_policy,
+            "ExplicitlyDenied",
+        ),
+        (
+            "the large-file task publishes a notification",
+            &task,
+            "sns:Publish",
+            notifications_arn.clone(),
+            json!({}),
+            &notifications_policy,
+            "Allowed",
+        ),
+        (
+            "a principal of the account subscribes to notifications",
+            &outsider,
+            "sns:Subscribe",
+            notifications_arn,
+            json!({}),
+            &notifications_policy,
+            "Allowed",
+        ),
+    ];
+    let cases: Vec<Value> = cases
+        .into_iter()
+        .chain(topic_cases)
+        .map(
+            |(name, principal, action, resource, context, resource_policy, expect)| {
+                json!({
+                    "name": name, "principal": principal, "action": action, "resource": resource,
+                    "account": account, "context": context, "resourcePolicy": resource_policy,
+                    "expect": expect,
+                })
+            },
+        )
+        .collect();
+    let decisions = evaluate(root, &cases);
+    cases
+        .iter()
+        .zip(decisions)
+        .filter(|(case, decision)| decision["decision"] != case["expect"])
+        .map(|(case, decision)| {
+            format!(
+                "{}: expected {}, got {} {}",
+                case["name"].as_str().unwrap_or_default(),
+                case["expect"],
+                decision["decision"],
+                decision["errors"]
+            )
+        })
+        .collect()
+}
+
+fn merged(mut base: Value, more: &Value) -> Value {
+    if let (Some(base), Some(more)) = (base.as_object_mut(), more.as_object()) {
+        base.extend(more.clone());
+    }
+    base
+}
+
+/// Runs the simulator over `cases`; one decision per case, in order.
+fn evaluate(root: &Path, cases: &[Value]) -> Vec<Value> {
+    let installed = Command::new(root.join("scripts/ensure-policy-evaluator.sh"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("scripts/ensure-policy-evaluator.sh runs");
+    assert!(
+        installed.status.success(),
+        "installing the policy evaluator failed"
+    );
+    let modules = String::from_utf8_lossy(&installed.stdout).trim().to_owned();
+    let mut node = Command::new("node")
+        .arg(root.join("cli/tests/policies/evaluate.mjs"))
+        .arg(&modules)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node runs (Node.js 18+)");
+    node.stdin
+        .take()
+        .expect("stdin")
+        .write_all(json!({ "cases": cases }).to_string().as_bytes())
+        .expect("cases written");
+    let output = node.wait_with_output().expect("evaluator finishes");
+    assert!(output.status.success(), "evaluate.mjs failed");
+    let decisions: Vec<Value> = serde_json::from_slice(&output.stdout).expect("decisions JSON");
+    assert_eq!(decisions.len(), cases.len());
+    decisions
+}
