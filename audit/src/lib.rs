@@ -7,6 +7,7 @@
 //! twice. [`table`] is the item layout and the queries it serves; [`AuditTrail`] reads it back.
 
 mod error;
+pub mod fit;
 mod notifier;
 mod query;
 mod record;

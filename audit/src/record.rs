@@ -1,3 +1,4 @@
+use crate::fit::{fit_details, fit_text};
 use chrono::{DateTime, Utc};
 use object_events::{CorrelationId, Dispatch, ObjectRef, Tier};
 use serde::{Deserialize, Serialize};
@@ -173,7 +174,7 @@ impl AuditRecord {
     }
 
     pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
-        self.reason = Some(reason.into());
+        self.reason = Some(fit_text(reason.into()));
         self
     }
 
@@ -198,7 +199,7 @@ impl AuditRecord {
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(fit_details(details));
         self
     }
 
