@@ -21,6 +21,9 @@ pub enum StepError {
     NotADispatch(String),
     #[error("{0}; it will be retried")]
     Transient(String),
+    /// The invocation had too little time left to start and record it.
+    #[error("not started: {left:?} left in the invocation, less than one item may take")]
+    NotStarted { left: std::time::Duration },
     /// Recording failed in a way a retry may not mend; retried all the same, so nothing
     /// vanishes unrecorded.
     #[error("recording the outcome failed: {0}")]

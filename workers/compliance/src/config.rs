@@ -3,7 +3,7 @@
 
 use crate::checker::content::ContentChecker;
 use crate::checker::malware::MalwareChecker;
-use crate::checker::pii::PiiChecker;
+use crate::checker::pii::{PdfParser, PiiChecker};
 use crate::checker::Checker;
 use crate::content::ContentPolicy;
 use crate::quarantine::QuarantineMode;
@@ -14,7 +14,6 @@ use crate::verdict::{check_stage, CheckerSet};
 use audit::RecorderSettings;
 use extractor::isolate::Limits;
 use platform::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// Which checker this function runs: `malware`, `content` or `pii`.
@@ -30,6 +29,11 @@ pub const VERDICT_TAGS: &str = "TRIAGE_VERDICT_TAGS";
 pub const CONCURRENCY: &str = "TRIAGE_COMPLIANCE_CONCURRENCY";
 /// Largest archive (content) or PDF (pii) held whole; larger ones are flagged unchecked.
 pub const MAX_HELD_BYTES: &str = "TRIAGE_COMPLIANCE_MAX_HELD_BYTES";
+/// The PII check's PDF parser child: its address-space limit and deadline.
+pub const PARSE_MEMORY_MB: &str = "TRIAGE_COMPLIANCE_PARSE_MEMORY_MB";
+pub const PARSE_TIMEOUT_SECONDS: &str = "TRIAGE_COMPLIANCE_PARSE_TIMEOUT_SECONDS";
+/// Streaming one held object from S3: the part of an item's time that is not parsing.
+pub const TRANSFER: Duration = Duration::from_secs(10);
 
 pub const CHECKER_NAMES: [&str; 3] = ["content", "malware", "pii"];
 
@@ -44,6 +48,8 @@ pub struct CheckerConfig {
     pub reserved_prefix: String,
     pub concurrency: usize,
     pub max_held_bytes: u64,
+    /// The PII check's PDF parser limits.
+    pub parse: Limits,
 }
 
 impl CheckerConfig {
@@ -86,7 +92,16 @@ impl CheckerConfig {
                 .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
             concurrency,
             max_held_bytes: env.size_or(MAX_HELD_BYTES, 100 << 20)?,
+            parse: Limits::new(
+                env.parsed_or::<u64>(PARSE_MEMORY_MB, 768)? << 20,
+                Duration::from_secs(env.parsed_or(PARSE_TIMEOUT_SECONDS, 40)?),
+            ),
         })
+    }
+
+    /// The most one message can take: a PDF's parse plus streaming the object.
+    pub fn item_time(&self) -> Duration {
+        self.parse.timeout + TRANSFER
     }
 }
 
@@ -107,8 +122,8 @@ pub struct CheckerResources<'a> {
     /// Where the malware checker loads its signatures from.
     pub signatures_uri: Option<&'a str>,
     pub max_held_bytes: u64,
-    /// An executable that parses a PDF when started with the extractor's child argument.
-    pub pdf_parser: Option<PathBuf>,
+    /// What extracts a PDF's text for the PII check.
+    pub pdf_parser: Option<PdfParser>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,11 +159,6 @@ pub async fn build_checker(
         }),
         "pii" => Box::new(PiiChecker {
             parser: resources.pdf_parser,
-            limits: Limits {
-                memory_bytes: 1 << 30,
-                timeout: Duration::from_secs(60),
-                max_stream_bytes: 64 << 20,
-            },
             max_pdf_bytes: resources.max_held_bytes,
         }),
         other => return Err(BuildError::Unknown(other.into())),

@@ -14,7 +14,8 @@ use object_events::Dispatch;
 use serde_json::{json, Value};
 use std::time::Instant;
 use tracing::info;
-use worker_common::batch::handle_batch;
+use worker_common::batch::{handle_batch, Pace};
+use worker_common::deadline::Invocation;
 use worker_common::s3::{next_chunk, S3Store};
 use worker_common::step::{self, parse_dispatch, StepError};
 use worker_common::Failure;
@@ -29,11 +30,13 @@ pub struct CheckerLambda {
 }
 
 impl CheckerLambda {
-    pub async fn handle_batch(&self, batch: SqsEvent) -> SqsBatchResponse {
-        handle_batch(batch, self.config.concurrency, |body| {
-            self.handle_message(body)
-        })
-        .await
+    pub async fn handle_batch(&self, batch: SqsEvent, invocation: Invocation) -> SqsBatchResponse {
+        let pace = Pace {
+            concurrency: self.config.concurrency,
+            invocation,
+            item: self.config.item_time(),
+        };
+        handle_batch(batch, pace, |body| self.handle_message(body)).await
     }
 
     pub async fn handle_message(&self, body: String) -> Result<(), StepError> {

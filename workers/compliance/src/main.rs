@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use aws_lambda_events::sqs::SqsEvent;
+use compliance::checker::pii::PdfParser;
 use compliance::config::{build_checker, CheckerConfig, CheckerResources};
 use compliance::handler::CheckerLambda;
 use compliance::quarantine::{Quarantine, VerdictWriter};
@@ -10,6 +11,7 @@ use extractor::isolate::run_as_child_if_started_as_one;
 use lambda_runtime::{service_fn, LambdaEvent};
 use notifications::SnsNotifier;
 use platform::config::Env;
+use worker_common::deadline::Invocation;
 use worker_common::s3::S3Store;
 
 fn main() -> Result<(), lambda_runtime::Error> {
@@ -28,9 +30,11 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
             s3: &s3,
             signatures_uri: config.signatures_uri.as_deref(),
             max_held_bytes: config.max_held_bytes,
-            pdf_parser: Some(
-                std::env::current_exe().context("locating this executable for the parser")?,
-            ),
+            pdf_parser: Some(PdfParser {
+                program: std::env::current_exe()
+                    .context("locating this executable for the parser")?,
+                limits: config.parse,
+            }),
         },
     )
     .await
@@ -54,7 +58,8 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
     };
     let lambda = &lambda;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, lambda_runtime::Error>(lambda.handle_batch(event.payload).await)
+        let invocation = Invocation::until_epoch_ms(event.context.deadline);
+        Ok::<_, lambda_runtime::Error>(lambda.handle_batch(event.payload, invocation).await)
     }))
     .await
 }

@@ -4,7 +4,7 @@
 use audit::{AuditEntry, RecorderSettings};
 use compliance::checker::content::ContentChecker;
 use compliance::checker::malware::MalwareChecker;
-use compliance::checker::pii::PiiChecker;
+use compliance::checker::pii::{PdfParser, PiiChecker};
 use compliance::checker::Checker;
 use compliance::config::CheckerConfig;
 use compliance::content::ContentPolicy;
@@ -29,6 +29,13 @@ const CHECKERS: &str = r#"{"content": [], "malware": [], "pii": []}"#;
 struct Fixture {
     stage: WorkerStage,
     lambdas: Vec<CheckerLambda>,
+}
+
+fn parse_limits() -> Limits {
+    Limits {
+        max_stream_bytes: 16 << 20,
+        ..Limits::new(1 << 30, Duration::from_secs(30))
+    }
 }
 
 async fn fixture() -> Fixture {
@@ -70,12 +77,10 @@ async fn fixture_tagging_with(preset: &str) -> Fixture {
                 max_archive_bytes: 1 << 20,
             }),
             _ => Box::new(PiiChecker {
-                parser: Some(PathBuf::from(env!("CARGO_BIN_EXE_compliance-checker"))),
-                limits: Limits {
-                    memory_bytes: 1 << 30,
-                    timeout: Duration::from_secs(30),
-                    max_stream_bytes: 16 << 20,
-                },
+                parser: Some(PdfParser {
+                    program: PathBuf::from(env!("CARGO_BIN_EXE_compliance-checker")),
+                    limits: parse_limits(),
+                }),
                 max_pdf_bytes: 1 << 20,
             }),
         };
@@ -107,6 +112,7 @@ async fn fixture_tagging_with(preset: &str) -> Fixture {
                 reserved_prefix: "processed/".into(),
                 concurrency: 2,
                 max_held_bytes: 1 << 20,
+                parse: parse_limits(),
             },
         });
     }

@@ -23,7 +23,16 @@ pub struct ExtractorConfig {
     pub concurrency: usize,
 }
 
+/// Reading a document and writing its text: the part of one document's time that is not
+/// parsing (100 MiB from S3 in the same region takes a few seconds).
+pub const TRANSFER: Duration = Duration::from_secs(10);
+
 impl ExtractorConfig {
+    /// The most one document can take: parse deadline plus transfers.
+    pub fn item_time(&self) -> Duration {
+        self.parse.timeout + TRANSFER
+    }
+
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let concurrency: usize = env.parsed_or(CONCURRENCY, 4)?;
         if concurrency == 0 {
@@ -35,11 +44,10 @@ impl ExtractorConfig {
                 .optional(RESERVED_PREFIX)
                 .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
             max_bytes: env.parsed_or(MAX_BYTES, 100 << 20)?,
-            parse: Limits {
-                memory_bytes: env.parsed_or::<u64>(PARSE_MEMORY_MB, 1024)? << 20,
-                timeout: Duration::from_secs(env.parsed_or(PARSE_TIMEOUT_SECONDS, 60)?),
-                max_stream_bytes: 64 << 20,
-            },
+            parse: Limits::new(
+                env.parsed_or::<u64>(PARSE_MEMORY_MB, 768)? << 20,
+                Duration::from_secs(env.parsed_or(PARSE_TIMEOUT_SECONDS, 40)?),
+            ),
             concurrency,
         })
     }
@@ -59,7 +67,7 @@ mod tests {
     fn defaults_and_overrides() {
         let defaults = read(&[]).expect("valid");
         assert_eq!(defaults.max_bytes, 100 << 20);
-        assert_eq!(defaults.parse.timeout, Duration::from_secs(60));
+        assert_eq!(defaults.parse.timeout, Duration::from_secs(40));
         assert_eq!(defaults.recorder.worker, "extractor");
         let tuned = read(&[(CONCURRENCY, "2"), (PARSE_MEMORY_MB, "256")]).expect("valid");
         assert_eq!(

@@ -13,7 +13,8 @@ use object_events::{ContentKind, Dispatch};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use worker_common::batch::handle_batch;
+use worker_common::batch::{handle_batch, Pace};
+use worker_common::deadline::Invocation;
 use worker_common::s3::{output_key, sha256_hex, source_metadata, S3Store};
 use worker_common::step::{self, parse_dispatch, StepError};
 use worker_common::Failure;
@@ -35,11 +36,13 @@ struct Extracted {
 }
 
 impl Extractor {
-    pub async fn handle_batch(&self, batch: SqsEvent) -> SqsBatchResponse {
-        handle_batch(batch, self.config.concurrency, |body| {
-            self.handle_message(body)
-        })
-        .await
+    pub async fn handle_batch(&self, batch: SqsEvent, invocation: Invocation) -> SqsBatchResponse {
+        let pace = Pace {
+            concurrency: self.config.concurrency,
+            invocation,
+            item: self.config.item_time(),
+        };
+        handle_batch(batch, pace, |body| self.handle_message(body)).await
     }
 
     pub async fn handle_message(&self, body: String) -> Result<(), StepError> {
@@ -119,7 +122,7 @@ impl Extractor {
     async fn parse_pdf(&self, bytes: Vec<u8>) -> Result<Extracted, Failure> {
         let parser = self.parser.clone();
         let limits = self.config.parse;
-        let parsed = tokio::task::spawn_blocking(move || parse_isolated(&parser, &bytes, &limits))
+        let parsed = tokio::task::spawn_blocking(move || parse_isolated(&parser, bytes, &limits))
             .await
             .map_err(|err| Failure::Transient(format!("the parse task failed: {err}")))?;
         match parsed {

@@ -24,6 +24,21 @@ pub struct Limits {
     pub timeout: Duration,
     /// Largest decompressed stream the parser will produce.
     pub max_stream_bytes: usize,
+    /// Most the parent reads of the child's answer (the text and metadata, as JSON): what a
+    /// hostile document can make the parent hold.
+    pub max_output_bytes: u64,
+}
+
+impl Limits {
+    /// A parser's limits: streams inflated up to 64 MiB, an answer read up to 64 MiB.
+    pub fn new(memory_bytes: u64, timeout: Duration) -> Self {
+        Self {
+            memory_bytes,
+            timeout,
+            max_stream_bytes: 64 << 20,
+            max_output_bytes: 64 << 20,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -41,8 +56,10 @@ pub enum IsolationError {
     Panicked(String),
     #[error("the PDF parser crashed on this document ({0}); it is malformed or hostile")]
     Crashed(String),
-    #[error("parsing took longer than {0:?}")]
+    #[error("deadline: parsing took longer than {0:?}")]
     TimedOut(Duration),
+    #[error("the parser's answer is larger than {0} bytes")]
+    TooMuchOutput(u64),
     /// The only transient case: the machine could not start or talk to the child.
     #[error("could not run the parser process: {0}")]
     Spawn(String),
@@ -54,10 +71,11 @@ impl IsolationError {
     }
 }
 
-/// Parses `bytes` in a child process of `program` under `limits`.
+/// Parses `bytes` in a child process of `program` under `limits`. Takes the bytes so the
+/// writer thread owns them: the parent never holds a second copy of the document.
 pub fn parse_isolated(
     program: &Path,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     limits: &Limits,
 ) -> Result<PdfText, IsolationError> {
     let memory = limits.memory_bytes;
@@ -92,31 +110,43 @@ pub fn parse_isolated(
         .stdout
         .take()
         .ok_or_else(|| IsolationError::Spawn("no stdout".into()))?;
-    let input = bytes.to_vec();
     // A child that dies early closes its stdin: the write error is not the news, its exit is.
     let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
+        let _ = stdin.write_all(&bytes);
     });
+    let max_output = limits.max_output_bytes;
+    // One byte past the cap tells an answer that fits from one that does not; the rest is
+    // drained unread, so the child is not left blocked on a full pipe.
     let reader = std::thread::spawn(move || {
         let mut output = Vec::new();
-        let _ = stdout.read_to_end(&mut output);
+        let _ = (&mut stdout).take(max_output + 1).read_to_end(&mut output);
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
         output
     });
     let deadline = Instant::now() + limits.timeout;
+    // A child seen done only after the deadline counts as late, however busy this process
+    // was: the deadline is what the batch's timing was planned around.
     let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
+        let exited = child
+            .try_wait()
+            .map_err(|err| IsolationError::Spawn(err.to_string()))?;
+        if Instant::now() >= deadline {
+            if exited.is_none() {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(IsolationError::TimedOut(limits.timeout));
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(err) => return Err(IsolationError::Spawn(err.to_string())),
+            return Err(IsolationError::TimedOut(limits.timeout));
         }
+        if let Some(status) = exited {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     };
     let _ = writer.join();
     let output = reader.join().unwrap_or_default();
+    if output.len() as u64 > max_output {
+        return Err(IsolationError::TooMuchOutput(max_output));
+    }
     if !status.success() {
         let how = match status.signal() {
             Some(signal) => format!("signal {signal}"),

@@ -9,6 +9,7 @@ use extractor::isolate::run_as_child_if_started_as_one;
 use lambda_runtime::{service_fn, LambdaEvent};
 use notifications::SnsNotifier;
 use platform::config::Env;
+use worker_common::deadline::Invocation;
 use worker_common::s3::S3Store;
 
 fn main() -> Result<(), lambda_runtime::Error> {
@@ -30,7 +31,8 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
     };
     let extractor = &extractor;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, lambda_runtime::Error>(extractor.handle_batch(event.payload).await)
+        let invocation = Invocation::until_epoch_ms(event.context.deadline);
+        Ok::<_, lambda_runtime::Error>(extractor.handle_batch(event.payload, invocation).await)
     }))
     .await
 }

@@ -9,7 +9,10 @@ use extractor::handler::Extractor;
 use object_events::Tier;
 use serde_json::json;
 use std::path::PathBuf;
+use std::time::Duration;
+use testkit::pdf::Built;
 use testkit::stage::WorkerStage;
+use worker_common::deadline::Invocation;
 use worker_common::s3::S3Store;
 
 struct Fixture {
@@ -42,6 +45,10 @@ impl Fixture {
         let dispatch = self.stage.upload(key, bytes, Tier::Document).await;
         serde_json::to_string(&dispatch).expect("JSON")
     }
+}
+
+fn invocation() -> Invocation {
+    Invocation::lasting(Duration::from_secs(180))
 }
 
 fn batch(bodies: &[(&str, &str)]) -> SqsEvent {
@@ -80,7 +87,10 @@ async fn a_batch_is_judged_document_by_document_and_redelivery_adds_nothing() {
         ("m-poison", "this is not a dispatch"),
     ];
 
-    let response = fixture.extractor.handle_batch(batch(&messages)).await;
+    let response = fixture
+        .extractor
+        .handle_batch(batch(&messages), invocation())
+        .await;
     let failed: Vec<String> = response
         .batch_item_failures
         .iter()
@@ -134,7 +144,10 @@ async fn a_batch_is_judged_document_by_document_and_redelivery_adds_nothing() {
     assert!(reason.starts_with("not a readable PDF"), "{reason}");
 
     // SQS delivers at least once: the same batch again writes nothing new.
-    let again = fixture.extractor.handle_batch(batch(&messages[..3])).await;
+    let again = fixture
+        .extractor
+        .handle_batch(batch(&messages[..3]), invocation())
+        .await;
     assert!(again.batch_item_failures.is_empty());
     for key in [
         "uploads/documents/lorem ipsum.pdf",
@@ -161,7 +174,10 @@ async fn ten_documents_with_three_hostile_ones_give_seven_successes_and_three_fa
         .iter()
         .map(|(id, _, body)| (id.as_str(), body.as_str()))
         .collect();
-    let response = fixture.extractor.handle_batch(batch(&bodies)).await;
+    let response = fixture
+        .extractor
+        .handle_batch(batch(&bodies), invocation())
+        .await;
     assert!(
         response.batch_item_failures.is_empty(),
         "hostile documents are recorded, not retried"
@@ -183,4 +199,64 @@ async fn ten_documents_with_three_hostile_ones_give_seven_successes_and_three_fa
     }
     assert_eq!(succeeded, 7);
     assert_eq!(failed, ["truncated", "recursion bomb", "huge xref"]);
+}
+
+#[tokio::test]
+async fn ten_documents_over_their_parse_deadline_are_each_recorded_failed_in_one_invocation() {
+    let mut fixture = fixture().await;
+    fixture.extractor.config.parse.timeout = Duration::from_millis(1);
+    let slow = Built::numbered_pages(400).save();
+    let mut bodies = Vec::new();
+    for n in 0..10 {
+        let key = format!("uploads/documents/slow {n}.pdf");
+        bodies.push((format!("m{n}"), fixture.upload(&key, slow.clone()).await));
+    }
+    let messages: Vec<(&str, &str)> = bodies
+        .iter()
+        .map(|(id, body)| (id.as_str(), body.as_str()))
+        .collect();
+    let response = fixture
+        .extractor
+        .handle_batch(batch(&messages), invocation())
+        .await;
+    assert!(response.batch_item_failures.is_empty());
+    for n in 0..10 {
+        let records = fixture
+            .stage
+            .records(&format!("uploads/documents/slow {n}.pdf"))
+            .await;
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].status.as_str(), "FAILED");
+        let reason = records[0].reason.clone().unwrap_or_default();
+        assert!(
+            reason.starts_with("deadline: parsing took longer than"),
+            "{reason}"
+        );
+    }
+    assert_eq!(fixture.stage.notified_statuses().await, ["FAILED"; 10]);
+}
+
+#[tokio::test]
+async fn a_megabyte_title_is_trimmed_with_a_marker_and_the_record_written_once() {
+    let fixture = fixture().await;
+    let title = "T".repeat(1 << 20);
+    let document = Built::pages(&["the body text"])
+        .info(&title, "an author")
+        .save();
+    let key = "uploads/documents/long title.pdf";
+    let body = fixture.upload(key, document).await;
+    let response = fixture
+        .extractor
+        .handle_batch(batch(&[("m1", &body)]), invocation())
+        .await;
+    assert!(response.batch_item_failures.is_empty());
+    let records = fixture.stage.records(key).await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].status.as_str(), "SUCCEEDED");
+    let details = records[0].details.clone().expect("details");
+    let kept = details["info"]["title"].as_str().expect("a title");
+    assert!(kept.starts_with("TTTT"), "{kept:.20}");
+    assert!(kept.ends_with("…[trimmed: 1048576 bytes]"), "{kept:.20}");
+    assert_eq!(details["info"]["author"], "an author");
+    assert_eq!(fixture.stage.notified_statuses().await, ["SUCCEEDED"]);
 }

@@ -11,11 +11,17 @@ use extractor::pdf::PdfError;
 use serde_json::{json, Map};
 use std::path::PathBuf;
 
-pub struct PiiChecker {
-    /// The executable that parses a PDF when started with the extractor's child argument;
-    /// without one, PDFs are flagged as not checked.
-    pub parser: Option<PathBuf>,
+/// What extracts a PDF's text for the check: an executable that parses a PDF when started
+/// with the extractor's child argument, and the limits it runs under.
+#[derive(Debug, Clone)]
+pub struct PdfParser {
+    pub program: PathBuf,
     pub limits: Limits,
+}
+
+pub struct PiiChecker {
+    /// Without one, PDFs are reported as not checked.
+    pub parser: Option<PdfParser>,
     /// PDFs larger than this are flagged as not checked instead of being held in memory.
     pub max_pdf_bytes: u64,
 }
@@ -114,7 +120,7 @@ impl CheckRun for PiiRun<'_> {
                 "PDF text is not extracted here; the PDF was not checked for personal data".into(),
             ));
         };
-        match parse_isolated(parser, &pdf, &self.checker.limits) {
+        match parse_isolated(&parser.program, pdf, &parser.limits) {
             Ok(parsed) => {
                 text.update(parsed.text().as_bytes());
                 Ok(judge(&text.finish(), "extracted text"))

@@ -4,9 +4,5 @@ use extractor::isolate::Limits;
 use std::time::Duration;
 
 pub fn limits() -> Limits {
-    Limits {
-        memory_bytes: 1 << 30,
-        timeout: Duration::from_secs(20),
-        max_stream_bytes: 64 << 20,
-    }
+    Limits::new(1 << 30, Duration::from_secs(20))
 }
