@@ -1,8 +1,10 @@
 //! The thumbnail worker's configuration, read from the environment once at start-up.
 
+use crate::libjpeg::FailOn;
 use crate::render::{OutputFormat, RenderSettings};
 use audit::RecorderSettings;
 use platform::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
+use std::time::Duration;
 
 pub const SIZES: &str = "TRIAGE_THUMBNAIL_SIZES";
 pub const FORMAT: &str = "TRIAGE_THUMBNAIL_FORMAT";
@@ -10,6 +12,10 @@ pub const QUALITY: &str = "TRIAGE_THUMBNAIL_QUALITY";
 pub const BACKGROUND: &str = "TRIAGE_THUMBNAIL_BACKGROUND";
 pub const MAX_PIXELS: &str = "TRIAGE_THUMBNAIL_MAX_PIXELS";
 pub const MAX_BYTES: &str = "TRIAGE_THUMBNAIL_MAX_BYTES";
+/// Which damage fails an image: `warning` (any), `truncated`, `none` (as sharp's `failOn`).
+pub const FAIL_ON: &str = "TRIAGE_THUMBNAIL_FAIL_ON";
+/// The most one image may take, decode to last encode.
+pub const TIMEOUT_SECONDS: &str = "TRIAGE_THUMBNAIL_TIMEOUT_SECONDS";
 
 #[derive(Clone, Debug)]
 pub struct ThumbnailConfig {
@@ -42,6 +48,15 @@ impl ThumbnailConfig {
             Some(text) => parse_colour(&text)
                 .ok_or_else(|| env.invalid(BACKGROUND, "expected a hex colour such as #ffffff"))?,
         };
+        let fail_on = match env.optional(FAIL_ON) {
+            None => defaults.fail_on,
+            Some(text) => FailOn::parse(&text)
+                .ok_or_else(|| env.invalid(FAIL_ON, "expected warning, truncated or none"))?,
+        };
+        let timeout: u64 = env.parsed_or(TIMEOUT_SECONDS, defaults.timeout.as_secs())?;
+        if timeout == 0 {
+            return Err(env.invalid(TIMEOUT_SECONDS, "expected at least 1 second"));
+        }
         Ok(Self {
             recorder: RecorderSettings::from_env(env, crate::handler::STAGE)?,
             render: RenderSettings {
@@ -50,6 +65,9 @@ impl ThumbnailConfig {
                 quality,
                 background,
                 max_pixels: env.parsed_or(MAX_PIXELS, defaults.max_pixels)?,
+                fail_on,
+                timeout: Duration::from_secs(timeout),
+                ..defaults
             },
             reserved_prefix: env
                 .optional(RESERVED_PREFIX)
@@ -109,6 +127,8 @@ mod tests {
             (QUALITY, "90"),
             (BACKGROUND, "#FF8000"),
             (MAX_PIXELS, "1000"),
+            (FAIL_ON, "None"),
+            (TIMEOUT_SECONDS, "5"),
         ])
         .expect("valid");
         assert_eq!(config.render.sizes, [512, 128]);
@@ -116,12 +136,16 @@ mod tests {
         assert_eq!(config.render.quality, 90);
         assert_eq!(config.render.background, [255, 128, 0]);
         assert_eq!(config.render.max_pixels, 1000);
+        assert_eq!(config.render.fail_on, FailOn::None);
+        assert_eq!(config.render.timeout, Duration::from_secs(5));
         for (name, value) in [
             (SIZES, "0"),
             (SIZES, "big"),
             (FORMAT, "tiff"),
             (QUALITY, "0"),
             (BACKGROUND, "white"),
+            (FAIL_ON, "error"),
+            (TIMEOUT_SECONDS, "0"),
         ] {
             let err = read(&[(name, value)]).expect_err(value);
             assert!(err.to_string().contains(name), "{err}");

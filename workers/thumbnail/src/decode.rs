@@ -4,12 +4,16 @@
 //! checked against the pixel budget before any pixel is decoded, on every path: `image::Limits`
 //! alone is not enforced by every decoder entry point. Baseline and progressive JPEGs are
 //! decoded by libjpeg at 1/2, 1/4 or 1/8 scale (DCT scaling, as libvips shrinks on load), so a
-//! 12 MP photo never becomes 36 MB of pixels to make a 256 px thumbnail.
+//! 12 MP photo never becomes 36 MB of pixels to make a 256 px thumbnail. libjpeg's warnings
+//! are heard (see [`crate::libjpeg`]): damage it recovers from fails the decode or is noted,
+//! as the fail-on policy says, and its scans stop at the decode's deadline.
 
+use crate::libjpeg::{error_manager, watched, Damage, Stop, Watch};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
 
 /// The formats we make thumbnails of.
 pub const SUPPORTED: [ImageFormat; 4] = [
@@ -40,6 +44,11 @@ pub enum DecodeError {
     OverMemory { format: String, limit_mib: u64 },
     #[error("corrupt or truncated {format}: {detail}")]
     Corrupt { format: String, detail: String },
+    /// Damage the decoder could have painted over, failed by the fail-on policy.
+    #[error("{} {format}: {}", if damage.truncated { "truncated" } else { "damaged" }, damage.message)]
+    Damaged { format: String, damage: Damage },
+    #[error("deadline: decoding did not finish in the time it had (TRIAGE_THUMBNAIL_DECODE_TIMEOUT_SECONDS, or what was left of the invocation)")]
+    Deadline,
 }
 
 fn megapixels(width: u32, height: u32) -> f64 {
@@ -56,6 +65,8 @@ pub struct Decoded {
     /// Upright pixels: EXIF orientation applied. Smaller than the source when the decoder
     /// could scale on load.
     pub image: DynamicImage,
+    /// Damage the decoder recovered from, when the fail-on policy let it.
+    pub damage: Option<Damage>,
 }
 
 /// The image's real format, by magic bytes.
@@ -79,15 +90,39 @@ pub fn format_name(format: ImageFormat) -> String {
 }
 
 /// Decodes `bytes` with its longest upright edge at least `min_edge` where the decoder can
-/// scale on load, and refuses images over `max_pixels`.
-pub fn decode(bytes: &[u8], min_edge: u32, max_pixels: u64) -> Result<Decoded, DecodeError> {
+/// scale on load, refuses images over `max_pixels`, and stops at `watch`'s deadline (inside
+/// libjpeg at each scan; the other decoders' work is bounded by the pixel budget, so they are
+/// judged when they return).
+pub fn decode(
+    bytes: &[u8],
+    min_edge: u32,
+    max_pixels: u64,
+    watch: Watch,
+) -> Result<Decoded, DecodeError> {
     let format = sniff(bytes)?;
     if format == ImageFormat::Jpeg {
-        if let Some(decoded) = decode_scaled_jpeg(bytes, min_edge, max_pixels)? {
+        if let Some(decoded) = decode_scaled_jpeg(bytes, min_edge, max_pixels, watch)? {
             return Ok(decoded);
         }
     }
-    decode_full(bytes, format, max_pixels)
+    let decoded = decode_full(bytes, format, max_pixels)?;
+    past_deadline(watch.deadline)?;
+    Ok(decoded)
+}
+
+/// `Err(Deadline)` once `deadline` has passed.
+pub fn past_deadline(deadline: Instant) -> Result<(), DecodeError> {
+    if Instant::now() >= deadline {
+        return Err(DecodeError::Deadline);
+    }
+    Ok(())
+}
+
+/// The most a decode of an image within `max_pixels` may allocate: 8-bit RGBA at the full
+/// pixel budget plus the decoders' own buffers, which is what the Lambda's memory is sized for
+/// (a 16-bit image that large is refused rather than run out of memory).
+pub fn decode_memory(max_pixels: u64) -> u64 {
+    max_pixels.saturating_mul(4).saturating_add(64 << 20)
 }
 
 fn check_budget(width: u32, height: u32, budget: u64) -> Result<(), DecodeError> {
@@ -119,9 +154,7 @@ fn decode_full(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Dec
     let mut limits = Limits::default();
     limits.max_image_width = Some(width);
     limits.max_image_height = Some(height);
-    // 8-bit RGBA at the full pixel budget, plus the decoders' own buffers: what the Lambda's
-    // memory is sized for. A 16-bit image that large is refused rather than run out of memory.
-    let max_alloc = max_pixels.saturating_mul(4).saturating_add(64 << 20);
+    let max_alloc = decode_memory(max_pixels);
     limits.max_alloc = Some(max_alloc);
     let over_memory = || DecodeError::OverMemory {
         format: format_name(format),
@@ -147,6 +180,7 @@ fn decode_full(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Dec
         source_width,
         source_height,
         image,
+        damage: None,
     })
 }
 
@@ -155,55 +189,67 @@ fn decode_scaled_jpeg(
     bytes: &[u8],
     min_edge: u32,
     max_pixels: u64,
+    watch: Watch,
 ) -> Result<Option<Decoded>, DecodeError> {
     let jpeg = |detail: String| corrupt(ImageFormat::Jpeg, detail);
-    // libjpeg reports fatal errors by unwinding out of its error handler.
-    let decoded = catch_unwind(AssertUnwindSafe(
-        || -> Result<Option<Decoded>, DecodeError> {
-            let mut decompress = mozjpeg::Decompress::builder()
-                .with_markers(&[mozjpeg::Marker::APP(1)])
-                .from_mem(bytes)
-                .map_err(|err| jpeg(err.to_string()))?;
-            let (width, height) = (
-                u32::try_from(decompress.width()).unwrap_or(u32::MAX),
-                u32::try_from(decompress.height()).unwrap_or(u32::MAX),
-            );
-            check_budget(width, height, max_pixels)?;
-            if matches!(
-                decompress.color_space(),
-                mozjpeg::ColorSpace::JCS_CMYK | mozjpeg::ColorSpace::JCS_YCCK
-            ) {
-                return Ok(None);
-            }
-            let orientation = decompress
-                .markers()
-                .find_map(|marker| marker.data.strip_prefix(b"Exif\0\0"))
-                .and_then(Orientation::from_exif_chunk)
-                .unwrap_or(Orientation::NoTransforms);
-            decompress.scale(scale_numerator(width.max(height), min_edge));
-            let mut started = decompress.rgb().map_err(|err| jpeg(err.to_string()))?;
-            let (out_width, out_height) = (started.width(), started.height());
-            let pixels: Vec<u8> = started
-                .read_scanlines()
-                .map_err(|err| jpeg(err.to_string()))?;
-            let rgb = RgbImage::from_raw(
-                u32::try_from(out_width).unwrap_or(u32::MAX),
-                u32::try_from(out_height).unwrap_or(u32::MAX),
-                pixels,
-            )
-            .ok_or_else(|| jpeg("fewer scanlines than the header promised".into()))?;
-            let mut image = DynamicImage::ImageRgb8(rgb);
-            image.apply_orientation(orientation);
-            let (source_width, source_height) = upright(width, height, orientation);
-            Ok(Some(Decoded {
-                format: ImageFormat::Jpeg,
-                source_width,
-                source_height,
-                image,
-            }))
-        },
-    ));
-    decoded.map_err(|panic| jpeg(panic_message(&panic)))?
+    // libjpeg reports fatal errors, and the watch its stops, by unwinding out of its handlers.
+    let decoded = watched(watch, || -> Result<Option<Decoded>, DecodeError> {
+        let mut decompress = mozjpeg::Decompress::builder()
+            .with_err(error_manager())
+            .with_markers(&[mozjpeg::Marker::APP(1)])
+            .from_mem(bytes)
+            .map_err(|err| jpeg(err.to_string()))?;
+        let (width, height) = (
+            u32::try_from(decompress.width()).unwrap_or(u32::MAX),
+            u32::try_from(decompress.height()).unwrap_or(u32::MAX),
+        );
+        check_budget(width, height, max_pixels)?;
+        if matches!(
+            decompress.color_space(),
+            mozjpeg::ColorSpace::JCS_CMYK | mozjpeg::ColorSpace::JCS_YCCK
+        ) {
+            return Ok(None);
+        }
+        let orientation = decompress
+            .markers()
+            .find_map(|marker| marker.data.strip_prefix(b"Exif\0\0"))
+            .and_then(Orientation::from_exif_chunk)
+            .unwrap_or(Orientation::NoTransforms);
+        decompress.scale(scale_numerator(width.max(height), min_edge));
+        let mut started = decompress.rgb().map_err(|err| jpeg(err.to_string()))?;
+        let (out_width, out_height) = (started.width(), started.height());
+        let pixels: Vec<u8> = started
+            .read_scanlines()
+            .map_err(|err| jpeg(err.to_string()))?;
+        let rgb = RgbImage::from_raw(
+            u32::try_from(out_width).unwrap_or(u32::MAX),
+            u32::try_from(out_height).unwrap_or(u32::MAX),
+            pixels,
+        )
+        .ok_or_else(|| jpeg("fewer scanlines than the header promised".into()))?;
+        let mut image = DynamicImage::ImageRgb8(rgb);
+        image.apply_orientation(orientation);
+        let (source_width, source_height) = upright(width, height, orientation);
+        Ok(Some(Decoded {
+            format: ImageFormat::Jpeg,
+            source_width,
+            source_height,
+            image,
+            damage: None,
+        }))
+    });
+    match decoded {
+        Ok((decoded, damage)) => Ok(decoded?.map(|decoded| Decoded { damage, ..decoded })),
+        Err(Stop::Fatal(message)) => Err(jpeg(message)),
+        Err(Stop::Damaged(damage)) => Err(DecodeError::Damaged {
+            format: format_name(ImageFormat::Jpeg),
+            damage,
+        }),
+        Err(Stop::Deadline) => Err(DecodeError::Deadline),
+        Err(Stop::TooManyScans(max)) => Err(jpeg(format!(
+            "more than {max} scans (a progressive JPEG built to take forever)"
+        ))),
+    }
 }
 
 fn upright(width: u32, height: u32, orientation: Orientation) -> (u32, u32) {
@@ -225,7 +271,7 @@ fn scale_numerator(longest_edge: u32, min_edge: u32) -> u8 {
         .unwrap_or(8)
 }
 
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     panic
         .downcast_ref::<String>()
         .cloned()

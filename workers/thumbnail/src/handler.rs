@@ -3,21 +3,30 @@
 //! Bad images are the user's problem, not a retry's: they are recorded FAILED with a reason
 //! and the invocation succeeds. Only faults that may pass (throttling, timeouts, a concurrent
 //! delivery of the same object) fail the invocation, so Lambda retries it and, after its
-//! retries, sends it to the on-failure destination.
+//! retries, sends it to the on-failure destination. An image gets what is left of the
+//! invocation, less the time to record it, so even one that never finishes decoding is
+//! recorded FAILED "deadline" rather than timing out unrecorded.
 
 use crate::config::ThumbnailConfig;
-use crate::render::{render, RenderError, Rendered};
+use crate::decode::DecodeError;
+use crate::render::{render, RenderError, RenderSettings, Rendered};
 use audit::{AuditRecord, Recorder, Status};
 use chrono::{DateTime, Utc};
 use image::ImageFormat;
 use object_events::{Dispatch, ObjectKey};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
+use worker_common::deadline::Invocation;
 use worker_common::s3::{output_key, sha256_hex, source_metadata, S3Store};
 use worker_common::step::{self, StepError, Stepped};
 use worker_common::Failure;
 
 pub const STAGE: &str = "thumbnail";
+/// Reading an image (at most the 50 MiB it may have) and writing its thumbnails: what an
+/// invocation needs besides rendering and recording.
+pub const TRANSFER: Duration = Duration::from_secs(8);
+/// How long past its deadline a render may run before it is given up on.
+const GRACE: Duration = Duration::from_secs(1);
 
 pub struct ThumbnailWorker {
     pub store: S3Store,
@@ -35,12 +44,12 @@ struct Done {
 }
 
 impl ThumbnailWorker {
-    pub async fn handle(&self, payload: Value) -> Result<Value, StepError> {
+    pub async fn handle(&self, payload: Value, invocation: Invocation) -> Result<Value, StepError> {
         let dispatch: Dispatch = serde_json::from_value(payload)
             .map_err(|err| StepError::NotADispatch(err.to_string()))?;
         let dispatch = &dispatch;
         let stepped = step::run(&self.recorder, STAGE, dispatch, |started_at| async move {
-            let done = self.process(dispatch).await?;
+            let done = self.process(dispatch, invocation).await?;
             Ok(self.succeeded(dispatch, started_at, done))
         })
         .await?;
@@ -52,15 +61,33 @@ impl ThumbnailWorker {
         })
     }
 
-    async fn process(&self, dispatch: &Dispatch) -> Result<Done, Failure> {
+    async fn process(&self, dispatch: &Dispatch, invocation: Invocation) -> Result<Done, Failure> {
         let object = dispatch.object.object_ref();
         let download_started = Instant::now();
         let bytes = self.store.read(&object, self.config.max_bytes).await?;
         let download = download_started.elapsed();
         let sha256 = sha256_hex(&bytes);
-        let settings = self.config.render.clone();
-        let rendered = tokio::task::spawn_blocking(move || render(&bytes, &settings))
+        // The render's own limit, or less when the invocation has less left after the
+        // transfers and the record.
+        let timeout = invocation
+            .item_time(self.config.render.timeout + TRANSFER)
+            .saturating_sub(TRANSFER);
+        if timeout.is_zero() {
+            return Err(Failure::Transient(
+                "too little of the invocation left to render the image".into(),
+            ));
+        }
+        let settings = RenderSettings {
+            timeout,
+            ..self.config.render.clone()
+        };
+        // The decoders stop themselves at the deadline (libjpeg at each scan, the others are
+        // bounded by the pixel budget); this is what holds if one does not. Its thread is left
+        // to finish: a thread cannot be killed.
+        let rendering = tokio::task::spawn_blocking(move || render(&bytes, &settings));
+        let rendered = tokio::time::timeout(timeout + GRACE, rendering)
             .await
+            .map_err(|_| Failure::Permanent(DecodeError::Deadline.to_string()))?
             .map_err(|_| Failure::Permanent("the image decoder crashed on this file".into()))?
             .map_err(|err: RenderError| Failure::Permanent(err.to_string()))?;
         let upload_started = Instant::now();
@@ -116,6 +143,10 @@ impl ThumbnailWorker {
                 "upload": ms(done.upload),
             },
         });
+        if let Some(damage) = &rendered.damage {
+            details["damaged"] = true.into();
+            details["damage"] = damage.message.as_str().into();
+        }
         if let Some(mismatch) = extension_mismatch(&dispatch.object.key, &rendered.detected_format)
         {
             details["extension_mismatch"] = mismatch.into();

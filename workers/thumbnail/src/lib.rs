@@ -5,4 +5,5 @@
 pub mod config;
 pub mod decode;
 pub mod handler;
+pub mod libjpeg;
 pub mod render;

@@ -8,6 +8,7 @@ use platform::config::Env;
 use serde_json::Value;
 use thumbnail::config::ThumbnailConfig;
 use thumbnail::handler::ThumbnailWorker;
+use worker_common::deadline::Invocation;
 use worker_common::s3::S3Store;
 
 #[tokio::main]
@@ -25,7 +26,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let worker = &worker;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         worker
-            .handle(event.payload)
+            .handle(
+                event.payload,
+                Invocation::until_epoch_ms(event.context.deadline),
+            )
             .await
             .map_err(lambda_runtime::Error::from)
     }))

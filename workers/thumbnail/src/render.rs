@@ -1,7 +1,8 @@
 //! Thumbnails from image bytes: decode once, resize to every configured size, encode. Pure:
 //! no AWS, no I/O, so it runs the same in the Lambda, the tests and the benchmark.
 
-use crate::decode::{decode, format_name, DecodeError};
+use crate::decode::{decode, format_name, past_deadline, DecodeError};
+use crate::libjpeg::{Damage, FailOn, Watch};
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
@@ -55,6 +56,12 @@ pub struct RenderSettings {
     pub background: [u8; 3],
     /// Images with more pixels than this are refused before decoding.
     pub max_pixels: u64,
+    /// Which damage the decoder recovers from fails the image.
+    pub fail_on: FailOn,
+    /// The most one image may take, decode to last encode.
+    pub timeout: Duration,
+    /// Most scans a progressive JPEG may have.
+    pub max_scans: u32,
 }
 
 impl Default for RenderSettings {
@@ -65,6 +72,9 @@ impl Default for RenderSettings {
             quality: 80,
             background: [255, 255, 255],
             max_pixels: 100_000_000,
+            fail_on: FailOn::Warning,
+            timeout: Duration::from_secs(20),
+            max_scans: 100,
         }
     }
 }
@@ -95,6 +105,8 @@ pub struct Rendered {
     /// One per configured size, in the configured order.
     pub thumbnails: Vec<Thumbnail>,
     pub timings: Timings,
+    /// Damage the decoder painted over (only when the fail-on policy lets it pass).
+    pub damage: Option<Damage>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,10 +122,19 @@ pub enum RenderError {
     },
 }
 
+/// Renders every configured size, or fails once `settings.timeout` has passed (checked inside
+/// the JPEG decoder at every scan, and between the steps).
 pub fn render(bytes: &[u8], settings: &RenderSettings) -> Result<Rendered, RenderError> {
     let largest = settings.sizes.iter().copied().max().unwrap_or(256);
     let started = Instant::now();
-    let decoded = decode(bytes, largest, settings.max_pixels)?;
+    let deadline = started + settings.timeout;
+    let watch = Watch {
+        fail_on: settings.fail_on,
+        deadline,
+        max_scans: settings.max_scans,
+    };
+    let decoded = decode(bytes, largest, settings.max_pixels, watch)?;
+    let damage = decoded.damage.clone();
     let mut timings = Timings {
         decode: started.elapsed(),
         ..Timings::default()
@@ -128,6 +149,7 @@ pub fn render(bytes: &[u8], settings: &RenderSettings) -> Result<Rendered, Rende
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
     let mut thumbnails = Vec::with_capacity(settings.sizes.len());
     for &size in &settings.sizes {
+        past_deadline(deadline)?;
         let resize_started = Instant::now();
         // From the full-size dimensions, so a scaled decode rounds as a full one would.
         let (width, height) = fit(decoded.source_width, decoded.source_height, size);
@@ -152,6 +174,7 @@ pub fn render(bytes: &[u8], settings: &RenderSettings) -> Result<Rendered, Rende
         source_height: decoded.source_height,
         thumbnails,
         timings,
+        damage,
     })
 }
 

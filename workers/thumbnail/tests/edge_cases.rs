@@ -4,7 +4,9 @@
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use std::io::Cursor;
+use std::time::Duration;
 use thumbnail::decode::DecodeError;
+use thumbnail::libjpeg::FailOn;
 use thumbnail::render::{render, OutputFormat, RenderError, RenderSettings, Rendered};
 
 fn settings(size: u32) -> RenderSettings {
@@ -317,4 +319,80 @@ fn cmyk_progressive_and_animated_sources_render_upright_and_in_colour() {
     assert_eq!(thumbnail_of(&rendered).dimensions(), (25, 20));
     let [r, g, _] = thumbnail_of(&rendered).to_rgb8().get_pixel(12, 10).0;
     assert!(g > 200 && r < 60, "first frame: {r},{g}");
+}
+
+/// A photo-like JPEG (detail in every block, so a cut loses real rows) cut to `keep` of its
+/// bytes.
+fn truncated_jpeg(keep: f64) -> Vec<u8> {
+    let photo = DynamicImage::ImageRgb8(RgbImage::from_fn(320, 240, |x, y| {
+        Rgb([
+            (x * 7 % 256) as u8,
+            (y * 5 % 256) as u8,
+            ((x ^ y) % 256) as u8,
+        ])
+    }));
+    let whole = encoded(&photo, ImageFormat::Jpeg);
+    whole[..(whole.len() as f64 * keep) as usize].to_vec()
+}
+
+#[test]
+fn a_truncated_jpeg_fails_by_default_and_is_noted_damaged_under_none() {
+    let truncated = truncated_jpeg(0.6);
+    let err = decode_error(render(&truncated, &settings(64)));
+    assert_eq!(
+        err.to_string(),
+        "truncated JPEG: Premature end of JPEG file"
+    );
+    let only_truncation = RenderSettings {
+        fail_on: FailOn::Truncated,
+        ..settings(64)
+    };
+    assert!(matches!(
+        decode_error(render(&truncated, &only_truncation)),
+        DecodeError::Damaged { damage, .. } if damage.truncated
+    ));
+
+    let recover = RenderSettings {
+        fail_on: FailOn::None,
+        ..settings(64)
+    };
+    let rendered = render(&truncated, &recover).expect("libjpeg's recovery");
+    assert_eq!(thumbnail_of(&rendered).dimensions(), (64, 48));
+    let damage = rendered.damage.expect("the damage is noted");
+    assert!(damage.truncated);
+    assert_eq!(damage.message, "Premature end of JPEG file");
+
+    // The whole file has nothing to note.
+    let whole = render(&truncated_jpeg(1.0), &settings(64)).expect("whole");
+    assert_eq!(whole.damage, None);
+}
+
+#[test]
+fn a_progressive_jpeg_stops_at_its_scan_limit_and_any_image_at_its_deadline() {
+    let progressive = libjpeg_encoded(400, 300, mozjpeg::ColorSpace::JCS_RGB, &[0, 0, 255], true);
+    let few_scans = RenderSettings {
+        max_scans: 2,
+        ..settings(64)
+    };
+    let err = decode_error(render(&progressive, &few_scans));
+    assert!(err.to_string().contains("more than 2 scans"), "{err}");
+
+    let no_time = RenderSettings {
+        timeout: Duration::ZERO,
+        ..settings(64)
+    };
+    for (format, bytes) in [
+        ("progressive JPEG", progressive),
+        (
+            "PNG",
+            encoded(
+                &DynamicImage::ImageRgb8(RgbImage::new(50, 50)),
+                ImageFormat::Png,
+            ),
+        ),
+    ] {
+        let err = decode_error(render(&bytes, &no_time));
+        assert_eq!(err, DecodeError::Deadline, "{format}");
+        assert!(err.to_string().starts_with("deadline: "), "{err}");
+    }
 }

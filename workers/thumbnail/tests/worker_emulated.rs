@@ -4,15 +4,23 @@ use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage};
 use object_events::Tier;
 use serde_json::Value;
 use std::io::Cursor;
+use std::time::Duration;
 use testkit::stage::WorkerStage;
 use thumbnail::config::ThumbnailConfig;
 use thumbnail::handler::ThumbnailWorker;
+use thumbnail::libjpeg::FailOn;
 use thumbnail::render::RenderSettings;
+use worker_common::deadline::Invocation;
 use worker_common::s3::S3Store;
 
 struct Fixture {
     stage: WorkerStage,
     worker: ThumbnailWorker,
+}
+
+/// As Lambda's default thumbnail timeout gives.
+fn invocation() -> Invocation {
+    Invocation::lasting(Duration::from_secs(30))
 }
 
 async fn fixture() -> Fixture {
@@ -60,7 +68,7 @@ async fn an_image_gets_its_thumbnails_one_record_and_one_notification() {
 
     let response = fixture
         .worker
-        .handle(dispatch.clone())
+        .handle(dispatch.clone(), invocation())
         .await
         .expect("handled");
     assert_eq!(response["status"], "SUCCEEDED", "{response}");
@@ -112,7 +120,11 @@ async fn an_image_gets_its_thumbnails_one_record_and_one_notification() {
     assert_eq!(thumbnail.dimensions(), (128, 96));
 
     // A redelivered invoke does nothing: no second record, no second notification.
-    let again = fixture.worker.handle(dispatch).await.expect("handled");
+    let again = fixture
+        .worker
+        .handle(dispatch, invocation())
+        .await
+        .expect("handled");
     assert_eq!(again["status"], "DUPLICATE");
     assert_eq!(fixture.stage.records(key).await.len(), 1);
     assert_eq!(fixture.stage.notified_statuses().await, ["SUCCEEDED"]);
@@ -123,7 +135,11 @@ async fn a_corrupt_or_replaced_image_is_recorded_failed_with_a_reason() {
     let fixture = fixture().await;
     let corrupt = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[0x42; 500]].concat();
     let dispatch = fixture.upload("uploads/images/broken.jpg", corrupt).await;
-    let response = fixture.worker.handle(dispatch).await.expect("handled");
+    let response = fixture
+        .worker
+        .handle(dispatch, invocation())
+        .await
+        .expect("handled");
     assert_eq!(response["status"], "FAILED");
     let records = fixture.stage.records("uploads/images/broken.jpg").await;
     assert_eq!(records.len(), 1);
@@ -138,7 +154,11 @@ async fn a_corrupt_or_replaced_image_is_recorded_failed_with_a_reason() {
     fixture
         .upload("uploads/images/replaced.jpg", photo(32, 32))
         .await;
-    fixture.worker.handle(first).await.expect("handled");
+    fixture
+        .worker
+        .handle(first, invocation())
+        .await
+        .expect("handled");
     let records = fixture.stage.records("uploads/images/replaced.jpg").await;
     assert_eq!(records.len(), 1);
     let reason = records[0].reason.clone().unwrap_or_default();
@@ -155,8 +175,51 @@ async fn a_payload_that_is_not_a_dispatch_fails_the_invocation() {
     let fixture = fixture().await;
     let err = fixture
         .worker
-        .handle(serde_json::json!({ "hello": "world" }))
+        .handle(serde_json::json!({ "hello": "world" }), invocation())
         .await
         .expect_err("not a dispatch");
     assert!(err.to_string().contains("not a dispatch"), "{err}");
+}
+
+#[tokio::test]
+async fn a_truncated_jpeg_fails_by_default_and_succeeds_noted_damaged_under_none() {
+    let mut fixture = fixture().await;
+    let whole = photo(256, 192);
+    let truncated = whole[..whole.len() * 6 / 10].to_vec();
+    let dispatch = fixture
+        .upload("uploads/images/cut short.jpg", truncated.clone())
+        .await;
+    let response = fixture
+        .worker
+        .handle(dispatch, invocation())
+        .await
+        .expect("handled");
+    assert_eq!(response["status"], "FAILED");
+    let records = fixture.stage.records("uploads/images/cut short.jpg").await;
+    assert_eq!(
+        records[0].reason.as_deref(),
+        Some("truncated JPEG: Premature end of JPEG file")
+    );
+
+    fixture.worker.config.render.fail_on = FailOn::None;
+    let dispatch = fixture
+        .upload("uploads/images/cut short, kept.jpg", truncated)
+        .await;
+    let response = fixture
+        .worker
+        .handle(dispatch, invocation())
+        .await
+        .expect("handled");
+    assert_eq!(response["status"], "SUCCEEDED");
+    let records = fixture
+        .stage
+        .records("uploads/images/cut short, kept.jpg")
+        .await;
+    let details = records[0].details.clone().expect("details");
+    assert_eq!(details["damaged"], true);
+    assert_eq!(details["damage"], "Premature end of JPEG file");
+    assert_eq!(
+        fixture.stage.notified_statuses().await,
+        ["FAILED", "SUCCEEDED"]
+    );
 }
