@@ -25,6 +25,7 @@ module "stack" {
   large_file_image                = var.large_file_image
   routing_rules                   = var.routing_rules
   functions                       = var.functions
+  thumbnail_fail_on               = var.thumbnail_fail_on
   large_file                      = var.large_file
   compliance_quarantine           = var.compliance_quarantine
   quarantine_admin_role_arns      = var.quarantine_admin_role_arns

@@ -634,6 +634,10 @@ impl Workspace {
                 if code[token.end()..].starts_with("::") {
                     continue;
                 }
+                // `std::io::copy(..)` is the standard library's, whatever we named alike.
+                if in_standard_library(&code[..token.start()]) {
+                    continue;
+                }
                 let qualifier = code[..token.start()]
                     .strip_suffix("::")
                     .and_then(|path| IDENT.find_iter(path).last())
@@ -664,4 +668,18 @@ impl Workspace {
         }
         facts
     }
+}
+
+/// Whether the path just before an identifier (`... std::io::`) starts in the standard library.
+fn in_standard_library(before: &str) -> bool {
+    let mut rest = before;
+    let mut first = None;
+    while let Some(path) = rest.strip_suffix("::") {
+        let start = path
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map_or(0, |at| at + 1);
+        first = Some(&path[start..]);
+        rest = &path[..start];
+    }
+    matches!(first, Some("std" | "core" | "alloc"))
 }

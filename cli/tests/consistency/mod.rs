@@ -4,9 +4,11 @@
 //! deployment key, its event source). Both sides are derived, not listed by hand: the code
 //! side from the workspace's source (function-level reachability from each binary's crate,
 //! SDK operations from the SDK crates' own operation lists), the terraform side from the
-//! applied state of `envs/local` (`terraform show -json`).
+//! applied state of `envs/local` (`terraform show -json`). [`sizing`] checks that the limits
+//! add up, in that state and in every environment's values.
 
 mod code;
+pub mod sizing;
 pub mod terraform;
 
 use code::{CodeFacts, Workspace};

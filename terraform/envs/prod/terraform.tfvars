@@ -13,7 +13,7 @@ functions = {
   router     = { reserved_concurrency = 50, memory_size = 256 }
   thumbnail  = { reserved_concurrency = 100, memory_size = 1024 }
   extractor  = { reserved_concurrency = 20, memory_size = 2048 }
-  compliance = { reserved_concurrency = 20, memory_size = 1024 }
+  compliance = { reserved_concurrency = 20, memory_size = 2048 }
 }
 large_file = { cpu = 2048, memory = 4096, parallelism = 8 }
 

@@ -15,7 +15,7 @@ locals {
 module "queue" {
   source                     = "../queue"
   name                       = local.function_name
-  visibility_timeout_seconds = 6 * var.timeout_seconds
+  visibility_timeout_seconds = var.sizing.queue_visibility_seconds
   max_receive_count          = var.max_receive_count
   kms_key_arn                = var.deployment.kms_key_arn
   tags                       = var.tags
@@ -83,18 +83,12 @@ data "aws_iam_policy_document" "checker" {
 }
 
 module "function" {
-  source               = "../lambda-function"
-  name                 = local.function_name
-  binary               = "compliance-checker"
-  package_path         = var.package_path
-  memory_size          = var.memory_size
-  timeout_seconds      = var.timeout_seconds
-  reserved_concurrency = var.reserved_concurrency
-  queue = {
-    arn                             = module.queue.arn
-    batch_size                      = var.batch_size
-    maximum_batching_window_seconds = var.maximum_batching_window_seconds
-  }
+  source              = "../lambda-function"
+  name                = local.function_name
+  binary              = "compliance-checker"
+  package_path        = var.package_path
+  sizing              = var.sizing
+  queue_arn           = module.queue.arn
   policy_json         = data.aws_iam_policy_document.checker.json
   extra_audit_actions = ["dynamodb:Query"]
   deployment          = var.deployment
@@ -104,8 +98,11 @@ module "function" {
     TRIAGE_COMPLIANCE_CHECKERS       = var.checkers_json
     TRIAGE_QUARANTINE                = var.quarantine
     TRIAGE_VERDICT_TAGS              = var.verdict_tags
-    TRIAGE_COMPLIANCE_MAX_HELD_BYTES = var.max_held_bytes
-    TRIAGE_COMPLIANCE_CONCURRENCY    = var.concurrency
+    TRIAGE_COMPLIANCE_MAX_HELD_BYTES = var.sizing.max_input_bytes
+    TRIAGE_COMPLIANCE_CONCURRENCY    = var.sizing.concurrency
+    # The PII check's PDF parser child.
+    TRIAGE_COMPLIANCE_PARSE_TIMEOUT_SECONDS = var.sizing.work_timeout_seconds
+    TRIAGE_COMPLIANCE_PARSE_MEMORY_MB       = var.sizing.work_memory_mb
     # Only the malware checker loads signatures; blank reads as unset for the others.
     TRIAGE_SIGNATURES_URI = var.signatures_uri == null ? "" : var.signatures_uri
   }

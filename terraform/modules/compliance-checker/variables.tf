@@ -48,44 +48,9 @@ variable "quarantine" {
   }
 }
 
-variable "max_held_bytes" {
-  description = "Largest archive (content) or PDF (pii) held whole in memory; larger ones are FLAGGED as unchecked."
-  type        = number
-  default     = 104857600
-  nullable    = false
-}
-
 variable "package_path" {
   description = "The compliance-checker Lambda zip (cargo lambda build --release --output-format zip -p compliance)."
   type        = string
-}
-
-variable "memory_size" {
-  description = "Lambda memory in MB: concurrent objects, plus held archives/PDFs and the PDF parser child."
-  type        = number
-  default     = 1024
-  nullable    = false
-}
-
-variable "timeout_seconds" {
-  description = "Lambda timeout in seconds; the queue's visibility timeout is 6x this. A 5 GiB object streams in about a minute."
-  type        = number
-  default     = 300
-  nullable    = false
-}
-
-variable "batch_size" {
-  description = "Objects per invocation."
-  type        = number
-  default     = 4
-  nullable    = false
-}
-
-variable "maximum_batching_window_seconds" {
-  description = "How long Lambda gathers a batch before invoking."
-  type        = number
-  default     = 1
-  nullable    = false
 }
 
 variable "max_receive_count" {
@@ -111,20 +76,6 @@ variable "tags" {
   default     = {}
 }
 
-variable "reserved_concurrency" {
-  description = "Concurrent executions reserved for (and capping) the function."
-  type        = number
-  default     = 10
-  nullable    = false
-}
-
-variable "concurrency" {
-  description = "Messages of one batch checked at the same time."
-  type        = number
-  default     = 4
-  nullable    = false
-}
-
 variable "signatures_bucket_arn" {
   description = "ARN of the bucket holding the malware signatures (read by the malware checker)."
   type        = string
@@ -133,4 +84,9 @@ variable "signatures_bucket_arn" {
 variable "verdict_tags" {
   description = "The verdict tag vocabulary: a preset of workers/compliance/verdict-tags.json."
   type        = string
+}
+
+variable "sizing" {
+  description = "This function's sizing from modules/sizing (memory, timeout, reserved and per-batch concurrency, batch size and window, the per-item work deadline and memory, the largest input, the claim lease)."
+  type        = any
 }

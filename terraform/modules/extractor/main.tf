@@ -16,25 +16,19 @@ data "aws_iam_policy_document" "extractor" {
 }
 
 module "function" {
-  source               = "../lambda-function"
-  name                 = "${var.deployment.name_prefix}-extractor"
-  binary               = "extractor"
-  package_path         = var.package_path
-  memory_size          = var.memory_size
-  timeout_seconds      = var.timeout_seconds
-  reserved_concurrency = var.reserved_concurrency
-  queue = {
-    arn                             = var.queue_arn
-    batch_size                      = var.batch_size
-    maximum_batching_window_seconds = var.maximum_batching_window_seconds
-  }
-  policy_json = data.aws_iam_policy_document.extractor.json
-  deployment  = var.deployment
-  tags        = var.tags
+  source       = "../lambda-function"
+  name         = "${var.deployment.name_prefix}-extractor"
+  binary       = "extractor"
+  package_path = var.package_path
+  sizing       = var.sizing
+  queue_arn    = var.queue_arn
+  policy_json  = data.aws_iam_policy_document.extractor.json
+  deployment   = var.deployment
+  tags         = var.tags
   variables = {
-    TRIAGE_EXTRACTOR_MAX_BYTES             = var.max_document_bytes
-    TRIAGE_EXTRACTOR_PARSE_TIMEOUT_SECONDS = var.parse_timeout_seconds
-    TRIAGE_EXTRACTOR_CONCURRENCY           = var.concurrency
-    TRIAGE_EXTRACTOR_PARSE_MEMORY_MB       = var.parse_memory_mb
+    TRIAGE_EXTRACTOR_MAX_BYTES             = var.sizing.max_input_bytes
+    TRIAGE_EXTRACTOR_PARSE_TIMEOUT_SECONDS = var.sizing.work_timeout_seconds
+    TRIAGE_EXTRACTOR_CONCURRENCY           = var.sizing.concurrency
+    TRIAGE_EXTRACTOR_PARSE_MEMORY_MB       = var.sizing.work_memory_mb
   }
 }

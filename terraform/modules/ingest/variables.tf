@@ -17,7 +17,6 @@ variable "upload_prefix" {
 variable "visibility_timeout_seconds" {
   description = "Ingest queue visibility timeout; AWS asks for at least 6x the router's timeout."
   type        = number
-  default     = 180
 }
 
 variable "max_receive_count" {

@@ -5,6 +5,11 @@
 # loop detection, the environment every binary reads, and the tag that tells the local
 # executor which workspace binary implements it.
 
+locals {
+  # Known at plan time, unlike the queue's ARN when its queue is created in the same apply.
+  queue_fed = var.sizing.batch_size > 0
+}
+
 resource "aws_cloudwatch_log_group" "this" {
   # checkov:skip=CKV_AWS_338:Retention is each environment's choice (terraform.tfvars): prod keeps 400 days, dev and staging less to save cost; the audit table keeps the outcomes.
   name              = "/aws/lambda/${var.name}"
@@ -59,7 +64,7 @@ data "aws_iam_policy_document" "this" {
     resources = [var.deployment.notifications_topic_arn]
   }
   dynamic "statement" {
-    for_each = var.queue == null ? [] : [var.queue.arn]
+    for_each = local.queue_fed ? [var.queue_arn] : []
     content {
       sid       = "ConsumeQueue"
       actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
@@ -85,9 +90,9 @@ resource "aws_lambda_function" "this" {
   architectures                  = [var.deployment.lambda_architecture]
   filename                       = var.package_path
   source_code_hash               = filebase64sha256(var.package_path)
-  memory_size                    = var.memory_size
-  timeout                        = var.timeout_seconds
-  reserved_concurrent_executions = var.reserved_concurrency
+  memory_size                    = var.sizing.memory_size
+  timeout                        = var.sizing.timeout_seconds
+  reserved_concurrent_executions = var.sizing.reserved_concurrency
   kms_key_arn                    = var.deployment.kms_key_arn
 
   tracing_config {
@@ -110,7 +115,7 @@ resource "aws_lambda_function" "this" {
       TRIAGE_RESERVED_PREFIX         = var.deployment.reserved_prefix
       TRIAGE_EMF_METRICS             = "true"
       # A claim outlives the invocation holding it, so a redelivery never runs beside it.
-      TRIAGE_CLAIM_LEASE_SECONDS = max(120, var.timeout_seconds + 60)
+      TRIAGE_CLAIM_LEASE_SECONDS = var.sizing.claim_lease_seconds
       RUST_LOG                   = var.deployment.log_level
     }, var.variables)
   }
@@ -126,10 +131,15 @@ resource "aws_lambda_function_recursion_config" "this" {
 }
 
 resource "aws_lambda_event_source_mapping" "queue" {
-  count                              = var.queue == null ? 0 : 1
-  event_source_arn                   = var.queue.arn
+  count                              = local.queue_fed ? 1 : 0
+  event_source_arn                   = var.queue_arn
   function_name                      = aws_lambda_function.this.arn
-  batch_size                         = var.queue.batch_size
-  maximum_batching_window_in_seconds = var.queue.maximum_batching_window_seconds
+  batch_size                         = var.sizing.batch_size
+  maximum_batching_window_in_seconds = var.sizing.batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]
+  # No more pollers than the function may run: a burst waits in the queue instead of being
+  # throttled and received again until the DLQ takes it.
+  scaling_config {
+    maximum_concurrency = var.sizing.maximum_concurrency
+  }
 }

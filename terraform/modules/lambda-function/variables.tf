@@ -13,21 +13,6 @@ variable "package_path" {
   type        = string
 }
 
-variable "memory_size" {
-  description = "Lambda memory in MB (CPU share grows with it)."
-  type        = number
-}
-
-variable "timeout_seconds" {
-  description = "Lambda timeout in seconds."
-  type        = number
-}
-
-variable "reserved_concurrency" {
-  description = "Concurrent executions reserved for (and capping) the function."
-  type        = number
-}
-
 variable "variables" {
   description = "The function's own environment variables, besides the ones every binary reads."
   type        = map(string)
@@ -43,16 +28,6 @@ variable "extra_audit_actions" {
   description = "DynamoDB actions on the audit table beyond PutItem/GetItem/UpdateItem (e.g. Query)."
   type        = list(string)
   default     = []
-}
-
-variable "queue" {
-  description = "The SQS queue feeding the function in batches (with partial batch responses), or null."
-  type = object({
-    arn                             = string
-    batch_size                      = number
-    maximum_batching_window_seconds = number
-  })
-  default = null
 }
 
 variable "deployment" {
@@ -76,4 +51,23 @@ variable "tags" {
   description = "Tags for every resource (besides the provider's default tags)."
   type        = map(string)
   default     = {}
+}
+
+variable "sizing" {
+  description = "The function's sizing from modules/sizing; the queue settings apply when queue_arn is set."
+  type = object({
+    memory_size             = number
+    timeout_seconds         = number
+    reserved_concurrency    = number
+    batch_size              = number
+    batching_window_seconds = number
+    maximum_concurrency     = number
+    claim_lease_seconds     = number
+  })
+}
+
+variable "queue_arn" {
+  description = "The SQS queue feeding the function in batches (with partial batch responses), or null; set exactly when sizing.batch_size is above 0."
+  type        = string
+  default     = null
 }

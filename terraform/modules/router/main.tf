@@ -56,21 +56,15 @@ data "aws_iam_policy_document" "router" {
 }
 
 module "function" {
-  source               = "../lambda-function"
-  name                 = local.function_name
-  binary               = "router"
-  package_path         = var.package_path
-  memory_size          = var.memory_size
-  timeout_seconds      = var.timeout_seconds
-  reserved_concurrency = var.reserved_concurrency
-  queue = {
-    arn                             = var.ingest_queue_arn
-    batch_size                      = var.batch_size
-    maximum_batching_window_seconds = var.maximum_batching_window_seconds
-  }
-  policy_json = data.aws_iam_policy_document.router.json
-  deployment  = var.deployment
-  tags        = var.tags
+  source       = "../lambda-function"
+  name         = local.function_name
+  binary       = "router"
+  package_path = var.package_path
+  sizing       = var.sizing
+  queue_arn    = var.ingest_queue_arn
+  policy_json  = data.aws_iam_policy_document.router.json
+  deployment   = var.deployment
+  tags         = var.tags
   variables = {
     TRIAGE_THUMBNAIL_FUNCTION    = var.thumbnail_function_name
     TRIAGE_EXTRACTOR_QUEUE_URL   = var.extractor_queue_url

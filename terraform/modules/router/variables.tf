@@ -21,34 +21,6 @@ variable "package_path" {
   type        = string
 }
 
-variable "memory_size" {
-  description = "Router memory in MB (also buys CPU)."
-  type        = number
-  default     = 256
-  nullable    = false
-}
-
-variable "timeout_seconds" {
-  description = "Router timeout; keep the ingest queue's visibility timeout at 6x this."
-  type        = number
-  default     = 30
-  nullable    = false
-}
-
-variable "batch_size" {
-  description = "Ingest messages per invocation."
-  type        = number
-  default     = 10
-  nullable    = false
-}
-
-variable "maximum_batching_window_seconds" {
-  description = "How long Lambda gathers a batch before invoking."
-  type        = number
-  default     = 1
-  nullable    = false
-}
-
 variable "routing_rules" {
   description = "JSON routing table (see README); null keeps the built-in defaults."
   type        = string
@@ -118,9 +90,8 @@ variable "tags" {
   default     = {}
 }
 
-variable "reserved_concurrency" {
-  description = "Concurrent executions reserved for (and capping) the function."
-  type        = number
-  default     = 20
-  nullable    = false
+
+variable "sizing" {
+  description = "This function's sizing from modules/sizing (memory, timeout, reserved and per-batch concurrency, batch size and window, the per-item work deadline and memory, the largest input, the claim lease)."
+  type        = any
 }

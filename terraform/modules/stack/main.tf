@@ -15,17 +15,24 @@ module "audit" {
   tags                = var.tags
 }
 
+# Every function's sizing and the queue, concurrency and lease settings that follow from it.
+module "sizing" {
+  source    = "../sizing"
+  functions = var.functions
+}
+
 module "ingest" {
-  source                    = "../ingest"
-  name_prefix               = var.name_prefix
-  bucket_name               = var.bucket_name
-  kms_key_arn               = module.encryption.key_arn
-  reserved_prefix           = local.reserved_prefix
-  processed_expiration_days = var.processed_expiration_days
-  force_destroy             = !var.protect_data
-  attach_bucket_policy      = !var.emulated
-  compliance_gate           = var.compliance_gate
-  gated_prefixes            = local.compliance_prefixes
+  source                     = "../ingest"
+  visibility_timeout_seconds = local.functions.router.queue_visibility_seconds
+  name_prefix                = var.name_prefix
+  bucket_name                = var.bucket_name
+  kms_key_arn                = module.encryption.key_arn
+  reserved_prefix            = local.reserved_prefix
+  processed_expiration_days  = var.processed_expiration_days
+  force_destroy              = !var.protect_data
+  attach_bucket_policy       = !var.emulated
+  compliance_gate            = var.compliance_gate
+  gated_prefixes             = local.compliance_prefixes
   verdict_tag = {
     key      = local.verdict_tags.key
     clean    = local.verdict_tags.values.CLEAN
@@ -48,10 +55,11 @@ data "aws_iam_session_context" "deployer" {
 }
 
 module "tiers" {
-  source      = "../tiers"
-  name_prefix = var.name_prefix
-  kms_key_arn = module.encryption.key_arn
-  tags        = var.tags
+  source                               = "../tiers"
+  extractor_visibility_timeout_seconds = local.functions.extractor.queue_visibility_seconds
+  name_prefix                          = var.name_prefix
+  kms_key_arn                          = module.encryption.key_arn
+  tags                                 = var.tags
 }
 
 module "network" {
@@ -65,11 +73,7 @@ module "network" {
 
 locals {
   reserved_prefix = "processed/"
-  # Every function's sizing; what an environment leaves unset is null (the module default).
-  functions = { for name in ["router", "thumbnail", "extractor", "compliance"] : name => merge(
-    { memory_size = null, timeout_seconds = null, reserved_concurrency = null, batch_size = null, concurrency = null },
-    try(var.functions[name], {}),
-  ) }
+  functions       = module.sizing.functions
   # What every function and the task share.
   deployment = {
     name_prefix             = var.name_prefix
@@ -108,28 +112,23 @@ locals {
 }
 
 module "thumbnail" {
-  source               = "../thumbnail"
-  deployment           = local.deployment
-  package_path         = var.thumbnail_package_path
-  memory_size          = local.functions.thumbnail.memory_size
-  timeout_seconds      = local.functions.thumbnail.timeout_seconds
-  reserved_concurrency = local.functions.thumbnail.reserved_concurrency
-  bucket_arn           = module.ingest.bucket_arn
-  tags                 = var.tags
+  source       = "../thumbnail"
+  deployment   = local.deployment
+  package_path = var.thumbnail_package_path
+  sizing       = local.functions.thumbnail
+  fail_on      = var.thumbnail_fail_on
+  bucket_arn   = module.ingest.bucket_arn
+  tags         = var.tags
 }
 
 module "extractor" {
-  source               = "../extractor"
-  deployment           = local.deployment
-  package_path         = var.extractor_package_path
-  memory_size          = local.functions.extractor.memory_size
-  timeout_seconds      = local.functions.extractor.timeout_seconds
-  reserved_concurrency = local.functions.extractor.reserved_concurrency
-  batch_size           = local.functions.extractor.batch_size
-  concurrency          = local.functions.extractor.concurrency
-  queue_arn            = module.tiers.extractor_queue_arn
-  bucket_arn           = module.ingest.bucket_arn
-  tags                 = var.tags
+  source       = "../extractor"
+  deployment   = local.deployment
+  package_path = var.extractor_package_path
+  sizing       = local.functions.extractor
+  queue_arn    = module.tiers.extractor_queue_arn
+  bucket_arn   = module.ingest.bucket_arn
+  tags         = var.tags
 }
 
 # The malware checker's signature set, loaded at each cold start.
@@ -154,10 +153,7 @@ module "compliance_checker" {
   verdict_tags          = var.verdict_tags
   quarantine            = var.compliance_quarantine
   package_path          = var.compliance_checker_package_path
-  memory_size           = local.functions.compliance.memory_size
-  timeout_seconds       = local.functions.compliance.timeout_seconds
-  reserved_concurrency  = local.functions.compliance.reserved_concurrency
-  batch_size            = local.functions.compliance.batch_size
+  sizing                = local.functions.compliance
   compliance_topic_arn  = module.tiers.compliance_topic_arn
   bucket_arn            = module.ingest.bucket_arn
   tags                  = var.tags
@@ -185,10 +181,7 @@ module "router" {
   source                   = "../router"
   deployment               = local.deployment
   package_path             = var.router_package_path
-  memory_size              = local.functions.router.memory_size
-  timeout_seconds          = local.functions.router.timeout_seconds
-  reserved_concurrency     = local.functions.router.reserved_concurrency
-  batch_size               = local.functions.router.batch_size
+  sizing                   = local.functions.router
   routing_rules            = var.routing_rules
   ingest_queue_arn         = module.ingest.queue_arn
   thumbnail_function_name  = module.thumbnail.function_name

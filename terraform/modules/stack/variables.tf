@@ -55,13 +55,15 @@ variable "routing_rules" {
 }
 
 variable "functions" {
-  description = "Sizing per function (router, thumbnail, extractor, compliance: each checker); unset attributes keep the module defaults. batch_size applies to queue-fed functions, concurrency to the extractor."
+  description = "Sizing per function (router, thumbnail, extractor, compliance: each checker); unset attributes keep the defaults in modules/sizing. batch_size and concurrency (items of a batch at a time) apply to queue-fed functions; work_timeout_seconds is one item's render or parse deadline, work_memory_mb a parser child's address space. Queue visibility timeouts, event source concurrency and claim leases follow from these; cli/tests/consistency checks that the batch's work fits the timeout and the concurrent items the memory."
   type = map(object({
     memory_size          = optional(number)
     timeout_seconds      = optional(number)
     reserved_concurrency = optional(number)
     batch_size           = optional(number)
     concurrency          = optional(number)
+    work_timeout_seconds = optional(number)
+    work_memory_mb       = optional(number)
   }))
   default = {}
   validation {
@@ -196,4 +198,10 @@ variable "tags" {
   description = "Tags for every resource, besides the provider's default tags (Environment, Project, Owner)."
   type        = map(string)
   default     = {}
+}
+
+variable "thumbnail_fail_on" {
+  description = "Which damage the JPEG decoder recovers from fails an image, as sharp's failOn: warning (any: truncation, corrupt data), truncated, or none (keep the recovery; the record notes damaged = true)."
+  type        = string
+  default     = "warning"
 }

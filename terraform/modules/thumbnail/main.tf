@@ -29,23 +29,24 @@ data "aws_iam_policy_document" "thumbnail" {
 }
 
 module "function" {
-  source               = "../lambda-function"
-  name                 = "${var.deployment.name_prefix}-thumbnail"
-  binary               = "thumbnail"
-  package_path         = var.package_path
-  memory_size          = var.memory_size
-  timeout_seconds      = var.timeout_seconds
-  reserved_concurrency = var.reserved_concurrency
-  policy_json          = data.aws_iam_policy_document.thumbnail.json
-  deployment           = var.deployment
-  tags                 = var.tags
+  source       = "../lambda-function"
+  name         = "${var.deployment.name_prefix}-thumbnail"
+  binary       = "thumbnail"
+  package_path = var.package_path
+  sizing       = var.sizing
+  policy_json  = data.aws_iam_policy_document.thumbnail.json
+  deployment   = var.deployment
+  tags         = var.tags
   variables = {
     TRIAGE_THUMBNAIL_SIZES      = join(",", var.sizes)
     TRIAGE_THUMBNAIL_FORMAT     = var.output_format
     TRIAGE_THUMBNAIL_QUALITY    = var.jpeg_quality
     TRIAGE_THUMBNAIL_MAX_PIXELS = var.max_pixels
-    TRIAGE_THUMBNAIL_MAX_BYTES  = var.max_bytes
+    TRIAGE_THUMBNAIL_MAX_BYTES  = var.sizing.max_input_bytes
     TRIAGE_THUMBNAIL_BACKGROUND = var.background
+    # What damage fails an image (sharp's failOn), and how long one image may take.
+    TRIAGE_THUMBNAIL_FAIL_ON         = var.fail_on
+    TRIAGE_THUMBNAIL_TIMEOUT_SECONDS = var.sizing.work_timeout_seconds
   }
 }
 

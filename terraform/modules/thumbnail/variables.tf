@@ -21,27 +21,6 @@ variable "package_path" {
   type        = string
 }
 
-variable "memory_size" {
-  description = "Lambda memory in MB. The corpus peaks far lower (README, benchmarks), but a PNG, WebP or GIF at the 100 MP pixel budget may decode into up to 445 MiB (4 bytes a pixel + 64 MiB) before conversion; more memory also buys CPU."
-  type        = number
-  default     = 1024
-  nullable    = false
-}
-
-variable "timeout_seconds" {
-  description = "Lambda timeout in seconds."
-  type        = number
-  default     = 30
-  nullable    = false
-}
-
-variable "reserved_concurrency" {
-  description = "Concurrent executions reserved for (and capping) the function."
-  type        = number
-  default     = 50
-  nullable    = false
-}
-
 variable "maximum_event_age_seconds" {
   description = "How long Lambda keeps retrying an invoke before it goes to the DLQ."
   type        = number
@@ -88,16 +67,25 @@ variable "tags" {
   default     = {}
 }
 
-variable "max_bytes" {
-  description = "Largest image accepted, in bytes (larger ones are REJECTED before download)."
-  type        = number
-  default     = 52428800
-  nullable    = false
-}
-
 variable "background" {
   description = "Colour transparent pixels are flattened onto for JPEG output (#rrggbb)."
   type        = string
   default     = "#ffffff"
   nullable    = false
+}
+
+variable "sizing" {
+  description = "This function's sizing from modules/sizing (memory, timeout, reserved and per-batch concurrency, batch size and window, the per-item work deadline and memory, the largest input, the claim lease)."
+  type        = any
+}
+
+variable "fail_on" {
+  description = "Which damage the decoder recovers from fails an image, as sharp's failOn: warning (any: truncation, corrupt data), truncated, or none (keep the recovery, note it in the record)."
+  type        = string
+  default     = "warning"
+  nullable    = false
+  validation {
+    condition     = contains(["warning", "truncated", "none"], var.fail_on)
+    error_message = "fail_on is warning, truncated or none."
+  }
 }

@@ -4,9 +4,8 @@ variable "name_prefix" {
 }
 
 variable "extractor_visibility_timeout_seconds" {
-  description = "Extractor queue visibility timeout; at least 6x the extractor function's timeout."
+  description = "Extractor queue visibility timeout: 6x the extractor function's timeout plus its batching window (modules/sizing)."
   type        = number
-  default     = 900
 }
 
 variable "max_receive_count" {
