@@ -38,9 +38,11 @@ fn audit(state_file: &Path, key: &str) -> Output {
         .expect("triage audit runs")
 }
 
-#[test]
-fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
-    let state_file = std::env::temp_dir().join(format!("triage-local-{}.json", std::process::id()));
+/// `triage local` on its own emulator, up: the process, its stderr lines, its state file and
+/// the state in it.
+fn start_local(name: &str) -> (Running, mpsc::Receiver<String>, PathBuf, Value) {
+    let state_file =
+        std::env::temp_dir().join(format!("triage-{name}-{}.json", std::process::id()));
     let _ = std::fs::remove_file(&state_file);
     let binaries = PathBuf::from(TRIAGE)
         .parent()
@@ -78,6 +80,12 @@ fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
     }
     let state: Value =
         serde_json::from_str(&std::fs::read_to_string(&state_file).expect("state")).expect("JSON");
+    (running, lines, state_file, state)
+}
+
+#[test]
+fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
+    let (mut running, lines, state_file, state) = start_local("local");
     for key in [
         "endpoint_url",
         "region",
@@ -225,4 +233,276 @@ fn the_demo_gives_every_bundled_sample_its_expected_outcome() {
         )),
         "{stdout}"
     );
+}
+
+/// What one upload of the burst must end as: its last stage and that stage's outcome.
+struct BurstUpload {
+    key: String,
+    bytes: Vec<u8>,
+    stage: &'static str,
+    status: &'static str,
+}
+
+/// A few hundred uploads of every kind at once, the thumbnail worker (reserved concurrency 1
+/// in envs/local) killed mid-burst: every upload ends with its one terminal outcome, each
+/// record announced exactly once, nothing left claimed, every DLQ empty.
+fn burst() -> Vec<BurstUpload> {
+    let sample = |path: &str| {
+        std::fs::read(root().join("samples/uploads").join(path)).expect("bundled sample")
+    };
+    let png = sample("images/sunset gradient.png");
+    let corrupt = sample("images/corrupt.jpg");
+    let minutes = sample("compliance/meeting notes.txt");
+    let customers = sample("compliance/customers.csv");
+    let mut uploads = Vec::new();
+    let mut add = |key: String, bytes: Vec<u8>, stage, status| {
+        uploads.push(BurstUpload {
+            key,
+            bytes,
+            stage,
+            status,
+        })
+    };
+    for n in 0..80 {
+        add(
+            format!("uploads/images/burst {n}+é.png"),
+            png.clone(),
+            "thumbnail",
+            "SUCCEEDED",
+        );
+    }
+    for n in 0..10 {
+        add(
+            format!("uploads/images/broken {n}.jpg"),
+            corrupt.clone(),
+            "thumbnail",
+            "FAILED",
+        );
+    }
+    for n in 0..60 {
+        let text = format!("Burst document {n}.\nIt has a few words on two lines.\n");
+        add(
+            format!("uploads/documents/note {n}.txt"),
+            text.into_bytes(),
+            "extractor",
+            "SUCCEEDED",
+        );
+    }
+    for n in 0..30 {
+        add(
+            format!("uploads/compliance/minutes {n}.txt"),
+            minutes.clone(),
+            "compliance",
+            "CLEAN",
+        );
+    }
+    for n in 0..10 {
+        add(
+            format!("uploads/compliance/customers {n}.csv"),
+            customers.clone(),
+            "compliance",
+            "FLAGGED",
+        );
+    }
+    for n in 0..15 {
+        add(
+            format!("uploads/unrouted/file {n}.txt"),
+            b"not ours".to_vec(),
+            "router",
+            "IGNORED",
+        );
+    }
+    for n in 0..15 {
+        add(
+            format!("uploads/documents/empty {n}.txt"),
+            Vec::new(),
+            "router",
+            "REJECTED",
+        );
+    }
+    uploads
+}
+
+#[test]
+fn a_burst_with_a_killed_worker_ends_every_upload_once_and_leaves_the_dlqs_empty() {
+    let (_running, lines, state_file, state) = start_local("burst");
+    let uploads = burst();
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let endpoint = state["endpoint_url"].as_str().expect("endpoint").to_owned();
+    let bucket = state["bucket"].as_str().expect("bucket").to_owned();
+    let config = runtime.block_on(emulator::sdk_config(&endpoint));
+    let s3 = aws_sdk_s3::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let sns = aws_sdk_sns::Client::new(&config);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let notifications = runtime
+        .block_on(emulator::subscribe_new_queue(
+            &sqs,
+            &sns,
+            state["notifications_topic_arn"].as_str().expect("topic"),
+            "burst-notifications",
+            &[("RawMessageDelivery", "true")],
+        ))
+        .expect("a queue on the notifications topic");
+
+    let started = Instant::now();
+    runtime.block_on(async {
+        use futures::stream::{self, StreamExt};
+        stream::iter(&uploads)
+            .for_each_concurrent(16, |upload| {
+                let put = s3
+                    .put_object()
+                    .bucket(&bucket)
+                    .key(&upload.key)
+                    .body(upload.bytes.clone().into());
+                async move {
+                    put.send().await.expect("uploaded");
+                }
+            })
+            .await;
+    });
+    eprintln!("{} uploads in {:?}", uploads.len(), started.elapsed());
+
+    // The thumbnail worker dies mid-burst; its invocation is retried on a new process.
+    let thumbnail_pid = {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let pid = lines.try_iter().find_map(|line| {
+                line.strip_prefix("[executor] started s3-triage-local-thumbnail (pid ")?
+                    .trim_end_matches(')')
+                    .parse::<u32>()
+                    .ok()
+            });
+            if let Some(pid) = pid {
+                break pid;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the thumbnail worker never started"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let killed = Command::new("kill")
+        .args(["-KILL", &thumbnail_pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success(), "the thumbnail worker had already gone");
+
+    let table = state["audit_table"].as_str().expect("table").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let (outcomes, unfinished) = loop {
+        let items = runtime.block_on(scan(&dynamodb, &table));
+        let mut outcomes = std::collections::BTreeMap::new();
+        let mut unfinished = Vec::new();
+        for item in &items {
+            let text = |name: &str| item.get(name).and_then(|value| value.as_s().ok()).cloned();
+            let (Some(key), Some(stage), Some(status)) =
+                (text("key"), text("stage"), text("status"))
+            else {
+                continue;
+            };
+            if text("delivery").as_deref() != Some("notified") {
+                unfinished.push(format!("{key} {stage}: {:?}", text("delivery")));
+            }
+            outcomes.insert((key, stage), status);
+        }
+        let done = uploads
+            .iter()
+            .filter(|upload| outcomes.contains_key(&(upload.key.clone(), upload.stage.to_owned())))
+            .count();
+        if (done == uploads.len() && unfinished.is_empty()) || Instant::now() > deadline {
+            eprintln!(
+                "{done}/{} uploads ended after {:?}",
+                uploads.len(),
+                started.elapsed()
+            );
+            break (outcomes, unfinished);
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    };
+    let mut wrong = Vec::new();
+    for upload in &uploads {
+        match outcomes.get(&(upload.key.clone(), upload.stage.to_owned())) {
+            Some(status) if status == upload.status => {}
+            other => wrong.push(format!(
+                "{} ({}): expected {}, got {other:?}",
+                upload.key, upload.stage, upload.status
+            )),
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(
+        unfinished.is_empty(),
+        "records left unannounced:\n{}",
+        unfinished.join("\n")
+    );
+
+    // Every record announced once: as many notifications as records, none repeated.
+    let bodies = runtime
+        .block_on(emulator::drain_queue(&sqs, &notifications))
+        .expect("notifications drained");
+    let mut announced = std::collections::BTreeMap::new();
+    for body in &bodies {
+        let record: Value = serde_json::from_str(body).expect("a JSON record");
+        let key = record["key"].as_str().unwrap_or_default().to_owned();
+        let stage = record["stage"].as_str().unwrap_or_default().to_owned();
+        *announced.entry((key, stage)).or_insert(0) += 1;
+    }
+    let repeated: Vec<_> = announced.iter().filter(|(_, count)| **count > 1).collect();
+    assert!(
+        repeated.is_empty(),
+        "announced more than once: {repeated:?}"
+    );
+    assert_eq!(
+        announced.len(),
+        outcomes.len(),
+        "a record without its notification"
+    );
+
+    let mut dlqs = Vec::new();
+    for (name, url) in state["dlq_urls"].as_object().expect("dlq_urls") {
+        match url {
+            Value::Object(checkers) => dlqs.extend(
+                checkers
+                    .iter()
+                    .map(|(checker, url)| (format!("{name} {checker}"), url)),
+            ),
+            url => dlqs.push((name.clone(), url)),
+        }
+    }
+    for (name, url) in dlqs {
+        let dead = runtime
+            .block_on(emulator::drain_queue(
+                &sqs,
+                url.as_str().expect("a queue URL"),
+            ))
+            .expect("DLQ read");
+        assert!(dead.is_empty(), "the {name} DLQ holds {dead:?}");
+    }
+    let _ = std::fs::remove_file(&state_file);
+}
+
+async fn scan(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = dynamodb
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("audit table scanned");
+        items.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return items;
+        }
+    }
 }

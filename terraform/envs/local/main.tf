@@ -56,6 +56,11 @@ module "stack" {
     part_size   = "5 GiB"
     parallelism = 1
   }
+  # The executor plays one execution environment per function; for the thumbnail tier (the
+  # one not fed by a queue, which needs at least 2) the deployment says so too.
+  functions = {
+    thumbnail = { reserved_concurrency = 1 }
+  }
   protect_data       = false
   log_retention_days = 1
   monthly_budget_usd = 1
