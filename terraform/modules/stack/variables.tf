@@ -55,21 +55,9 @@ variable "routing_rules" {
 }
 
 variable "functions" {
-  description = "Sizing per function (router, thumbnail, extractor, compliance: each checker); unset attributes keep the defaults in modules/sizing. batch_size and concurrency (items of a batch at a time) apply to queue-fed functions; work_timeout_seconds is one item's render or parse deadline, work_memory_mb a parser child's address space. Queue visibility timeouts, event source concurrency and claim leases follow from these; cli/tests/consistency checks that the batch's work fits the timeout and the concurrent items the memory."
-  type = map(object({
-    memory_size          = optional(number)
-    timeout_seconds      = optional(number)
-    reserved_concurrency = optional(number)
-    batch_size           = optional(number)
-    concurrency          = optional(number)
-    work_timeout_seconds = optional(number)
-    work_memory_mb       = optional(number)
-  }))
-  default = {}
-  validation {
-    condition     = alltrue([for name in keys(var.functions) : contains(["router", "thumbnail", "extractor", "compliance"], name)])
-    error_message = "functions takes the keys router, thumbnail, extractor and compliance."
-  }
+  description = "Sizing per function: a map of router, thumbnail, extractor and compliance (each checker) to memory_size, timeout_seconds, reserved_concurrency, batch_size, concurrency (items of a batch at a time), work_timeout_seconds (one item's render or parse deadline) and work_memory_mb (a parser child's address space); unset attributes keep the defaults. Typed, defaulted and derived from in modules/sizing (queue visibility timeouts, event source concurrency, claim leases); cli/tests/consistency checks that the batch's work fits the timeout and the concurrent items the memory."
+  type        = any
+  default     = {}
 }
 variable "large_file" {
   description = "Large-file task sizing and read pattern; unset attributes keep the module defaults."
