@@ -43,8 +43,11 @@ pub struct Stack {
     pub state: Value,
 }
 
-/// AWS waits about a minute before an async retry; locally a few seconds show the same path.
-const ASYNC_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
+/// As AWS spaces async retries: a minute before the first, two before the second. Shorter
+/// would not be the same path: a retry of an invocation that died holding a claim would find
+/// the claim still leased (timeout + 60 s) every time and go to the DLQ, where on AWS the
+/// second retry takes it over.
+const ASYNC_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn project_root() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");

@@ -24,6 +24,9 @@ use worker_common::deadline::RECORDING;
 
 /// The Lambda runtime and the binary itself, besides the items.
 const RUNTIME_MB: u64 = 128;
+/// When Lambda makes the last retry of a failed async invocation: a minute after the first
+/// attempt, then two more.
+const LAST_ASYNC_RETRY_SECONDS: u64 = 60 + 120;
 const MIB: u64 = 1 << 20;
 
 /// One function's sizing, as `modules/sizing` outputs it.
@@ -88,6 +91,14 @@ pub fn broken(function: &str, sizing: &Sizing, max_pixels: u64) -> Vec<String> {
                 s.reserved_concurrency
             )),
         }
+    }
+    // An invoked function that died holding a claim is taken over by a retry only once the
+    // claim has expired: the last retry must come after that.
+    if !queue_fed && s.claim_lease_seconds >= LAST_ASYNC_RETRY_SECONDS {
+        problems.push(format!(
+            "{function}: the claim lease ({} s) must end before Lambda's last async retry ({LAST_ASYNC_RETRY_SECONDS} s after the first attempt), or an invocation that died holding it ends in the DLQ",
+            s.claim_lease_seconds
+        ));
     }
     if s.claim_lease_seconds < s.timeout_seconds {
         problems.push(format!(
