@@ -13,7 +13,7 @@
 //! Checked on what `envs/local` applied (the wiring: each resource carries the value derived
 //! for it) and on `modules/sizing` evaluated with every environment's tfvars.
 
-use super::terraform::resources;
+use super::terraform::{all_resources, values_of};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -206,14 +206,8 @@ fn default_max_pixels() -> u64 {
 /// through breaks a relation. Keys are the sizing's function names (every checker is one
 /// `compliance`).
 pub fn applied(state: &Value) -> Vec<(String, Sizing, u64)> {
-    let mut all = Vec::new();
-    resources(&state["values"]["root_module"], &mut all);
-    let of_type = |kind: &str| -> Vec<&Value> {
-        all.iter()
-            .filter(|resource| resource["type"] == kind)
-            .map(|resource| &resource["values"])
-            .collect()
-    };
+    let all = all_resources(state);
+    let of_type = |kind: &str| values_of(&all, kind);
     let number = |value: &Value| {
         value
             .as_u64()

@@ -37,13 +37,28 @@ pub fn terraform_state(root: &Path, state: &Path) -> Value {
     serde_json::from_slice(&output.stdout).expect("state JSON")
 }
 
-pub fn resources(module: &Value, found: &mut Vec<Value>) {
+fn resources(module: &Value, found: &mut Vec<Value>) {
     for resource in module["resources"].as_array().into_iter().flatten() {
         found.push(resource.clone());
     }
     for child in module["child_modules"].as_array().into_iter().flatten() {
         resources(child, found);
     }
+}
+
+/// Every resource of the applied `state`, in any module.
+pub fn all_resources(state: &Value) -> Vec<Value> {
+    let mut all = Vec::new();
+    resources(&state["values"]["root_module"], &mut all);
+    all
+}
+
+/// The values of every resource of type `kind` among `all`.
+pub fn values_of<'a>(all: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    all.iter()
+        .filter(|resource| resource["type"] == kind)
+        .map(|resource| &resource["values"])
+        .collect()
 }
 
 fn strings(value: &Value) -> Vec<String> {
@@ -66,14 +81,8 @@ fn policy_actions(policy: &str) -> BTreeSet<String> {
 }
 
 pub fn deployed(state: &Value) -> Vec<Deployed> {
-    let mut all = Vec::new();
-    resources(&state["values"]["root_module"], &mut all);
-    let of_type = |kind: &str| -> Vec<&Value> {
-        all.iter()
-            .filter(|resource| resource["type"] == kind)
-            .map(|resource| &resource["values"])
-            .collect()
-    };
+    let all = all_resources(state);
+    let of_type = |kind: &str| values_of(&all, kind);
     let role_policies: HashMap<String, BTreeSet<String>> = of_type("aws_iam_role_policy")
         .into_iter()
         .filter_map(|policy| {

@@ -6,7 +6,7 @@
 //! what is denied is denied by the resource policy, whatever the caller was granted.
 //! (The emulator stores policies but ignores their conditions, so it cannot show this itself.)
 
-use crate::consistency::terraform::resources;
+use crate::consistency::terraform::{all_resources, values_of};
 use compliance::tags::{VerdictTags, DEFAULT_PRESET};
 use serde_json::{json, Value};
 use std::io::Write;
@@ -36,13 +36,11 @@ fn policy(text: &Value) -> Value {
 
 /// Every request whose decision is not the expected one, one line each.
 pub fn violations(root: &Path, state: &Value) -> Vec<String> {
-    let mut all = Vec::new();
-    resources(&state["values"]["root_module"], &mut all);
+    let all = all_resources(state);
     let role = |name_suffix: &str| -> String {
-        let roles: Vec<&str> = all
-            .iter()
-            .filter(|r| r["type"] == "aws_iam_role")
-            .filter_map(|r| r["values"]["arn"].as_str())
+        let roles: Vec<&str> = values_of(&all, "aws_iam_role")
+            .into_iter()
+            .filter_map(|role| role["arn"].as_str())
             .filter(|arn| arn.ends_with(name_suffix))
             .collect();
         assert_eq!(roles.len(), 1, "roles ending {name_suffix}: {roles:?}");

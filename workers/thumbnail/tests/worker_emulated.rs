@@ -1,5 +1,6 @@
 //! The worker against the emulator's S3, DynamoDB and SNS, through the real SDK clients.
 
+use audit::AuditEntry;
 use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage};
 use object_events::Tier;
 use serde_json::Value;
@@ -44,6 +45,18 @@ async fn fixture() -> Fixture {
 }
 
 impl Fixture {
+    /// Uploads `bytes` under `key`, hands its dispatch to the worker; returns its one record.
+    async fn processed(&self, key: &str, bytes: Vec<u8>) -> AuditEntry {
+        let dispatch = self.upload(key, bytes).await;
+        self.worker
+            .handle(dispatch, invocation())
+            .await
+            .expect("handled");
+        let mut records = self.stage.records(key).await;
+        assert_eq!(records.len(), 1, "{key}");
+        records.remove(0)
+    }
+
     /// Uploads `bytes` and returns the router's dispatch for that upload.
     async fn upload(&self, key: &str, bytes: Vec<u8>) -> Value {
         let dispatch = self.stage.upload(key, bytes, Tier::Thumbnail).await;
@@ -186,36 +199,21 @@ async fn a_truncated_jpeg_fails_by_default_and_succeeds_noted_damaged_under_none
     let mut fixture = fixture().await;
     let whole = photo(256, 192);
     let truncated = whole[..whole.len() * 6 / 10].to_vec();
-    let dispatch = fixture
-        .upload("uploads/images/cut short.jpg", truncated.clone())
+    let failed = fixture
+        .processed("uploads/images/cut short.jpg", truncated.clone())
         .await;
-    let response = fixture
-        .worker
-        .handle(dispatch, invocation())
-        .await
-        .expect("handled");
-    assert_eq!(response["status"], "FAILED");
-    let records = fixture.stage.records("uploads/images/cut short.jpg").await;
+    assert_eq!(failed.status, "FAILED");
     assert_eq!(
-        records[0].reason.as_deref(),
+        failed.reason.as_deref(),
         Some("truncated JPEG: Premature end of JPEG file")
     );
 
     fixture.worker.config.render.fail_on = FailOn::None;
-    let dispatch = fixture
-        .upload("uploads/images/cut short, kept.jpg", truncated)
+    let kept = fixture
+        .processed("uploads/images/cut short, kept.jpg", truncated)
         .await;
-    let response = fixture
-        .worker
-        .handle(dispatch, invocation())
-        .await
-        .expect("handled");
-    assert_eq!(response["status"], "SUCCEEDED");
-    let records = fixture
-        .stage
-        .records("uploads/images/cut short, kept.jpg")
-        .await;
-    let details = records[0].details.clone().expect("details");
+    assert_eq!(kept.status, "SUCCEEDED");
+    let details = kept.details.clone().expect("details");
     assert_eq!(details["damaged"], true);
     assert_eq!(details["damage"], "Premature end of JPEG file");
     assert_eq!(
