@@ -65,10 +65,18 @@ impl Notifier for SnsNotifier {
     }
 }
 
-/// The record as JSON, with who recorded it and how long the stage took.
+/// The record as JSON, with who recorded it, how long the stage took, and its
+/// `notification_id`: the record's identity in the audit table (object version and stage).
+/// SNS has no exactly-once publish: a worker that dies after its publish and before the table
+/// says so is taken over, and the record is announced again under the same id; consumers that
+/// must not act twice keep the ids they have seen.
 fn body(record: &AuditRecord, origin: Origin<'_>) -> String {
     let mut body = serde_json::to_value(record).unwrap_or_default();
     if let Some(fields) = body.as_object_mut() {
+        if let Ok(sort_key) = audit::table::sort_key(record) {
+            let id = format!("{}#{sort_key}", audit::table::partition_key(&record.object));
+            fields.insert("notification_id".into(), id.into());
+        }
         fields.insert("worker".into(), origin.worker.into());
         fields.insert("environment".into(), origin.environment.into());
         fields.insert("duration_ms".into(), record.duration_ms().into());
@@ -136,5 +144,25 @@ mod tests {
         assert_eq!(verdict["stage"], "compliance");
         let check = attributes(&record("compliance.malware", Status::Infected), "prod");
         assert!(!check.contains_key("verdict"));
+    }
+
+    #[test]
+    fn the_body_names_the_record_it_announces() {
+        let origin = Origin {
+            worker: "compliance",
+            environment: "prod",
+        };
+        let first: serde_json::Value =
+            serde_json::from_str(&body(&record("compliance", Status::Clean), origin))
+                .expect("JSON");
+        let again: serde_json::Value =
+            serde_json::from_str(&body(&record("compliance", Status::Clean), origin))
+                .expect("JSON");
+        assert_eq!(
+            first["notification_id"],
+            "uploads/uploads/compliance/a.txt#v:v1#compliance"
+        );
+        assert_eq!(first["notification_id"], again["notification_id"]);
+        assert_eq!(first["worker"], "compliance");
     }
 }
