@@ -20,10 +20,7 @@ pub fn fit_text(text: String) -> String {
     if text.len() <= MAX_TEXT_BYTES {
         return text;
     }
-    let mut end = MAX_TEXT_BYTES;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = text.floor_char_boundary(MAX_TEXT_BYTES);
     format!("{}…[trimmed: {} bytes]", &text[..end], text.len())
 }
 

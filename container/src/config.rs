@@ -5,10 +5,8 @@ use crate::stream::StreamSettings;
 use audit::RecorderSettings;
 use compliance::checker::Checker;
 use compliance::config::{
-    build_checker, verdict_tags, BuildError, CheckerResources, QUARANTINE, SIGNATURES_URI,
+    build_checker, BuildError, CheckerResources, VerdictSettings, SIGNATURES_URI,
 };
-use compliance::quarantine::QuarantineMode;
-use compliance::tags::VerdictTags;
 use object_events::size::{GIB, MIB};
 use object_events::{Dispatch, Tier};
 use platform::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
@@ -35,9 +33,8 @@ pub struct TaskConfig {
     pub reserved_prefix: String,
     /// Where the malware signatures are, when the pass scans for malware.
     pub signatures_uri: Option<String>,
-    /// What an INFECTED verdict does besides tagging, as for the checker Lambdas.
-    pub quarantine: QuarantineMode,
-    pub verdict_tags: VerdictTags,
+    /// What the verdict does to the object, as for the checker Lambdas.
+    pub verdicts: VerdictSettings,
 }
 
 impl TaskConfig {
@@ -91,8 +88,7 @@ impl TaskConfig {
                 .optional(RESERVED_PREFIX)
                 .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
             signatures_uri: env.optional(SIGNATURES_URI),
-            quarantine: env.parsed_or(QUARANTINE, QuarantineMode::Copy)?,
-            verdict_tags: verdict_tags(env)?,
+            verdicts: VerdictSettings::from_env(env)?,
         })
     }
 

@@ -3,7 +3,7 @@
 //! stop, a Spot interruption) ends the pass early with a FAILED "interrupted" record.
 
 use anyhow::Context;
-use compliance::quarantine::{Quarantine, VerdictWriter};
+use compliance::quarantine::VerdictWriter;
 use large_file::config::TaskConfig;
 use large_file::task::LargeFileTask;
 use notifications::SnsNotifier;
@@ -37,12 +37,9 @@ async fn main() -> anyhow::Result<()> {
         verdicts: VerdictWriter::deployed(
             &aws,
             &config.recorder,
-            Quarantine {
-                store: store.clone(),
-                mode: config.quarantine,
-                reserved_prefix: config.reserved_prefix.clone(),
-                tags: config.verdict_tags.clone(),
-            },
+            store.clone(),
+            &config.verdicts,
+            &config.reserved_prefix,
         ),
         store,
         recorder: SnsNotifier::recorder(&aws, config.recorder.clone()),

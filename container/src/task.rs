@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use compliance::checker::{Checker, Judgement, Severity};
 use compliance::content::sniff;
 use compliance::quarantine::VerdictWriter;
-use compliance::verdict::{over, CheckOutcome, VERDICT_STAGE};
+use compliance::verdict::{first_signature, over, CheckOutcome};
 use object_events::size::human;
 use object_events::ObjectRef;
 use serde_json::json;
@@ -265,33 +265,13 @@ impl LargeFileTask {
             checker: name,
             status: Status::from(judgement.severity),
             reason: judgement.reason.as_deref(),
-            signature: judgement
-                .details
-                .pointer("/findings/0/signature")
-                .and_then(|name| name.as_str()),
+            signature: first_signature(&judgement.details),
         });
         let verdict = over(outcomes)?;
-        let mut record = AuditRecord::for_dispatch(
-            &self.config.dispatch,
-            VERDICT_STAGE,
-            Status::from(verdict.severity),
-            started_at,
-        )
-        .with_details(json!({ "checks": verdict.checks, "decided_by": STAGE }));
-        if let Some(reason) = &verdict.reason {
-            record = record.with_reason(reason.clone());
-        }
+        let record = verdict.record(&self.config.dispatch, started_at, STAGE);
         let mut last = String::new();
         for attempt in 1..=self.config.stream.attempts {
-            match self
-                .verdicts
-                .write(
-                    record.clone(),
-                    verdict.severity,
-                    verdict.signature.as_deref(),
-                )
-                .await
-            {
+            match self.verdicts.write(record.clone(), &verdict).await {
                 Ok(_) => {
                     info!(correlation_id = %record.correlation_id, verdict = %verdict.severity, "verdict");
                     return None;

@@ -3,7 +3,8 @@
 use audit::Status;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use compliance::quarantine::{Quarantine, QuarantineMode, VerdictWriter};
+use compliance::config::VerdictSettings;
+use compliance::quarantine::{QuarantineMode, VerdictWriter};
 use compliance::tags::VerdictTags;
 use compliance::verdict::VERDICT_STAGE;
 use large_file::config::TaskConfig;
@@ -30,16 +31,17 @@ fn task(stage: &WorkerStage, dispatch: Dispatch, max_bytes: u64) -> LargeFileTas
     let store = S3Store {
         client: stage.s3.clone(),
     };
+    let verdicts = VerdictSettings {
+        quarantine: QuarantineMode::Copy,
+        tags: VerdictTags::parse("s3-triage").expect("preset"),
+    };
     LargeFileTask {
         verdicts: VerdictWriter::deployed(
             &stage.aws.config,
             &stage.recorder_settings(),
-            Quarantine {
-                store: store.clone(),
-                mode: QuarantineMode::Copy,
-                reserved_prefix: "processed/".into(),
-                tags: VerdictTags::parse("s3-triage").expect("preset"),
-            },
+            store.clone(),
+            &verdicts,
+            "processed/",
         ),
         store,
         recorder: stage.recorder.clone(),
@@ -56,8 +58,7 @@ fn task(stage: &WorkerStage, dispatch: Dispatch, max_bytes: u64) -> LargeFileTas
             max_bytes,
             reserved_prefix: "processed/".into(),
             signatures_uri: None,
-            quarantine: QuarantineMode::Copy,
-            verdict_tags: VerdictTags::parse("s3-triage").expect("preset"),
+            verdicts,
         },
         checkers: Arc::new(Vec::new()),
     }

@@ -185,13 +185,7 @@ pub fn evaluated(root: &Path, tfvars: Option<&Path>) -> BTreeMap<String, Sizing>
 }
 
 fn tempfile_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "s3-triage-sizing-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |since| since.as_nanos())
-    ));
+    let dir = std::env::temp_dir().join(testkit::resources::unique("sizing"));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     dir
 }

@@ -342,10 +342,7 @@ fn shortened(name: &str, room: usize) -> String {
         .map(|dot| &name[dot..])
         .filter(|extension| extension.len() <= 16 && extension.len() < room);
     let extension = extension.unwrap_or("");
-    let mut end = room - extension.len();
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = name.floor_char_boundary(room - extension.len());
     format!("{}{extension}", &name[..end])
 }
 

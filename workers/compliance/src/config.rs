@@ -43,8 +43,7 @@ pub struct CheckerConfig {
     pub checkers: CheckerSet,
     pub recorder: RecorderSettings,
     pub signatures_uri: Option<String>,
-    pub quarantine: QuarantineMode,
-    pub verdict_tags: VerdictTags,
+    pub verdicts: VerdictSettings,
     pub reserved_prefix: String,
     pub concurrency: usize,
     pub max_held_bytes: u64,
@@ -85,16 +84,17 @@ impl CheckerConfig {
             checkers,
             recorder: RecorderSettings::from_env(env, &check_stage(checker))?,
             signatures_uri,
-            quarantine: env.parsed_or(QUARANTINE, QuarantineMode::Copy)?,
-            verdict_tags: verdict_tags(env)?,
+            verdicts: VerdictSettings::from_env(env)?,
             reserved_prefix: env
                 .optional(RESERVED_PREFIX)
                 .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
             concurrency,
             max_held_bytes: env.size_or(MAX_HELD_BYTES, 100 << 20)?,
             parse: Limits::new(
-                env.parsed_or::<u64>(PARSE_MEMORY_MB, 768)? << 20,
-                Duration::from_secs(env.parsed_or(PARSE_TIMEOUT_SECONDS, 40)?),
+                env.parsed_or(PARSE_MEMORY_MB, Limits::DEFAULT_MEMORY_MB)? << 20,
+                Duration::from_secs(
+                    env.parsed_or(PARSE_TIMEOUT_SECONDS, Limits::DEFAULT_TIMEOUT_SECONDS)?,
+                ),
             ),
         })
     }
@@ -105,15 +105,26 @@ impl CheckerConfig {
     }
 }
 
-/// The verdict tag vocabulary `TRIAGE_VERDICT_TAGS` names (the checkers' and the large-file
-/// task's: both write verdicts).
-pub fn verdict_tags<F: Fn(&str) -> Option<String>>(
-    env: &Env<F>,
-) -> Result<VerdictTags, ConfigError> {
-    let text = env
-        .optional(VERDICT_TAGS)
-        .unwrap_or_else(|| DEFAULT_PRESET.into());
-    VerdictTags::parse(&text).map_err(|reason| env.invalid(VERDICT_TAGS, reason))
+/// What a verdict does to the object, read alike by both verdict writers (the checkers and
+/// the large-file task).
+#[derive(Clone, Debug)]
+pub struct VerdictSettings {
+    /// What an INFECTED verdict does besides its tags (`TRIAGE_QUARANTINE`).
+    pub quarantine: QuarantineMode,
+    /// The tag vocabulary `TRIAGE_VERDICT_TAGS` names.
+    pub tags: VerdictTags,
+}
+
+impl VerdictSettings {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let tags = env
+            .optional(VERDICT_TAGS)
+            .unwrap_or_else(|| DEFAULT_PRESET.into());
+        Ok(Self {
+            quarantine: env.parsed_or(QUARANTINE, QuarantineMode::Copy)?,
+            tags: VerdictTags::parse(&tags).map_err(|reason| env.invalid(VERDICT_TAGS, reason))?,
+        })
+    }
 }
 
 /// What building a checker may need besides its name.
@@ -182,8 +193,8 @@ mod tests {
         let pii = read(&[(CHECKER, "pii"), (CHECKERS, SET)]).expect("valid");
         assert_eq!(pii.checker, "pii");
         assert_eq!(pii.recorder.worker, "compliance.pii");
-        assert_eq!(pii.quarantine, QuarantineMode::Copy);
-        assert_eq!(pii.verdict_tags.key, "s3-triage-verdict");
+        assert_eq!(pii.verdicts.quarantine, QuarantineMode::Copy);
+        assert_eq!(pii.verdicts.tags.key, "s3-triage-verdict");
         assert_eq!(pii.max_held_bytes, 100 << 20);
         for (pairs, variable) in [
             (vec![(CHECKERS, SET)], CHECKER),
@@ -213,6 +224,6 @@ mod tests {
             (QUARANTINE, "move"),
         ])
         .expect("valid");
-        assert_eq!(malware.quarantine, QuarantineMode::Move);
+        assert_eq!(malware.verdicts.quarantine, QuarantineMode::Move);
     }
 }

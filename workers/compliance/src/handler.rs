@@ -6,7 +6,7 @@
 use crate::checker::{Checker, Subject};
 use crate::config::CheckerConfig;
 use crate::quarantine::{ConcludeError, VerdictWriter};
-use crate::verdict::{check_stage, decide, CHECK_STAGE_PREFIX, VERDICT_STAGE};
+use crate::verdict::{check_stage, decide, CHECK_STAGE_PREFIX};
 use audit::{AuditRecord, Recorder, Status};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
@@ -119,19 +119,10 @@ impl CheckerLambda {
         };
         // The verdict's duration is the whole check: from the upload to now.
         let started_at = dispatch.object.event_time.unwrap_or(dispatch.routed_at);
-        let mut record = AuditRecord::for_dispatch(
-            dispatch,
-            VERDICT_STAGE,
-            Status::from(verdict.severity),
-            started_at,
-        )
-        .with_details(json!({ "checks": verdict.checks, "decided_by": self.checker.name() }));
-        if let Some(reason) = &verdict.reason {
-            record = record.with_reason(reason.clone());
-        }
+        let record = verdict.record(dispatch, started_at, self.checker.name());
         let concluded = self
             .verdicts
-            .write(record, verdict.severity, verdict.signature.as_deref())
+            .write(record, &verdict)
             .await
             .map_err(|err| match err {
                 ConcludeError::Record(err) => StepError::from(err),

@@ -6,7 +6,7 @@ use aws_lambda_events::sqs::SqsEvent;
 use compliance::checker::pii::PdfParser;
 use compliance::config::{build_checker, CheckerConfig, CheckerResources};
 use compliance::handler::CheckerLambda;
-use compliance::quarantine::{Quarantine, VerdictWriter};
+use compliance::quarantine::VerdictWriter;
 use extractor::isolate::run_as_child_if_started_as_one;
 use lambda_runtime::{service_fn, LambdaEvent};
 use notifications::SnsNotifier;
@@ -45,12 +45,9 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
         verdicts: VerdictWriter::deployed(
             &aws,
             &config.recorder,
-            Quarantine {
-                store: store.clone(),
-                mode: config.quarantine,
-                reserved_prefix: config.reserved_prefix.clone(),
-                tags: config.verdict_tags.clone(),
-            },
+            store.clone(),
+            &config.verdicts,
+            &config.reserved_prefix,
         ),
         checker,
         store,

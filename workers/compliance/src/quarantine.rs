@@ -4,7 +4,9 @@
 //! under the reserved prefix's `quarantine/`.
 
 use crate::checker::Severity;
+use crate::config::VerdictSettings;
 use crate::tags::VerdictTags;
+use crate::verdict::Verdict;
 use audit::{AuditRecord, Claim, RecordError, Recorder, RecorderSettings, VERDICT_STAGE};
 use chrono::{DateTime, Utc};
 use notifications::SnsNotifier;
@@ -104,11 +106,14 @@ pub struct VerdictWriter {
 
 impl VerdictWriter {
     /// As deployed: the audit table and the notifications topic of `settings`, recording as the
-    /// verdict's stage.
+    /// verdict's stage; `verdicts` says what the verdict does to objects in `store`, quarantine
+    /// copies going under `reserved_prefix`.
     pub fn deployed(
         aws: &aws_config::SdkConfig,
         settings: &RecorderSettings,
-        quarantine: Quarantine,
+        store: S3Store,
+        verdicts: &VerdictSettings,
+        reserved_prefix: &str,
     ) -> Self {
         let settings = RecorderSettings {
             worker: VERDICT_STAGE.into(),
@@ -116,22 +121,28 @@ impl VerdictWriter {
         };
         Self {
             recorder: SnsNotifier::recorder(aws, settings),
-            quarantine,
+            quarantine: Quarantine {
+                store,
+                mode: verdicts.quarantine,
+                reserved_prefix: reserved_prefix.to_owned(),
+                tags: verdicts.tags.clone(),
+            },
         }
     }
 
-    /// Writes the verdict `record` (of `verdict`) exactly once and applies it to the object
-    /// before it is announced: claim, tags (and quarantine), applied, notified. A verdict another
-    /// delivery is writing, or has written, is left to it (`Ok(false)`). An object that is gone
-    /// or cannot take the tags is recorded with why, so it stays gated (fail closed).
+    /// Writes `verdict`'s `record` (see [`Verdict::record`]) exactly once and applies it to
+    /// the object before it is announced: claim, tags (and quarantine), applied, notified. A
+    /// verdict another delivery is writing, or has written, is left to it (`Ok(false)`). An
+    /// object that is gone or cannot take the tags is recorded with why, so it stays gated
+    /// (fail closed).
     pub async fn write(
         &self,
         mut record: AuditRecord,
-        verdict: Severity,
-        signature: Option<&str>,
+        verdict: &Verdict,
     ) -> Result<bool, ConcludeError> {
+        let (severity, signature) = (verdict.severity, verdict.signature.as_deref());
         let object = record.object.clone();
-        if verdict == Severity::Infected {
+        if severity == Severity::Infected {
             record = record.with_outputs(self.quarantine.copy_key(&object).into_iter().collect());
         }
         let claim = match self.recorder.claim(&record).await {
@@ -146,7 +157,7 @@ impl VerdictWriter {
         if claim.needs_effect() {
             match self
                 .quarantine
-                .apply(&object, verdict, signature, record.finished_at)
+                .apply(&object, severity, signature, record.finished_at)
                 .await
             {
                 Ok(()) => self.recorder.mark_applied(&record).await?,
@@ -156,7 +167,7 @@ impl VerdictWriter {
                     return Err(ConcludeError::Transient(reason));
                 }
                 Err(Failure::Permanent(reason)) => {
-                    let what = if verdict == Severity::Infected {
+                    let what = if severity == Severity::Infected {
                         "not quarantined"
                     } else {
                         "not tagged"

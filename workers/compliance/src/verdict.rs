@@ -3,9 +3,11 @@
 //! the verdict follows once each of those has a final record, and is the worst of them.
 
 use crate::checker::Severity;
-use audit::{AuditEntry, Status};
-use object_events::ContentKind;
+use audit::{AuditEntry, AuditRecord, Status};
+use chrono::{DateTime, Utc};
+use object_events::{ContentKind, Dispatch};
 use serde::Serialize;
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// Each check records as `compliance.<checker>`; the verdict as `compliance`.
@@ -58,6 +60,36 @@ pub struct Verdict {
     pub checks: BTreeMap<String, String>,
     /// The first signature an INFECTED check names (for vocabularies that tag it).
     pub signature: Option<String>,
+}
+
+impl Verdict {
+    /// The verdict's record (stage `compliance`) for `dispatch`, timed from `started_at`,
+    /// naming the checks it weighed and who decided it.
+    pub fn record(
+        &self,
+        dispatch: &Dispatch,
+        started_at: DateTime<Utc>,
+        decided_by: &str,
+    ) -> AuditRecord {
+        let record = AuditRecord::for_dispatch(
+            dispatch,
+            VERDICT_STAGE,
+            Status::from(self.severity),
+            started_at,
+        )
+        .with_details(json!({ "checks": self.checks, "decided_by": decided_by }));
+        match &self.reason {
+            Some(reason) => record.with_reason(reason.clone()),
+            None => record,
+        }
+    }
+}
+
+/// The first signature a check's details name, when it matched any.
+pub fn first_signature(details: &Value) -> Option<&str> {
+    details
+        .pointer("/findings/0/signature")
+        .and_then(Value::as_str)
 }
 
 /// One check's outcome, as the verdict weighs it.
@@ -117,11 +149,7 @@ pub fn decide(set: &CheckerSet, kind: ContentKind, recorded: &[AuditEntry]) -> O
             checker,
             status: entry.status.parse().ok()?,
             reason: entry.reason.as_deref(),
-            signature: entry
-                .details
-                .as_ref()
-                .and_then(|details| details.pointer("/findings/0/signature"))
-                .and_then(|name| name.as_str()),
+            signature: entry.details.as_ref().and_then(first_signature),
         });
     }
     over(outcomes)

@@ -6,10 +6,10 @@ use compliance::checker::content::ContentChecker;
 use compliance::checker::malware::MalwareChecker;
 use compliance::checker::pii::{PdfParser, PiiChecker};
 use compliance::checker::Checker;
-use compliance::config::CheckerConfig;
+use compliance::config::{CheckerConfig, VerdictSettings};
 use compliance::content::ContentPolicy;
 use compliance::handler::CheckerLambda;
-use compliance::quarantine::{Quarantine, QuarantineMode, VerdictWriter};
+use compliance::quarantine::{QuarantineMode, VerdictWriter};
 use compliance::scan::{Scanner, EICAR};
 use compliance::signature_store;
 use compliance::tags::VerdictTags;
@@ -45,7 +45,10 @@ async fn fixture() -> Fixture {
 /// The checkers, writing verdict tags in the vocabulary `preset` names.
 async fn fixture_tagging_with(preset: &str) -> Fixture {
     let stage = WorkerStage::new(VERDICT_STAGE).await;
-    let tags = VerdictTags::parse(preset).expect("preset");
+    let verdicts = VerdictSettings {
+        quarantine: QuarantineMode::Copy,
+        tags: VerdictTags::parse(preset).expect("preset"),
+    };
     // Signatures come from the bucket, as in production.
     stage
         .s3
@@ -94,12 +97,9 @@ async fn fixture_tagging_with(preset: &str) -> Fixture {
             verdicts: VerdictWriter::deployed(
                 &stage.aws.config,
                 &stage.recorder_settings(),
-                Quarantine {
-                    store: store.clone(),
-                    mode: QuarantineMode::Copy,
-                    reserved_prefix: "processed/".into(),
-                    tags: tags.clone(),
-                },
+                store.clone(),
+                &verdicts,
+                "processed/",
             ),
             checker,
             config: CheckerConfig {
@@ -107,8 +107,7 @@ async fn fixture_tagging_with(preset: &str) -> Fixture {
                 checkers: CheckerSet::parse(CHECKERS).expect("valid"),
                 recorder: settings(check_stage(name)),
                 signatures_uri: Some(uri.clone()),
-                quarantine: QuarantineMode::Copy,
-                verdict_tags: tags.clone(),
+                verdicts: verdicts.clone(),
                 reserved_prefix: "processed/".into(),
                 concurrency: 2,
                 max_held_bytes: 1 << 20,

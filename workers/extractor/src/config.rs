@@ -45,8 +45,10 @@ impl ExtractorConfig {
                 .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
             max_bytes: env.parsed_or(MAX_BYTES, 100 << 20)?,
             parse: Limits::new(
-                env.parsed_or::<u64>(PARSE_MEMORY_MB, 768)? << 20,
-                Duration::from_secs(env.parsed_or(PARSE_TIMEOUT_SECONDS, 40)?),
+                env.parsed_or(PARSE_MEMORY_MB, Limits::DEFAULT_MEMORY_MB)? << 20,
+                Duration::from_secs(
+                    env.parsed_or(PARSE_TIMEOUT_SECONDS, Limits::DEFAULT_TIMEOUT_SECONDS)?,
+                ),
             ),
             concurrency,
         })

@@ -30,6 +30,11 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// A parser child's address space and deadline unless configured otherwise (the
+    /// extractor's and the PII check's alike; terraform's modules/sizing sets the same).
+    pub const DEFAULT_MEMORY_MB: u64 = 768;
+    pub const DEFAULT_TIMEOUT_SECONDS: u64 = 40;
+
     /// A parser's limits: streams inflated up to 64 MiB, an answer read up to 64 MiB.
     pub fn new(memory_bytes: u64, timeout: Duration) -> Self {
         Self {
