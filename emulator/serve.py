@@ -7,11 +7,19 @@ maxReceiveCount, so a burst of uploads pushed the first events into the DLQ befo
 executor, which plays Lambda's pollers, ever saw them. Mappings stay declared and readable
 through the Lambda API; only moto's own polling is switched off.
 
+moto's S3 event records also lack what AWS's carry: the object's `versionId` on a versioned
+bucket and a `sequencer`. Without them the same version announced once by the emulator and
+once by anything that names versions (a backfill, Batch Operations) would look like two
+versions; the records get both, as AWS writes them.
+
 Usage: python serve.py [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
 """
 
+import itertools
 import sys
+import threading
 
+from moto.s3 import notifications as s3_notifications
 from moto.server import main
 from moto.sqs import models as sqs_models
 
@@ -32,6 +40,26 @@ def _queue_without_moto_pollers(self, *args, **kwargs):
 
 
 sqs_models.Queue.__init__ = _queue_without_moto_pollers
+
+_s3_event = s3_notifications._get_s3_event
+_sequencers = itertools.count(1)
+_sequencer_lock = threading.Lock()
+
+
+def _s3_event_as_aws_writes_it(event_name, bucket, key, notification_id):
+    event = _s3_event(event_name, bucket, key, notification_id)
+    with _sequencer_lock:
+        sequencer = next(_sequencers)
+    for record in event["Records"]:
+        announced = record["s3"]["object"]
+        if bucket.is_versioned and key.version_id not in (None, "null"):
+            announced["versionId"] = key.version_id
+        # Hex, compared as strings of equal length: what S3 documents for ordering events.
+        announced["sequencer"] = f"{sequencer:018X}"
+    return event
+
+
+s3_notifications._get_s3_event = _s3_event_as_aws_writes_it
 
 if __name__ == "__main__":
     sys.exit(main())

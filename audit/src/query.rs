@@ -12,13 +12,21 @@ use object_events::Tier;
 use serde::Serialize;
 
 /// One audit item as stored, whichever stage wrote it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct AuditEntry {
     pub bucket: String,
     pub key: String,
     /// The versionId, or the eTag on unversioned buckets.
     pub version: String,
+    pub version_id: Option<String>,
+    pub etag: Option<String>,
     pub stage: String,
+    /// The run id; `None` for the first run.
+    pub run: Option<String>,
+    /// Who announced the object (`backfill`, `reprocess`...); `None` for an upload's event.
+    pub origin: Option<String>,
+    /// The later run whose outcome replaced this one (the item is history).
+    pub superseded_by: Option<String>,
     pub status: String,
     pub tier: Option<String>,
     pub reason: Option<String>,
@@ -186,7 +194,12 @@ fn entry_from_item(item: &Item) -> AuditEntry {
         version: text(attr::VERSION_ID)
             .or_else(|| text(attr::ETAG))
             .unwrap_or_default(),
+        version_id: text(attr::VERSION_ID),
+        etag: text(attr::ETAG),
         stage: text(attr::STAGE).unwrap_or_default(),
+        run: text(attr::RUN),
+        origin: text(attr::ORIGIN),
+        superseded_by: text(table::SUPERSEDED_BY),
         status: text(attr::STATUS).unwrap_or_default(),
         tier: text(attr::TIER),
         reason: text(attr::REASON),

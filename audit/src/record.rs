@@ -1,6 +1,6 @@
 use crate::fit::{fit_details, fit_text};
 use chrono::{DateTime, Utc};
-use object_events::{CorrelationId, Dispatch, ObjectRef, Tier};
+use object_events::{CorrelationId, Dispatch, ObjectRef, Origin, Run, Tier};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -100,13 +100,19 @@ impl fmt::Display for Status {
     }
 }
 
-/// One stage's outcome for one object version: one audit item, one notification.
+/// One stage's outcome for one run on one object version: one audit item, one notification.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditRecord {
     #[serde(flatten)]
     pub object: ObjectRef,
     /// Which step produced the record: `router`, `thumbnail`, `compliance.malware`, ...
     pub stage: String,
+    /// The first run (`null`) or the id of the reprocess request that ran the stage again.
+    #[serde(default)]
+    pub run: Run,
+    /// Who announced the object to the router: its upload, a backfill, a reprocess request...
+    #[serde(default)]
+    pub origin: Origin,
     pub status: Status,
     pub tier: Option<Tier>,
     pub reason: Option<String>,
@@ -135,6 +141,8 @@ impl AuditRecord {
         Self {
             object,
             stage: stage.into(),
+            run: Run::first(),
+            origin: Origin::Upload,
             status,
             tier: None,
             reason: None,
@@ -166,6 +174,14 @@ impl AuditRecord {
         )
         .with_tier(Some(dispatch.tier))
         .with_uploaded_by(dispatch.object.uploaded_by.clone())
+        .in_run(dispatch.object.run.clone(), dispatch.object.origin)
+    }
+
+    /// The record as part of `run`, started by `origin`.
+    pub fn in_run(mut self, run: Run, origin: Origin) -> Self {
+        self.run = run;
+        self.origin = origin;
+        self
     }
 
     pub fn with_tier(mut self, tier: Option<Tier>) -> Self {

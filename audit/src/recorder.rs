@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
-use object_events::ObjectRef;
+use object_events::{ObjectRef, Run};
 use platform::metrics;
 use std::sync::Arc;
 
@@ -35,7 +35,7 @@ pub enum Recorded {
     Duplicate,
 }
 
-/// Writes audit items and has them announced, exactly once per (object version, stage).
+/// Writes audit items and has them announced, exactly once per (object version, stage, run).
 ///
 /// Each item moves `claimed` -> `applied` (when the stage has an effect to guard, such as a
 /// dispatch) -> `notified`. Redeliveries that find a finished item stop; ones that find an
@@ -94,10 +94,21 @@ impl Recorder {
             .is_some_and(|item| delivery_state(&item) == delivery::NOTIFIED))
     }
 
-    /// Every stage recorded for `object`'s version whose name starts with `stage_prefix`,
-    /// read consistently: what a stage that waits for others (the compliance verdict) decides
-    /// on.
+    /// Every stage recorded in `run` on `object`'s version whose name starts with
+    /// `stage_prefix`, read consistently: what a stage that waits for others (the compliance
+    /// verdict) decides on.
     pub async fn version_stages(
+        &self,
+        object: &ObjectRef,
+        run: &Run,
+        stage_prefix: &str,
+    ) -> Result<Vec<AuditEntry>, RecordError> {
+        let mut recorded = self.stages_of_every_run(object, stage_prefix).await?;
+        recorded.retain(|entry| entry.run.as_deref() == run.id());
+        Ok(recorded)
+    }
+
+    async fn stages_of_every_run(
         &self,
         object: &ObjectRef,
         stage_prefix: &str,
@@ -118,6 +129,47 @@ impl Recorder {
             .map_err(|err| RecordError::store("Query", &err))
     }
 
+    /// Takes the earlier runs' items of the record's stage out of both GSIs (they stay in the
+    /// object's history, marked `superseded_by`), so the status and tier queries answer with
+    /// the latest outcome. Idempotent: a takeover of the claim does it again.
+    async fn supersede_earlier_runs(&self, record: &AuditRecord) -> Result<(), RecordError> {
+        let Some(run) = record.run.id() else {
+            return Ok(());
+        };
+        let earlier = self
+            .stages_of_every_run(&record.object, &record.stage)
+            .await?
+            .into_iter()
+            .filter(|entry| {
+                entry.stage == record.stage
+                    && entry.superseded_by.is_none()
+                    && entry.run.as_deref().is_none_or(|other| other < run)
+            });
+        for entry in earlier {
+            let sort_key =
+                table::run_sort_key(&record.object, &record.stage, entry.run.as_deref())?;
+            self.dynamodb
+                .update_item()
+                .table_name(&self.settings.table)
+                .key(
+                    PARTITION_KEY,
+                    AttributeValue::S(table::partition_key(&record.object)),
+                )
+                .key(SORT_KEY, AttributeValue::S(sort_key))
+                .update_expression("SET #superseded = :run REMOVE #status_day, #tier_day")
+                .condition_expression("attribute_exists(#pk)")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_names("#superseded", table::SUPERSEDED_BY)
+                .expression_attribute_names("#status_day", table::STATUS_INDEX_KEY)
+                .expression_attribute_names("#tier_day", table::TIER_INDEX_KEY)
+                .expression_attribute_values(":run", AttributeValue::S(run.to_owned()))
+                .send()
+                .await
+                .map_err(|err| RecordError::store("UpdateItem", &err))?;
+        }
+        Ok(())
+    }
+
     /// Writes the record if it is new, or takes over an abandoned one.
     pub async fn claim(&self, record: &AuditRecord) -> Result<Claim, RecordError> {
         let now_ms = Utc::now().timestamp_millis();
@@ -132,7 +184,10 @@ impl Recorder {
             .send()
             .await;
         match written {
-            Ok(_) => return Ok(Claim::Fresh),
+            Ok(_) => {
+                self.supersede_earlier_runs(record).await?;
+                return Ok(Claim::Fresh);
+            }
             Err(err) if condition_failed(&err) => {}
             Err(err) => return Err(RecordError::store("PutItem", &err)),
         }
@@ -173,9 +228,12 @@ impl Recorder {
             .send()
             .await;
         match taken {
-            Ok(_) => Ok(Claim::Resumed {
-                applied: state == delivery::APPLIED,
-            }),
+            Ok(_) => {
+                self.supersede_earlier_runs(record).await?;
+                Ok(Claim::Resumed {
+                    applied: state == delivery::APPLIED,
+                })
+            }
             Err(err) if condition_failed(&err) => Err(self.in_progress(record)),
             Err(err) => Err(RecordError::store("UpdateItem", &err)),
         }

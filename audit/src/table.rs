@@ -4,14 +4,18 @@
 //! | attribute | role |
 //! |---|---|
 //! | `pk` = `<bucket>/<key>` | partition key: every version and stage of one object |
-//! | `sk` = `<v:versionId or e:eTag>#<stage>` | sort key: one item per version and stage |
+//! | `sk` = `<v:versionId or e:eTag>#<stage>[#<run>]` | sort key: one item per version, stage and run; the first run has no suffix, later ones (`triage reprocess`, `rescan`) their run id, which sorts by time |
 //! | `status_day` = `<STATUS>#<yyyy-mm-dd>` | GSI `by-status` partition: "what failed today/in the last hour" |
 //! | `tier_day` = `<tier>#<yyyy-mm-dd>` | GSI `by-tier` partition: "what went through tier X today" |
 //! | `finished_at` (RFC 3339, ms, UTC) | sort key of both GSIs, so time ranges are key conditions |
 //! | `expires_at` (epoch seconds) | DynamoDB TTL |
 //! | `delivery` = `claimed`/`applied`/`notified`, `claimed_at` (epoch ms) | exactly-once bookkeeping |
+//! | `run`, `origin` | the run id (absent on the first run) and who announced the object (absent for an upload's own event) |
+//! | `superseded_by` | set, and both GSI keys removed, when a later run records the same stage |
 //!
 //! The day is part of the GSI partition keys so one status or tier never becomes a hot partition.
+//! The GSIs are sparse: an item superseded by a later run leaves them, so "what failed in the
+//! last hour" lists the latest outcomes only, while the object's history keeps every run.
 
 use crate::record::AuditRecord;
 use aws_sdk_dynamodb::error::BuildError;
@@ -20,7 +24,7 @@ use aws_sdk_dynamodb::types::{
     KeyType, Projection, ProjectionType, ScalarAttributeType,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
-use object_events::{ObjectRef, VersionError};
+use object_events::{ObjectRef, Origin, VersionError};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -35,6 +39,8 @@ pub const TTL_ATTRIBUTE: &str = "expires_at";
 /// Where a record is in claim -> effect -> notification (see [`crate::Recorder`]); one of
 /// the [`delivery`] states. Records written without a claim have none and count as notified.
 pub const DELIVERY: &str = "delivery";
+/// The run that replaced this item's outcome (see [`crate::Recorder::claim`]).
+pub const SUPERSEDED_BY: &str = "superseded_by";
 
 pub mod delivery {
     pub const CLAIMED: &str = "claimed";
@@ -63,6 +69,8 @@ pub mod attr {
     pub const SHA256: &str = "sha256";
     pub const UPLOADED_BY: &str = "uploaded_by";
     pub const SIZE: &str = "size";
+    pub const RUN: &str = "run";
+    pub const ORIGIN: &str = "origin";
     /// The stage's own details, as a JSON string.
     pub const DETAILS: &str = "details";
 }
@@ -83,11 +91,20 @@ pub fn partition_key(object: &ObjectRef) -> String {
 }
 
 pub fn sort_key(record: &AuditRecord) -> Result<String, VersionError> {
-    Ok(format!(
-        "{}#{}",
-        record.object.version_token()?,
-        record.stage
-    ))
+    run_sort_key(&record.object, &record.stage, record.run.id())
+}
+
+/// The sort key of `stage`'s item in the run with id `run` (`None`: the first run).
+pub fn run_sort_key(
+    object: &ObjectRef,
+    stage: &str,
+    run: Option<&str>,
+) -> Result<String, VersionError> {
+    let stage_key = format!("{}#{stage}", object.version_token()?);
+    Ok(match run {
+        None => stage_key,
+        Some(run) => format!("{stage_key}#{run}"),
+    })
 }
 
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -144,6 +161,12 @@ pub fn to_item(
     }
     if let Some(size) = object.size {
         put(attr::SIZE, n(size));
+    }
+    if let Some(run) = record.run.id() {
+        put(attr::RUN, s(run));
+    }
+    if record.origin != Origin::Upload {
+        put(attr::ORIGIN, s(record.origin.as_str()));
     }
     if let Some(details) = &record.details {
         put(attr::DETAILS, s(details.to_string()));
@@ -278,6 +301,21 @@ mod tests {
                 "processed/a.jpg".into()
             )]))
         );
+    }
+
+    #[test]
+    fn a_later_run_is_its_own_item_beside_the_first() {
+        let run = object_events::Run::parse("r20261202T190000-0123abcd").expect("a run id");
+        let rerun = record().in_run(run, Origin::Reprocess);
+        let item = to_item(&rerun, "router", "dev", Duration::ZERO).expect("identifiable");
+        assert_eq!(
+            string(&item, SORT_KEY),
+            "v:3Lg#router#r20261202T190000-0123abcd"
+        );
+        assert_eq!(string(&item, attr::RUN), "r20261202T190000-0123abcd");
+        assert_eq!(string(&item, attr::ORIGIN), "reprocess");
+        let first = to_item(&record(), "router", "dev", Duration::ZERO).expect("identifiable");
+        assert!(!first.contains_key(attr::RUN) && !first.contains_key(attr::ORIGIN));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use audit::{AuditRecord, Claim, RecordError, Recorded, Recorder, RecorderSetting
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
 use notifications::SnsNotifier;
-use object_events::{CorrelationId, ObjectKey, ObjectRef, Tier};
+use object_events::{CorrelationId, ObjectKey, ObjectRef, Origin, Run, Tier};
 use serde_json::Value;
 use std::time::Duration;
 use testkit::resources::{unique, TestResources};
@@ -305,4 +305,69 @@ async fn the_audit_trail_answers_history_recent_failures_and_tier_activity() {
     assert!(thumbnails
         .iter()
         .all(|e| e.tier.as_deref() == Some("thumbnail")));
+}
+
+#[tokio::test]
+async fn a_reprocess_run_records_beside_the_first_and_replaces_it_in_the_indexes() {
+    let fixture = fixture(Duration::from_secs(60)).await;
+    let first = record("uploads/images/fixed.jpg", "v1", Status::Failed);
+    assert_eq!(
+        fixture.recorder.record(&first).await.expect("first run"),
+        Recorded::New
+    );
+    let run = Run::parse("r20261202T190000-0123abcd").expect("a run id");
+    let rerun = record("uploads/images/fixed.jpg", "v1", Status::Succeeded)
+        .in_run(run.clone(), Origin::Reprocess);
+    // The request is redelivered: still one record of the run.
+    for expected in [Recorded::New, Recorded::Duplicate] {
+        assert_eq!(
+            fixture.recorder.record(&rerun).await.expect("rerun"),
+            expected
+        );
+    }
+    assert_eq!(item_count(&fixture).await, 2);
+    let all = notifications(&fixture, &fixture.all_queue).await;
+    let runs: Vec<Value> = all
+        .iter()
+        .map(|envelope| {
+            let body: Value =
+                serde_json::from_str(envelope["Message"].as_str().expect("message")).expect("JSON");
+            body["run"].clone()
+        })
+        .collect();
+    assert_eq!(runs, [Value::Null, Value::from(run.id().expect("id"))]);
+
+    let trail = audit::AuditTrail::new(fixture.dynamodb.clone(), &fixture.table);
+    let since = Utc::now() - chrono::Duration::hours(1);
+    let failed = trail.by_status(Status::Failed, since).await.expect("query");
+    assert!(
+        failed.is_empty(),
+        "the fixed failure still counts: {failed:?}"
+    );
+    let succeeded = trail
+        .by_status(Status::Succeeded, since)
+        .await
+        .expect("query");
+    assert_eq!(succeeded.len(), 1);
+    assert_eq!(succeeded[0].run.as_deref(), run.id());
+    assert_eq!(succeeded[0].origin.as_deref(), Some("reprocess"));
+
+    let history = trail
+        .object_history("uploads", "uploads/images/fixed.jpg")
+        .await
+        .expect("history");
+    let kept: Vec<_> = history
+        .iter()
+        .map(|entry| (entry.status.as_str(), entry.superseded_by.as_deref()))
+        .collect();
+    assert_eq!(kept, [("FAILED", run.id()), ("SUCCEEDED", None)]);
+
+    // The verdict-style query reads one run's stages only.
+    let of_run = fixture
+        .recorder
+        .version_stages(&first.object, &run, "thumb")
+        .await
+        .expect("query");
+    assert_eq!(of_run.len(), 1);
+    assert_eq!(of_run[0].status, "SUCCEEDED");
 }

@@ -1,4 +1,4 @@
-use percent_encoding::percent_decode_str;
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -32,6 +32,20 @@ impl ObjectKey {
             .decode_utf8()
             .map_err(|_| KeyError::NotUtf8(raw.to_owned()))?;
         Self::new(decoded.into_owned())
+    }
+
+    /// Encodes the key as S3 event notifications do (the inverse of [`Self::from_event_encoding`]).
+    pub fn to_event_encoding(&self) -> String {
+        const KEPT: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'*')
+            .remove(b'/')
+            .remove(b' ');
+        utf8_percent_encode(&self.0, KEPT)
+            .to_string()
+            .replace(' ', "+")
     }
 
     /// Wraps an already decoded key (from an API response, a CLI argument, a dispatch message).

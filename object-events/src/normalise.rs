@@ -4,6 +4,7 @@
 //! lack `userIdentity` and `requestParameters`, which `aws_lambda_events::s3::S3Event` requires,
 //! so we read records through our own minimal structs instead.
 
+use crate::run::Announcement;
 use crate::{ObjectKey, ObjectRef, S3Object};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -151,6 +152,9 @@ struct LenientRecord {
     event_time: Option<String>,
     user_identity: Option<LenientIdentity>,
     s3: Option<LenientS3>,
+    /// [`crate::run::ANNOUNCEMENT_FIELD`]
+    #[serde(rename = "s3triage")]
+    announcement: Option<Announcement>,
 }
 
 #[derive(Deserialize, Default)]
@@ -201,6 +205,7 @@ fn s3_record(record: &Value) -> RecordOutcome {
     if !event_name.starts_with("ObjectCreated:") {
         return RecordOutcome::NotCreated { event_name };
     }
+    let announcement = parsed.announcement.unwrap_or_default();
     let s3 = parsed.s3.unwrap_or_default();
     let object = s3.object.unwrap_or_default();
     let Some(bucket) = s3
@@ -255,5 +260,7 @@ fn s3_record(record: &Value) -> RecordOutcome {
         uploaded_by: parsed
             .user_identity
             .and_then(|identity| identity.principal_id),
+        origin: announcement.origin,
+        run: announcement.run,
     })
 }

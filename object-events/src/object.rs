@@ -1,6 +1,8 @@
-use crate::ObjectKey;
-use chrono::{DateTime, Utc};
+use crate::run::{Announcement, ANNOUNCEMENT_FIELD};
+use crate::{ObjectKey, Origin, Run};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use std::fmt;
 
 /// One created object version, as an S3 event describes it.
@@ -19,6 +21,12 @@ pub struct S3Object {
     pub event_name: String,
     /// The principal that created the object (`userIdentity.principalId`), when the event says.
     pub uploaded_by: Option<String>,
+    /// Who announced the object: its upload's event, a backfill, a reprocess request...
+    #[serde(default)]
+    pub origin: Origin,
+    /// The run the announcement starts: the first, unless an operator asked for the work again.
+    #[serde(default)]
+    pub run: Run,
 }
 
 /// What identifies one version of one object, and so one line of audit history per stage.
@@ -53,7 +61,50 @@ impl S3Object {
             event_time: None,
             event_name: "ObjectCreated:Put".into(),
             uploaded_by: None,
+            origin: Origin::Upload,
+            run: Run::first(),
         }
+    }
+
+    /// The object as one record of an S3 event notification, in the shape S3 writes (key
+    /// form-encoded), plus our announcement when it is not an upload's own event: what
+    /// `triage backfill` and `reprocess` send the router, read back by [`crate::normalise`].
+    pub fn to_event_record(&self) -> Value {
+        let mut object = json!({ "key": self.key.to_event_encoding(), "size": self.size });
+        let fields = [
+            ("eTag", &self.etag),
+            ("versionId", &self.version_id),
+            ("sequencer", &self.sequencer),
+        ];
+        for (name, value) in fields {
+            if let Some(value) = value {
+                object[name] = value.as_str().into();
+            }
+        }
+        let mut record = json!({
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "eventName": self.event_name,
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "bucket": { "name": self.bucket, "arn": format!("arn:aws:s3:::{}", self.bucket) },
+                "object": object,
+            },
+        });
+        if let Some(at) = self.event_time {
+            record["eventTime"] = at.to_rfc3339_opts(SecondsFormat::Millis, true).into();
+        }
+        if let Some(principal) = &self.uploaded_by {
+            record["userIdentity"] = json!({ "principalId": principal });
+        }
+        if self.origin != Origin::Upload || !self.run.is_first() {
+            let announcement = Announcement {
+                origin: self.origin,
+                run: self.run.clone(),
+            };
+            record[ANNOUNCEMENT_FIELD] = serde_json::to_value(announcement).unwrap_or_default();
+        }
+        record
     }
 
     pub fn object_ref(&self) -> ObjectRef {

@@ -1,5 +1,6 @@
-use object_events::{normalise, normalise_json, EnvelopeError, ObjectKey, RecordOutcome, S3Object};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use object_events::{
+    normalise, normalise_json, EnvelopeError, ObjectKey, Origin, RecordOutcome, Run, S3Object,
+};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -158,20 +159,11 @@ fn malformed_envelopes_are_errors() {
     assert_eq!(normalise(&nested), Err(EnvelopeError::TooDeep));
 }
 
-/// Characters S3 leaves unencoded in event keys (besides alphanumerics).
-const S3_EVENT_KEY_SET: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'*')
-    .remove(b'/')
-    .remove(b' ');
-
 /// Encodes a key as S3 does in events; `encode_slash` mimics emulators that also encode `/`.
 fn encode_like_s3(key: &str, encode_slash: bool) -> String {
-    let encoded = utf8_percent_encode(key, S3_EVENT_KEY_SET)
-        .to_string()
-        .replace(' ', "+");
+    let encoded = ObjectKey::new(key)
+        .expect("a valid key")
+        .to_event_encoding();
     if encode_slash {
         encoded.replace('/', "%2F")
     } else {
@@ -248,4 +240,42 @@ fn a_1024_byte_key_of_multibyte_characters_is_accepted() {
     let outcomes = normalise(&s3_event(&encode_like_s3(&key, false), 1)).expect("event");
     let objects = created(&outcomes);
     assert_eq!(objects[0].key, ObjectKey::new(key).expect("valid key"));
+}
+
+#[test]
+fn an_object_announced_by_us_reads_back_as_the_same_object_with_its_run() {
+    let key = ObjectKey::new("uploads/documents/Q3 report+final (1).pdf").expect("valid key");
+    let mut object = S3Object::put("uploads", key, 4096, Some("0cc175b9".into()));
+    object.version_id = Some("3HL4kqtJlcpXroDTDmJ".into());
+    object.uploaded_by = Some("AWS:AIDAEXAMPLE".into());
+    object.origin = Origin::Reprocess;
+    object.run = Run::parse("r20261202T190000-0123abcd").expect("a run id");
+    object.raw_key = "uploads/documents/Q3+report%2Bfinal+%281%29.pdf".into();
+    let event = json!({ "Records": [object.to_event_record()] });
+    assert_eq!(event["Records"][0]["s3"]["object"]["key"], object.raw_key);
+    assert_eq!(
+        created(&normalise(&event).expect("an event")),
+        vec![&object]
+    );
+
+    // An upload's own event says nothing of runs: the first run.
+    object.origin = Origin::Upload;
+    object.run = Run::first();
+    let event = json!({ "Records": [object.to_event_record()] });
+    assert!(event["Records"][0].get("s3triage").is_none());
+    assert_eq!(
+        created(&normalise(&event).expect("an event")),
+        vec![&object]
+    );
+}
+
+#[test]
+fn an_announcement_with_a_forged_run_id_is_not_an_object_to_route() {
+    let mut event = s3_event("uploads/a.txt", 1);
+    event["Records"][0]["s3triage"] = json!({ "origin": "reprocess", "run": "x#router" });
+    let outcomes = normalise(&event).expect("an envelope");
+    assert!(
+        matches!(&outcomes[..], [RecordOutcome::Invalid(invalid)] if invalid.object.is_none()),
+        "{outcomes:?}"
+    );
 }

@@ -8,6 +8,7 @@
 use crate::dispatch::Dispatcher;
 use crate::policy::{Decision, RoutingPolicy};
 use crate::verdict::{is_sqs_batch, judge, Verdict};
+use crate::versions::S3Versions;
 use audit::{table, AuditRecord, Claim, RecordError, Recorded, Recorder, Status};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
@@ -42,14 +43,21 @@ pub struct Router<D> {
     policy: RoutingPolicy,
     dispatcher: D,
     recorder: Recorder,
+    versions: S3Versions,
 }
 
 impl<D: Dispatcher> Router<D> {
-    pub fn new(policy: RoutingPolicy, dispatcher: D, recorder: Recorder) -> Self {
+    pub fn new(
+        policy: RoutingPolicy,
+        dispatcher: D,
+        recorder: Recorder,
+        versions: S3Versions,
+    ) -> Self {
         Self {
             policy,
             dispatcher,
             recorder,
+            versions,
         }
     }
 
@@ -98,6 +106,7 @@ impl<D: Dispatcher> Router<D> {
     async fn process(&self, messages: &[(Option<String>, String)]) -> BTreeSet<usize> {
         let mut failed = BTreeSet::new();
         let work = self.plan_all(messages, &mut failed);
+        let work = self.resolve_versions(work, &mut failed).await;
         let (unique, duplicates) = split_duplicates(&work);
         let (to_dispatch, mut to_complete) = self.claim_all(unique, &mut failed).await;
         to_complete.extend(self.dispatch_claimed(to_dispatch, &mut failed).await);
@@ -139,6 +148,53 @@ impl<D: Dispatcher> Router<D> {
             }
         }
         work
+    }
+
+    /// Gives work announced by eTag alone the version it names, so it joins that version's
+    /// history (see [`crate::versions`]). A transient lookup failure fails its message; a
+    /// permanent one (no permission to list versions) leaves the eTag as the identity.
+    async fn resolve_versions(&self, work: Vec<Work>, failed: &mut BTreeSet<usize>) -> Vec<Work> {
+        let lookups = join_all(work.into_iter().map(|mut item| async move {
+            let object = &item.record.object;
+            let (None, Some(etag)) = (&object.version_id, &object.etag) else {
+                return Ok(item);
+            };
+            match self
+                .versions
+                .version_of(&object.bucket, object.key.as_str(), etag)
+                .await
+            {
+                Ok(Some(version)) => {
+                    if let Some(dispatch) = &mut item.dispatch {
+                        dispatch.object.version_id = Some(version.clone());
+                    }
+                    item.record.object.version_id = Some(version);
+                    Ok(item)
+                }
+                Ok(None) => Ok(item),
+                Err(err) if err.transient => {
+                    warn!(correlation_id = %item.record.correlation_id, error = %err, "could not resolve the announced version; the message will be retried");
+                    Err(item.message)
+                }
+                Err(err) => {
+                    warn!(correlation_id = %item.record.correlation_id, error = %err, "could not resolve the announced version; recording it under its eTag");
+                    Ok(item)
+                }
+            }
+        }))
+        .await;
+        let mut resolved = Vec::new();
+        for lookup in lookups {
+            match lookup {
+                Ok(item) => resolved.push(item),
+                Err(message) => {
+                    failed.insert(message);
+                }
+            }
+        }
+        // Work of a failed message is not done now: all of it is retried together.
+        resolved.retain(|item| !failed.contains(&item.message));
+        resolved
     }
 
     /// Records what needs no dispatch and claims what does. Returns the claimed work still to
@@ -289,6 +345,7 @@ fn route(message: usize, object: S3Object, decision: Decision, started_at: DateT
             started_at,
         )
         .with_uploaded_by(object.uploaded_by.clone())
+        .in_run(object.run.clone(), object.origin)
     };
     match decision {
         Decision::Route { tier, rule, note } => {

@@ -3,3 +3,4 @@ pub mod dispatch;
 pub mod handler;
 pub mod policy;
 pub mod verdict;
+pub mod versions;

@@ -8,6 +8,7 @@ use platform::config::Env;
 use router::config::RouterConfig;
 use router::dispatch::AwsDispatcher;
 use router::handler::Router;
+use router::versions::S3Versions;
 use serde_json::Value;
 
 #[tokio::main]
@@ -23,7 +24,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         targets: config.targets,
     };
     let recorder = SnsNotifier::recorder(&aws, config.recorder);
-    let router = Router::new(config.policy, dispatcher, recorder);
+    let versions = S3Versions {
+        s3: aws_sdk_s3::Client::new(&aws),
+    };
+    let router = Router::new(config.policy, dispatcher, recorder, versions);
     let router = &router;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         router

@@ -9,6 +9,7 @@ use object_events::{Dispatch, Tier};
 use router::dispatch::{AwsDispatcher, DispatchTargets, LargeTaskTarget};
 use router::handler::Router;
 use router::policy::{RoutingPolicy, DEFAULT_LARGE_LIMIT, DEFAULT_RESERVED_PREFIX};
+use router::versions::S3Versions;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -117,7 +118,14 @@ async fn stack() -> Stack {
     )
     .expect("default policy");
     Stack {
-        router: Router::new(policy, dispatcher, recorder),
+        router: Router::new(
+            policy,
+            dispatcher,
+            recorder,
+            S3Versions {
+                s3: aws_sdk_s3::Client::new(&aws.config),
+            },
+        ),
         aws,
         dynamodb,
         lambda,
@@ -438,5 +446,76 @@ async fn images_are_invoked_and_oversize_files_start_a_fargate_task() {
                 Some("30 MiB exceeds rule \"images\"'s 20 MiB limit for the thumbnail tier".into())
             ),
         ]
+    );
+}
+
+#[tokio::test]
+async fn an_event_without_a_version_on_a_versioned_bucket_joins_the_version_it_announced() {
+    let stack = stack().await;
+    let s3 = aws_sdk_s3::Client::new(&stack.aws.config);
+    let bucket = unique("versioned");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("bucket");
+    s3.put_bucket_versioning()
+        .bucket(&bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("versioning on");
+    let key = "uploads/documents/minutes.pdf";
+    let put = |body: &'static [u8]| {
+        s3.put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(body.to_vec().into())
+            .send()
+    };
+    let announced = put(b"%PDF-1.7 first").await.expect("first version");
+    // Overwritten before the router sees the event: the eTag still finds the first version.
+    put(b"%PDF-1.7 second").await.expect("second version");
+    let version = announced.version_id().expect("a version id").to_owned();
+    let etag = announced
+        .e_tag()
+        .expect("an eTag")
+        .trim_matches('"')
+        .to_owned();
+
+    let event = |version_id: Option<&str>| {
+        let mut event = s3_event(key, "unused", 14);
+        event["Records"][0]["s3"]["bucket"]["name"] = json!(bucket);
+        let object = &mut event["Records"][0]["s3"]["object"];
+        object["eTag"] = json!(etag);
+        match version_id {
+            Some(version) => object["versionId"] = json!(version),
+            None => {
+                object.as_object_mut().expect("object").remove("versionId");
+            }
+        }
+        event.to_string()
+    };
+    for (message, body) in [("without", event(None)), ("with", event(Some(&version)))] {
+        let response = stack
+            .router
+            .handle_sqs(sqs_batch(&[(message, body)]))
+            .await
+            .expect("handled");
+        assert!(failed_ids(&response).is_empty(), "{message}: {response:?}");
+    }
+    let items = audit_items(&stack).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["sk"], format!("v:{version}#router"));
+    let dispatched = stack.aws.drain(&stack.extractor_queue).await;
+    assert_eq!(dispatched.len(), 1, "{dispatched:?}");
+    let dispatch: Dispatch = serde_json::from_str(&dispatched[0]).expect("dispatch message");
+    assert_eq!(
+        dispatch.object.version_id.as_deref(),
+        Some(version.as_str())
     );
 }

@@ -247,6 +247,7 @@ fn iam_actions(service: &str, operation: &str) -> Vec<String> {
     let actions: &[&str] = match (prefix, operation) {
         ("s3", "head_object") => &["s3:GetObject"],
         ("s3", "list_objects_v2") => &["s3:ListBucket"],
+        ("s3", "list_object_versions") => &["s3:ListBucketVersions"],
         ("s3", "create_multipart_upload" | "upload_part" | "complete_multipart_upload") => {
             &["s3:PutObject"]
         }

@@ -1,6 +1,6 @@
 # The router Lambda, fed by the ingest queue with partial batch responses, and allowed exactly
-# what it does: read the ingest queue, write the audit table, publish notifications, and
-# dispatch to the four tiers.
+# what it does: read the ingest queue, write the audit table, publish notifications, list the
+# uploads' versions, and dispatch to the four tiers.
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
@@ -15,6 +15,12 @@ locals {
 }
 
 data "aws_iam_policy_document" "router" {
+  # An event that names no version is resolved to the version of the key with its eTag.
+  statement {
+    sid       = "ResolveAnnouncedVersions"
+    actions   = ["s3:ListBucketVersions"]
+    resources = [var.uploads_bucket_arn]
+  }
   statement {
     sid       = "DispatchCompliance"
     actions   = ["sns:Publish"]

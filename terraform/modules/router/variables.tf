@@ -32,6 +32,11 @@ variable "ingest_queue_arn" {
   type        = string
 }
 
+variable "uploads_bucket_arn" {
+  description = "ARN of the watched uploads bucket: the router lists a key's versions to resolve an event that names no version."
+  type        = string
+}
+
 variable "thumbnail_function_name" {
   description = "Name of the thumbnail Lambda the router invokes asynchronously."
   type        = string

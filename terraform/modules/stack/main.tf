@@ -184,6 +184,7 @@ module "router" {
   sizing                   = local.functions.router
   routing_rules            = var.routing_rules
   ingest_queue_arn         = module.ingest.queue_arn
+  uploads_bucket_arn       = module.ingest.bucket_arn
   thumbnail_function_name  = module.thumbnail.function_name
   extractor_queue_url      = module.tiers.extractor_queue_url
   extractor_queue_arn      = module.tiers.extractor_queue_arn

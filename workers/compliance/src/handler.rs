@@ -112,7 +112,7 @@ impl CheckerLambda {
         let object = dispatch.object.object_ref();
         let recorded = self
             .recorder
-            .version_stages(&object, CHECK_STAGE_PREFIX)
+            .version_stages(&object, &dispatch.object.run, CHECK_STAGE_PREFIX)
             .await?;
         let Some(verdict) = decide(&self.config.checkers, dispatch.content_kind, &recorded) else {
             return Ok(());

@@ -171,21 +171,8 @@ mod tests {
             version: "v".into(),
             stage: check_stage(checker),
             status: status.into(),
-            tier: None,
             reason: reason.map(String::from),
-            outputs: Vec::new(),
-            details: None,
-            sha256: None,
-            content_type: None,
-            size: None,
-            duration_ms: None,
-            correlation_id: None,
-            uploaded_by: None,
-            worker: None,
-            environment: None,
-            started_at: None,
-            finished_at: String::new(),
-            delivery: None,
+            ..AuditEntry::default()
         }
     }
 
