@@ -1,11 +1,10 @@
 use crate::table;
+use crate::target::{Target, TargetArgs};
 use anyhow::{bail, Context};
 use audit::{AuditEntry, AuditTrail, Status};
 use chrono::{DateTime, Utc};
 use clap::Args;
 use object_events::Tier;
-use serde::Deserialize;
-use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Args)]
@@ -17,7 +16,7 @@ use std::time::Duration;
     --state-file or --endpoint-url point at a local stack instead."
 )]
 pub struct AuditArgs {
-    /// One object's history (every version and stage). Needs the bucket.
+    /// One object's history (every version and stage, the latest run of each). Needs the bucket.
     #[arg(long, conflicts_with_all = ["status", "tier"], required_unless_present_any = ["status", "tier"])]
     key: Option<String>,
     /// The uploads bucket (for --key); read from --state-file if not given.
@@ -39,42 +38,20 @@ pub struct AuditArgs {
     /// The audit table; read from --state-file if not given.
     #[arg(long, env = audit::settings::AUDIT_TABLE)]
     table: Option<String>,
-    /// A JSON file written by `triage local` (endpoint_url, bucket, audit_table).
-    #[arg(long)]
-    state_file: Option<PathBuf>,
-    /// Talk to this endpoint (a local emulator) instead of AWS.
-    #[arg(long)]
-    endpoint_url: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
+    /// With --key: also every earlier run of each stage (after the latest), marked superseded.
+    #[arg(long, requires = "key")]
+    history: bool,
     /// Print a JSON array of records instead of a table.
     #[arg(long)]
     json: bool,
 }
 
-/// The part of the local stack's state file this command reads.
-#[derive(Deserialize, Default)]
-struct LocalState {
-    endpoint_url: Option<String>,
-    bucket: Option<String>,
-    audit_table: Option<String>,
-}
-
 pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
-    let state = match &args.state_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a triage state file", path.display()))?
-        }
-        None => LocalState::default(),
-    };
+    let Target { config, state } = args.target.resolve().await?;
     let Some(table) = args.table.clone().or(state.audit_table) else {
         bail!("which audit table? pass --table, set TRIAGE_AUDIT_TABLE, or pass --state-file");
-    };
-    // A local stack gets the emulator's credentials and region; AWS gets the standard chain.
-    let config = match args.endpoint_url.clone().or(state.endpoint_url) {
-        Some(endpoint) => emulator::sdk_config(&endpoint).await,
-        None => aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
     };
     let trail = AuditTrail::new(aws_sdk_dynamodb::Client::new(&config), table);
 
@@ -85,7 +62,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
             let Some(bucket) = args.bucket.clone().or(state.bucket) else {
                 bail!("--key needs the bucket: pass --bucket or --state-file");
             };
-            trail.object_history(&bucket, key).await?
+            latest_runs_first(trail.object_history(&bucket, key).await?, args.history)
         }
         (None, Some(status), _) => trail.by_status(status, since).await?,
         (None, None, Some(tier)) => trail.by_tier(tier, since).await?,
@@ -107,6 +84,19 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
         print_table(&entries);
     }
     Ok(())
+}
+
+/// An object's history as people read it: the latest run of each stage (oldest stage first),
+/// then, with `history`, the runs they replaced.
+fn latest_runs_first(entries: Vec<AuditEntry>, history: bool) -> Vec<AuditEntry> {
+    let (latest, superseded): (Vec<_>, Vec<_>) = entries
+        .into_iter()
+        .partition(|entry| entry.superseded_by.is_none());
+    if history {
+        latest.into_iter().chain(superseded).collect()
+    } else {
+        latest
+    }
 }
 
 /// Entries last written before `updated_before` (an unfinished record's `finished_at` is the
@@ -141,6 +131,10 @@ fn print_table(entries: &[AuditEntry]) {
                 e.key.clone(),
                 e.version.chars().take(12).collect(),
                 e.stage.clone(),
+                match (&e.run, &e.superseded_by) {
+                    (run, Some(_)) => format!("{} (superseded)", run.as_deref().unwrap_or("first")),
+                    (run, None) => run.as_deref().unwrap_or("first").to_owned(),
+                },
                 table::or_dash(e.tier.as_deref()),
                 if e.is_complete() {
                     e.status.clone()
@@ -154,7 +148,7 @@ fn print_table(entries: &[AuditEntry]) {
         .collect();
     table::print(
         &[
-            "FINISHED", "KEY", "VERSION", "STAGE", "TIER", "STATUS", "DURATION", "DETAIL",
+            "FINISHED", "KEY", "VERSION", "STAGE", "RUN", "TIER", "STATUS", "DURATION", "DETAIL",
         ],
         &rows,
     );

@@ -1,11 +1,15 @@
 //! `triage`: the s3-triage command line.
 
+mod announce;
 mod audit;
+mod backfill;
 mod demo;
 mod dlq;
 mod local;
+mod reprocess;
 mod route;
 mod table;
+mod target;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -33,6 +37,10 @@ enum Command {
     Local(local::LocalArgs),
     /// List what sits in each dead-letter queue; --redrive moves it back after a fix.
     Dlq(dlq::DlqArgs),
+    /// Bring objects that were there before the pipeline (a listing or an S3 Inventory) in.
+    Backfill(backfill::BackfillArgs),
+    /// Run the pipeline again (a new run, history kept) on the versions an audit query selects.
+    Reprocess(reprocess::ReprocessArgs),
 }
 
 #[tokio::main]
@@ -43,6 +51,8 @@ async fn main() -> ExitCode {
         Command::Local(args) => local::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Dlq(args) => dlq::run(args).await,
+        Command::Backfill(args) => backfill::run(args).await,
+        Command::Reprocess(args) => reprocess::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

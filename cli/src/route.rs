@@ -25,15 +25,33 @@ pub struct RouteArgs {
     /// An event file in any envelope the router accepts (S3, SQS, SNS, SNS inside SQS).
     #[arg(long, required_unless_present = "key")]
     event: Option<PathBuf>,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// Print JSON (an array, one element per record) instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The routing policy a command applies offline, as the deployed router would.
+#[derive(Args, Clone)]
+pub struct PolicyArgs {
     /// The routing rules as JSON; the router's default table if not given.
     #[arg(long, env = router::config::ROUTING_RULES, value_name = "JSON")]
     rules: Option<String>,
     /// The reserved output prefix no rule may match.
     #[arg(long, env = router::config::RESERVED_PREFIX, default_value = DEFAULT_RESERVED_PREFIX)]
     reserved_prefix: String,
-    /// Print JSON (an array, one element per record) instead of a table.
-    #[arg(long)]
-    json: bool,
+}
+
+impl PolicyArgs {
+    pub fn policy(&self) -> anyhow::Result<RoutingPolicy> {
+        let rules = match &self.rules {
+            Some(json) => RoutingPolicy::parse_rules(json)?,
+            None => RoutingPolicy::default_rules(),
+        };
+        RoutingPolicy::new(rules, &self.reserved_prefix, DEFAULT_LARGE_LIMIT)
+            .context("the routing rules are not valid")
+    }
 }
 
 /// The router's verdict on one record of an event.
@@ -52,12 +70,7 @@ fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 pub fn run(args: RouteArgs) -> anyhow::Result<()> {
-    let rules = match &args.rules {
-        Some(json) => RoutingPolicy::parse_rules(json)?,
-        None => RoutingPolicy::default_rules(),
-    };
-    let policy = RoutingPolicy::new(rules, &args.reserved_prefix, DEFAULT_LARGE_LIMIT)
-        .context("the routing rules are not valid")?;
+    let policy = args.policy.policy()?;
     let reports = match (&args.key, args.size, &args.event) {
         (Some(key), Some(size), _) => {
             let key = ObjectKey::new(key.as_str())?;

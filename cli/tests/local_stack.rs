@@ -4,7 +4,7 @@
 mod consistency;
 mod policies;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -523,4 +523,419 @@ async fn scan(
             return items;
         }
     }
+}
+
+type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
+/// Runs `triage <args> --state-file <state> --json` and parses its JSON output.
+fn triage_json(state_file: &Path, args: &[&str]) -> Value {
+    let output = Command::new(TRIAGE)
+        .args(args)
+        .args(["--json", "--state-file"])
+        .arg(state_file)
+        .env_remove("TRIAGE_AUDIT_TABLE")
+        .output()
+        .expect("triage runs");
+    assert!(
+        output.status.success(),
+        "triage {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON output")
+}
+
+#[test]
+fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_as_a_new_run() {
+    let (_running, _lines, state_file, state) = start_local("backfill", false);
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let endpoint = state["endpoint_url"].as_str().expect("endpoint").to_owned();
+    let bucket = state["bucket"].as_str().expect("bucket").to_owned();
+    let table = state["audit_table"].as_str().expect("table").to_owned();
+    let config = runtime.block_on(emulator::sdk_config(&endpoint));
+    let s3 = aws_sdk_s3::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let notifications = runtime
+        .block_on(emulator::subscribe_new_queue(
+            &sqs,
+            &aws_sdk_sns::Client::new(&config),
+            state["notifications_topic_arn"].as_str().expect("topic"),
+            "backfill-notifications",
+            &[("RawMessageDelivery", "true")],
+        ))
+        .expect("a queue on the notifications topic");
+    let sample = |path: &str| {
+        std::fs::read(root().join("samples/uploads").join(path)).expect("bundled sample")
+    };
+    let put = |key: &str, bytes: &[u8]| {
+        runtime
+            .block_on(
+                s3.put_object()
+                    .bucket(&bucket)
+                    .key(key)
+                    .body(bytes.to_vec().into())
+                    .send(),
+            )
+            .expect("uploaded")
+    };
+    let items_of = |key: &str| -> Vec<(String, String, Option<String>)> {
+        let mut found: Vec<_> = runtime
+            .block_on(scan(&dynamodb, &table))
+            .into_iter()
+            .filter(|item| {
+                item.get("key")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some(key)
+            })
+            .map(|item| {
+                let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+                (
+                    text("stage").unwrap_or_default(),
+                    text("status").unwrap_or_default(),
+                    text("run"),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let wait_for = |what: &str, done: &dyn Fn(&[Item]) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let items = runtime.block_on(scan(&dynamodb, &table));
+            if done(&items) {
+                return items;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_secs(2));
+        }
+    };
+    let terminal = |items: &[Item], stage: &str| {
+        items
+            .iter()
+            .filter(|item| {
+                item.get("stage")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some(stage)
+                    && item
+                        .get("delivery")
+                        .and_then(|v| v.as_s().ok())
+                        .map(String::as_str)
+                        == Some("notified")
+            })
+            .count()
+    };
+
+    // One upload with its own event (now naming its version, as AWS's do), then the same
+    // version announced by an event that gives only its eTag.
+    let announced_key = "uploads/images/announced.png";
+    let png = sample("images/sunset gradient.png");
+    let announced = put(announced_key, &png);
+    wait_for("the announced upload", &|items| {
+        terminal(items, "thumbnail") == 1
+    });
+    let etag_only = json!({ "Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": { "bucket": { "name": bucket }, "object": {
+            "key": "uploads/images/announced.png", "size": png.len(),
+            "eTag": announced.e_tag().expect("eTag").trim_matches('"') } }
+    }]});
+    runtime
+        .block_on(
+            sqs.send_message()
+                .queue_url(state["ingest_queue_url"].as_str().expect("queue"))
+                .message_body(etag_only.to_string())
+                .send(),
+        )
+        .expect("sent");
+
+    // Objects put while the bucket announces nothing: 480 outside every prefix, 10 images, 10
+    // corrupt images.
+    let notifications_config = runtime
+        .block_on(
+            s3.get_bucket_notification_configuration()
+                .bucket(&bucket)
+                .send(),
+        )
+        .expect("notification configuration");
+    let set_notifications = |queues| {
+        runtime
+            .block_on(
+                s3.put_bucket_notification_configuration()
+                    .bucket(&bucket)
+                    .notification_configuration(
+                        aws_sdk_s3::types::NotificationConfiguration::builder()
+                            .set_queue_configurations(queues)
+                            .build(),
+                    )
+                    .send(),
+            )
+            .expect("notification configuration set")
+    };
+    set_notifications(None);
+    let corrupt = sample("images/corrupt.jpg");
+    let mut keys = Vec::new();
+    for n in 0..500 {
+        let (key, bytes) = match n {
+            0..10 => (format!("uploads/images/before {n}.png"), png.clone()),
+            10..20 => (format!("uploads/images/broken {n}.jpg"), corrupt.clone()),
+            _ => (
+                format!("archive/2025/record {n}+é.txt"),
+                format!("record {n}").into_bytes(),
+            ),
+        };
+        put(&key, &bytes);
+        keys.push(key);
+    }
+    set_notifications(Some(notifications_config.queue_configurations().to_vec()));
+
+    let dry_run = triage_json(&state_file, &["backfill", "--dry-run"]);
+    assert_eq!(dry_run["skipped"], 1, "{dry_run}");
+    assert_eq!(dry_run["sent"], 0, "{dry_run}");
+    assert_eq!(dry_run["tiers"]["thumbnail"]["objects"], 20, "{dry_run}");
+    assert_eq!(dry_run["tiers"]["ignored"]["objects"], 480, "{dry_run}");
+
+    // Interrupted part-way, then run again: it continues from its checkpoint.
+    let checkpoint =
+        std::env::temp_dir().join(format!("triage-backfill-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&checkpoint);
+    let mut first = Command::new(TRIAGE)
+        .args(["backfill", "--rate", "100", "--state-file"])
+        .arg(&state_file)
+        .arg("--checkpoint")
+        .arg(&checkpoint)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("backfill starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !checkpoint.exists() {
+        assert!(Instant::now() < deadline, "no checkpoint written");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Command::new("kill")
+        .args(["-INT", &first.id().to_string()])
+        .status()
+        .expect("kill");
+    let interrupted = first.wait().expect("backfill exits");
+    assert!(!interrupted.success(), "an interrupted backfill reports it");
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&checkpoint).expect("checkpoint kept"))
+            .expect("checkpoint JSON");
+    let sent_before = saved["summary"]["sent"].as_u64().expect("sent");
+    assert!(sent_before < 500, "{saved}");
+    let rest = triage_json(
+        &state_file,
+        &[
+            "backfill",
+            "--rate",
+            "100",
+            "--checkpoint",
+            checkpoint.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(rest["listed"], 501, "{rest}");
+    assert!(
+        !checkpoint.exists(),
+        "the checkpoint outlived a finished backfill"
+    );
+
+    let items = wait_for("every backfilled object", &|items| {
+        terminal(items, "router") == 501 && terminal(items, "thumbnail") == 21
+    });
+    let mut identities = std::collections::BTreeMap::new();
+    for item in &items {
+        let text = |name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        *identities.entry((text("key"), text("stage"))).or_insert(0) += 1;
+        if text("key").starts_with("archive/") {
+            assert_eq!(text("origin"), "backfill", "{item:?}");
+        }
+    }
+    let twice: Vec<_> = identities.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "recorded more than once: {twice:?}");
+    let routed = |tier: &str| {
+        items
+            .iter()
+            .filter(|item| {
+                item.get("stage")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some("router")
+                    && item
+                        .get("tier")
+                        .and_then(|v| v.as_s().ok())
+                        .map(String::as_str)
+                        == Some(tier)
+            })
+            .count()
+    };
+    assert_eq!(
+        routed("thumbnail"),
+        21,
+        "the dry run's count, plus the announced upload"
+    );
+    assert_eq!(
+        items_of(announced_key),
+        [
+            ("router".into(), "ROUTED".into(), None),
+            ("thumbnail".into(), "SUCCEEDED".into(), None)
+        ]
+    );
+    let again = triage_json(&state_file, &["backfill"]);
+    assert_eq!(
+        (again["sent"].as_u64(), again["skipped"].as_u64()),
+        (Some(0), Some(501)),
+        "{again}"
+    );
+
+    // The same from an S3 Inventory report, as AWS writes one: manifest.json and gzip CSV.
+    let legacy = format!("legacy-{}", std::process::id());
+    runtime
+        .block_on(s3.create_bucket().bucket(&legacy).send())
+        .expect("legacy bucket");
+    let mut rows = String::new();
+    for n in 0..20 {
+        let key = format!("old/scan {n}.txt");
+        let put = runtime
+            .block_on(
+                s3.put_object()
+                    .bucket(&legacy)
+                    .key(&key)
+                    .body(format!("scan {n}").into_bytes().into())
+                    .send(),
+            )
+            .expect("uploaded");
+        let etag = put.e_tag().expect("eTag").trim_matches('"').to_owned();
+        let encoded = key.replace(' ', "+");
+        rows.push_str(&format!(
+            "\"{legacy}\",\"{encoded}\",\"{}\",\"2026-11-30T10:00:00.000Z\",\"{etag}\"\n",
+            format!("scan {n}").len()
+        ));
+    }
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gzip, rows.as_bytes()).expect("compressed");
+    let data = gzip.finish().expect("compressed");
+    let data_key = "inventory/legacy/data/0b6fd1e5.csv.gz";
+    let manifest = json!({
+        "sourceBucket": legacy, "destinationBucket": format!("arn:aws:s3:::{legacy}"),
+        "version": "2016-11-30", "creationTimestamp": "1764496800000", "fileFormat": "CSV",
+        "fileSchema": "Bucket, Key, Size, LastModifiedDate, ETag",
+        "files": [{ "key": data_key, "size": data.len(), "MD5checksum": "-" }]
+    });
+    for (key, body) in [
+        (data_key.to_owned(), data),
+        (
+            "inventory/legacy/2026-12-01T01-00Z/manifest.json".to_owned(),
+            manifest.to_string().into_bytes(),
+        ),
+    ] {
+        runtime
+            .block_on(
+                s3.put_object()
+                    .bucket(&legacy)
+                    .key(key)
+                    .body(body.into())
+                    .send(),
+            )
+            .expect("inventory written");
+    }
+    let inventory = format!("s3://{legacy}/inventory/legacy/2026-12-01T01-00Z/manifest.json");
+    let from_inventory = triage_json(
+        &state_file,
+        &["backfill", "--rate", "100", "--inventory", &inventory],
+    );
+    assert_eq!(
+        (
+            from_inventory["listed"].as_u64(),
+            from_inventory["sent"].as_u64()
+        ),
+        (Some(20), Some(20)),
+        "{from_inventory}"
+    );
+    assert_eq!(
+        from_inventory["tiers"]["ignored"]["objects"], 20,
+        "{from_inventory}"
+    );
+    wait_for("the inventory's objects", &|items| {
+        terminal(items, "router") == 521
+    });
+    let again = triage_json(&state_file, &["backfill", "--inventory", &inventory]);
+    assert_eq!(
+        (again["sent"].as_u64(), again["skipped"].as_u64()),
+        (Some(0), Some(20)),
+        "{again}"
+    );
+
+    // Reprocess the failures: a new run beside the first, which stays as history.
+    let reprocess = triage_json(
+        &state_file,
+        &["reprocess", "--status", "FAILED", "--stage", "thumbnail"],
+    );
+    let run = reprocess["run"].as_str().expect("a run id").to_owned();
+    assert_eq!(
+        reprocess["objects"].as_array().map(Vec::len),
+        Some(10),
+        "{reprocess}"
+    );
+    wait_for("the reprocess run", &|items| {
+        terminal(items, "thumbnail") == 31
+    });
+    assert_eq!(
+        items_of("uploads/images/broken 10.jpg"),
+        [
+            ("router".into(), "ROUTED".into(), None),
+            ("router".into(), "ROUTED".into(), Some(run.clone())),
+            ("thumbnail".into(), "FAILED".into(), None),
+            ("thumbnail".into(), "FAILED".into(), Some(run.clone())),
+        ]
+    );
+    let latest = triage_json(
+        &state_file,
+        &["audit", "--key", "uploads/images/broken 10.jpg"],
+    );
+    assert!(
+        latest
+            .as_array()
+            .expect("entries")
+            .iter()
+            .all(|entry| entry["run"] == run.as_str()),
+        "{latest}"
+    );
+
+    // Every record announced exactly once, the reprocess run's naming it.
+    let bodies = runtime
+        .block_on(emulator::drain_queue(&sqs, &notifications))
+        .expect("notifications drained");
+    let mut announced = std::collections::BTreeMap::new();
+    for body in &bodies {
+        let record: Value = serde_json::from_str(body).expect("a JSON record");
+        *announced
+            .entry(
+                record["notification_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+            .or_insert(0) += 1;
+    }
+    assert_eq!(
+        announced.len(),
+        501 + 21 + 10 + 10,
+        "one notification per record"
+    );
+    assert!(announced.values().all(|n| *n == 1), "announced twice");
+    assert_eq!(
+        announced
+            .keys()
+            .filter(|id| id.ends_with(&format!("#{run}")))
+            .count(),
+        20
+    );
+    let _ = std::fs::remove_file(&state_file);
 }

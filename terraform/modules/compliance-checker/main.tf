@@ -83,16 +83,15 @@ data "aws_iam_policy_document" "checker" {
 }
 
 module "function" {
-  source              = "../lambda-function"
-  name                = local.function_name
-  binary              = "compliance-checker"
-  package_path        = var.package_path
-  sizing              = var.sizing
-  queue_arn           = module.queue.arn
-  policy_json         = data.aws_iam_policy_document.checker.json
-  extra_audit_actions = ["dynamodb:Query"]
-  deployment          = var.deployment
-  tags                = var.tags
+  source       = "../lambda-function"
+  name         = local.function_name
+  binary       = "compliance-checker"
+  package_path = var.package_path
+  sizing       = var.sizing
+  queue_arn    = module.queue.arn
+  policy_json  = data.aws_iam_policy_document.checker.json
+  deployment   = var.deployment
+  tags         = var.tags
   variables = {
     TRIAGE_CHECKER                   = var.checker
     TRIAGE_COMPLIANCE_CHECKERS       = var.checkers_json

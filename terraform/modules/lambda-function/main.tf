@@ -54,8 +54,9 @@ data "aws_iam_policy_document" "this" {
     resources = [var.deployment.kms_key_arn]
   }
   statement {
-    sid       = "Audit"
-    actions   = concat(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], var.extra_audit_actions)
+    sid = "Audit"
+    # Query: a later run reads the earlier runs of its stage to supersede them.
+    actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"]
     resources = [var.deployment.audit_table_arn]
   }
   statement {

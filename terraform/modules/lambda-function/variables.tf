@@ -24,12 +24,6 @@ variable "policy_json" {
   type        = string
 }
 
-variable "extra_audit_actions" {
-  description = "DynamoDB actions on the audit table beyond PutItem/GetItem/UpdateItem (e.g. Query)."
-  type        = list(string)
-  default     = []
-}
-
 variable "deployment" {
   description = "What every function of the deployment shares (see modules/stack, local.deployment)."
   type = object({

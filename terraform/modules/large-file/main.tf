@@ -105,7 +105,7 @@ data "aws_iam_policy_document" "task" {
   }
   statement {
     sid       = "Audit"
-    actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"]
     resources = [var.deployment.audit_table_arn]
   }
   statement {

@@ -1,0 +1,200 @@
+//! `triage reprocess`: runs the pipeline again on the object versions an audit query selects,
+//! as a new run through the ingest queue, the same path as a live upload.
+//!
+//! The run id is made once per request and kept in a checkpoint until the request is done:
+//! a rerun after Ctrl-C (or a redelivered message) sends the same run again, which the
+//! exactly-once records absorb, and the versions already taken up by the run have left the
+//! status index (their earlier outcome is superseded), so they are not selected again.
+
+use crate::announce::{read_checkpoint, write_checkpoint, Announcer, PaceArgs, Progress};
+use crate::target::{Target, TargetArgs};
+use anyhow::{bail, Context};
+use audit::{AuditEntry, AuditTrail, Status};
+use chrono::Utc;
+use clap::Args;
+use object_events::{ObjectKey, Origin, Run, S3Object, Tier};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args)]
+#[command(after_help = "Examples:\n  \
+    triage reprocess --status FAILED --since 1d --dry-run\n  \
+    triage reprocess --tier thumbnail --since 2h --stage thumbnail\n  \
+    triage reprocess --key 'uploads/documents/Q3 report.pdf'")]
+pub struct ReprocessArgs {
+    /// One object's versions. Needs the bucket (--bucket or --state-file).
+    #[arg(long, conflicts_with_all = ["status", "tier"], required_unless_present_any = ["status", "tier"])]
+    key: Option<String>,
+    /// The uploads bucket (for --key); read from --state-file if not given.
+    #[arg(long)]
+    bucket: Option<String>,
+    /// Versions with a record of this status (the latest run of a stage), e.g. FAILED.
+    #[arg(long, value_parser = <Status as std::str::FromStr>::from_str, conflicts_with = "tier")]
+    status: Option<Status>,
+    /// Versions that went through this tier: thumbnail, document, compliance or large.
+    #[arg(long)]
+    tier: Option<Tier>,
+    /// Only records of this stage (router, thumbnail, extractor, compliance.malware...).
+    #[arg(long)]
+    stage: Option<String>,
+    /// How far back --status and --tier look, e.g. 30m, 1h, 7d.
+    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+    since: Duration,
+    /// Only list the versions that would be reprocessed.
+    #[arg(long)]
+    dry_run: bool,
+    /// Where the request's run id is kept until it is done (default: .triage/reprocess.json).
+    #[arg(long, default_value = ".triage/reprocess.json")]
+    checkpoint: PathBuf,
+    /// The audit table; read from --state-file if not given.
+    #[arg(long, env = audit::settings::AUDIT_TABLE)]
+    table: Option<String>,
+    #[command(flatten)]
+    pace: PaceArgs,
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Print the run id and the versions sent as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Checkpoint {
+    selection: String,
+    run: Run,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    run: &'a Run,
+    dry_run: bool,
+    objects: Vec<String>,
+}
+
+pub async fn run(args: ReprocessArgs) -> anyhow::Result<()> {
+    let Target { config, state } = args.target.resolve().await?;
+    let Some(table) = args.table.clone().or(state.audit_table) else {
+        bail!("which audit table? pass --table, set TRIAGE_AUDIT_TABLE, or pass --state-file");
+    };
+    let trail = AuditTrail::new(aws_sdk_dynamodb::Client::new(&config), table);
+    let since =
+        Utc::now() - chrono::Duration::from_std(args.since).context("--since is too long")?;
+    let entries = match (&args.key, args.status, args.tier) {
+        (Some(key), _, _) => {
+            let Some(bucket) = args.bucket.clone().or(state.bucket) else {
+                bail!("--key needs the bucket: pass --bucket or --state-file");
+            };
+            trail.object_history(&bucket, key).await?
+        }
+        (None, Some(status), _) => trail.by_status(status, since).await?,
+        (None, None, Some(tier)) => trail.by_tier(tier, since).await?,
+        (None, None, None) => bail!("give --key, --status or --tier"),
+    };
+    let objects = versions(&entries, args.stage.as_deref())?;
+    let selection = format!(
+        "key={:?} status={:?} tier={:?} stage={:?} since={:?}",
+        args.key, args.status, args.tier, args.stage, args.since
+    );
+    let run = match read_checkpoint::<Checkpoint>(&args.checkpoint)? {
+        Some(saved) if saved.selection == selection && !args.dry_run => {
+            eprintln!(
+                "continuing run {} ({})",
+                saved.run,
+                args.checkpoint.display()
+            );
+            saved.run
+        }
+        _ => Run::requested(Utc::now(), &selection),
+    };
+    let objects: Vec<S3Object> = objects
+        .into_iter()
+        .map(|mut object| {
+            object.origin = Origin::Reprocess;
+            object.run = run.clone();
+            object
+        })
+        .collect();
+    let names: Vec<String> = objects.iter().map(|o| o.object_ref().to_string()).collect();
+    if !args.dry_run && !objects.is_empty() {
+        let Some(queue_url) = args.pace.queue_url.clone().or(state.ingest_queue_url) else {
+            bail!("which ingest queue? pass --queue-url, set TRIAGE_INGEST_QUEUE_URL, or pass --state-file");
+        };
+        let checkpoint = Checkpoint {
+            selection,
+            run: run.clone(),
+        };
+        write_checkpoint(&args.checkpoint, &checkpoint)?;
+        let mut announcer = Announcer::new(
+            aws_sdk_sqs::Client::new(&config),
+            queue_url,
+            args.pace.clone(),
+        )?;
+        let mut progress = Progress::new("reprocess");
+        let total = objects.len() as f64;
+        let mut sent = 0u64;
+        for chunk in objects.chunks(10) {
+            announcer.send(chunk).await?;
+            sent += chunk.len() as u64;
+            progress.show(
+                sent,
+                Some(sent as f64 / total),
+                &format!("{sent} of {} sent", objects.len()),
+            );
+        }
+        progress.finish();
+        std::fs::remove_file(&args.checkpoint)
+            .with_context(|| format!("removing {}", args.checkpoint.display()))?;
+    }
+    if args.json {
+        let report = Report {
+            run: &run,
+            dry_run: args.dry_run,
+            objects: names,
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let verb = if args.dry_run {
+            "would start"
+        } else {
+            "started"
+        };
+        eprintln!("{verb} run {run} on {} object versions:", names.len());
+        for name in &names {
+            println!("{name}");
+        }
+        if !args.dry_run {
+            eprintln!("follow it: triage audit --key <key> (the RUN column)");
+        }
+    }
+    Ok(())
+}
+
+/// The distinct object versions `entries` name (of `stage`, when given), in the order found.
+fn versions(entries: &[AuditEntry], stage: Option<&str>) -> anyhow::Result<Vec<S3Object>> {
+    let mut objects = BTreeMap::new();
+    for entry in entries {
+        if stage.is_some_and(|stage| entry.stage != stage) || entry.superseded_by.is_some() {
+            continue;
+        }
+        let identity = (
+            entry.bucket.clone(),
+            entry.key.clone(),
+            entry.version.clone(),
+        );
+        if objects.contains_key(&identity) {
+            continue;
+        }
+        let mut object = S3Object::put(
+            &entry.bucket,
+            ObjectKey::new(entry.key.as_str())?,
+            entry.size.unwrap_or(0),
+            entry.etag.clone(),
+        );
+        object.version_id = entry.version_id.clone();
+        object.uploaded_by = entry.uploaded_by.clone();
+        objects.insert(identity, object);
+    }
+    Ok(objects.into_values().collect())
+}
