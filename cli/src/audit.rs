@@ -55,18 +55,19 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
     };
     let trail = AuditTrail::new(aws_sdk_dynamodb::Client::new(&config), table);
 
-    let since =
-        Utc::now() - chrono::Duration::from_std(args.since).context("--since is too long")?;
-    let entries = match (&args.key, args.status, args.tier) {
-        (Some(key), _, _) => {
-            let Some(bucket) = args.bucket.clone().or(state.bucket) else {
-                bail!("--key needs the bucket: pass --bucket or --state-file");
-            };
-            latest_runs_first(trail.object_history(&bucket, key).await?, args.history)
-        }
-        (None, Some(status), _) => trail.by_status(status, since).await?,
-        (None, None, Some(tier)) => trail.by_tier(tier, since).await?,
-        (None, None, None) => bail!("give --key, --status or --tier"),
+    let bucket = args.bucket.clone().or(state.bucket);
+    let entries = select(
+        &trail,
+        args.key.as_deref(),
+        bucket,
+        args.status,
+        args.tier,
+        args.since,
+    )
+    .await?;
+    let entries = match args.key {
+        Some(_) => latest_runs_first(entries, args.history),
+        None => entries,
     };
     let entries = match args.stale {
         Some(stale) => {
@@ -84,6 +85,30 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
         print_table(&entries);
     }
     Ok(())
+}
+
+/// What a `--key` (the object's whole history, which needs its bucket), `--status` or `--tier`
+/// selection (finished within `since`) names: `audit` prints it, `reprocess` runs it again.
+pub async fn select(
+    trail: &AuditTrail,
+    key: Option<&str>,
+    bucket: Option<String>,
+    status: Option<Status>,
+    tier: Option<Tier>,
+    since: Duration,
+) -> anyhow::Result<Vec<AuditEntry>> {
+    let since = Utc::now() - chrono::Duration::from_std(since).context("--since is too long")?;
+    Ok(match (key, status, tier) {
+        (Some(key), _, _) => {
+            let Some(bucket) = bucket else {
+                bail!("--key needs the bucket: pass --bucket or --state-file");
+            };
+            trail.object_history(&bucket, key).await?
+        }
+        (None, Some(status), _) => trail.by_status(status, since).await?,
+        (None, None, Some(tier)) => trail.by_tier(tier, since).await?,
+        (None, None, None) => bail!("give --key, --status or --tier"),
+    })
 }
 
 /// An object's history as people read it: the latest run of each stage (oldest stage first),

@@ -244,13 +244,16 @@ pub async fn run(args: BackfillArgs) -> anyhow::Result<()> {
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
     while checkpoint.position != Position::Done {
-        let page = tokio::select! {
+        let mut page = tokio::select! {
             page = source.page(&s3, &checkpoint.position) => page?,
             _ = &mut interrupted => return stopped(&checkpoint_path, &checkpoint, args.dry_run),
         };
         // Counted apart until the page is done: an interruption saves the last page's end,
         // and the rerun counts this page again.
         let mut summary = checkpoint.summary.clone();
+        // The pipeline's own outputs are not uploads to bring in.
+        page.objects
+            .retain(|object| !object.key.as_str().starts_with(policy.reserved_prefix()));
         summary.listed += page.objects.len() as u64;
         let fresh = if args.force {
             page.objects

@@ -79,19 +79,16 @@ pub async fn run(args: ReprocessArgs) -> anyhow::Result<()> {
         bail!("which audit table? pass --table, set TRIAGE_AUDIT_TABLE, or pass --state-file");
     };
     let trail = AuditTrail::new(aws_sdk_dynamodb::Client::new(&config), table);
-    let since =
-        Utc::now() - chrono::Duration::from_std(args.since).context("--since is too long")?;
-    let entries = match (&args.key, args.status, args.tier) {
-        (Some(key), _, _) => {
-            let Some(bucket) = args.bucket.clone().or(state.bucket) else {
-                bail!("--key needs the bucket: pass --bucket or --state-file");
-            };
-            trail.object_history(&bucket, key).await?
-        }
-        (None, Some(status), _) => trail.by_status(status, since).await?,
-        (None, None, Some(tier)) => trail.by_tier(tier, since).await?,
-        (None, None, None) => bail!("give --key, --status or --tier"),
-    };
+    let bucket = args.bucket.clone().or(state.bucket);
+    let entries = crate::audit::select(
+        &trail,
+        args.key.as_deref(),
+        bucket,
+        args.status,
+        args.tier,
+        args.since,
+    )
+    .await?;
     let objects = versions(&entries, args.stage.as_deref())?;
     let selection = format!(
         "key={:?} status={:?} tier={:?} stage={:?} since={:?}",

@@ -698,19 +698,29 @@ fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_a
     assert_eq!(dry_run["tiers"]["ignored"]["objects"], 480, "{dry_run}");
 
     // Interrupted part-way, then run again: it continues from its checkpoint.
-    let checkpoint =
-        std::env::temp_dir().join(format!("triage-backfill-{}.json", std::process::id()));
+    let checkpoint = std::env::temp_dir().join(format!(
+        "triage-backfill-checkpoint-{}.json",
+        std::process::id()
+    ));
     let _ = std::fs::remove_file(&checkpoint);
     let mut first = Command::new(TRIAGE)
         .args(["backfill", "--rate", "100", "--state-file"])
         .arg(&state_file)
         .arg("--checkpoint")
         .arg(&checkpoint)
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("backfill starts");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !checkpoint.exists() {
+        if let Some(status) = first.try_wait().expect("status") {
+            let mut stderr = String::new();
+            let _ = std::io::Read::read_to_string(
+                &mut first.stderr.take().expect("stderr"),
+                &mut stderr,
+            );
+            panic!("the backfill ended ({status}) before its first checkpoint: {stderr}");
+        }
         assert!(Instant::now() < deadline, "no checkpoint written");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -926,7 +936,7 @@ fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_a
     }
     assert_eq!(
         announced.len(),
-        501 + 21 + 10 + 10,
+        521 + 21 + 10 + 10,
         "one notification per record"
     );
     assert!(announced.values().all(|n| *n == 1), "announced twice");
