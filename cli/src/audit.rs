@@ -16,21 +16,8 @@ use std::time::Duration;
     --state-file or --endpoint-url point at a local stack instead."
 )]
 pub struct AuditArgs {
-    /// One object's history (every version and stage, the latest run of each). Needs the bucket.
-    #[arg(long, conflicts_with_all = ["status", "tier"], required_unless_present_any = ["status", "tier"])]
-    key: Option<String>,
-    /// The uploads bucket (for --key); read from --state-file if not given.
-    #[arg(long)]
-    bucket: Option<String>,
-    /// Records with this status: ROUTED, IN_PROGRESS, SUCCEEDED, FAILED, REJECTED or IGNORED.
-    #[arg(long, value_parser = <Status as std::str::FromStr>::from_str, conflicts_with = "tier")]
-    status: Option<Status>,
-    /// Records of this tier: thumbnail, document, compliance or large.
-    #[arg(long)]
-    tier: Option<Tier>,
-    /// How far back --status and --tier look, e.g. 30m, 1h, 7d.
-    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
-    since: Duration,
+    #[command(flatten)]
+    selection: SelectionArgs,
     /// Only records last updated longer ago than this, e.g. 15m: with --status IN_PROGRESS,
     /// the tasks that died without recording an outcome (a live one reports every few seconds).
     #[arg(long, requires = "status", value_parser = humantime::parse_duration)]
@@ -48,24 +35,58 @@ pub struct AuditArgs {
     json: bool,
 }
 
+/// Which records a command reads: `audit` prints them, `reprocess` runs their versions again.
+#[derive(Args, Debug)]
+pub struct SelectionArgs {
+    /// One object's history (every version and stage, the latest run of each). Needs the bucket.
+    #[arg(long, conflicts_with_all = ["status", "tier"], required_unless_present_any = ["status", "tier"])]
+    pub key: Option<String>,
+    /// The uploads bucket (for --key); read from --state-file if not given.
+    #[arg(long)]
+    bucket: Option<String>,
+    /// Records with this status: ROUTED, IN_PROGRESS, SUCCEEDED, FAILED, REJECTED or IGNORED.
+    #[arg(long, value_parser = <Status as std::str::FromStr>::from_str, conflicts_with = "tier")]
+    status: Option<Status>,
+    /// Records of this tier: thumbnail, document, compliance or large.
+    #[arg(long)]
+    tier: Option<Tier>,
+    /// How far back --status and --tier look, e.g. 30m, 1h, 7d.
+    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+    since: Duration,
+}
+
+impl SelectionArgs {
+    /// The entries selected: for --key the object's whole history (its bucket from --bucket or
+    /// else `state_bucket`), for --status or --tier those that finished within --since.
+    pub async fn entries(
+        &self,
+        trail: &AuditTrail,
+        state_bucket: Option<String>,
+    ) -> anyhow::Result<Vec<AuditEntry>> {
+        let since =
+            Utc::now() - chrono::Duration::from_std(self.since).context("--since is too long")?;
+        Ok(match (&self.key, self.status, self.tier) {
+            (Some(key), _, _) => {
+                let Some(bucket) = self.bucket.clone().or(state_bucket) else {
+                    bail!("--key needs the bucket: pass --bucket or --state-file");
+                };
+                trail.object_history(&bucket, key).await?
+            }
+            (None, Some(status), _) => trail.by_status(status, since).await?,
+            (None, None, Some(tier)) => trail.by_tier(tier, since).await?,
+            (None, None, None) => bail!("give --key, --status or --tier"),
+        })
+    }
+}
+
 pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
     let Target { config, state } = args.target.resolve().await?;
-    let Some(table) = args.table.clone().or(state.audit_table) else {
-        bail!("which audit table? pass --table, set TRIAGE_AUDIT_TABLE, or pass --state-file");
-    };
-    let trail = AuditTrail::new(aws_sdk_dynamodb::Client::new(&config), table);
-
-    let bucket = args.bucket.clone().or(state.bucket);
-    let entries = select(
-        &trail,
-        args.key.as_deref(),
-        bucket,
-        args.status,
-        args.tier,
-        args.since,
-    )
-    .await?;
-    let entries = match args.key {
+    let trail = AuditTrail::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        state.audit_table(args.table.clone())?,
+    );
+    let entries = args.selection.entries(&trail, state.bucket).await?;
+    let entries = match args.selection.key {
         Some(_) => latest_runs_first(entries, args.history),
         None => entries,
     };
@@ -85,30 +106,6 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
         print_table(&entries);
     }
     Ok(())
-}
-
-/// What a `--key` (the object's whole history, which needs its bucket), `--status` or `--tier`
-/// selection (finished within `since`) names: `audit` prints it, `reprocess` runs it again.
-pub async fn select(
-    trail: &AuditTrail,
-    key: Option<&str>,
-    bucket: Option<String>,
-    status: Option<Status>,
-    tier: Option<Tier>,
-    since: Duration,
-) -> anyhow::Result<Vec<AuditEntry>> {
-    let since = Utc::now() - chrono::Duration::from_std(since).context("--since is too long")?;
-    Ok(match (key, status, tier) {
-        (Some(key), _, _) => {
-            let Some(bucket) = bucket else {
-                bail!("--key needs the bucket: pass --bucket or --state-file");
-            };
-            trail.object_history(&bucket, key).await?
-        }
-        (None, Some(status), _) => trail.by_status(status, since).await?,
-        (None, None, Some(tier)) => trail.by_tier(tier, since).await?,
-        (None, None, None) => bail!("give --key, --status or --tier"),
-    })
 }
 
 /// An object's history as people read it: the latest run of each stage (oldest stage first),

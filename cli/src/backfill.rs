@@ -185,9 +185,7 @@ pub async fn run(args: BackfillArgs) -> anyhow::Result<()> {
     let s3 = aws_sdk_s3::Client::new(&config);
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let policy = args.policy.policy()?;
-    let Some(table) = args.table.clone().or(state.audit_table) else {
-        bail!("which audit table? pass --table, set TRIAGE_AUDIT_TABLE, or pass --state-file");
-    };
+    let table = state.audit_table(args.table.clone())?;
     let mut source = match &args.inventory {
         Some(uri) => Source::Inventory {
             manifest: read_manifest(&s3, uri).await?,

@@ -7,16 +7,16 @@
 //! status index (their earlier outcome is superseded), so they are not selected again.
 
 use crate::announce::{read_checkpoint, write_checkpoint, Announcer, PaceArgs, Progress};
+use crate::audit::SelectionArgs;
 use crate::target::{Target, TargetArgs};
 use anyhow::{bail, Context};
-use audit::{AuditEntry, AuditTrail, Status};
+use audit::{AuditEntry, AuditTrail};
 use chrono::Utc;
 use clap::Args;
-use object_events::{ObjectKey, Origin, Run, S3Object, Tier};
+use object_events::{ObjectKey, Origin, Run, S3Object};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(Args)]
 #[command(after_help = "Examples:\n  \
@@ -24,24 +24,11 @@ use std::time::Duration;
     triage reprocess --tier thumbnail --since 2h --stage thumbnail\n  \
     triage reprocess --key 'uploads/documents/Q3 report.pdf'")]
 pub struct ReprocessArgs {
-    /// One object's versions. Needs the bucket (--bucket or --state-file).
-    #[arg(long, conflicts_with_all = ["status", "tier"], required_unless_present_any = ["status", "tier"])]
-    key: Option<String>,
-    /// The uploads bucket (for --key); read from --state-file if not given.
-    #[arg(long)]
-    bucket: Option<String>,
-    /// Versions with a record of this status (the latest run of a stage), e.g. FAILED.
-    #[arg(long, value_parser = <Status as std::str::FromStr>::from_str, conflicts_with = "tier")]
-    status: Option<Status>,
-    /// Versions that went through this tier: thumbnail, document, compliance or large.
-    #[arg(long)]
-    tier: Option<Tier>,
+    #[command(flatten)]
+    selection: SelectionArgs,
     /// Only records of this stage (router, thumbnail, extractor, compliance.malware...).
     #[arg(long)]
     stage: Option<String>,
-    /// How far back --status and --tier look, e.g. 30m, 1h, 7d.
-    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
-    since: Duration,
     /// Only list the versions that would be reprocessed.
     #[arg(long)]
     dry_run: bool,
@@ -75,25 +62,13 @@ struct Report<'a> {
 
 pub async fn run(args: ReprocessArgs) -> anyhow::Result<()> {
     let Target { config, state } = args.target.resolve().await?;
-    let Some(table) = args.table.clone().or(state.audit_table) else {
-        bail!("which audit table? pass --table, set TRIAGE_AUDIT_TABLE, or pass --state-file");
-    };
-    let trail = AuditTrail::new(aws_sdk_dynamodb::Client::new(&config), table);
-    let bucket = args.bucket.clone().or(state.bucket);
-    let entries = crate::audit::select(
-        &trail,
-        args.key.as_deref(),
-        bucket,
-        args.status,
-        args.tier,
-        args.since,
-    )
-    .await?;
-    let objects = versions(&entries, args.stage.as_deref())?;
-    let selection = format!(
-        "key={:?} status={:?} tier={:?} stage={:?} since={:?}",
-        args.key, args.status, args.tier, args.stage, args.since
+    let trail = AuditTrail::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        state.audit_table(args.table.clone())?,
     );
+    let entries = args.selection.entries(&trail, state.bucket).await?;
+    let objects = versions(&entries, args.stage.as_deref())?;
+    let selection = format!("{:?} stage={:?}", args.selection, args.stage);
     let run = match read_checkpoint::<Checkpoint>(&args.checkpoint)? {
         Some(saved) if saved.selection == selection && !args.dry_run => {
             eprintln!(

@@ -25,6 +25,17 @@ pub struct LocalState {
     pub ingest_queue_url: Option<String>,
 }
 
+impl LocalState {
+    /// The audit table: `given` (--table or TRIAGE_AUDIT_TABLE), else the state file's.
+    pub fn audit_table(&self, given: Option<String>) -> anyhow::Result<String> {
+        given.or_else(|| self.audit_table.clone()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "which audit table? pass --table, set TRIAGE_AUDIT_TABLE, or pass --state-file"
+            )
+        })
+    }
+}
+
 /// The deployment's SDK configuration and what the state file (if any) names.
 pub struct Target {
     pub config: aws_config::SdkConfig,
