@@ -12,6 +12,12 @@ bucket and a `sequencer`. Without them the same version announced once by the em
 once by anything that names versions (a backfill, Batch Operations) would look like two
 versions; the records get both, as AWS writes them.
 
+moto's DynamoDB writes are not atomic: a conditional write reads the item, parses its
+condition and only then stores, and the server runs requests on threads. Two workers claiming
+one record at once could both succeed (measured: 45 of 400 contended keys claimed twice), so
+the exactly-once claims the audit trail rests on held only by luck. AWS applies each write to
+an item atomically; here every write takes one lock.
+
 Usage: python serve.py [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
 """
 
@@ -19,6 +25,7 @@ import itertools
 import sys
 import threading
 
+from moto.dynamodb.models import DynamoDBBackend
 from moto.s3 import notifications as s3_notifications
 from moto.server import main
 from moto.sqs import models as sqs_models
@@ -60,6 +67,20 @@ def _s3_event_as_aws_writes_it(event_name, bucket, key, notification_id):
 
 
 s3_notifications._get_s3_event = _s3_event_as_aws_writes_it
+
+_dynamodb_write_lock = threading.RLock()  # a transaction calls the other writes
+
+
+def _atomic(write):
+    def locked(*args, **kwargs):
+        with _dynamodb_write_lock:
+            return write(*args, **kwargs)
+
+    return locked
+
+
+for _write in ("put_item", "update_item", "delete_item", "transact_write_items"):
+    setattr(DynamoDBBackend, _write, _atomic(getattr(DynamoDBBackend, _write)))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -371,3 +371,45 @@ async fn a_reprocess_run_records_beside_the_first_and_replaces_it_in_the_indexes
     assert_eq!(of_run.len(), 1);
     assert_eq!(of_run[0].status, "SUCCEEDED");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn claims_made_at_the_same_moment_let_exactly_one_delivery_write() {
+    const RECORDS: usize = 120;
+    const CLAIMANTS: usize = 12;
+    let fixture = fixture(Duration::from_secs(60)).await;
+    let recorder = std::sync::Arc::new(fixture.recorder);
+    let mut fresh = std::collections::BTreeMap::<String, usize>::new();
+    // A few records at a time, each claimed by every claimant at once: enough contention for
+    // a race, few enough connections for the emulator to accept them all.
+    for wave in (0..RECORDS).collect::<Vec<_>>().chunks(3) {
+        let mut claims = tokio::task::JoinSet::new();
+        for n in wave {
+            let record = record(
+                &format!("uploads/images/contended {n}.jpg"),
+                "v1",
+                Status::Succeeded,
+            );
+            for _ in 0..CLAIMANTS {
+                let (recorder, record) = (recorder.clone(), record.clone());
+                claims.spawn(async move {
+                    let claim = recorder.claim(&record).await;
+                    (record.object.key.to_string(), claim)
+                });
+            }
+        }
+        while let Some(joined) = claims.join_next().await {
+            let (key, claim) = joined.expect("a claim task");
+            match claim {
+                Ok(Claim::Fresh) => *fresh.entry(key).or_default() += 1,
+                Err(RecordError::InProgress { .. }) => {}
+                other => panic!("{key}: a contended claim answered {other:?}"),
+            }
+        }
+    }
+    let twice: Vec<_> = fresh.iter().filter(|(_, wins)| **wins > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "claimed by more than one delivery: {twice:?}"
+    );
+    assert_eq!(fresh.len(), RECORDS, "every record claimed once");
+}
