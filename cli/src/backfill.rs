@@ -260,7 +260,7 @@ pub async fn run(args: BackfillArgs) -> anyhow::Result<()> {
             let (done, fresh): (Vec<S3Object>, Vec<S3Object>) = page
                 .objects
                 .into_iter()
-                .partition(|object| routed.contains(&identity(object)));
+                .partition(|object| identity(object).is_some_and(|id| routed.contains(&id)));
             summary.skipped += done.len() as u64;
             fresh
         };
@@ -348,18 +348,11 @@ fn print_summary(summary: &Summary, dry_run: bool, json: bool) -> anyhow::Result
 }
 
 /// The audit identity of the object's first router record: what "already routed" means.
-fn identity(object: &S3Object) -> (String, String) {
-    let record = audit::AuditRecord::finished_now(
-        object.object_ref(),
-        router::handler::STAGE,
-        audit::Status::Routed,
-        object_events::CorrelationId::from_string(""),
-        Utc::now(),
-    );
-    (
-        table::partition_key(&record.object),
-        table::sort_key(&record).unwrap_or_default(),
-    )
+/// An object naming no version has none, so it is never taken for routed.
+fn identity(object: &S3Object) -> Option<(String, String)> {
+    let object = object.object_ref();
+    let sort_key = table::run_sort_key(&object, router::handler::STAGE, None).ok()?;
+    Some((table::partition_key(&object), sort_key))
 }
 
 /// Which of `objects` already have a router record, by [`identity`].
@@ -370,7 +363,7 @@ async fn already_routed(
 ) -> anyhow::Result<HashSet<(String, String)>> {
     let mut found = HashSet::new();
     for chunk in objects.chunks(BATCH_GET_LIMIT) {
-        let unique: HashSet<(String, String)> = chunk.iter().map(identity).collect();
+        let unique: HashSet<(String, String)> = chunk.iter().filter_map(identity).collect();
         let mut keys: Vec<HashMap<String, AttributeValue>> = unique
             .into_iter()
             .map(|(pk, sk)| {
