@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use object_events::{ObjectKey, Origin, S3Object, Tier};
 use router::policy::{Decision, RoutingPolicy};
+use router::versions::listed_object;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -462,24 +463,9 @@ async fn list_page(
         if version.is_latest() != Some(true) {
             continue;
         }
-        let (Some(key), Some(size)) = (version.key(), version.size()) else {
-            continue;
-        };
-        let mut object = S3Object::put(
-            bucket,
-            ObjectKey::new(key)?,
-            u64::try_from(size).unwrap_or(0),
-            version
-                .e_tag()
-                .map(|etag| etag.trim_matches('"').to_owned()),
-        );
-        object.version_id = version
-            .version_id()
-            .filter(|id| *id != "null")
-            .map(str::to_owned);
-        object.event_time = version.last_modified().and_then(to_utc);
-        object.origin = Origin::Backfill;
-        objects.push(object);
+        if let Some(object) = listed_object(bucket, version, Origin::Backfill) {
+            objects.push(object?);
+        }
     }
     let next = match (listing.is_truncated(), listing.next_key_marker()) {
         (Some(true), Some(key_marker)) => Position::Listing {
@@ -493,10 +479,6 @@ async fn list_page(
         next,
         progress: None,
     })
-}
-
-fn to_utc(at: &aws_sdk_s3::primitives::DateTime) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(at.to_millis().ok()?)
 }
 
 /// Rows per page of an inventory data file (a checkpoint after each).

@@ -5,16 +5,17 @@
 //! eventually moves to the DLQ. Input that is merely bad (empty, oversize, no size) is recorded as
 //! REJECTED and acknowledged, never retried.
 
+use crate::batch_operations::{self, JobInvocation, JobResponse, ResultCode, Task, TaskResult};
 use crate::dispatch::Dispatcher;
 use crate::policy::{Decision, RoutingPolicy};
 use crate::verdict::{is_sqs_batch, judge, Verdict};
-use crate::versions::S3Versions;
+use crate::versions::{listed_object, requested_version, S3Versions};
 use audit::{table, AuditRecord, Claim, RecordError, Recorded, Recorder, Status};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
-use object_events::{CorrelationId, Dispatch, S3Object};
-use serde_json::Value;
+use object_events::{CorrelationId, Dispatch, Origin, S3Object};
+use serde_json::{json, Value};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -62,8 +63,16 @@ impl<D: Dispatcher> Router<D> {
     }
 
     /// Entry point for any payload Lambda hands us: an SQS batch (the deployed wiring) gets a
-    /// partial batch response; a direct S3 or SNS event fails as a whole so Lambda retries it.
+    /// partial batch response, a Batch Operations invocation a result per task; a direct S3 or
+    /// SNS event fails as a whole so Lambda retries it.
     pub async fn handle(&self, event: Value) -> Result<Value, HandlerError> {
+        if batch_operations::is_invocation(&event) {
+            let invocation: JobInvocation = serde_json::from_value(event)
+                .map_err(|err| HandlerError::Unrecognised(err.to_string()))?;
+            let response = self.handle_batch_operations(&invocation).await;
+            return serde_json::to_value(response)
+                .map_err(|err| HandlerError::Unrecognised(err.to_string()));
+        }
         if is_sqs_batch(&event) {
             let batch: SqsEvent = serde_json::from_value(event)
                 .map_err(|err| HandlerError::Unrecognised(err.to_string()))?;
@@ -71,7 +80,7 @@ impl<D: Dispatcher> Router<D> {
             return serde_json::to_value(response)
                 .map_err(|err| HandlerError::Unrecognised(err.to_string()));
         }
-        let failed = self.process(&[(None, event.to_string())]).await;
+        let (failed, _) = self.process(&[(None, event.to_string())]).await;
         match failed.len() {
             0 => Ok(Value::Null),
             n => Err(HandlerError::Failed(n)),
@@ -84,7 +93,7 @@ impl<D: Dispatcher> Router<D> {
             .into_iter()
             .map(|message| (message.message_id, message.body.unwrap_or_default()))
             .collect();
-        let failed = self.process(&messages).await;
+        let (failed, _) = self.process(&messages).await;
         let mut response = SqsBatchResponse::default();
         let mut unreportable = 0;
         for index in failed {
@@ -102,8 +111,88 @@ impl<D: Dispatcher> Router<D> {
         Ok(response)
     }
 
-    /// Processes messages (id, body); returns the indices of those that must be retried.
-    async fn process(&self, messages: &[(Option<String>, String)]) -> BTreeSet<usize> {
+    /// Each task's version is looked up (the router may list versions, not read objects) and
+    /// announced as its upload's event would have been, then routed with the others as one
+    /// batch. A task whose object is gone fails for good; one that hit a transient fault is
+    /// retried by Batch Operations.
+    pub async fn handle_batch_operations(&self, invocation: &JobInvocation) -> JobResponse {
+        let job = &invocation.job.id;
+        let lookups = join_all(invocation.tasks.iter().map(|task| self.task_object(task))).await;
+        let mut results: Vec<Option<TaskResult>> = Vec::new();
+        let mut messages = Vec::new();
+        let mut task_of_message = Vec::new();
+        for (index, (task, lookup)) in invocation.tasks.iter().zip(lookups).enumerate() {
+            match lookup {
+                Ok(object) => {
+                    let body = json!({ "Records": [object.to_event_record()] }).to_string();
+                    messages.push((Some(task.task_id.clone()), body));
+                    task_of_message.push(index);
+                    results.push(None);
+                }
+                Err(result) => {
+                    warn!(job, task = %task.task_id, key = %task.s3_key, reason = %result.result_string, "batch operations task not routed");
+                    results.push(Some(result));
+                }
+            }
+        }
+        let (failed, work) = self.process(&messages).await;
+        for (message, task_index) in task_of_message.into_iter().enumerate() {
+            let task = &invocation.tasks[task_index];
+            results[task_index] = Some(if failed.contains(&message) {
+                TaskResult::new(
+                    task,
+                    ResultCode::TemporaryFailure,
+                    "routing failed and will be retried; the router's log has the reason",
+                )
+            } else {
+                let outcomes: Vec<String> = work
+                    .iter()
+                    .filter(|item| item.message == message)
+                    .map(|item| outcome(&item.record))
+                    .collect();
+                TaskResult::new(task, ResultCode::Succeeded, outcomes.join("; "))
+            });
+        }
+        invocation.respond(results.into_iter().flatten().collect())
+    }
+
+    /// The object a task names, as its creation's event would describe it, or the task's
+    /// failure.
+    async fn task_object(&self, task: &Task) -> Result<S3Object, TaskResult> {
+        let permanent =
+            |reason: String| TaskResult::new(task, ResultCode::PermanentFailure, reason);
+        let bucket = task
+            .bucket()
+            .ok_or_else(|| permanent("the task names no bucket".into()))?;
+        let key = task
+            .key()
+            .map_err(|err| permanent(format!("unusable key: {err}")))?;
+        let listed = self
+            .versions
+            .list(bucket, key.as_str())
+            .await
+            .map_err(|err| {
+                let code = if err.transient {
+                    ResultCode::TemporaryFailure
+                } else {
+                    ResultCode::PermanentFailure
+                };
+                TaskResult::new(task, code, err.to_string())
+            })?;
+        let missing = || match task.version_id() {
+            Some(version) => format!("s3://{bucket}/{key} has no version {version}"),
+            None => format!("s3://{bucket}/{key} does not exist (deleted, or never written)"),
+        };
+        let version = requested_version(key.as_str(), task.version_id(), &listed)
+            .ok_or_else(|| permanent(missing()))?;
+        listed_object(bucket, version, Origin::BatchOperations)
+            .ok_or_else(|| permanent(missing()))?
+            .map_err(|err| permanent(format!("unusable key: {err}")))
+    }
+
+    /// Processes messages (id, body); returns the indices of those that must be retried, and
+    /// the work planned for the others.
+    async fn process(&self, messages: &[(Option<String>, String)]) -> (BTreeSet<usize>, Vec<Work>) {
         let mut failed = BTreeSet::new();
         let work = self.plan_all(messages, &mut failed);
         let work = self.resolve_versions(work, &mut failed).await;
@@ -117,7 +206,7 @@ impl<D: Dispatcher> Router<D> {
                 failed.insert(copy);
             }
         }
-        failed
+        (failed, work)
     }
 
     fn plan_all(
@@ -396,6 +485,19 @@ fn split_duplicates(work: &[Work]) -> (Vec<&Work>, Vec<(usize, usize)>) {
         }
     }
     (unique, duplicates)
+}
+
+/// What the router decided, for a Batch Operations completion report: `ROUTED to thumbnail`,
+/// `REJECTED: zero-byte object`.
+fn outcome(record: &AuditRecord) -> String {
+    let mut outcome = record.status.to_string();
+    if let Some(tier) = record.tier {
+        outcome.push_str(&format!(" to {}", tier.as_str()));
+    }
+    if let Some(reason) = &record.reason {
+        outcome.push_str(&format!(": {reason}"));
+    }
+    outcome
 }
 
 fn log_recorded(item: &Work) {

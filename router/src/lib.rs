@@ -1,3 +1,4 @@
+pub mod batch_operations;
 pub mod config;
 pub mod dispatch;
 pub mod handler;

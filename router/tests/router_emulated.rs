@@ -449,10 +449,7 @@ async fn images_are_invoked_and_oversize_files_start_a_fargate_task() {
     );
 }
 
-#[tokio::test]
-async fn an_event_without_a_version_on_a_versioned_bucket_joins_the_version_it_announced() {
-    let stack = stack().await;
-    let s3 = aws_sdk_s3::Client::new(&stack.aws.config);
+async fn versioned_bucket(s3: &aws_sdk_s3::Client) -> String {
     let bucket = unique("versioned");
     s3.create_bucket()
         .bucket(&bucket)
@@ -469,6 +466,14 @@ async fn an_event_without_a_version_on_a_versioned_bucket_joins_the_version_it_a
         .send()
         .await
         .expect("versioning on");
+    bucket
+}
+
+#[tokio::test]
+async fn an_event_without_a_version_on_a_versioned_bucket_joins_the_version_it_announced() {
+    let stack = stack().await;
+    let s3 = aws_sdk_s3::Client::new(&stack.aws.config);
+    let bucket = versioned_bucket(&s3).await;
     let key = "uploads/documents/minutes.pdf";
     let put = |body: &'static [u8]| {
         s3.put_object()
@@ -518,4 +523,113 @@ async fn an_event_without_a_version_on_a_versioned_bucket_joins_the_version_it_a
         dispatch.object.version_id.as_deref(),
         Some(version.as_str())
     );
+}
+
+#[tokio::test]
+async fn a_batch_operations_job_routes_each_task_and_fails_the_missing_one_for_good() {
+    let stack = stack().await;
+    let s3 = aws_sdk_s3::Client::new(&stack.aws.config);
+    let bucket = versioned_bucket(&s3).await;
+    let put = |key: &'static str, body: &'static [u8]| {
+        s3.put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(body.to_vec().into())
+            .send()
+    };
+    let first = put("uploads/documents/a.pdf", b"%PDF-1.7 first")
+        .await
+        .expect("put");
+    put("uploads/documents/a.pdf", b"%PDF-1.7 second")
+        .await
+        .expect("put");
+    put("uploads/compliance/b + c.txt", b"hello")
+        .await
+        .expect("put");
+    put("uploads/images/empty.png", b"").await.expect("put");
+    put("other/x.png", b"png").await.expect("put");
+    let first_version = first.version_id().expect("a version id").to_owned();
+
+    // AWS's documented 2.0 invocation, with five tasks: one names an older version, one a key
+    // that needs encoding, one an object that is not there.
+    let mut invocation = fixture("batch-operations-2.0.json");
+    let task = |id: &str, key: &str, version: Option<&str>| json!({"taskId": id, "s3Key": key, "s3VersionId": version, "s3Bucket": bucket});
+    invocation["tasks"] = json!([
+        task("older", "uploads/documents/a.pdf", Some(&first_version)),
+        task("encoded", "uploads/compliance/b+%2B+c.txt", None),
+        task("empty", "uploads/images/empty.png", None),
+        task("unrouted", "other/x.png", None),
+        task("missing", "uploads/documents/gone.pdf", None),
+    ]);
+    let results = |response: Value| -> Vec<(String, String, String)> {
+        assert_eq!(response["invocationSchemaVersion"], "2.0");
+        assert_eq!(response["treatMissingKeysAs"], "PermanentFailure");
+        response["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|result| {
+                let text = |name: &str| result[name].as_str().unwrap_or_default().to_owned();
+                (text("taskId"), text("resultCode"), text("resultString"))
+            })
+            .collect()
+    };
+    let answered = results(
+        stack
+            .router
+            .handle(invocation.clone())
+            .await
+            .expect("handled"),
+    );
+    let code_and_text: Vec<(&str, &str)> = answered
+        .iter()
+        .map(|(_, code, text)| (code.as_str(), text.as_str()))
+        .collect();
+    let ids: Vec<&str> = answered.iter().map(|(id, _, _)| id.as_str()).collect();
+    assert_eq!(ids, ["older", "encoded", "empty", "unrouted", "missing"]);
+    assert_eq!(code_and_text[0], ("Succeeded", "ROUTED to document"));
+    assert_eq!(code_and_text[1], ("Succeeded", "ROUTED to compliance"));
+    assert_eq!(
+        code_and_text[2],
+        ("Succeeded", "REJECTED: empty object (0 bytes)")
+    );
+    assert_eq!(
+        code_and_text[3],
+        ("Succeeded", "IGNORED: key matches no routing rule")
+    );
+    assert_eq!(code_and_text[4].0, "PermanentFailure");
+    assert!(
+        code_and_text[4]
+            .1
+            .contains("uploads/documents/gone.pdf does not exist"),
+        "{:?}",
+        code_and_text[4]
+    );
+
+    let items = audit_items(&stack).await;
+    assert_eq!(items.len(), 4, "{items:?}");
+    assert!(
+        items
+            .iter()
+            .all(|item| item["origin"] == "batch-operations"),
+        "{items:?}"
+    );
+    let older = items
+        .iter()
+        .find(|item| item["key"] == "uploads/documents/a.pdf")
+        .expect("the older version's record");
+    assert_eq!(older["sk"], format!("v:{first_version}#router"));
+    let dispatched = stack.aws.drain(&stack.extractor_queue).await;
+    assert_eq!(dispatched.len(), 1, "{dispatched:?}");
+    let dispatch: Dispatch = serde_json::from_str(&dispatched[0]).expect("dispatch message");
+    assert_eq!(
+        dispatch.object.version_id.as_deref(),
+        Some(first_version.as_str())
+    );
+
+    // Batch Operations retries and reruns tasks: the same answers, nothing written twice.
+    let again = results(stack.router.handle(invocation).await.expect("handled"));
+    assert_eq!(again, answered);
+    assert_eq!(audit_items(&stack).await.len(), 4);
+    assert!(stack.aws.drain(&stack.extractor_queue).await.is_empty());
 }
