@@ -158,6 +158,8 @@ pub async fn bring_up(args: &StackArgs) -> anyhow::Result<Stack> {
         "extractor_queue_url": outputs["extractor_queue_url"],
         "compliance_topic_arn": outputs["compliance_topic_arn"],
         "cluster_name": outputs["cluster_name"],
+        "batch_operations": outputs["batch_operations"],
+        "lambda_endpoint_url": executor.invoke_endpoint(),
     });
     Ok(Stack {
         _emulator: started,

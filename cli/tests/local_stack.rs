@@ -882,6 +882,91 @@ fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_a
         "{again}"
     );
 
+    // S3 Batch Operations, played through the executor's Invoke API with AWS's documented
+    // 2.0 invocation: five tasks over objects no event announced, one of them gone.
+    set_notifications(None);
+    put("uploads/images/batch sunset.png", &png);
+    for n in 1..=3 {
+        put(&format!("archive/batch/record {n}+é.txt"), b"batch");
+    }
+    set_notifications(Some(notifications_config.queue_configurations().to_vec()));
+    let mut invocation: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("samples/events/batch-operations-2.0.json"))
+            .expect("fixture"),
+    )
+    .expect("fixture JSON");
+    let task = |id: &str, key: &str| json!({"taskId": id, "s3Key": key, "s3VersionId": null, "s3Bucket": bucket});
+    invocation["tasks"] = json!([
+        task("image", "uploads/images/batch+sunset.png"),
+        task("record-1", "archive/batch/record+1%2B%C3%A9.txt"),
+        task("record-2", "archive/batch/record+2%2B%C3%A9.txt"),
+        task("record-3", "archive/batch/record+3%2B%C3%A9.txt"),
+        task("missing", "uploads/images/batch+gone.png"),
+    ]);
+    let invoker = aws_sdk_lambda::Client::new(
+        &runtime.block_on(emulator::sdk_config(
+            state["lambda_endpoint_url"]
+                .as_str()
+                .expect("the executor's Invoke API"),
+        )),
+    );
+    let invoked = runtime
+        .block_on(
+            invoker
+                .invoke()
+                .function_name(
+                    state["batch_operations"]["router_function_arn"]
+                        .as_str()
+                        .expect("the router's ARN"),
+                )
+                .payload(aws_sdk_lambda::primitives::Blob::new(
+                    invocation.to_string(),
+                ))
+                .send(),
+        )
+        .expect("the router invoked");
+    assert_eq!(invoked.function_error(), None, "{invoked:?}");
+    let response: Value =
+        serde_json::from_slice(invoked.payload().expect("a response").as_ref()).expect("JSON");
+    let codes: Vec<(&str, &str)> = response["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| {
+            (
+                result["taskId"].as_str().unwrap_or_default(),
+                result["resultCode"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("image", "Succeeded"),
+            ("record-1", "Succeeded"),
+            ("record-2", "Succeeded"),
+            ("record-3", "Succeeded"),
+            ("missing", "PermanentFailure"),
+        ],
+        "{response}"
+    );
+    assert!(
+        response["results"][4]["resultString"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("uploads/images/batch gone.png does not exist")),
+        "{response}"
+    );
+    wait_for("the batch operations tasks", &|items| {
+        terminal(items, "router") == 525 && terminal(items, "thumbnail") == 22
+    });
+    assert_eq!(
+        items_of("uploads/images/batch sunset.png"),
+        [
+            ("router".into(), "ROUTED".into(), None),
+            ("thumbnail".into(), "SUCCEEDED".into(), None)
+        ]
+    );
+
     // Reprocess the failures: a new run beside the first, which stays as history.
     let reprocess = triage_json(
         &state_file,
@@ -894,7 +979,7 @@ fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_a
         "{reprocess}"
     );
     wait_for("the reprocess run", &|items| {
-        terminal(items, "thumbnail") == 31
+        terminal(items, "thumbnail") == 32
     });
     assert_eq!(
         items_of("uploads/images/broken 10.jpg"),
@@ -936,7 +1021,7 @@ fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_a
     }
     assert_eq!(
         announced.len(),
-        521 + 21 + 10 + 10,
+        525 + 22 + 10 + 10,
         "one notification per record"
     );
     assert!(announced.values().all(|n| *n == 1), "announced twice");

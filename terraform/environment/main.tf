@@ -32,6 +32,7 @@ module "stack" {
   compliance_gate                 = var.compliance_gate
   verdict_tags                    = var.verdict_tags
   signature_writer_arns           = var.signature_writer_arns
+  inventory_manifest_arns         = var.inventory_manifest_arns
   vpc_cidr                        = var.vpc_cidr
   availability_zones              = var.availability_zones
   protect_data                    = var.protect_data

@@ -118,6 +118,12 @@ variable "signature_writer_arns" {
   default     = []
 }
 
+variable "inventory_manifest_arns" {
+  description = "S3 Inventory manifests and data files (object ARNs, wildcards allowed) that `triage backfill --batch-operations --inventory` jobs may read."
+  type        = list(string)
+  default     = []
+}
+
 variable "vpc_cidr" {
   description = "Address range of the VPC the large-file tasks run in."
   type        = string

@@ -23,6 +23,7 @@ pub struct Executor {
     hosts: BTreeMap<String, Arc<FunctionHost>>,
     sqs_sources: Vec<(Arc<FunctionHost>, sqs::SqsEventSource)>,
     _invoke_api: invoke_api::InvokeApi,
+    invoke_endpoint: String,
     tasks: Option<fargate::TaskRunner>,
 }
 
@@ -54,6 +55,7 @@ impl Executor {
             hosts,
             sqs_sources,
             _invoke_api: invoke_api,
+            invoke_endpoint,
             tasks: None,
         })
     }
@@ -62,6 +64,12 @@ impl Executor {
     pub fn with_tasks(mut self, runner: fargate::TaskRunner) -> Self {
         self.tasks = Some(runner);
         self
+    }
+
+    /// Where the Lambda `Invoke` API of the hosted functions is served: what S3 Batch
+    /// Operations and other direct invokers call.
+    pub fn invoke_endpoint(&self) -> &str {
+        &self.invoke_endpoint
     }
 
     pub fn functions(&self) -> impl Iterator<Item = &str> {

@@ -2,10 +2,11 @@
 // simulator (@cloud-copilot/iam-simulate), for cli/tests/policies/mod.rs.
 //
 // stdin: {"cases": [{"name", "principal", "action", "resource", "account", "context",
-//                    "resourcePolicy"}]}
+//                    "resourcePolicy", "identityPolicy"?}]}
 // stdout: [{"name", "decision", "errors"}], decision Allowed, ExplicitlyDenied or
-// ImplicitlyDenied. Each principal is given an identity policy allowing everything: the
-// question is what the resource policy leaves to someone with full rights on the account.
+// ImplicitlyDenied. A principal without an identity policy is given one allowing everything:
+// the question is what the resource policy leaves to someone with full rights on the account.
+// With one (a role terraform made), the question is what that role may do.
 import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
 
@@ -23,10 +24,12 @@ const results = []
 for (const request of cases) {
   const response = await runSimulation(
     {
-      identityPolicies: [everything],
+      identityPolicies: [
+        request.identityPolicy ? { name: 'identity', policy: request.identityPolicy } : everything
+      ],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
-      resourcePolicy: request.resourcePolicy,
+      resourcePolicy: request.resourcePolicy ?? undefined,
       request: {
         principal: request.principal,
         action: request.action,

@@ -376,7 +376,7 @@ pub fn violations(root: &Path, state: &Value) -> Vec<String> {
             "Allowed",
         ),
     ];
-    let cases: Vec<Value> = cases
+    let mut cases: Vec<Value> = cases
         .into_iter()
         .chain(topic_cases)
         .map(
@@ -389,6 +389,82 @@ pub fn violations(root: &Path, state: &Value) -> Vec<String> {
             },
         )
         .collect();
+
+    // What the role Batch Operations jobs run as may do, by its own policy: invoke the router,
+    // write reports, and nothing it could turn against the pipeline.
+    let batch_operations = role("-batch-operations");
+    let batch_operations_policy = policy(
+        &find(
+            &all,
+            "aws_iam_policy_document",
+            "module.batch_operations.data.aws_iam_policy_document.this",
+        )["json"],
+    );
+    let function_arn = |module: &str| {
+        find(
+            &all,
+            "aws_lambda_function",
+            &format!("module.{module}.module.function.aws_lambda_function"),
+        )["arn"]
+            .as_str()
+            .expect("function arn")
+            .to_owned()
+    };
+    let no_resource_policy = Value::Null;
+    let batch_operations_cases: Vec<(&str, &str, String, &Value, &str)> = vec![
+        (
+            "Batch Operations invokes the router",
+            "lambda:InvokeFunction",
+            function_arn("router"),
+            &no_resource_policy,
+            "Allowed",
+        ),
+        (
+            "Batch Operations invokes the thumbnail worker past the router",
+            "lambda:InvokeFunction",
+            function_arn("thumbnail"),
+            &no_resource_policy,
+            "ImplicitlyDenied",
+        ),
+        (
+            "Batch Operations writes a completion report",
+            "s3:PutObject",
+            object("processed/batch-operations/job-1/report.csv"),
+            &uploads_policy,
+            "Allowed",
+        ),
+        (
+            "Batch Operations writes an output of the pipeline",
+            "s3:PutObject",
+            object("processed/thumbnails/uploads/images/cat.jpg/256.jpg"),
+            &uploads_policy,
+            "ImplicitlyDenied",
+        ),
+        (
+            "Batch Operations uploads (an upload's event would be routed)",
+            "s3:PutObject",
+            object("uploads/images/cat.jpg"),
+            &uploads_policy,
+            "ImplicitlyDenied",
+        ),
+        (
+            "Batch Operations reads an unscanned object",
+            "s3:GetObject",
+            object("uploads/images/cat.jpg"),
+            &uploads_policy,
+            "ImplicitlyDenied",
+        ),
+    ];
+    cases.extend(batch_operations_cases.into_iter().map(
+        |(name, action, resource, resource_policy, expect)| {
+            json!({
+                "name": name, "principal": batch_operations, "action": action,
+                "resource": resource, "account": account, "context": {},
+                "resourcePolicy": resource_policy, "identityPolicy": batch_operations_policy,
+                "expect": expect,
+            })
+        },
+    ));
     let decisions = evaluate(root, &cases);
     cases
         .iter()

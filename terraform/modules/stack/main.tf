@@ -40,7 +40,7 @@ module "ingest" {
   }
   pipeline_reader_arns  = concat(local.worker_role_arns, local.verdict_writer_arns)
   verdict_writer_arns   = local.verdict_writer_arns
-  output_writer_arns    = concat(local.worker_role_arns, local.verdict_writer_arns)
+  output_writer_arns    = concat(local.worker_role_arns, local.verdict_writer_arns, [module.batch_operations.role_arn])
   admin_role_arns       = var.quarantine_admin_role_arns
   signature_writer_arns = concat([data.aws_iam_session_context.deployer.issuer_arn], var.signature_writer_arns)
   tags                  = var.tags
@@ -196,6 +196,18 @@ module "router" {
   large_subnet_ids         = module.network.private_subnet_ids
   large_security_group_ids = [module.network.task_security_group_id]
   tags                     = var.tags
+}
+
+# `triage backfill --batch-operations`: the role S3 Batch Operations jobs run as.
+module "batch_operations" {
+  source                  = "../batch-operations"
+  name_prefix             = var.name_prefix
+  router_function_arn     = module.router.function_arn
+  uploads_bucket_arn      = module.ingest.bucket_arn
+  report_prefix           = "${local.reserved_prefix}batch-operations/"
+  inventory_manifest_arns = var.inventory_manifest_arns
+  kms_key_arn             = module.encryption.key_arn
+  tags                    = var.tags
 }
 
 # Only the router dispatches to the compliance topic (a forged dispatch would pre-empt the real

@@ -79,3 +79,12 @@ output "kms_key_arn" {
   description = "The deployment's customer managed key (grant kms:Decrypt to anyone reading uploads or outputs)."
   value       = module.encryption.key_arn
 }
+
+output "batch_operations" {
+  description = "For `triage backfill --batch-operations`: the role jobs run as, the router they invoke, and where their reports go."
+  value = {
+    role_arn            = module.batch_operations.role_arn
+    router_function_arn = module.router.function_arn
+    report_prefix       = module.batch_operations.report_prefix
+  }
+}
