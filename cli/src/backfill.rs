@@ -7,6 +7,7 @@
 //! once: the router's records are exactly once per version.
 
 use crate::announce::{read_checkpoint, write_checkpoint, Announcer, PaceArgs, Progress};
+use crate::batch_job::{self, JobSource, JobSpec};
 use crate::route::PolicyArgs;
 use crate::target::{Target, TargetArgs};
 use anyhow::{bail, Context};
@@ -83,6 +84,19 @@ pub struct BackfillArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Create an S3 Batch Operations job that invokes the router once per object (over a
+    /// manifest S3 generates from --prefix, or over --inventory) instead of listing and sending
+    /// from this machine: for buckets beyond what one machine should list. AWS only.
+    #[arg(long, conflicts_with_all = ["dry_run", "force", "checkpoint", "restart"])]
+    batch_operations: bool,
+    /// With --batch-operations: the role the job runs as (terraform output
+    /// stack.batch_operations.role_arn).
+    #[arg(long, env = "TRIAGE_BATCH_OPERATIONS_ROLE_ARN")]
+    role_arn: Option<String>,
+    /// With --batch-operations: the router Lambda's ARN (terraform output
+    /// stack.batch_operations.router_function_arn).
+    #[arg(long, env = "TRIAGE_ROUTER_FUNCTION_ARN")]
+    router_arn: Option<String>,
 }
 
 /// Where a source stands: what the next page starts from.
@@ -182,6 +196,9 @@ struct ManifestFile {
 }
 
 pub async fn run(args: BackfillArgs) -> anyhow::Result<()> {
+    if args.batch_operations {
+        return create_batch_job(&args).await;
+    }
     let Target { config, state } = args.target.resolve().await?;
     let s3 = aws_sdk_s3::Client::new(&config);
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
@@ -294,6 +311,73 @@ pub async fn run(args: BackfillArgs) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&checkpoint_path);
     }
     print_summary(&checkpoint.summary, args.dry_run, args.json)?;
+    Ok(())
+}
+
+async fn create_batch_job(args: &BackfillArgs) -> anyhow::Result<()> {
+    let Target { config, state } = args.target.resolve().await?;
+    if state.endpoint_url.is_some() || args.target.endpoint_url.is_some() {
+        bail!(
+            "the emulator runs no S3 Batch Operations jobs: locally, `triage backfill` without \
+             --batch-operations brings objects in, and the router answers Batch Operations \
+             invocations sent to the state file's lambda_endpoint_url (docs/cli.md)"
+        );
+    }
+    let role_arn = args.role_arn.clone().context(
+        "which role does the job run as? pass --role-arn or set TRIAGE_BATCH_OPERATIONS_ROLE_ARN \
+         (terraform output: stack.batch_operations.role_arn)",
+    )?;
+    let router_arn = args.router_arn.clone().context(
+        "which router does the job invoke? pass --router-arn or set TRIAGE_ROUTER_FUNCTION_ARN \
+         (terraform output: stack.batch_operations.router_function_arn)",
+    )?;
+    let s3 = aws_sdk_s3::Client::new(&config);
+    let (bucket, source) = match &args.inventory {
+        Some(uri) => {
+            let manifest = read_manifest(&s3, uri).await?;
+            let (manifest_bucket, key) = parse_s3_uri(uri)?;
+            let head = s3
+                .head_object()
+                .bucket(manifest_bucket)
+                .key(key)
+                .send()
+                .await
+                .with_context(|| format!("reading the ETag of {uri}"))?;
+            let etag = head.e_tag().context("the manifest has no ETag")?;
+            let source = JobSource::Inventory {
+                manifest_arn: format!("arn:aws:s3:::{manifest_bucket}/{key}"),
+                etag: etag.trim_matches('"').to_owned(),
+            };
+            (manifest.source_bucket, source)
+        }
+        None => {
+            let Some(bucket) = args.bucket.clone().or(state.bucket) else {
+                bail!("which bucket? pass --bucket or --inventory");
+            };
+            if args.prefix.is_empty() {
+                bail!(
+                    "--batch-operations over a listing needs --prefix (uploads/, say): the \
+                     whole bucket holds the pipeline's own outputs too"
+                );
+            }
+            (bucket, JobSource::Prefix(args.prefix.clone()))
+        }
+    };
+    let policy = args.policy.policy()?;
+    let spec = JobSpec {
+        bucket,
+        source,
+        role_arn,
+        router_arn,
+        report_prefix: format!("{}batch-operations/", policy.reserved_prefix()),
+        requested_at: Utc::now(),
+    };
+    let client = aws_sdk_s3control::Client::new(&config);
+    let job_id = batch_job::create(&client, &spec).await?;
+    if args.json {
+        println!("{}", serde_json::json!({ "job_id": job_id }));
+    }
+    eprintln!("{}", spec.follow_up(&job_id)?);
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 mod announce;
 mod audit;
 mod backfill;
+mod batch_job;
 mod demo;
 mod dlq;
 mod local;

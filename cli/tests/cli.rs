@@ -279,3 +279,43 @@ async fn audit_finds_tasks_that_stopped_reporting_progress() {
         "{text}"
     );
 }
+
+#[test]
+fn batch_operations_jobs_say_what_they_need_and_that_the_emulator_runs_none() {
+    let refused = |args: &[&str]| {
+        let output = triage(args);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let local = refused(&[
+        "backfill",
+        "--batch-operations",
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+    ]);
+    assert!(
+        local.contains("the emulator runs no S3 Batch Operations jobs"),
+        "{local}"
+    );
+    let without_role = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args([
+            "backfill",
+            "--batch-operations",
+            "--bucket",
+            "b",
+            "--prefix",
+            "uploads/",
+        ])
+        .env_remove("TRIAGE_BATCH_OPERATIONS_ROLE_ARN")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_REGION", "eu-west-1")
+        .output()
+        .expect("triage runs");
+    let stderr = String::from_utf8_lossy(&without_role.stderr);
+    assert!(
+        stderr.contains("stack.batch_operations.role_arn"),
+        "{stderr}"
+    );
+    let dry = refused(&["backfill", "--batch-operations", "--dry-run"]);
+    assert!(dry.contains("cannot be used with"), "{dry}");
+}
