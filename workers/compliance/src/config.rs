@@ -7,7 +7,6 @@ use crate::checker::pii::{PdfParser, PiiChecker};
 use crate::checker::Checker;
 use crate::content::ContentPolicy;
 use crate::quarantine::QuarantineMode;
-use crate::scan::Scanner;
 use crate::signature_store;
 use crate::tags::{VerdictTags, DEFAULT_PRESET};
 use crate::verdict::{check_stage, CheckerSet};
@@ -27,6 +26,8 @@ pub const QUARANTINE: &str = "TRIAGE_QUARANTINE";
 /// `guardduty`) or a JSON vocabulary of the same shape (see `verdict-tags.json`).
 pub const VERDICT_TAGS: &str = "TRIAGE_VERDICT_TAGS";
 pub const CONCURRENCY: &str = "TRIAGE_COMPLIANCE_CONCURRENCY";
+/// How often, in seconds, a warm malware checker looks for new signatures.
+pub const SIGNATURES_REFRESH_SECONDS: &str = "TRIAGE_SIGNATURES_REFRESH_SECONDS";
 /// Largest archive (content) or PDF (pii) held whole; larger ones are flagged unchecked.
 pub const MAX_HELD_BYTES: &str = "TRIAGE_COMPLIANCE_MAX_HELD_BYTES";
 /// The PII check's PDF parser child: its address-space limit and deadline.
@@ -49,6 +50,9 @@ pub struct CheckerConfig {
     pub max_held_bytes: u64,
     /// The PII check's PDF parser limits.
     pub parse: Limits,
+    /// How often a warm malware checker asks whether its signatures changed (a rescan always
+    /// asks first).
+    pub signatures_refresh: Duration,
 }
 
 impl CheckerConfig {
@@ -90,6 +94,9 @@ impl CheckerConfig {
                 .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
             concurrency,
             max_held_bytes: env.size_or(MAX_HELD_BYTES, 100 << 20)?,
+            signatures_refresh: Duration::from_secs(
+                env.parsed_or(SIGNATURES_REFRESH_SECONDS, 300)?,
+            ),
             parse: Limits::new(
                 env.parsed_or(PARSE_MEMORY_MB, Limits::DEFAULT_MEMORY_MB)? << 20,
                 Duration::from_secs(
@@ -157,12 +164,7 @@ pub async fn build_checker(
     Ok(match name {
         "malware" => {
             let uri = resources.signatures_uri.ok_or(BuildError::NoSignatures)?;
-            let (set, signatures) = signature_store::load(resources.s3, uri).await?;
-            tracing::info!(%signatures, "signatures loaded");
-            Box::new(MalwareChecker {
-                scanner: Scanner::new(set)?,
-                signatures,
-            })
+            Box::new(MalwareChecker::load(resources.s3, uri).await?)
         }
         "content" => Box::new(ContentChecker {
             policy: ContentPolicy::default(),

@@ -3,15 +3,18 @@
 //! verdict is written by whichever checker completes the set, exactly once, and an INFECTED
 //! object is quarantined before the verdict is notified.
 
+use crate::checker::malware::MalwareChecker;
 use crate::checker::{Checker, Subject};
 use crate::config::CheckerConfig;
 use crate::quarantine::{ConcludeError, VerdictWriter};
+use crate::signature_store::{self, LoadError};
 use crate::verdict::{check_stage, decide, CHECK_STAGE_PREFIX};
 use audit::{AuditRecord, Recorder, Status};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
-use object_events::Dispatch;
+use object_events::{Dispatch, Origin};
 use serde_json::{json, Value};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Instant;
 use tracing::info;
 use worker_common::batch::{handle_batch, Pace};
@@ -25,8 +28,49 @@ pub struct CheckerLambda {
     pub recorder: Recorder,
     /// Writes the verdict: the same table and topic as `recorder`, as stage `compliance`.
     pub verdicts: VerdictWriter,
-    pub checker: Box<dyn Checker>,
+    pub checker: InUse,
     pub config: CheckerConfig,
+}
+
+/// The checker a warm function uses. The malware checker is replaced when its signatures
+/// change, so a check started under the old set finishes (and records) under it.
+pub struct InUse {
+    checker: RwLock<Arc<dyn Checker>>,
+    /// When the signatures were last found current.
+    checked_at: Mutex<Instant>,
+}
+
+impl InUse {
+    pub fn new(checker: Box<dyn Checker>) -> Self {
+        Self {
+            checker: RwLock::new(Arc::from(checker)),
+            checked_at: Mutex::new(Instant::now()),
+        }
+    }
+
+    pub fn get(&self) -> Arc<dyn Checker> {
+        Arc::clone(&self.checker.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn checked_within(&self, period: std::time::Duration) -> bool {
+        self.checked_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .elapsed()
+            < period
+    }
+
+    fn checked_now(&self) {
+        *self
+            .checked_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
+    }
+
+    fn replace(&self, checker: Arc<dyn Checker>) {
+        *self.checker.write().unwrap_or_else(PoisonError::into_inner) = checker;
+        self.checked_now();
+    }
 }
 
 impl CheckerLambda {
@@ -41,21 +85,61 @@ impl CheckerLambda {
 
     pub async fn handle_message(&self, body: String) -> Result<(), StepError> {
         let dispatch = parse_dispatch(&body)?;
+        let origin = dispatch.object.origin;
+        if !self
+            .config
+            .checkers
+            .run_by(dispatch.content_kind, origin)
+            .contains(&self.config.checker)
+        {
+            info!(correlation_id = %dispatch.correlation_id, key = %dispatch.object.key, %origin, "this run does not make this check");
+            return Ok(());
+        }
+        // A rescan exists because the signatures changed: it is never judged by older ones.
+        self.keep_signatures_current(origin == Origin::Rescan)
+            .await?;
+        let checker = self.checker.get();
         // A redelivered message skips the check it already recorded, not the verdict: the
         // delivery that recorded it may have stopped before concluding.
         step::run(
             &self.recorder,
-            &check_stage(self.checker.name()),
+            &check_stage(checker.name()),
             &dispatch,
-            |started_at| self.check(&dispatch, started_at),
+            |started_at| self.check(checker.as_ref(), &dispatch, started_at),
         )
         .await?;
         self.conclude(&dispatch).await
     }
 
-    /// Streams the object through the checker.
+    /// Replaces the malware checker when its signature files have changed: asked when `now`,
+    /// else at most every `signatures_refresh`.
+    async fn keep_signatures_current(&self, now: bool) -> Result<(), StepError> {
+        let Some(uri) = &self.config.signatures_uri else {
+            return Ok(());
+        };
+        if !now && self.checker.checked_within(self.config.signatures_refresh) {
+            return Ok(());
+        }
+        let unreadable = |err: LoadError| StepError::Transient(format!("signatures: {err}"));
+        let current = signature_store::current_versions(&self.store.client, uri)
+            .await
+            .map_err(unreadable)?;
+        let held = self.checker.get().provenance();
+        if held.pointer("/signatures/files") == Some(&signature_store::recorded(&current)) {
+            self.checker.checked_now();
+            return Ok(());
+        }
+        let reloaded = MalwareChecker::load(&self.store.client, uri)
+            .await
+            .map_err(|err| StepError::Transient(format!("reloading the signatures: {err}")))?;
+        self.checker.replace(Arc::new(reloaded));
+        Ok(())
+    }
+
+    /// Streams the object through `checker`.
     async fn check(
         &self,
+        checker: &dyn Checker,
         dispatch: &Dispatch,
         started_at: DateTime<Utc>,
     ) -> Result<AuditRecord, Failure> {
@@ -63,7 +147,7 @@ impl CheckerLambda {
         let clock = Instant::now();
         let opened = self.store.open(&object).await?;
         let mut body = opened.body;
-        let mut run = self.checker.start(Subject {
+        let mut run = checker.start(Subject {
             key: object.key.as_str(),
             declared_type: opened.content_type.as_deref(),
             size: opened.length,
@@ -82,20 +166,20 @@ impl CheckerLambda {
         let judgement = tokio::task::block_in_place(|| run.finish())
             .map_err(|err| Failure::Transient(err.to_string()))?;
         let mut details = json!({
-            "checker": self.checker.name(),
+            "checker": checker.name(),
             "bytes": read,
             "check_ms": u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
         });
         if let (Some(fields), Value::Object(found)) = (details.as_object_mut(), judgement.details) {
             fields.extend(found);
         }
-        let provenance = self.checker.provenance();
+        let provenance = checker.provenance();
         if !provenance.is_null() {
             details["provenance"] = provenance;
         }
         let record = AuditRecord::for_dispatch(
             dispatch,
-            check_stage(self.checker.name()),
+            check_stage(checker.name()),
             Status::from(judgement.severity),
             started_at,
         )
@@ -114,12 +198,17 @@ impl CheckerLambda {
             .recorder
             .version_stages(&object, &dispatch.object.run, CHECK_STAGE_PREFIX)
             .await?;
-        let Some(verdict) = decide(&self.config.checkers, dispatch.content_kind, &recorded) else {
+        let Some(verdict) = decide(
+            &self.config.checkers,
+            dispatch.content_kind,
+            dispatch.object.origin,
+            &recorded,
+        ) else {
             return Ok(());
         };
         // The verdict's duration is the whole check: from the upload to now.
         let started_at = dispatch.object.event_time.unwrap_or(dispatch.routed_at);
-        let record = verdict.record(dispatch, started_at, self.checker.name());
+        let record = verdict.record(dispatch, started_at, self.config.checker);
         let concluded = self
             .verdicts
             .write(record, &verdict)

@@ -5,7 +5,7 @@ use anyhow::Context;
 use aws_lambda_events::sqs::SqsEvent;
 use compliance::checker::pii::PdfParser;
 use compliance::config::{build_checker, CheckerConfig, CheckerResources};
-use compliance::handler::CheckerLambda;
+use compliance::handler::{CheckerLambda, InUse};
 use compliance::quarantine::VerdictWriter;
 use extractor::isolate::run_as_child_if_started_as_one;
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -49,7 +49,7 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
             &config.verdicts,
             &config.reserved_prefix,
         ),
-        checker,
+        checker: InUse::new(checker),
         store,
         config,
     };

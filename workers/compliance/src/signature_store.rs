@@ -22,70 +22,119 @@ pub enum LoadError {
 }
 
 /// The set, and what was loaded: `{"uri", "files": {key: version}, "signatures": count}`.
+/// Each file is read at the version [`current_versions`] lists, so `files` is exactly what
+/// that returns while the set is current.
 pub async fn load(
     client: &aws_sdk_s3::Client,
     uri: &str,
 ) -> Result<(SignatureSet, Value), LoadError> {
-    let (bucket, prefix) = uri
-        .strip_prefix("s3://")
-        .and_then(|rest| rest.split_once('/').or(Some((rest, ""))))
-        .filter(|(bucket, _)| !bucket.is_empty())
-        .ok_or_else(|| LoadError::Uri(uri.into()))?;
-    let failed = |message: String| LoadError::Read {
-        uri: uri.into(),
-        message,
-    };
-    let mut keys = Vec::new();
-    let mut pages = client
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|err| failed(aws_sdk_s3::error::DisplayErrorContext(&err).to_string()))?;
-        keys.extend(
-            page.contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_owned)),
-        );
-    }
-    keys.retain(|key| is_signature_file(key));
-    if keys.is_empty() {
+    let (bucket, _) = split(uri)?;
+    let files = current_versions(client, uri).await?;
+    if files.is_empty() {
         return Err(LoadError::Empty(uri.into()));
     }
     let mut set = SignatureSet::default();
-    let mut files = BTreeMap::new();
-    for key in keys {
-        let object = client
-            .get_object()
-            .bucket(bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|err| failed(aws_sdk_s3::error::DisplayErrorContext(&err).to_string()))?;
-        let version = object
-            .version_id()
-            .filter(|v| *v != "null")
-            .or(object.e_tag())
-            .unwrap_or_default()
-            .trim_matches('"')
-            .to_owned();
+    for (key, version) in &files {
+        let mut get = client.get_object().bucket(bucket).key(key);
+        if !version.is_etag {
+            get = get.version_id(&version.id);
+        }
+        let object = get.send().await.map_err(|err| read_failed(uri, err))?;
         let bytes = object
             .body
             .collect()
             .await
-            .map_err(|err| failed(err.to_string()))?
+            .map_err(|err| read_failed(uri, err))?
             .into_bytes();
         let text = String::from_utf8_lossy(&bytes);
-        set.add_file(&key, &text)
+        set.add_file(key, &text)
             .map_err(|error| LoadError::Invalid {
                 bucket: bucket.into(),
                 error,
             })?;
-        files.insert(key, version);
     }
-    let loaded = json!({ "uri": uri, "files": files, "signatures": set.len() });
+    let loaded = json!({ "uri": uri, "files": recorded(&files), "signatures": set.len() });
     Ok((set, loaded))
+}
+
+/// The current version of every signature file under `uri` (`{key: version}` as [`load`]
+/// records it: the versionId, or the eTag on an unversioned bucket). One listing: cheap enough
+/// to ask before every rescan, and how `triage rescan` tells which verdicts are out of date.
+pub async fn current_versions(
+    client: &aws_sdk_s3::Client,
+    uri: &str,
+) -> Result<BTreeMap<String, FileVersion>, LoadError> {
+    let (bucket, prefix) = split(uri)?;
+    let mut files = BTreeMap::new();
+    let mut markers: (Option<String>, Option<String>) = (None, None);
+    loop {
+        let page = client
+            .list_object_versions()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_key_marker(markers.0.take())
+            .set_version_id_marker(markers.1.take())
+            .send()
+            .await
+            .map_err(|err| read_failed(uri, err))?;
+        for version in page.versions() {
+            let (Some(key), Some(true)) = (version.key(), version.is_latest()) else {
+                continue;
+            };
+            if !is_signature_file(key) {
+                continue;
+            }
+            let file = match version.version_id().filter(|id| *id != "null") {
+                Some(id) => FileVersion {
+                    id: id.to_owned(),
+                    is_etag: false,
+                },
+                None => FileVersion {
+                    id: version
+                        .e_tag()
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                        .to_owned(),
+                    is_etag: true,
+                },
+            };
+            files.insert(key.to_owned(), file);
+        }
+        if page.is_truncated() != Some(true) {
+            return Ok(files);
+        }
+        markers = (
+            page.next_key_marker().map(str::to_owned),
+            page.next_version_id_marker().map(str::to_owned),
+        );
+    }
+}
+
+/// One signature file's version: a versionId, or (unversioned bucket) its eTag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileVersion {
+    pub id: String,
+    pub is_etag: bool,
+}
+
+/// `{key: version}` of `files`, as a loaded set's provenance records them.
+pub fn recorded(files: &BTreeMap<String, FileVersion>) -> Value {
+    json!(files
+        .iter()
+        .map(|(key, version)| (key.as_str(), version.id.as_str()))
+        .collect::<BTreeMap<_, _>>())
+}
+
+fn split(uri: &str) -> Result<(&str, &str), LoadError> {
+    uri.strip_prefix("s3://")
+        .and_then(|rest| rest.split_once('/').or(Some((rest, ""))))
+        .filter(|(bucket, _)| !bucket.is_empty())
+        .ok_or_else(|| LoadError::Uri(uri.into()))
+}
+
+fn read_failed(uri: &str, err: impl std::error::Error + 'static) -> LoadError {
+    LoadError::Read {
+        uri: uri.into(),
+        message: aws_sdk_s3::error::DisplayErrorContext(&err).to_string(),
+    }
 }

@@ -2,10 +2,10 @@
 //! content kind (a checker may apply to some kinds only, as its subscription filter says);
 //! the verdict follows once each of those has a final record, and is the worst of them.
 
-use crate::checker::Severity;
+use crate::checker::{malware, Severity};
 use audit::{AuditEntry, AuditRecord, Status};
 use chrono::{DateTime, Utc};
-use object_events::{ContentKind, Dispatch};
+use object_events::{ContentKind, Dispatch, Origin};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -48,6 +48,16 @@ impl CheckerSet {
             .filter(|(_, kinds)| kinds.is_empty() || kinds.contains(&kind))
             .map(|(name, _)| name.as_str())
             .collect()
+    }
+
+    /// The checks a run announced by `origin` makes: all of [`Self::required`], except that a
+    /// rescan (new signatures, the same bytes) runs only the malware check again.
+    pub fn run_by(&self, kind: ContentKind, origin: Origin) -> Vec<&str> {
+        let mut required = self.required(kind);
+        if origin == Origin::Rescan {
+            required.retain(|checker| *checker == malware::NAME);
+        }
+        required
     }
 }
 
@@ -138,11 +148,16 @@ pub fn over<'a>(outcomes: impl IntoIterator<Item = CheckOutcome<'a>>) -> Option<
     })
 }
 
-/// The verdict on a file of `kind`, from the check records of its version; None while a
-/// required check has not recorded.
-pub fn decide(set: &CheckerSet, kind: ContentKind, recorded: &[AuditEntry]) -> Option<Verdict> {
+/// The verdict on a file of `kind` in a run announced by `origin`, from the check records of
+/// that run; None while a check the run makes has not recorded.
+pub fn decide(
+    set: &CheckerSet,
+    kind: ContentKind,
+    origin: Origin,
+    recorded: &[AuditEntry],
+) -> Option<Verdict> {
     let mut outcomes = Vec::new();
-    for checker in set.required(kind) {
+    for checker in set.run_by(kind, origin) {
         let stage = check_stage(checker);
         let entry = recorded.iter().find(|entry| entry.stage == stage)?;
         outcomes.push(CheckOutcome {
@@ -194,8 +209,12 @@ mod tests {
             entry("content", "CLEAN", None),
             entry("malware", "CLEAN", None),
         ];
-        assert_eq!(decide(&set(), ContentKind::Text, &clean), None);
-        let image = decide(&set(), ContentKind::Image, &clean).expect("both recorded");
+        assert_eq!(
+            decide(&set(), ContentKind::Text, Origin::Upload, &clean),
+            None
+        );
+        let image =
+            decide(&set(), ContentKind::Image, Origin::Upload, &clean).expect("both recorded");
         assert_eq!((image.severity, image.reason), (Severity::Clean, None));
 
         let mixed = [
@@ -203,7 +222,8 @@ mod tests {
             entry("malware", "INFECTED", Some("signatures matched: Eicar")),
             entry("pii", "FLAGGED", Some("1 email")),
         ];
-        let verdict = decide(&set(), ContentKind::Text, &mixed).expect("all recorded");
+        let verdict =
+            decide(&set(), ContentKind::Text, Origin::Upload, &mixed).expect("all recorded");
         assert_eq!(verdict.severity, Severity::Infected);
         assert_eq!(
             verdict.reason.as_deref(),
@@ -217,14 +237,38 @@ mod tests {
             entry("content", "IN_PROGRESS", None),
             entry("malware", "CLEAN", None),
         ];
-        assert_eq!(decide(&set(), ContentKind::Image, &unfinished), None);
+        assert_eq!(
+            decide(&set(), ContentKind::Image, Origin::Upload, &unfinished),
+            None
+        );
         let failed_only = [
             entry("content", "FAILED", Some("x")),
             entry("malware", "CLEAN", None),
         ];
         assert_eq!(
-            decide(&set(), ContentKind::Other, &failed_only).map(|v| v.severity),
+            decide(&set(), ContentKind::Other, Origin::Reprocess, &failed_only).map(|v| v.severity),
             Some(Severity::Flagged)
+        );
+    }
+
+    #[test]
+    fn a_rescan_decides_on_the_malware_check_alone() {
+        assert_eq!(set().run_by(ContentKind::Text, Origin::Rescan), ["malware"]);
+        assert_eq!(
+            set().run_by(ContentKind::Text, Origin::Reprocess),
+            ["content", "malware", "pii"]
+        );
+        let rescanned = [entry(
+            "malware",
+            "INFECTED",
+            Some("signatures matched: New"),
+        )];
+        let verdict =
+            decide(&set(), ContentKind::Text, Origin::Rescan, &rescanned).expect("decided");
+        assert_eq!(verdict.severity, Severity::Infected);
+        assert_eq!(
+            decide(&set(), ContentKind::Text, Origin::Upload, &rescanned),
+            None
         );
     }
 }

@@ -8,7 +8,7 @@ use compliance::checker::pii::{PdfParser, PiiChecker};
 use compliance::checker::Checker;
 use compliance::config::{CheckerConfig, VerdictSettings};
 use compliance::content::ContentPolicy;
-use compliance::handler::CheckerLambda;
+use compliance::handler::{CheckerLambda, InUse};
 use compliance::quarantine::{QuarantineMode, VerdictWriter};
 use compliance::scan::{Scanner, EICAR};
 use compliance::signature_store;
@@ -16,7 +16,7 @@ use compliance::tags::VerdictTags;
 use compliance::verdict::{check_stage, CheckerSet, VERDICT_STAGE};
 use extractor::isolate::Limits;
 use notifications::SnsNotifier;
-use object_events::Tier;
+use object_events::{Dispatch, Origin, Run, Tier};
 use std::path::PathBuf;
 use std::time::Duration;
 use testkit::pdf as documents;
@@ -101,7 +101,7 @@ async fn fixture_tagging_with(preset: &str) -> Fixture {
                 &verdicts,
                 "processed/",
             ),
-            checker,
+            checker: InUse::new(checker),
             config: CheckerConfig {
                 checker: name,
                 checkers: CheckerSet::parse(CHECKERS).expect("valid"),
@@ -112,6 +112,7 @@ async fn fixture_tagging_with(preset: &str) -> Fixture {
                 concurrency: 2,
                 max_held_bytes: 1 << 20,
                 parse: parse_limits(),
+                signatures_refresh: Duration::from_secs(300),
             },
         });
     }
@@ -522,5 +523,90 @@ async fn a_pdf_is_checked_through_its_extracted_text_and_an_unreadable_one_is_no
     assert!(
         reason.contains("could not be read, so it was not checked"),
         "{reason}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_file_rescanned_under_a_signature_that_matches_it_is_infected_and_quarantined() {
+    let fixture = fixture().await;
+    let key = "uploads/compliance/invoice.txt";
+    let body = fixture
+        .upload(key, b"Invoice 2026-114: pay to NEWTHREAT account.\n")
+        .await;
+    fixture.check_all(&body).await;
+    assert_eq!(fixture.entry(key, VERDICT_STAGE).await.status, "CLEAN");
+    fixture.notifications().await;
+
+    // A signature version that matches it, while the checkers are warm with the old set.
+    fixture
+        .stage
+        .s3
+        .put_object()
+        .bucket(&fixture.stage.bucket)
+        .key("config/signatures/2026-12.ndb")
+        .body(b"New.Threat:0:*:4e45575448524541\n".to_vec().into())
+        .send()
+        .await
+        .expect("signatures uploaded");
+    let mut rescan: Dispatch = serde_json::from_str(&body).expect("dispatch");
+    rescan.object.origin = Origin::Rescan;
+    rescan.object.run = Run::requested(chrono::Utc::now(), "rescan --since 30d");
+    let rescan = serde_json::to_string(&rescan).expect("JSON");
+    // Delivered twice, as SQS may: one record per stage of the run all the same.
+    fixture.check_all(&rescan).await;
+    fixture.check_all(&rescan).await;
+
+    let latest: Vec<AuditEntry> = fixture
+        .stages(key)
+        .await
+        .into_iter()
+        .filter(|entry| entry.superseded_by.is_none())
+        .collect();
+    let mut outcomes: Vec<(String, String, Option<String>)> = latest
+        .iter()
+        .map(|entry| {
+            (
+                entry.stage.clone(),
+                entry.status.clone(),
+                entry.origin.clone(),
+            )
+        })
+        .collect();
+    outcomes.sort();
+    let rescanned = Some("rescan".to_owned());
+    assert_eq!(
+        outcomes,
+        [
+            ("compliance".into(), "INFECTED".into(), rescanned.clone()),
+            ("compliance.content".into(), "CLEAN".into(), None),
+            ("compliance.malware".into(), "INFECTED".into(), rescanned),
+            ("compliance.pii".into(), "CLEAN".into(), None),
+        ],
+        "only the malware check ran again"
+    );
+    let malware = latest
+        .iter()
+        .find(|entry| entry.stage == "compliance.malware")
+        .expect("the rescan's malware record");
+    let files = malware
+        .details
+        .as_ref()
+        .and_then(|details| details.pointer("/provenance/signatures/files"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        files.get("config/signatures/2026-12.ndb").is_some(),
+        "judged under the new set: {files}"
+    );
+    let infected = vec![("s3-triage-verdict".to_owned(), "infected".to_owned())];
+    assert_eq!(fixture.tags(key).await, infected);
+    let copy = format!("processed/quarantine/{key}/invoice.txt");
+    assert_eq!(fixture.tags(&copy).await, infected);
+    assert_eq!(
+        fixture.notifications().await,
+        [
+            triple("compliance", "INFECTED", "failure"),
+            triple("compliance.malware", "INFECTED", "failure"),
+        ]
     );
 }
