@@ -151,6 +151,11 @@ pub fn evaluated(root: &Path, tfvars: Option<&Path>) -> BTreeMap<String, Sizing>
             root.join("terraform/modules/sizing").display()
         ))
         .args(["console", "-no-color"])
+        // A state of its own: the console locks its state, and the tests evaluate at once.
+        .arg(format!(
+            "-state={}",
+            data_dir.join("terraform.tfstate").display()
+        ))
         .env("TF_DATA_DIR", &data_dir)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
