@@ -159,6 +159,7 @@ pub async fn bring_up(args: &StackArgs) -> anyhow::Result<Stack> {
         "compliance_topic_arn": outputs["compliance_topic_arn"],
         "cluster_name": outputs["cluster_name"],
         "batch_operations": outputs["batch_operations"],
+        "signatures_uri": outputs["signatures_uri"],
         "lambda_endpoint_url": executor.invoke_endpoint(),
     });
     Ok(Stack {

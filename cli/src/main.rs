@@ -8,6 +8,7 @@ mod demo;
 mod dlq;
 mod local;
 mod reprocess;
+mod rescan;
 mod route;
 mod table;
 mod target;
@@ -42,6 +43,8 @@ enum Command {
     Backfill(backfill::BackfillArgs),
     /// Run the pipeline again (a new run, history kept) on the versions an audit query selects.
     Reprocess(reprocess::ReprocessArgs),
+    /// Run the malware check again on files judged CLEAN under older signatures.
+    Rescan(rescan::RescanArgs),
 }
 
 #[tokio::main]
@@ -54,6 +57,7 @@ async fn main() -> ExitCode {
         Command::Dlq(args) => dlq::run(args).await,
         Command::Backfill(args) => backfill::run(args).await,
         Command::Reprocess(args) => reprocess::run(args).await,
+        Command::Rescan(args) => rescan::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

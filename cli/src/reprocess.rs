@@ -8,7 +8,7 @@
 
 use crate::announce::{read_checkpoint, write_checkpoint, Announcer, PaceArgs, Progress};
 use crate::audit::SelectionArgs;
-use crate::target::{Target, TargetArgs};
+use crate::target::{LocalState, Target, TargetArgs};
 use anyhow::{bail, Context};
 use audit::{AuditEntry, AuditTrail};
 use chrono::Utc;
@@ -16,7 +16,7 @@ use clap::Args;
 use object_events::{ObjectKey, Origin, Run, S3Object};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 #[command(after_help = "Examples:\n  \
@@ -66,85 +66,115 @@ pub async fn run(args: ReprocessArgs) -> anyhow::Result<()> {
         aws_sdk_dynamodb::Client::new(&config),
         state.audit_table(args.table.clone())?,
     );
-    let entries = args.selection.entries(&trail, state.bucket).await?;
-    let objects = versions(&entries, args.stage.as_deref())?;
-    let selection = format!("{:?} stage={:?}", args.selection, args.stage);
-    let run = match read_checkpoint::<Checkpoint>(&args.checkpoint)? {
-        Some(saved) if saved.selection == selection && !args.dry_run => {
-            eprintln!(
-                "continuing run {} ({})",
-                saved.run,
-                args.checkpoint.display()
-            );
-            saved.run
-        }
-        _ => Run::requested(Utc::now(), &selection),
+    let entries = args.selection.entries(&trail, state.bucket.clone()).await?;
+    let request = NewRun {
+        origin: Origin::Reprocess,
+        selection: format!("{:?} stage={:?}", args.selection, args.stage),
+        objects: versions(&entries, args.stage.as_deref())?,
+        checkpoint: &args.checkpoint,
+        dry_run: args.dry_run,
+        json: args.json,
     };
-    let objects: Vec<S3Object> = objects
-        .into_iter()
-        .map(|mut object| {
-            object.origin = Origin::Reprocess;
-            object.run = run.clone();
-            object
-        })
-        .collect();
-    let names: Vec<String> = objects.iter().map(|o| o.object_ref().to_string()).collect();
-    if !args.dry_run && !objects.is_empty() {
-        let Some(queue_url) = args.pace.queue_url.clone().or(state.ingest_queue_url) else {
-            bail!("which ingest queue? pass --queue-url, set TRIAGE_INGEST_QUEUE_URL, or pass --state-file");
+    request.start(&config, &state, &args.pace).await
+}
+
+/// A request for a new run over `objects`: what `reprocess` and `rescan` make of their
+/// selections.
+pub struct NewRun<'a> {
+    pub origin: Origin,
+    /// What was selected, in words: names the run (a rerun of the same request continues it).
+    pub selection: String,
+    pub objects: Vec<S3Object>,
+    pub checkpoint: &'a Path,
+    pub dry_run: bool,
+    pub json: bool,
+}
+
+impl NewRun<'_> {
+    /// Sends every object as the run, through the ingest queue (nothing with --dry-run), and
+    /// says what was started.
+    pub async fn start(
+        self,
+        config: &aws_config::SdkConfig,
+        state: &LocalState,
+        pace: &PaceArgs,
+    ) -> anyhow::Result<()> {
+        let selection = self.selection;
+        let run = match read_checkpoint::<Checkpoint>(self.checkpoint)? {
+            Some(saved) if saved.selection == selection && !self.dry_run => {
+                eprintln!(
+                    "continuing run {} ({})",
+                    saved.run,
+                    self.checkpoint.display()
+                );
+                saved.run
+            }
+            _ => Run::requested(Utc::now(), &selection),
         };
-        let checkpoint = Checkpoint {
-            selection,
-            run: run.clone(),
-        };
-        write_checkpoint(&args.checkpoint, &checkpoint)?;
-        let mut announcer = Announcer::new(
-            aws_sdk_sqs::Client::new(&config),
-            queue_url,
-            args.pace.clone(),
-        )?;
-        let mut progress = Progress::new("reprocess");
-        let total = objects.len() as f64;
-        let mut sent = 0u64;
-        for chunk in objects.chunks(10) {
-            announcer.send(chunk).await?;
-            sent += chunk.len() as u64;
-            progress.show(
-                sent,
-                Some(sent as f64 / total),
-                &format!("{sent} of {} sent", objects.len()),
-            );
+        let objects: Vec<S3Object> = self
+            .objects
+            .into_iter()
+            .map(|mut object| {
+                object.origin = self.origin;
+                object.run = run.clone();
+                object
+            })
+            .collect();
+        let names: Vec<String> = objects.iter().map(|o| o.object_ref().to_string()).collect();
+        if !self.dry_run && !objects.is_empty() {
+            let Some(queue_url) = pace.queue_url.clone().or(state.ingest_queue_url.clone()) else {
+                bail!("which ingest queue? pass --queue-url, set TRIAGE_INGEST_QUEUE_URL, or pass --state-file");
+            };
+            let checkpoint = Checkpoint {
+                selection,
+                run: run.clone(),
+            };
+            write_checkpoint(self.checkpoint, &checkpoint)?;
+            let mut announcer =
+                Announcer::new(aws_sdk_sqs::Client::new(config), queue_url, pace.clone())?;
+            let mut progress = Progress::new(self.origin.as_str());
+            let total = objects.len() as f64;
+            let mut sent = 0u64;
+            for chunk in objects.chunks(10) {
+                announcer.send(chunk).await?;
+                sent += chunk.len() as u64;
+                progress.show(
+                    sent,
+                    Some(sent as f64 / total),
+                    &format!("{sent} of {} sent", objects.len()),
+                );
+            }
+            progress.finish();
+            std::fs::remove_file(self.checkpoint)
+                .with_context(|| format!("removing {}", self.checkpoint.display()))?;
         }
-        progress.finish();
-        std::fs::remove_file(&args.checkpoint)
-            .with_context(|| format!("removing {}", args.checkpoint.display()))?;
-    }
-    if args.json {
-        let report = Report {
-            run: &run,
-            dry_run: args.dry_run,
-            objects: names,
-        };
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        let verb = if args.dry_run {
-            "would start"
+        if self.json {
+            let report = Report {
+                run: &run,
+                dry_run: self.dry_run,
+                objects: names,
+            };
+            println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
-            "started"
-        };
-        eprintln!("{verb} run {run} on {} object versions:", names.len());
-        for name in &names {
-            println!("{name}");
+            let verb = if self.dry_run {
+                "would start"
+            } else {
+                "started"
+            };
+            eprintln!("{verb} run {run} on {} object versions:", names.len());
+            for name in &names {
+                println!("{name}");
+            }
+            if !self.dry_run {
+                eprintln!("follow it: triage audit --key <key> (the RUN column)");
+            }
         }
-        if !args.dry_run {
-            eprintln!("follow it: triage audit --key <key> (the RUN column)");
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The distinct object versions `entries` name (of `stage`, when given), in the order found.
-fn versions(entries: &[AuditEntry], stage: Option<&str>) -> anyhow::Result<Vec<S3Object>> {
+pub fn versions(entries: &[AuditEntry], stage: Option<&str>) -> anyhow::Result<Vec<S3Object>> {
     let mut objects = BTreeMap::new();
     for entry in entries {
         if stage.is_some_and(|stage| entry.stage != stage) || entry.superseded_by.is_some() {

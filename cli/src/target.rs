@@ -23,6 +23,8 @@ pub struct LocalState {
     pub bucket: Option<String>,
     pub audit_table: Option<String>,
     pub ingest_queue_url: Option<String>,
+    /// Where the malware signatures are (s3://bucket/prefix/).
+    pub signatures_uri: Option<String>,
 }
 
 impl LocalState {

@@ -333,32 +333,17 @@ fn burst() -> Vec<BurstUpload> {
 fn a_burst_with_a_killed_worker_ends_every_upload_once_and_leaves_the_dlqs_empty() {
     let (_running, lines, state_file, state) = start_local("burst", false);
     let uploads = burst();
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let endpoint = state["endpoint_url"].as_str().expect("endpoint").to_owned();
-    let bucket = state["bucket"].as_str().expect("bucket").to_owned();
-    let config = runtime.block_on(emulator::sdk_config(&endpoint));
-    let s3 = aws_sdk_s3::Client::new(&config);
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let sns = aws_sdk_sns::Client::new(&config);
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let notifications = runtime
-        .block_on(emulator::subscribe_new_queue(
-            &sqs,
-            &sns,
-            state["notifications_topic_arn"].as_str().expect("topic"),
-            "burst-notifications",
-            &[("RawMessageDelivery", "true")],
-        ))
-        .expect("a queue on the notifications topic");
+    let stack = Stack::connect(&state, "burst");
+    let (s3, bucket) = (&stack.s3, &stack.bucket);
 
     let started = Instant::now();
-    runtime.block_on(async {
+    stack.runtime.block_on(async {
         use futures::stream::{self, StreamExt};
         stream::iter(&uploads)
             .for_each_concurrent(16, |upload| {
                 let put = s3
                     .put_object()
-                    .bucket(&bucket)
+                    .bucket(bucket)
                     .key(&upload.key)
                     .body(upload.bytes.clone().into());
                 async move {
@@ -396,24 +381,22 @@ fn a_burst_with_a_killed_worker_ends_every_upload_once_and_leaves_the_dlqs_empty
         .expect("kill");
     assert!(killed.success(), "the thumbnail worker had already gone");
 
-    let table = state["audit_table"].as_str().expect("table").to_owned();
     // A killed invocation is retried a minute later (two for a second retry), as on AWS.
     let deadline = Instant::now() + Duration::from_secs(420);
     let (outcomes, unfinished) = loop {
-        let items = runtime.block_on(scan(&dynamodb, &table));
+        let items = stack.items();
         let mut outcomes = std::collections::BTreeMap::new();
         let mut unfinished = Vec::new();
         for item in &items {
-            let text = |name: &str| item.get(name).and_then(|value| value.as_s().ok()).cloned();
             let (Some(key), Some(stage), Some(status)) =
-                (text("key"), text("stage"), text("status"))
+                (text(item, "key"), text(item, "stage"), text(item, "status"))
             else {
                 continue;
             };
-            if text("delivery").as_deref() != Some("notified") {
-                unfinished.push(format!("{key} {stage}: {:?}", text("delivery")));
+            if text(item, "delivery") != Some("notified") {
+                unfinished.push(format!("{key} {stage}: {:?}", text(item, "delivery")));
             }
-            outcomes.insert((key, stage), status);
+            outcomes.insert((key.to_owned(), stage.to_owned()), status.to_owned());
         }
         let done = uploads
             .iter()
@@ -449,12 +432,8 @@ fn a_burst_with_a_killed_worker_ends_every_upload_once_and_leaves_the_dlqs_empty
     // Every record announced: as many distinct notifications as records. Only the record the
     // killed worker was announcing may come twice (SNS has no exactly-once publish: a publish
     // made just before the kill is repeated by the takeover), and then under the same id.
-    let bodies = runtime
-        .block_on(emulator::drain_queue(&sqs, &notifications))
-        .expect("notifications drained");
     let mut announced = std::collections::BTreeMap::new();
-    for body in &bodies {
-        let record: Value = serde_json::from_str(body).expect("a JSON record");
+    for record in stack.notifications() {
         let key = record["key"].as_str().unwrap_or_default().to_owned();
         let stage = record["stage"].as_str().unwrap_or_default().to_owned();
         let id = record["notification_id"]
@@ -491,9 +470,10 @@ fn a_burst_with_a_killed_worker_ends_every_upload_once_and_leaves_the_dlqs_empty
         }
     }
     for (name, url) in dlqs {
-        let dead = runtime
+        let dead = stack
+            .runtime
             .block_on(emulator::drain_queue(
-                &sqs,
+                &stack.sqs,
                 url.as_str().expect("a queue URL"),
             ))
             .expect("DLQ read");
@@ -527,6 +507,119 @@ async fn scan(
 
 type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
 
+/// A string attribute of an audit item.
+fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|value| value.as_s().ok())
+        .map(String::as_str)
+}
+
+/// What a test drives a running local stack with: SDK clients on its emulator, the bucket
+/// and audit table, and a queue of its own on the notifications topic.
+struct Stack {
+    runtime: tokio::runtime::Runtime,
+    s3: aws_sdk_s3::Client,
+    sqs: aws_sdk_sqs::Client,
+    dynamodb: aws_sdk_dynamodb::Client,
+    bucket: String,
+    table: String,
+    notifications: String,
+}
+
+impl Stack {
+    fn connect(state: &Value, test: &str) -> Self {
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        let endpoint = state["endpoint_url"].as_str().expect("endpoint");
+        let config = runtime.block_on(emulator::sdk_config(endpoint));
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let notifications = runtime
+            .block_on(emulator::subscribe_new_queue(
+                &sqs,
+                &aws_sdk_sns::Client::new(&config),
+                state["notifications_topic_arn"].as_str().expect("topic"),
+                &format!("{test}-notifications"),
+                &[("RawMessageDelivery", "true")],
+            ))
+            .expect("a queue on the notifications topic");
+        Self {
+            s3: aws_sdk_s3::Client::new(&config),
+            dynamodb: aws_sdk_dynamodb::Client::new(&config),
+            bucket: state["bucket"].as_str().expect("bucket").to_owned(),
+            table: state["audit_table"].as_str().expect("table").to_owned(),
+            runtime,
+            sqs,
+            notifications,
+        }
+    }
+
+    fn put(&self, key: &str, bytes: &[u8]) -> aws_sdk_s3::operation::put_object::PutObjectOutput {
+        self.runtime
+            .block_on(
+                self.s3
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .body(bytes.to_vec().into())
+                    .send(),
+            )
+            .expect("uploaded")
+    }
+
+    fn items(&self) -> Vec<Item> {
+        self.runtime.block_on(scan(&self.dynamodb, &self.table))
+    }
+
+    /// The audit items once `done` holds of them (five minutes at most).
+    fn wait_for(&self, what: &str, done: &dyn Fn(&[Item]) -> bool) -> Vec<Item> {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let items = self.items();
+            if done(&items) {
+                return items;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_secs(2));
+        }
+    }
+
+    /// Every notification received since the last call, as JSON records.
+    fn notifications(&self) -> Vec<Value> {
+        self.runtime
+            .block_on(emulator::drain_queue(&self.sqs, &self.notifications))
+            .expect("notifications drained")
+            .iter()
+            .map(|body| serde_json::from_str(body).expect("a JSON record"))
+            .collect()
+    }
+}
+
+/// (stage, status, run) of every audit item of `key`, sorted.
+fn outcomes_of(items: &[Item], key: &str) -> Vec<(String, String, Option<String>)> {
+    let mut found: Vec<_> = items
+        .iter()
+        .filter(|item| text(item, "key") == Some(key))
+        .map(|item| {
+            (
+                text(item, "stage").unwrap_or_default().to_owned(),
+                text(item, "status").unwrap_or_default().to_owned(),
+                text(item, "run").map(str::to_owned),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// How many records of `stage` are complete (notified).
+fn terminal(items: &[Item], stage: &str) -> usize {
+    items
+        .iter()
+        .filter(|item| {
+            text(item, "stage") == Some(stage) && text(item, "delivery") == Some("notified")
+        })
+        .count()
+}
+
 /// Runs `triage <args> --state-file <state> --json` and parses its JSON output.
 fn triage_json(state_file: &Path, args: &[&str]) -> Value {
     let output = Command::new(TRIAGE)
@@ -547,86 +640,15 @@ fn triage_json(state_file: &Path, args: &[&str]) -> Value {
 #[test]
 fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_as_a_new_run() {
     let (_running, _lines, state_file, state) = start_local("backfill", false);
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let endpoint = state["endpoint_url"].as_str().expect("endpoint").to_owned();
-    let bucket = state["bucket"].as_str().expect("bucket").to_owned();
-    let table = state["audit_table"].as_str().expect("table").to_owned();
-    let config = runtime.block_on(emulator::sdk_config(&endpoint));
-    let s3 = aws_sdk_s3::Client::new(&config);
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let notifications = runtime
-        .block_on(emulator::subscribe_new_queue(
-            &sqs,
-            &aws_sdk_sns::Client::new(&config),
-            state["notifications_topic_arn"].as_str().expect("topic"),
-            "backfill-notifications",
-            &[("RawMessageDelivery", "true")],
-        ))
-        .expect("a queue on the notifications topic");
+    let stack = Stack::connect(&state, "backfill");
+    let (runtime, s3, sqs) = (&stack.runtime, &stack.s3, &stack.sqs);
+    let bucket = stack.bucket.clone();
     let sample = |path: &str| {
         std::fs::read(root().join("samples/uploads").join(path)).expect("bundled sample")
     };
-    let put = |key: &str, bytes: &[u8]| {
-        runtime
-            .block_on(
-                s3.put_object()
-                    .bucket(&bucket)
-                    .key(key)
-                    .body(bytes.to_vec().into())
-                    .send(),
-            )
-            .expect("uploaded")
-    };
-    let items_of = |key: &str| -> Vec<(String, String, Option<String>)> {
-        let mut found: Vec<_> = runtime
-            .block_on(scan(&dynamodb, &table))
-            .into_iter()
-            .filter(|item| {
-                item.get("key")
-                    .and_then(|v| v.as_s().ok())
-                    .map(String::as_str)
-                    == Some(key)
-            })
-            .map(|item| {
-                let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-                (
-                    text("stage").unwrap_or_default(),
-                    text("status").unwrap_or_default(),
-                    text("run"),
-                )
-            })
-            .collect();
-        found.sort();
-        found
-    };
-    let wait_for = |what: &str, done: &dyn Fn(&[Item]) -> bool| {
-        let deadline = Instant::now() + Duration::from_secs(300);
-        loop {
-            let items = runtime.block_on(scan(&dynamodb, &table));
-            if done(&items) {
-                return items;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            std::thread::sleep(Duration::from_secs(2));
-        }
-    };
-    let terminal = |items: &[Item], stage: &str| {
-        items
-            .iter()
-            .filter(|item| {
-                item.get("stage")
-                    .and_then(|v| v.as_s().ok())
-                    .map(String::as_str)
-                    == Some(stage)
-                    && item
-                        .get("delivery")
-                        .and_then(|v| v.as_s().ok())
-                        .map(String::as_str)
-                        == Some("notified")
-            })
-            .count()
-    };
+    let put = |key: &str, bytes: &[u8]| stack.put(key, bytes);
+    let wait_for = |what: &str, done: &dyn Fn(&[Item]) -> bool| stack.wait_for(what, done);
+    let items_of = |key: &str| outcomes_of(&stack.items(), key);
 
     // One upload with its own event (now naming its version, as AWS's do), then the same
     // version announced by an event that gives only its eTag.
@@ -756,12 +778,7 @@ fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_a
     });
     let mut identities = std::collections::BTreeMap::new();
     for item in &items {
-        let text = |name: &str| {
-            item.get(name)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default()
-        };
+        let text = |name: &str| text(item, name).unwrap_or_default();
         *identities.entry((text("key"), text("stage"))).or_insert(0) += 1;
         if text("key").starts_with("archive/") {
             assert_eq!(text("origin"), "backfill", "{item:?}");
@@ -773,15 +790,7 @@ fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_a
         items
             .iter()
             .filter(|item| {
-                item.get("stage")
-                    .and_then(|v| v.as_s().ok())
-                    .map(String::as_str)
-                    == Some("router")
-                    && item
-                        .get("tier")
-                        .and_then(|v| v.as_s().ok())
-                        .map(String::as_str)
-                        == Some(tier)
+                text(item, "stage") == Some("router") && text(item, "tier") == Some(tier)
             })
             .count()
     };
@@ -1004,12 +1013,8 @@ fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_a
     );
 
     // Every record announced exactly once, the reprocess run's naming it.
-    let bodies = runtime
-        .block_on(emulator::drain_queue(&sqs, &notifications))
-        .expect("notifications drained");
     let mut announced = std::collections::BTreeMap::new();
-    for body in &bodies {
-        let record: Value = serde_json::from_str(body).expect("a JSON record");
+    for record in stack.notifications() {
         *announced
             .entry(
                 record["notification_id"]
@@ -1032,5 +1037,149 @@ fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_a
             .count(),
         20
     );
+    let _ = std::fs::remove_file(&state_file);
+}
+
+#[test]
+fn a_file_judged_clean_then_matched_by_new_signatures_is_rescanned_infected_and_quarantined() {
+    let (_running, _lines, state_file, state) = start_local("rescan", false);
+    let stack = Stack::connect(&state, "rescan");
+    let key = "uploads/compliance/invoice 2026+114.txt";
+    stack.put(key, b"Invoice 2026-114: pay to NEWTHREAT account.\n");
+    let verdicts = |items: &[Item], status: &str| {
+        items
+            .iter()
+            .filter(|item| {
+                text(item, "key") == Some(key)
+                    && text(item, "stage") == Some("compliance")
+                    && text(item, "status") == Some(status)
+                    && text(item, "delivery") == Some("notified")
+            })
+            .count()
+    };
+    stack.wait_for("the upload's verdict", &|items| {
+        verdicts(items, "CLEAN") == 1
+    });
+    let rescan = |dry_run: bool| {
+        let mut args = vec!["rescan", "--since", "1h"];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        let report = triage_json(&state_file, &args);
+        let objects = report["objects"].as_array().map(Vec::len);
+        (report, objects)
+    };
+    let (unchanged, objects) = rescan(true);
+    assert_eq!(
+        objects,
+        Some(0),
+        "judged under the current signatures: {unchanged}"
+    );
+
+    // A signature version that matches it, uploaded where the checkers load from.
+    let signatures = state["signatures_uri"].as_str().expect("signatures_uri");
+    let (signatures_bucket, prefix) = signatures
+        .strip_prefix("s3://")
+        .and_then(|rest| rest.split_once('/'))
+        .expect("s3://bucket/prefix/");
+    stack
+        .runtime
+        .block_on(
+            stack
+                .s3
+                .put_object()
+                .bucket(signatures_bucket)
+                .key(format!("{prefix}2026-12.ndb"))
+                .body(b"New.Threat:0:*:4e45575448524541\n".to_vec().into())
+                .send(),
+        )
+        .expect("signatures uploaded");
+    let (started, objects) = rescan(false);
+    assert_eq!(objects, Some(1), "{started}");
+    let run = started["run"].as_str().expect("a run id").to_owned();
+    let items = stack.wait_for("the rescan's verdict", &|items| {
+        verdicts(items, "INFECTED") == 1
+    });
+    let rescanned = Some(run.clone());
+    assert_eq!(
+        outcomes_of(&items, key),
+        [
+            ("compliance".into(), "CLEAN".into(), None),
+            ("compliance".into(), "INFECTED".into(), rescanned.clone()),
+            ("compliance.content".into(), "CLEAN".into(), None),
+            ("compliance.malware".into(), "CLEAN".into(), None),
+            (
+                "compliance.malware".into(),
+                "INFECTED".into(),
+                rescanned.clone()
+            ),
+            ("compliance.pii".into(), "CLEAN".into(), None),
+            ("router".into(), "ROUTED".into(), None),
+            ("router".into(), "ROUTED".into(), rescanned),
+        ],
+        "the rescan ran the malware check alone"
+    );
+
+    let tags = |key: &str| -> Vec<(String, String)> {
+        let tagging = stack
+            .runtime
+            .block_on(
+                stack
+                    .s3
+                    .get_object_tagging()
+                    .bucket(&stack.bucket)
+                    .key(key)
+                    .send(),
+            )
+            .expect("tags");
+        tagging
+            .tag_set()
+            .iter()
+            .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+            .collect()
+    };
+    let infected = [("s3-triage-verdict".to_owned(), "infected".to_owned())];
+    assert_eq!(tags(key), infected, "the verdict on the object");
+    let verdict = items
+        .iter()
+        .find(|item| {
+            text(item, "key") == Some(key)
+                && text(item, "stage") == Some("compliance")
+                && text(item, "status") == Some("INFECTED")
+        })
+        .expect("the rescan's verdict");
+    let outputs: Vec<&str> = verdict
+        .get("outputs")
+        .and_then(|outputs| outputs.as_l().ok())
+        .into_iter()
+        .flatten()
+        .filter_map(|output| output.as_s().ok().map(String::as_str))
+        .collect();
+    let [copy] = outputs.as_slice() else {
+        panic!("one quarantined copy expected: {verdict:?}");
+    };
+    assert!(
+        copy.starts_with(&format!("processed/quarantine/{key}/")),
+        "{copy}"
+    );
+    assert_eq!(tags(copy), infected, "the quarantined copy");
+
+    let mut announced: Vec<(String, Option<String>)> = stack
+        .notifications()
+        .iter()
+        .filter(|record| record["stage"] == "compliance")
+        .map(|record| {
+            let field = |name: &str| record[name].as_str().map(str::to_owned);
+            (field("status").unwrap_or_default(), field("run"))
+        })
+        .collect();
+    announced.sort();
+    assert_eq!(
+        announced,
+        [("CLEAN".into(), None), ("INFECTED".into(), Some(run))],
+        "one verdict announced per run"
+    );
+    let (again, objects) = rescan(true);
+    assert_eq!(objects, Some(0), "nothing left to rescan: {again}");
     let _ = std::fs::remove_file(&state_file);
 }

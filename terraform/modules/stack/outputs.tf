@@ -88,3 +88,8 @@ output "batch_operations" {
     report_prefix       = module.batch_operations.report_prefix
   }
 }
+
+output "signatures_uri" {
+  description = "Where the malware checker's signature files are: `triage rescan` compares each CLEAN verdict's versions with these."
+  value       = local.signatures_uri
+}
