@@ -16,7 +16,7 @@ use clap::Args;
 use object_events::{ObjectKey, Origin, Run, S3Object};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Args)]
 #[command(after_help = "Examples:\n  \
@@ -29,22 +29,29 @@ pub struct ReprocessArgs {
     /// Only records of this stage (router, thumbnail, extractor, compliance.malware...).
     #[arg(long)]
     stage: Option<String>,
-    /// Only list the versions that would be reprocessed.
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// What a request for a new run takes besides what it selects (`reprocess`, `rescan`).
+#[derive(Args)]
+pub struct RunArgs {
+    /// Only list the versions that would be sent.
     #[arg(long)]
-    dry_run: bool,
-    /// Where the request's run id is kept until it is done (default: .triage/reprocess.json).
-    #[arg(long, default_value = ".triage/reprocess.json")]
-    checkpoint: PathBuf,
+    pub dry_run: bool,
+    /// Where the request's run id is kept until it is done (default: .triage/<command>.json).
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
     /// The audit table; read from --state-file if not given.
     #[arg(long, env = audit::settings::AUDIT_TABLE)]
-    table: Option<String>,
+    pub table: Option<String>,
     #[command(flatten)]
-    pace: PaceArgs,
+    pub pace: PaceArgs,
     #[command(flatten)]
-    target: TargetArgs,
+    pub target: TargetArgs,
     /// Print the run id and the versions sent as JSON on stdout.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -61,51 +68,49 @@ struct Report<'a> {
 }
 
 pub async fn run(args: ReprocessArgs) -> anyhow::Result<()> {
-    let Target { config, state } = args.target.resolve().await?;
+    let Target { config, state } = args.run.target.resolve().await?;
     let trail = AuditTrail::new(
         aws_sdk_dynamodb::Client::new(&config),
-        state.audit_table(args.table.clone())?,
+        state.audit_table(args.run.table.clone())?,
     );
     let entries = args.selection.entries(&trail, state.bucket.clone()).await?;
     let request = NewRun {
         origin: Origin::Reprocess,
         selection: format!("{:?} stage={:?}", args.selection, args.stage),
         objects: versions(&entries, args.stage.as_deref())?,
-        checkpoint: &args.checkpoint,
-        dry_run: args.dry_run,
-        json: args.json,
     };
-    request.start(&config, &state, &args.pace).await
+    request.start(&args.run, &config, &state).await
 }
 
 /// A request for a new run over `objects`: what `reprocess` and `rescan` make of their
 /// selections.
-pub struct NewRun<'a> {
+pub struct NewRun {
     pub origin: Origin,
     /// What was selected, in words: names the run (a rerun of the same request continues it).
     pub selection: String,
     pub objects: Vec<S3Object>,
-    pub checkpoint: &'a Path,
-    pub dry_run: bool,
-    pub json: bool,
 }
 
-impl NewRun<'_> {
+impl NewRun {
     /// Sends every object as the run, through the ingest queue (nothing with --dry-run), and
     /// says what was started.
     pub async fn start(
         self,
+        args: &RunArgs,
         config: &aws_config::SdkConfig,
         state: &LocalState,
-        pace: &PaceArgs,
     ) -> anyhow::Result<()> {
         let selection = self.selection;
-        let run = match read_checkpoint::<Checkpoint>(self.checkpoint)? {
-            Some(saved) if saved.selection == selection && !self.dry_run => {
+        let checkpoint_path = args
+            .checkpoint
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!(".triage/{}.json", self.origin)));
+        let run = match read_checkpoint::<Checkpoint>(&checkpoint_path)? {
+            Some(saved) if saved.selection == selection && !args.dry_run => {
                 eprintln!(
                     "continuing run {} ({})",
                     saved.run,
-                    self.checkpoint.display()
+                    checkpoint_path.display()
                 );
                 saved.run
             }
@@ -121,17 +126,25 @@ impl NewRun<'_> {
             })
             .collect();
         let names: Vec<String> = objects.iter().map(|o| o.object_ref().to_string()).collect();
-        if !self.dry_run && !objects.is_empty() {
-            let Some(queue_url) = pace.queue_url.clone().or(state.ingest_queue_url.clone()) else {
+        if !args.dry_run && !objects.is_empty() {
+            let Some(queue_url) = args
+                .pace
+                .queue_url
+                .clone()
+                .or(state.ingest_queue_url.clone())
+            else {
                 bail!("which ingest queue? pass --queue-url, set TRIAGE_INGEST_QUEUE_URL, or pass --state-file");
             };
             let checkpoint = Checkpoint {
                 selection,
                 run: run.clone(),
             };
-            write_checkpoint(self.checkpoint, &checkpoint)?;
-            let mut announcer =
-                Announcer::new(aws_sdk_sqs::Client::new(config), queue_url, pace.clone())?;
+            write_checkpoint(&checkpoint_path, &checkpoint)?;
+            let mut announcer = Announcer::new(
+                aws_sdk_sqs::Client::new(config),
+                queue_url,
+                args.pace.clone(),
+            )?;
             let mut progress = Progress::new(self.origin.as_str());
             let total = objects.len() as f64;
             let mut sent = 0u64;
@@ -145,18 +158,18 @@ impl NewRun<'_> {
                 );
             }
             progress.finish();
-            std::fs::remove_file(self.checkpoint)
-                .with_context(|| format!("removing {}", self.checkpoint.display()))?;
+            std::fs::remove_file(&checkpoint_path)
+                .with_context(|| format!("removing {}", checkpoint_path.display()))?;
         }
-        if self.json {
+        if args.json {
             let report = Report {
                 run: &run,
-                dry_run: self.dry_run,
+                dry_run: args.dry_run,
                 objects: names,
             };
             println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
-            let verb = if self.dry_run {
+            let verb = if args.dry_run {
                 "would start"
             } else {
                 "started"
@@ -165,7 +178,7 @@ impl NewRun<'_> {
             for name in &names {
                 println!("{name}");
             }
-            if !self.dry_run {
+            if !args.dry_run {
                 eprintln!("follow it: triage audit --key <key> (the RUN column)");
             }
         }

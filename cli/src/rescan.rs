@@ -3,9 +3,8 @@
 //! through the ingest queue; the checkers run only the malware check for it, and a file that
 //! turns INFECTED is tagged, quarantined and announced like any other.
 
-use crate::announce::PaceArgs;
-use crate::reprocess::{versions, NewRun};
-use crate::target::{Target, TargetArgs};
+use crate::reprocess::{versions, NewRun, RunArgs};
+use crate::target::Target;
 use anyhow::Context;
 use audit::{AuditEntry, AuditTrail, Status};
 use chrono::Utc;
@@ -15,7 +14,6 @@ use compliance::signature_store;
 use compliance::verdict::check_stage;
 use object_events::Origin;
 use serde_json::Value;
-use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Args)]
@@ -29,26 +27,12 @@ pub struct RescanArgs {
     /// Where the signature files are (s3://bucket/prefix/); read from --state-file if not given.
     #[arg(long, env = compliance::config::SIGNATURES_URI)]
     signatures: Option<String>,
-    /// Only list the versions that would be rescanned.
-    #[arg(long)]
-    dry_run: bool,
-    /// Where the request's run id is kept until it is done.
-    #[arg(long, default_value = ".triage/rescan.json")]
-    checkpoint: PathBuf,
-    /// The audit table; read from --state-file if not given.
-    #[arg(long, env = audit::settings::AUDIT_TABLE)]
-    table: Option<String>,
     #[command(flatten)]
-    pace: PaceArgs,
-    #[command(flatten)]
-    target: TargetArgs,
-    /// Print the run id and the versions sent as JSON on stdout.
-    #[arg(long)]
-    json: bool,
+    run: RunArgs,
 }
 
 pub async fn run(args: RescanArgs) -> anyhow::Result<()> {
-    let Target { config, state } = args.target.resolve().await?;
+    let Target { config, state } = args.run.target.resolve().await?;
     let uri = args
         .signatures
         .clone()
@@ -60,7 +44,7 @@ pub async fn run(args: RescanArgs) -> anyhow::Result<()> {
     let current = signature_store::recorded(&current);
     let trail = AuditTrail::new(
         aws_sdk_dynamodb::Client::new(&config),
-        state.audit_table(args.table.clone())?,
+        state.audit_table(args.run.table.clone())?,
     );
     let since =
         Utc::now() - chrono::Duration::from_std(args.since).context("--since is too long")?;
@@ -75,11 +59,8 @@ pub async fn run(args: RescanArgs) -> anyhow::Result<()> {
         origin: Origin::Rescan,
         selection: format!("rescan since={:?} signatures={current}", args.since),
         objects: versions(&stale, None)?,
-        checkpoint: &args.checkpoint,
-        dry_run: args.dry_run,
-        json: args.json,
     };
-    request.start(&config, &state, &args.pace).await
+    request.start(&args.run, &config, &state).await
 }
 
 /// The malware checks among `entries` whose signature files (`provenance.signatures.files`)

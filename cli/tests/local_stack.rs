@@ -1120,23 +1120,12 @@ fn a_file_judged_clean_then_matched_by_new_signatures_is_rescanned_infected_and_
         "the rescan ran the malware check alone"
     );
 
-    let tags = |key: &str| -> Vec<(String, String)> {
-        let tagging = stack
-            .runtime
-            .block_on(
-                stack
-                    .s3
-                    .get_object_tagging()
-                    .bucket(&stack.bucket)
-                    .key(key)
-                    .send(),
-            )
-            .expect("tags");
-        tagging
-            .tag_set()
-            .iter()
-            .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
-            .collect()
+    let tags = |key: &str| {
+        stack.runtime.block_on(testkit::resources::object_tags(
+            &stack.s3,
+            &stack.bucket,
+            key,
+        ))
     };
     let infected = [("s3-triage-verdict".to_owned(), "infected".to_owned())];
     assert_eq!(tags(key), infected, "the verdict on the object");

@@ -309,20 +309,11 @@ async fn a_signature_in_the_middle_of_300_mib_makes_an_infected_verdict_tagged_a
         reason.contains("malware: signatures matched: Test.Marker"),
         "{reason}"
     );
-    let tags = stage
-        .s3
-        .get_object_tagging()
-        .bucket(&stage.bucket)
-        .key(key)
-        .send()
-        .await
-        .expect("tags");
-    let tags: Vec<(&str, &str)> = tags
-        .tag_set()
-        .iter()
-        .map(|tag| (tag.key(), tag.value()))
-        .collect();
-    assert_eq!(tags, [("s3-triage-verdict", "infected")]);
+    let tags = testkit::resources::object_tags(&stage.s3, &stage.bucket, key).await;
+    assert_eq!(
+        tags,
+        [("s3-triage-verdict".to_owned(), "infected".to_owned())]
+    );
     let copy = &verdict.outputs[0];
     assert!(copy.starts_with("processed/quarantine/"), "{copy}");
     let head = stage

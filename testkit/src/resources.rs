@@ -154,3 +154,23 @@ impl TestResources {
             .expect("queue drained")
     }
 }
+
+/// The tags of `key` in `bucket`, as (key, value) pairs in S3's order.
+pub async fn object_tags(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Vec<(String, String)> {
+    let tagging = s3
+        .get_object_tagging()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("the tags of {key}: {err:?}"));
+    tagging
+        .tag_set()
+        .iter()
+        .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+        .collect()
+}

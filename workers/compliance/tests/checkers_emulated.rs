@@ -20,6 +20,7 @@ use object_events::{Dispatch, Origin, Run, Tier};
 use std::path::PathBuf;
 use std::time::Duration;
 use testkit::pdf as documents;
+use testkit::resources::object_tags;
 use testkit::stage::WorkerStage;
 use worker_common::s3::S3Store;
 
@@ -182,20 +183,7 @@ impl Fixture {
     }
 
     async fn tags(&self, key: &str) -> Vec<(String, String)> {
-        let tagging = self
-            .stage
-            .s3
-            .get_object_tagging()
-            .bucket(&self.stage.bucket)
-            .key(key)
-            .send()
-            .await
-            .expect("tags");
-        tagging
-            .tag_set()
-            .iter()
-            .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
-            .collect()
+        object_tags(&self.stage.s3, &self.stage.bucket, key).await
     }
 }
 
