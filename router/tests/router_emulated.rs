@@ -633,3 +633,56 @@ async fn a_batch_operations_job_routes_each_task_and_fails_the_missing_one_for_g
     assert_eq!(audit_items(&stack).await.len(), 4);
     assert!(stack.aws.drain(&stack.extractor_queue).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_redelivered_reprocess_request_routes_its_run_once_beside_the_first() {
+    let stack = stack().await;
+    let upload = s3_event("uploads/documents/redo.pdf", "v1", 10);
+    let mut request = upload.clone();
+    let run = "r20261203T120000-0123abcd";
+    request["Records"][0][object_events::run::ANNOUNCEMENT_FIELD] =
+        json!({ "origin": "reprocess", "run": run });
+    let (upload, request) = (upload.to_string(), request.to_string());
+    // The upload, then the request twice in one batch and once more in another.
+    for batch in [
+        vec![("upload", upload)],
+        vec![("request", request.clone()), ("copy", request.clone())],
+        vec![("redelivery", request)],
+    ] {
+        let response = stack
+            .router
+            .handle_sqs(sqs_batch(&batch))
+            .await
+            .expect("handled");
+        assert!(failed_ids(&response).is_empty(), "{response:?}");
+    }
+    let mut items: Vec<(String, Option<String>, Option<String>)> = audit_items(&stack)
+        .await
+        .into_iter()
+        .map(|item| {
+            (
+                item["sk"].clone(),
+                item.get("superseded_by").cloned(),
+                item.get("origin").cloned(),
+            )
+        })
+        .collect();
+    items.sort();
+    assert_eq!(
+        items,
+        [
+            ("v:v1#router".into(), Some(run.into()), None),
+            (format!("v:v1#router#{run}"), None, Some("reprocess".into())),
+        ]
+    );
+    let dispatched = stack.aws.drain(&stack.extractor_queue).await;
+    let runs: Vec<Option<String>> = dispatched
+        .iter()
+        .map(|body| {
+            let dispatch: Dispatch = serde_json::from_str(body).expect("dispatch message");
+            dispatch.object.run.id().map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert!(runs.contains(&None) && runs.contains(&Some(run.to_owned())));
+}
