@@ -24,8 +24,9 @@ const GATED: &[(&str, &str, Enabled)] = &[
     ("s3:DeleteObject", "TRIAGE_QUARANTINE", |mode| {
         mode == "move"
     }),
-    // Only a binary given a signature location lists it.
-    ("s3:ListBucket", "TRIAGE_SIGNATURES_URI", |uri| {
+    // Only a binary given a signature location lists it (the router lists the uploads'
+    // versions whatever it is given, and reads no such variable).
+    ("s3:ListBucketVersions", "TRIAGE_SIGNATURES_URI", |uri| {
         !uri.trim().is_empty()
     }),
 ];
@@ -105,6 +106,7 @@ pub fn mismatches(root: &Path, state_file: &Path) -> (Vec<String>, String) {
         for (action, chain) in &facts.actions {
             let gated_off = GATED.iter().any(|(gated, variable, enabled)| {
                 gated == action
+                    && facts.reads.contains(*variable)
                     && !enabled(unit.variables.get(*variable).map_or("", String::as_str))
             });
             if !gated_off && !unit.allowed.iter().any(|pattern| allows(pattern, action)) {

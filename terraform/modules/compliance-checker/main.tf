@@ -75,8 +75,9 @@ data "aws_iam_policy_document" "checker" {
   dynamic "statement" {
     for_each = var.signatures_uri == null ? [] : [1]
     content {
-      sid       = "ReadSignatures"
-      actions   = ["s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion"]
+      sid = "ReadSignatures"
+      # Listed with their versions, then each read at the version listed.
+      actions   = ["s3:ListBucketVersions", "s3:GetObject", "s3:GetObjectVersion"]
       resources = [var.signatures_bucket_arn, "${var.signatures_bucket_arn}/*"]
     }
   }
@@ -103,6 +104,7 @@ module "function" {
     TRIAGE_COMPLIANCE_PARSE_TIMEOUT_SECONDS = var.sizing.work_timeout_seconds
     TRIAGE_COMPLIANCE_PARSE_MEMORY_MB       = var.sizing.work_memory_mb
     # Only the malware checker loads signatures; blank reads as unset for the others.
-    TRIAGE_SIGNATURES_URI = var.signatures_uri == null ? "" : var.signatures_uri
+    TRIAGE_SIGNATURES_URI             = var.signatures_uri == null ? "" : var.signatures_uri
+    TRIAGE_SIGNATURES_REFRESH_SECONDS = var.signatures_refresh_seconds
   }
 }

@@ -90,3 +90,9 @@ variable "sizing" {
   description = "This function's sizing from modules/sizing (memory, timeout, reserved and per-batch concurrency, batch size and window, the per-item work deadline and memory, the largest input, the claim lease)."
   type        = any
 }
+
+variable "signatures_refresh_seconds" {
+  description = "How often a warm malware checker asks whether its signature files changed (a rescan always asks first)."
+  type        = number
+  default     = 300
+}

@@ -87,8 +87,9 @@ data "aws_iam_policy_document" "task" {
   dynamic "statement" {
     for_each = var.signatures_uri == null ? [] : [1]
     content {
-      sid       = "ReadSignatures"
-      actions   = ["s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion"]
+      sid = "ReadSignatures"
+      # Listed with their versions, then each read at the version listed.
+      actions   = ["s3:ListBucketVersions", "s3:GetObject", "s3:GetObjectVersion"]
       resources = [var.signatures_bucket_arn, "${var.signatures_bucket_arn}/*"]
     }
   }
