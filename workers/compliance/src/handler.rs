@@ -129,7 +129,7 @@ impl CheckerLambda {
             self.checker.checked_now();
             return Ok(());
         }
-        let reloaded = MalwareChecker::load(&self.store.client, uri)
+        let reloaded = MalwareChecker::load_listed(&self.store.client, uri, &current)
             .await
             .map_err(|err| StepError::Transient(format!("reloading the signatures: {err}")))?;
         self.checker.replace(Arc::new(reloaded));

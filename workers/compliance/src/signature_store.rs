@@ -28,13 +28,22 @@ pub async fn load(
     client: &aws_sdk_s3::Client,
     uri: &str,
 ) -> Result<(SignatureSet, Value), LoadError> {
-    let (bucket, _) = split(uri)?;
     let files = current_versions(client, uri).await?;
+    load_listed(client, uri, &files).await
+}
+
+/// [`load`] of the files [`current_versions`] has just listed, without listing them again.
+pub async fn load_listed(
+    client: &aws_sdk_s3::Client,
+    uri: &str,
+    files: &BTreeMap<String, FileVersion>,
+) -> Result<(SignatureSet, Value), LoadError> {
+    let (bucket, _) = split(uri)?;
     if files.is_empty() {
         return Err(LoadError::Empty(uri.into()));
     }
     let mut set = SignatureSet::default();
-    for (key, version) in &files {
+    for (key, version) in files {
         let mut get = client.get_object().bucket(bucket).key(key);
         if !version.is_etag {
             get = get.version_id(&version.id);
@@ -53,7 +62,7 @@ pub async fn load(
                 error,
             })?;
     }
-    let loaded = json!({ "uri": uri, "files": recorded(&files), "signatures": set.len() });
+    let loaded = json!({ "uri": uri, "files": recorded(files), "signatures": set.len() });
     Ok((set, loaded))
 }
 
