@@ -18,12 +18,20 @@ one record at once could both succeed (measured: 45 of 400 contended keys claime
 the exactly-once claims the audit trail rests on held only by luck. AWS applies each write to
 an item atomically; here every write takes one lock.
 
+moto's SQS reads the clock through datetime arithmetic, twice per message held, on every send,
+receive and attribute read (and reads all of a queue's attributes, counts included, to learn
+its retention period once per message received): with thousands of messages queued, as a
+backfill leaves them, the emulator spent most of its time there and slowed to a few messages a
+second. Here the clock is `time.time()` and the retention period is read directly; what the
+API answers is unchanged.
+
 Usage: python serve.py [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
 """
 
 import itertools
 import sys
 import threading
+import time
 
 from moto.dynamodb.models import DynamoDBBackend
 from moto.s3 import notifications as s3_notifications
@@ -47,6 +55,18 @@ def _queue_without_moto_pollers(self, *args, **kwargs):
 
 
 sqs_models.Queue.__init__ = _queue_without_moto_pollers
+
+_unix_time, _unix_time_millis = sqs_models.unix_time, sqs_models.unix_time_millis
+sqs_models.unix_time = lambda dt=None: time.time() if dt is None else _unix_time(dt)
+sqs_models.unix_time_millis = lambda dt=None: time.time() * 1000 if dt is None else _unix_time_millis(dt)
+
+
+def _within_retention_period(self, queue_name, message):
+    retention_period = self.get_queue(queue_name).message_retention_period
+    return retention_period + message.sent_timestamp / 1000 > time.time()
+
+
+sqs_models.SQSBackend.is_message_valid_based_on_retention_period = _within_retention_period
 
 _s3_event = s3_notifications._get_s3_event
 _sequencers = itertools.count(1)

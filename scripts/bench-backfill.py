@@ -10,7 +10,7 @@ a bucket listing instead (the emulator's ListObjectVersions takes seconds per pa
 bucket holds thousands of versions; S3's does not). Text files under uploads/documents/ go
 router -> extractor queue -> extractor (a worker on every object); --ignored puts them outside
 every routed prefix (the router alone).
-Usage: scripts/bench-backfill.py [--objects 10000] [--rate 1000] [--ignored] [--listing]
+Usage: scripts/bench-backfill.py [--objects 10000] [--rate 1000] [--max-in-flight 200] [--ignored] [--listing]
 """
 import argparse
 import gzip
@@ -40,6 +40,8 @@ except ImportError:
 parser = argparse.ArgumentParser()
 parser.add_argument("--objects", type=int, default=10_000)
 parser.add_argument("--rate", type=float, default=1000.0, help="backfill --rate (objects/s)")
+parser.add_argument("--max-in-flight", type=int, default=200,
+                    help="backfill --max-in-flight (its default): how deep the ingest queue may get")
 parser.add_argument("--ignored", action="store_true", help="objects no rule routes: the router alone")
 parser.add_argument("--listing", action="store_true", help="backfill from a listing, not an inventory")
 args = parser.parse_args()
@@ -99,7 +101,7 @@ try:
     started = time.perf_counter()
     backfill = subprocess.run(
         [triage, "backfill", "--state-file", state_file, *source, "--rate", str(args.rate),
-         "--max-in-flight", str(args.objects), "--restart", "--json"],
+         "--max-in-flight", str(args.max_in_flight), "--restart", "--json"],
         check=True, capture_output=True, text=True)
     backfill_s = time.perf_counter() - started
     summary = json.loads(backfill.stdout)
