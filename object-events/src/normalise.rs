@@ -1,4 +1,6 @@
-//! One place that understands every shape an S3 event arrives in.
+//! One place that understands every shape an S3 event arrives in: S3 event notifications
+//! (direct, in SQS, in SNS, SNS in SQS) and S3's EventBridge events (as an EventBridge rule
+//! delivers them to SQS).
 //!
 //! Parsing is deliberately lenient: only the fields we use must be present. Emulated events
 //! lack `userIdentity` and `requestParameters`, which `aws_lambda_events::s3::S3Event` requires,
@@ -13,6 +15,11 @@ use serde_json::Value;
 /// Envelopes nest at most SNS-inside-SQS deep (plus a whole Lambda SQS event around that);
 /// anything deeper is not an S3 event.
 const MAX_ENVELOPE_DEPTH: usize = 4;
+
+/// The `source` of the events S3 sends to EventBridge.
+const EVENTBRIDGE_SOURCE: &str = "aws.s3";
+/// The `detail-type` of an EventBridge event for a created object.
+const EVENTBRIDGE_CREATED: &str = "Object Created";
 
 /// What became of one record of an event.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +84,12 @@ fn unwrap_envelope(
 
     if object.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
         out.push(RecordOutcome::TestEvent);
+        return Ok(());
+    }
+    if object.get("source").and_then(Value::as_str) == Some(EVENTBRIDGE_SOURCE)
+        && object.contains_key("detail-type")
+    {
+        out.push(eventbridge_event(value));
         return Ok(());
     }
     // SNS notification JSON as SQS receives it without raw message delivery.
@@ -225,42 +238,171 @@ fn s3_record(record: &Value) -> RecordOutcome {
         Ok(key) => key,
         Err(err) => return invalid(format!("S3 record in bucket {bucket}: {err}"), None),
     };
-    let etag = object
+    created(Created {
+        bucket,
+        key,
+        raw_key,
+        size: object.size,
+        etag: object.etag,
+        version_id: object.version_id,
+        sequencer: object.sequencer,
+        event_time: parsed.event_time,
+        event_name,
+        uploaded_by: parsed
+            .user_identity
+            .and_then(|identity| identity.principal_id),
+        announcement,
+        no_size: "S3 record has no s3.object.size",
+    })
+}
+
+/// What either shape says of a created object, read but not yet checked.
+struct Created {
+    bucket: String,
+    key: ObjectKey,
+    raw_key: String,
+    size: Option<u64>,
+    etag: Option<String>,
+    version_id: Option<String>,
+    sequencer: Option<String>,
+    event_time: Option<String>,
+    event_name: String,
+    uploaded_by: Option<String>,
+    announcement: Announcement,
+    /// Why the record is invalid without a size, in the shape's own field names.
+    no_size: &'static str,
+}
+
+fn created(event: Created) -> RecordOutcome {
+    let etag = event
         .etag
         .map(|etag| etag.trim_matches('"').to_owned())
         .filter(|e| !e.is_empty());
-    let version_id = object.version_id.filter(|v| !v.is_empty());
-    let Some(size) = object.size else {
+    let version_id = event.version_id.filter(|v| !v.is_empty());
+    let Some(size) = event.size else {
         let object_ref = ObjectRef {
-            bucket,
-            key,
+            bucket: event.bucket,
+            key: event.key,
             version_id,
             etag,
             size: None,
         };
         let identifiable = object_ref.version_token().is_ok();
-        return invalid(
-            "S3 record has no s3.object.size",
-            identifiable.then_some(object_ref),
-        );
+        return invalid(event.no_size, identifiable.then_some(object_ref));
     };
     RecordOutcome::Created(S3Object {
-        bucket,
-        key,
-        raw_key,
+        bucket: event.bucket,
+        key: event.key,
+        raw_key: event.raw_key,
         size,
         etag,
         version_id,
-        sequencer: object.sequencer,
-        event_time: parsed
+        sequencer: event.sequencer,
+        event_time: event
             .event_time
             .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&Utc)),
-        event_name,
-        uploaded_by: parsed
-            .user_identity
-            .and_then(|identity| identity.principal_id),
-        origin: announcement.origin,
-        run: announcement.run,
+        event_name: event.event_name,
+        uploaded_by: event.uploaded_by,
+        origin: event.announcement.origin,
+        run: event.announcement.run,
     })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LenientEventBridge {
+    #[serde(rename = "detail-type")]
+    detail_type: Option<String>,
+    /// RFC 3339 text on AWS; moto writes a number, which says nothing we rely on.
+    time: Option<Value>,
+    detail: Option<LenientDetail>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LenientDetail {
+    bucket: Option<LenientBucket>,
+    object: Option<LenientDetailObject>,
+    /// The API call that created the object: `PutObject`, `CopyObject`, ...
+    reason: Option<String>,
+    requester: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LenientDetailObject {
+    key: Option<String>,
+    size: Option<u64>,
+    /// `etag` on AWS, `eTag` from moto.
+    #[serde(alias = "eTag")]
+    etag: Option<String>,
+    #[serde(rename = "version-id")]
+    version_id: Option<String>,
+    sequencer: Option<String>,
+}
+
+/// An S3 event as EventBridge delivers it: one object per event, its key not encoded.
+fn eventbridge_event(event: &Value) -> RecordOutcome {
+    let parsed = match LenientEventBridge::deserialize(event) {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            return invalid(
+                format!("EventBridge event has a field of the wrong type: {err}"),
+                None,
+            )
+        }
+    };
+    let detail_type = parsed.detail_type.unwrap_or_default();
+    if detail_type != EVENTBRIDGE_CREATED {
+        return RecordOutcome::NotCreated {
+            event_name: detail_type,
+        };
+    }
+    let detail = parsed.detail.unwrap_or_default();
+    let object = detail.object.unwrap_or_default();
+    let Some(bucket) = detail
+        .bucket
+        .and_then(|b| b.name)
+        .filter(|name| !name.is_empty())
+    else {
+        return invalid("EventBridge event has no detail.bucket.name", None);
+    };
+    let Some(raw_key) = object.key else {
+        return invalid(
+            format!("EventBridge event in bucket {bucket} has no detail.object.key"),
+            None,
+        );
+    };
+    let key = match ObjectKey::new(raw_key.clone()) {
+        Ok(key) => key,
+        Err(err) => return invalid(format!("EventBridge event in bucket {bucket}: {err}"), None),
+    };
+    created(Created {
+        bucket,
+        key,
+        raw_key,
+        size: object.size,
+        etag: object.etag,
+        version_id: object.version_id,
+        sequencer: object.sequencer,
+        event_time: parsed.time.and_then(|t| t.as_str().map(str::to_owned)),
+        event_name: created_event_name(detail.reason.as_deref()),
+        uploaded_by: detail.requester,
+        announcement: Announcement::default(),
+        no_size: "EventBridge event has no detail.object.size",
+    })
+}
+
+/// The S3 notification event name for an EventBridge `reason`, so records read the same
+/// whichever path announced the object.
+fn created_event_name(reason: Option<&str>) -> String {
+    let kind = match reason {
+        Some("PutObject") => "Put",
+        Some("POST Object") => "Post",
+        Some("CopyObject") => "Copy",
+        Some(other) if !other.is_empty() => other,
+        _ => "*",
+    };
+    format!("ObjectCreated:{kind}")
 }

@@ -58,6 +58,92 @@ fn every_envelope_of_the_same_event_yields_the_same_object() {
 }
 
 #[test]
+fn an_eventbridge_event_yields_the_object_its_notification_would() {
+    let from_notification = normalise_json(&fixture("s3-put.json")).expect("notification");
+    let bridged = normalise_json(&fixture("eventbridge-object-created.json")).expect("event");
+    let [RecordOutcome::Created(object)] = bridged.as_slice() else {
+        panic!("not one created object: {bridged:?}");
+    };
+    let [RecordOutcome::Created(notified)] = from_notification.as_slice() else {
+        panic!("not one created object: {from_notification:?}");
+    };
+    // EventBridge carries the key as it is, not form-encoded.
+    assert_eq!(object.raw_key, "uploads/images/cat photo + friends.jpg");
+    assert_eq!(object.uploaded_by.as_deref(), Some("123456789012"));
+    assert_eq!(
+        object.event_time.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2026-11-23T09:15:02+00:00")
+    );
+    let same_fields = |o: &S3Object| {
+        (
+            o.bucket.clone(),
+            o.key.clone(),
+            o.size,
+            o.etag.clone(),
+            o.version_id.clone(),
+            o.sequencer.clone(),
+            o.event_name.clone(),
+            o.origin,
+            o.run.clone(),
+        )
+    };
+    assert_eq!(same_fields(object), same_fields(notified));
+
+    // What an EventBridge rule's SQS target receives, inside Lambda's SQS event.
+    let body = fixture("eventbridge-object-created.json");
+    let in_sqs = json!({"Records": [{"eventSource": "aws:sqs", "body": body}]});
+    assert_eq!(normalise(&in_sqs).expect("SQS event"), bridged);
+}
+
+#[test]
+fn eventbridge_events_other_than_created_and_without_fields_are_named() {
+    let event = |detail_type: &str, object: Value| {
+        json!({"source": "aws.s3", "detail-type": detail_type,
+               "detail": {"bucket": {"name": "b"}, "object": object}})
+    };
+    assert_eq!(
+        normalise(&event("Object Deleted", json!({"key": "k"}))).expect("event"),
+        [RecordOutcome::NotCreated {
+            event_name: "Object Deleted".into()
+        }]
+    );
+    let invalid = |object: Value| match normalise(&event("Object Created", object))
+        .expect("event")
+        .as_slice()
+    {
+        [RecordOutcome::Invalid(invalid)] => invalid.clone(),
+        other => panic!("not invalid: {other:?}"),
+    };
+    assert_eq!(
+        invalid(json!({"size": 1})).reason,
+        "EventBridge event in bucket b has no detail.object.key"
+    );
+    let no_size = invalid(json!({"key": "a b", "etag": "e"}));
+    assert_eq!(no_size.reason, "EventBridge event has no detail.object.size");
+    let object = no_size.object.expect("identifiable by its eTag");
+    assert_eq!(object.key.as_str(), "a b");
+    assert!(invalid(json!({"key": "k", "size": "big"}))
+        .reason
+        .starts_with("EventBridge event has a field of the wrong type"));
+}
+
+#[test]
+fn the_emulators_eventbridge_shape_parses() {
+    // moto writes `eTag`, a numeric `time` and `reason` without the API's name.
+    let moto = json!({"source": "aws.s3", "detail-type": "Object Created", "time": 1.7e9,
+        "detail": {"bucket": {"name": "b"}, "reason": "ObjectCreated",
+                   "object": {"key": "uploads/a+b.txt", "size": 3, "eTag": "abc", "version-id": "v1"}}});
+    let outcomes = normalise(&moto).expect("event");
+    let [RecordOutcome::Created(object)] = outcomes.as_slice() else {
+        panic!("not created: {outcomes:?}");
+    };
+    assert_eq!(object.key.as_str(), "uploads/a+b.txt");
+    assert_eq!(object.etag.as_deref(), Some("abc"));
+    assert_eq!(object.version_id.as_deref(), Some("v1"));
+    assert_eq!(object.event_time, None);
+}
+
+#[test]
 fn emulator_events_without_identity_fields_parse_and_decode_slashes() {
     let outcomes = normalise_json(&fixture("moto-s3-put.json")).expect("moto event");
     let objects = created(&outcomes);
@@ -225,6 +311,28 @@ proptest! {
         prop_assert_eq!(object.key.as_str(), key.as_str());
         prop_assert_eq!(&object.raw_key, &raw_key);
         prop_assert_eq!(object.size, size);
+    }
+
+    #[test]
+    fn any_key_survives_an_eventbridge_event_direct_or_in_sqs(
+        key in awkward_key(),
+        size in 0u64..=5 * 1024 * 1024 * 1024,
+        in_sqs in any::<bool>(),
+    ) {
+        let event = json!({"source": "aws.s3", "detail-type": "Object Created",
+            "detail": {"bucket": {"name": "b"}, "reason": "CompleteMultipartUpload",
+                       "object": {"key": key, "size": size, "etag": "e", "version-id": "v"}}});
+        let event = if in_sqs { wrap(event, 1) } else { event };
+        let outcomes = normalise(&event).expect("valid envelope");
+        prop_assert_eq!(outcomes.len(), 1);
+        let RecordOutcome::Created(object) = &outcomes[0] else {
+            return Err(TestCaseError::fail(format!("not created: {:?}", outcomes[0])));
+        };
+        prop_assert_eq!(object.key.as_str(), key.as_str());
+        prop_assert_eq!(&object.raw_key, &key);
+        prop_assert_eq!(object.size, size);
+        prop_assert_eq!(object.version_id.as_deref(), Some("v"));
+        prop_assert_eq!(object.event_name.as_str(), "ObjectCreated:CompleteMultipartUpload");
     }
 
     #[test]
