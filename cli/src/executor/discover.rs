@@ -61,11 +61,7 @@ pub async fn discover(
             declared.skipped.push(name.to_owned());
             continue;
         };
-        let mut environment: BTreeMap<String, String> = function
-            .environment()
-            .and_then(|e| e.variables())
-            .map(|vars| vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default();
+        let mut environment = variables(function.environment());
         environment.extend(runtime_env.clone());
         let async_invoke = async_invoke_config(lambda, name).await?;
         declared.functions.push(FunctionSpec {
@@ -120,6 +116,30 @@ pub async fn discover(
         ));
     }
     Ok(declared)
+}
+
+/// The environment variables a function is declared with now (after any
+/// `UpdateFunctionConfiguration`), without what Lambda itself provides.
+pub async fn declared_variables(
+    lambda: &aws_sdk_lambda::Client,
+    function: &str,
+) -> Result<BTreeMap<String, String>, DiscoverError> {
+    let configuration = lambda
+        .get_function_configuration()
+        .function_name(function)
+        .send()
+        .await
+        .map_err(failed("function configuration"))?;
+    Ok(variables(configuration.environment()))
+}
+
+fn variables(
+    environment: Option<&aws_sdk_lambda::types::EnvironmentResponse>,
+) -> BTreeMap<String, String> {
+    environment
+        .and_then(|e| e.variables())
+        .map(|vars| vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
 }
 
 /// The function's event invoke config, or AWS's defaults when it has none.

@@ -26,6 +26,7 @@ use tokio::task::JoinHandle;
 pub struct FunctionSpec {
     pub name: String,
     pub binary: PathBuf,
+    /// As declared when the host started; [`FunctionHost::reconfigure`] replaces it.
     pub environment: BTreeMap<String, String>,
     pub timeout: Duration,
     pub memory_mb: u32,
@@ -93,6 +94,7 @@ struct RuntimeState {
 
 pub struct FunctionHost {
     spec: FunctionSpec,
+    environment: std::sync::Mutex<BTreeMap<String, String>>,
     api: String,
     state: Arc<RuntimeState>,
     process: Mutex<Option<Child>>,
@@ -128,6 +130,7 @@ impl FunctionHost {
             }
         });
         Ok(Self {
+            environment: std::sync::Mutex::new(spec.environment.clone()),
             spec,
             api,
             state,
@@ -155,6 +158,20 @@ impl FunctionHost {
             // An exited process answers kill with an error; either way wait() reaps it.
             let _ = child.kill().await;
         }
+    }
+
+    /// Takes a new environment as Lambda takes `UpdateFunctionConfiguration`: the invocation in
+    /// flight finishes under the old one, the next runs in a new process. Whether it changed.
+    pub async fn reconfigure(&self, environment: BTreeMap<String, String>) -> bool {
+        if *lock(&self.environment) == environment {
+            return false;
+        }
+        let mut process = self.process.lock().await;
+        *lock(&self.environment) = environment;
+        if let Some(mut child) = process.take() {
+            let _ = child.kill().await;
+        }
+        true
     }
 
     /// The running process's id, if one is running.
@@ -221,7 +238,7 @@ impl FunctionHost {
     fn spawn(&self) -> Result<Child, InvokeError> {
         let mut command = Command::new(&self.spec.binary);
         command
-            .envs(&self.spec.environment)
+            .envs(lock(&self.environment).iter())
             .env("AWS_LAMBDA_RUNTIME_API", &self.api)
             .env("AWS_LAMBDA_FUNCTION_NAME", &self.spec.name)
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")

@@ -17,6 +17,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+const INVOKE_ENDPOINT_VARIABLE: &str = "AWS_ENDPOINT_URL_LAMBDA";
+
 /// Every declared function, hosted, the Invoke API in front of them, and a poller per event
 /// source.
 pub struct Executor {
@@ -25,7 +27,18 @@ pub struct Executor {
     _invoke_api: invoke_api::InvokeApi,
     invoke_endpoint: String,
     tasks: Option<fargate::TaskRunner>,
+    configuration_updates: Option<ConfigurationUpdates>,
 }
+
+/// Where a function's current declaration is read, and what Lambda adds to its environment.
+struct ConfigurationUpdates {
+    lambda: aws_sdk_lambda::Client,
+    provided: BTreeMap<String, String>,
+}
+
+/// How soon an `UpdateFunctionConfiguration` reaches the next invocation; Lambda's take a
+/// few seconds too.
+const CONFIGURATION_POLL: Duration = Duration::from_secs(1);
 
 impl Executor {
     /// `retry_delay` spaces asynchronous retries (AWS uses about a minute).
@@ -39,7 +52,7 @@ impl Executor {
         let mut hosts = BTreeMap::new();
         for mut spec in declared.functions {
             spec.environment
-                .insert("AWS_ENDPOINT_URL_LAMBDA".into(), invoke_endpoint.clone());
+                .insert(INVOKE_ENDPOINT_VARIABLE.into(), invoke_endpoint.clone());
             hosts.insert(
                 spec.name.clone(),
                 Arc::new(FunctionHost::start(spec).await?),
@@ -57,12 +70,30 @@ impl Executor {
             _invoke_api: invoke_api,
             invoke_endpoint,
             tasks: None,
+            configuration_updates: None,
         })
     }
 
     /// Also run the ECS tasks recorded on the emulator.
     pub fn with_tasks(mut self, runner: fargate::TaskRunner) -> Self {
         self.tasks = Some(runner);
+        self
+    }
+
+    /// Also follow changes to the functions' environment variables on the emulator (an
+    /// `UpdateFunctionConfiguration`, a `terraform apply`), as Lambda does: the next invocation
+    /// runs a new process with them. `runtime_env` is what discovery added to each.
+    pub fn with_configuration_updates(
+        mut self,
+        lambda: aws_sdk_lambda::Client,
+        runtime_env: &BTreeMap<String, String>,
+    ) -> Self {
+        let mut provided = runtime_env.clone();
+        provided.insert(
+            INVOKE_ENDPOINT_VARIABLE.into(),
+            self.invoke_endpoint.clone(),
+        );
+        self.configuration_updates = Some(ConfigurationUpdates { lambda, provided });
         self
     }
 
@@ -78,7 +109,7 @@ impl Executor {
 
     /// Polls every event source until `shutdown` completes; then every function process ends.
     pub async fn run_until(self, sqs: aws_sdk_sqs::Client, shutdown: impl Future<Output = ()>) {
-        let pollers: Vec<_> = self
+        let mut pollers: Vec<_> = self
             .sqs_sources
             .into_iter()
             .map(|(host, source)| {
@@ -93,6 +124,10 @@ impl Executor {
                 })
             })
             .collect();
+        if let Some(updates) = self.configuration_updates {
+            let hosts: Vec<_> = self.hosts.values().cloned().collect();
+            pollers.push(tokio::spawn(updates.follow(hosts)));
+        }
         let mut tasks = self.tasks;
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
@@ -118,6 +153,28 @@ impl Executor {
         }
         for host in self.hosts.values() {
             host.stop().await;
+        }
+    }
+}
+
+impl ConfigurationUpdates {
+    async fn follow(self, hosts: Vec<Arc<FunctionHost>>) {
+        loop {
+            tokio::time::sleep(CONFIGURATION_POLL).await;
+            for host in &hosts {
+                match discover::declared_variables(&self.lambda, host.name()).await {
+                    Ok(mut environment) => {
+                        environment.extend(self.provided.clone());
+                        if host.reconfigure(environment).await {
+                            eprintln!(
+                                "[executor] {}: environment changed, the next invocation starts a new process",
+                                host.name()
+                            );
+                        }
+                    }
+                    Err(err) => eprintln!("[executor] {}: {err}", host.name()),
+                }
+            }
         }
     }
 }

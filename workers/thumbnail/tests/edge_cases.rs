@@ -5,6 +5,7 @@ use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use std::io::Cursor;
 use std::time::Duration;
+use testkit::images::truncated_jpeg;
 use thumbnail::decode::DecodeError;
 use thumbnail::libjpeg::FailOn;
 use thumbnail::render::{render, OutputFormat, RenderError, RenderSettings, Rendered};
@@ -319,20 +320,6 @@ fn cmyk_progressive_and_animated_sources_render_upright_and_in_colour() {
     assert_eq!(thumbnail_of(&rendered).dimensions(), (25, 20));
     let [r, g, _] = thumbnail_of(&rendered).to_rgb8().get_pixel(12, 10).0;
     assert!(g > 200 && r < 60, "first frame: {r},{g}");
-}
-
-/// A photo-like JPEG (detail in every block, so a cut loses real rows) cut to `keep` of its
-/// bytes.
-fn truncated_jpeg(keep: f64) -> Vec<u8> {
-    let photo = DynamicImage::ImageRgb8(RgbImage::from_fn(320, 240, |x, y| {
-        Rgb([
-            (x * 7 % 256) as u8,
-            (y * 5 % 256) as u8,
-            ((x ^ y) % 256) as u8,
-        ])
-    }));
-    let whole = encoded(&photo, ImageFormat::Jpeg);
-    whole[..(whole.len() as f64 * keep) as usize].to_vec()
 }
 
 #[test]

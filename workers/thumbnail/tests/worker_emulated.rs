@@ -197,8 +197,7 @@ async fn a_payload_that_is_not_a_dispatch_fails_the_invocation() {
 #[tokio::test]
 async fn a_truncated_jpeg_fails_by_default_and_succeeds_noted_damaged_under_none() {
     let mut fixture = fixture().await;
-    let whole = photo(256, 192);
-    let truncated = whole[..whole.len() * 6 / 10].to_vec();
+    let truncated = testkit::images::truncated_jpeg(0.6);
     let failed = fixture
         .processed("uploads/images/cut short.jpg", truncated.clone())
         .await;
