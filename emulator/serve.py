@@ -12,6 +12,11 @@ bucket and a `sequencer`. Without them the same version announced once by the em
 once by anything that names versions (a backfill, Batch Operations) would look like two
 versions; the records get both, as AWS writes them.
 
+moto's S3 events to EventBridge differ from AWS's too: `eTag` for `etag`, the same `sequencer`
+for every event, and `reason` "ObjectCreated" where AWS names the API call (`PutObject`,
+`CompleteMultipartUpload`, ...). They are delivered as AWS writes them, and GetBucketNotificationConfiguration shows the
+bucket's EventBridge switch, which moto stores but leaves out of its answer.
+
 moto's DynamoDB writes are not atomic: a conditional write reads the item, parses its
 condition and only then stores, and the server runs requests on threads. Two workers claiming
 one record at once could both succeed (measured: 45 of 400 contended keys claimed twice), so
@@ -28,13 +33,17 @@ API answers is unchanged.
 Usage: python serve.py [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
 """
 
+import copy
 import itertools
+import re
 import sys
 import threading
 import time
 
 from moto.dynamodb.models import DynamoDBBackend
+from moto.events import models as events_models
 from moto.s3 import notifications as s3_notifications
+from moto.s3.responses import S3Response
 from moto.server import main
 from moto.sqs import models as sqs_models
 
@@ -87,6 +96,61 @@ def _s3_event_as_aws_writes_it(event_name, bucket, key, notification_id):
 
 
 s3_notifications._get_s3_event = _s3_event_as_aws_writes_it
+
+# moto builds an S3 EventBridge event and hands it to every rule; what it lost on the way (the
+# event's name, which S3 API made the object) is kept here for the rules to read.
+_bridged = threading.local()
+_send_event_bridge_message = s3_notifications._send_event_bridge_message
+_REASONS = {"Put": "PutObject", "Post": "POST Object", "Copy": "CopyObject",
+            "CompleteMultipartUpload": "CompleteMultipartUpload"}
+
+
+def _bridged_as_aws_sends_it(account_id, bucket, event_name, key):
+    with _sequencer_lock:
+        sequencer = next(_sequencers)
+    _bridged.event = (event_name, f"{sequencer:018X}")
+    try:
+        _send_event_bridge_message(account_id, bucket, event_name, key)
+    finally:
+        _bridged.event = None
+
+
+s3_notifications._send_event_bridge_message = _bridged_as_aws_sends_it
+_send_to_targets = events_models.Rule.send_to_targets
+
+
+def _send_to_targets_as_aws_writes_it(self, event, transform_input=True):
+    bridged = getattr(_bridged, "event", None)
+    if bridged is not None and event.get("source") == "aws.s3":
+        event_name, sequencer = bridged
+        event = copy.deepcopy(event)
+        announced = event["detail"]["object"]
+        announced["etag"] = announced.pop("eTag", None)
+        announced["sequencer"] = sequencer
+        api = event_name.rsplit(":", 1)[-1]
+        event["detail"]["reason"] = _REASONS.get(api, api)
+    return _send_to_targets(self, event, transform_input)
+
+
+events_models.Rule.send_to_targets = _send_to_targets_as_aws_writes_it
+_get_bucket_notification = S3Response.get_bucket_notification
+
+
+def _bucket_notification_as_aws_answers(self):
+    status, headers, body = _get_bucket_notification(self)
+    configuration = self.backend.get_bucket_notification_configuration(self.bucket_name)
+    if configuration is None or configuration.event_bridge is None:
+        return status, headers, body
+    text = body.decode() if isinstance(body, bytes) else body
+    switch = "<EventBridgeConfiguration></EventBridgeConfiguration>"
+    if "<EventBridgeConfiguration" not in text:
+        # The root element closes itself when moto has nothing else to say.
+        text = re.sub(r"<NotificationConfiguration([^>]*)/>", r"<NotificationConfiguration\1></NotificationConfiguration>", text)
+        text = text.replace("</NotificationConfiguration>", switch + "</NotificationConfiguration>")
+    return status, headers, text
+
+
+S3Response.get_bucket_notification = _bucket_notification_as_aws_answers
 
 _dynamodb_write_lock = threading.RLock()  # a transaction calls the other writes
 

@@ -1,17 +1,16 @@
 //! `triage demo`: the whole pipeline on the bundled samples, end to end, with a verdict.
 
 use crate::local::{bring_up, StackArgs};
-use crate::table;
+use crate::{outcomes, table};
 use anyhow::{bail, Context};
 use audit::{AuditEntry, AuditTrail};
 use aws_sdk_s3::primitives::ByteStream;
 use clap::Args;
-use compliance::checker::Severity;
 use compliance::tags::{VerdictTags, DEFAULT_PRESET};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -79,6 +78,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .build(),
     );
     let trail = AuditTrail::new(aws_sdk_dynamodb::Client::new(&stack.config), &audit_table);
+    let announced_through = announcing_path(&s3, &bucket).await?;
 
     // Upload while the executor runs, as users do.
     let mut uploaded_sha256 = BTreeMap::new();
@@ -90,7 +90,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 eprintln!("==> uploading {} samples to s3://{bucket}/", expected.len());
                 for (key, want) in &expected {
                     let body = match want.generated {
-                        Some(Generated::Csv(size)) => generated_csv(size),
+                        Some(Generated::Csv(size)) => outcomes::generated_csv(size),
                         Some(Generated::Eicar) => compliance::scan::EICAR.to_vec(),
                         None => {
                             let path = samples.join(key);
@@ -111,16 +111,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                         .await
                         .with_context(|| format!("uploading {key}"))?;
                 }
-                wait_for_outcomes(&trail, &bucket, &expected, args.timeout).await
+                let stages = expected
+                    .iter()
+                    .map(|(key, want)| (key.clone(), want.stage.clone()))
+                    .collect();
+                outcomes::wait_for(&trail, &bucket, &stages, args.timeout, "samples").await
             }
             .await;
         })
         .await;
     let outcomes = outcome?;
+    // envs/local writes the default vocabulary.
+    let tags = VerdictTags::parse(DEFAULT_PRESET).map_err(anyhow::Error::msg)?;
     let mut outcome_errors = BTreeMap::new();
     for (key, entry) in &outcomes {
         let uploaded = uploaded_sha256.get(key).map(String::as_str);
-        if let Some(error) = outcome_error(&s3, &bucket, entry, uploaded).await? {
+        if let Some(error) = outcomes::outcome_error(&s3, &bucket, entry, uploaded, &tags).await? {
             outcome_errors.insert(key.clone(), error);
         }
     }
@@ -190,6 +196,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         notifications.len(),
         summary.join(", ")
     );
+    println!("uploads announced through: {announced_through}");
     if mismatches > 0 {
         bail!(
             "{mismatches} of {} samples did not get the expected outcome",
@@ -200,128 +207,20 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deterministic CSV of exactly `size` bytes: a block of numbered rows, repeated.
-fn generated_csv(size: usize) -> Vec<u8> {
-    let block: String = (0..20_000)
-        .map(|row| {
-            format!(
-                "sensor-{},{},{}\n",
-                row % 97,
-                1_700_000_000 + row,
-                row * 31 % 1000
-            )
-        })
-        .collect();
-    let mut body = Vec::with_capacity(size);
-    body.extend_from_slice(b"sensor,timestamp,value\n");
-    while body.len() < size {
-        let take = block.len().min(size - body.len());
-        body.extend_from_slice(&block.as_bytes()[..take]);
-    }
-    body.truncate(size);
-    body
-}
-
-/// Why a record does not describe what happened to the upload, if it does not: its sha256,
-/// and the sha256 stated by any manifest among its outputs, must be the upload's; an INFECTED
-/// upload must carry its verdict tag.
-async fn outcome_error(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    entry: &AuditEntry,
-    uploaded: Option<&str>,
-) -> anyhow::Result<Option<String>> {
-    let Some(uploaded) = uploaded else {
-        return Ok(None);
-    };
-    if entry.sha256.as_deref().is_some_and(|sha| sha != uploaded) {
-        return Ok(Some("recorded sha256 is not the upload's".into()));
-    }
-    if entry.stage == compliance::verdict::VERDICT_STAGE {
-        // envs/local writes the default vocabulary.
-        let tags = VerdictTags::parse(DEFAULT_PRESET).map_err(anyhow::Error::msg)?;
-        let verdict = entry
-            .status
-            .parse::<audit::Status>()
-            .ok()
-            .and_then(Severity::of_recorded)
-            .with_context(|| format!("{} is no verdict", entry.status))?;
-        let tagging = s3
-            .get_object_tagging()
-            .bucket(bucket)
-            .key(&entry.key)
-            .send()
-            .await
-            .with_context(|| format!("reading the tags of {}", entry.key))?;
-        let value = tags.value(verdict);
-        if !tagging
-            .tag_set()
-            .iter()
-            .any(|t| t.key() == tags.key && t.value() == value)
-        {
-            return Ok(Some(format!(
-                "{} but not tagged {}={value}",
-                entry.status, tags.key
-            )));
-        }
-    }
-    for manifest_key in entry
-        .outputs
-        .iter()
-        .filter(|key| key.ends_with("manifest.json"))
-    {
-        let stored = s3
-            .get_object()
-            .bucket(bucket)
-            .key(manifest_key)
-            .send()
-            .await
-            .with_context(|| format!("reading {manifest_key}"))?;
-        let body = stored.body.collect().await?.into_bytes();
-        let manifest: serde_json::Value = serde_json::from_slice(&body)?;
-        if manifest["sha256"].as_str() != Some(uploaded) {
-            return Ok(Some("manifest sha256 is not the upload's".into()));
-        }
-    }
-    Ok(None)
-}
-
-/// Polls the audit trail until every key has a complete record from its expected stage. Keys
-/// still without one at the deadline get their unfinished record, if any, so the table shows
-/// where they stopped.
-async fn wait_for_outcomes(
-    trail: &AuditTrail,
-    bucket: &str,
-    expected: &BTreeMap<String, Expected>,
-    timeout: Duration,
-) -> anyhow::Result<BTreeMap<String, AuditEntry>> {
-    let deadline = Instant::now() + timeout;
-    let total = expected.len();
-    let mut outcomes = BTreeMap::new();
-    let mut reported = 0;
-    while outcomes.len() < total {
-        let pending: Vec<(&String, &Expected)> = expected
-            .iter()
-            .filter(|(key, _)| !outcomes.contains_key(*key))
-            .collect();
-        let last_pass = Instant::now() >= deadline;
-        for (key, want) in pending {
-            let history = trail.object_history(bucket, key).await?;
-            if let Some(entry) = history
-                .into_iter()
-                .find(|e| e.stage == want.stage && (e.is_complete() || last_pass))
-            {
-                outcomes.insert(key.clone(), entry);
-            }
-        }
-        if outcomes.len() != reported {
-            reported = outcomes.len();
-            eprintln!("==> {reported}/{total} samples have an outcome");
-        }
-        if last_pass {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    Ok(outcomes)
+/// What the bucket's notification configuration sends the uploads through, read back from S3.
+async fn announcing_path(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<&'static str> {
+    let configuration = s3
+        .get_bucket_notification_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+        .with_context(|| format!("reading the notification configuration of {bucket}"))?;
+    let to_queue = !configuration.queue_configurations().is_empty();
+    let to_eventbridge = configuration.event_bridge_configuration().is_some();
+    Ok(match (to_queue, to_eventbridge) {
+        (true, false) => "s3 notifications",
+        (false, true) => "eventbridge",
+        (true, true) => "s3 notifications and eventbridge",
+        (false, false) => "nothing",
+    })
 }

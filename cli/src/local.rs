@@ -19,6 +19,27 @@ pub struct StackArgs {
     /// Run the function binaries found here instead of building them (into target/debug).
     #[arg(long, value_name = "DIR")]
     binaries: Option<PathBuf>,
+    /// How uploads reach the router (terraform's event_path).
+    #[arg(long, value_enum, default_value_t = EventPath::S3)]
+    event_path: EventPath,
+}
+
+/// How the uploads bucket's events reach the ingest queue.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum EventPath {
+    /// The bucket's notification configuration names the ingest queue.
+    S3,
+    /// The bucket sends its events to EventBridge; a rule forwards the uploads.
+    Eventbridge,
+}
+
+impl EventPath {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::S3 => "s3",
+            Self::Eventbridge => "eventbridge",
+        }
+    }
 }
 
 #[derive(Args)]
@@ -109,7 +130,7 @@ pub async fn bring_up(args: &StackArgs) -> anyhow::Result<Stack> {
         }
     };
 
-    let outputs = apply_local_env(&root, &endpoint)?;
+    let outputs = apply_local_env(&root, &endpoint, args.event_path)?;
     let binaries = match build {
         Build::Given(dir) => dir,
         Build::Running(building) => {
@@ -139,11 +160,12 @@ pub async fn bring_up(args: &StackArgs) -> anyhow::Result<Stack> {
     let tasks = TaskRunner::new(
         aws_sdk_ecs::Client::new(&config),
         binaries.clone(),
-        runtime_env,
+        runtime_env.clone(),
     );
     let executor = Executor::start(declared, sqs.clone(), ASYNC_RETRY_DELAY)
         .await?
-        .with_tasks(tasks);
+        .with_tasks(tasks)
+        .with_configuration_updates(lambda, &runtime_env);
     let functions: Vec<&str> = executor.functions().collect();
     eprintln!("    running: {}", functions.join(", "));
 
@@ -160,6 +182,7 @@ pub async fn bring_up(args: &StackArgs) -> anyhow::Result<Stack> {
         "cluster_name": outputs["cluster_name"],
         "batch_operations": outputs["batch_operations"],
         "signatures_uri": outputs["signatures_uri"],
+        "event_path": args.event_path.as_str(),
         "lambda_endpoint_url": executor.invoke_endpoint(),
     });
     Ok(Stack {
@@ -235,7 +258,7 @@ fn set_by_cargo_run(name: &str) -> bool {
 
 /// Applies `terraform/envs/local` to the emulator and returns the stack's outputs. Terraform's
 /// output goes to a log file, shown if it fails.
-fn apply_local_env(root: &Path, endpoint: &str) -> anyhow::Result<Value> {
+fn apply_local_env(root: &Path, endpoint: &str, event_path: EventPath) -> anyhow::Result<Value> {
     let terraform = root.join("scripts/terraform.sh");
     let env_dir = root.join("terraform/envs/local");
     // One state per emulator address: a fresh emulator on a reused port must not inherit it.
@@ -271,6 +294,7 @@ fn apply_local_env(root: &Path, endpoint: &str) -> anyhow::Result<Value> {
             "-no-color".into(),
             state_arg.clone(),
             format!("-var=endpoint_url={endpoint}"),
+            format!("-var=event_path={}", event_path.as_str()),
         ],
     ] {
         let status = Command::new(&terraform)

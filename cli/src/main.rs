@@ -7,9 +7,11 @@ mod batch_job;
 mod demo;
 mod dlq;
 mod local;
+mod outcomes;
 mod reprocess;
 mod rescan;
 mod route;
+mod selftest;
 mod table;
 mod target;
 
@@ -45,6 +47,8 @@ enum Command {
     Reprocess(reprocess::ReprocessArgs),
     /// Run the malware check again on files judged CLEAN under older signatures.
     Rescan(rescan::RescanArgs),
+    /// Prove a deployment works: a canary per tier, each outcome checked (exit 1 naming misses).
+    Selftest(selftest::SelftestArgs),
 }
 
 #[tokio::main]
@@ -58,6 +62,7 @@ async fn main() -> ExitCode {
         Command::Backfill(args) => backfill::run(args).await,
         Command::Reprocess(args) => reprocess::run(args).await,
         Command::Rescan(args) => rescan::run(args).await,
+        Command::Selftest(args) => selftest::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

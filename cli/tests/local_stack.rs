@@ -38,25 +38,31 @@ fn audit(state_file: &Path, key: &str) -> Output {
         .expect("triage audit runs")
 }
 
-/// `triage local` on its own emulator, up: the process, its stderr lines, its state file and
-/// the state in it. `echo_workers` passes the workers' own log lines through to the test's
-/// output besides the stack's and the executor's.
+/// `triage local <args>` on its own emulator, up: the process, its stderr lines, its state file
+/// and the state in it. `echo_workers` passes the workers' own log lines through to the test's
+/// output besides the stack's and the executor's. The binaries are the ones built beside
+/// `triage` unless `args` names others.
 fn start_local(
     name: &str,
     echo_workers: bool,
+    args: &[&str],
 ) -> (Running, mpsc::Receiver<String>, PathBuf, Value) {
     let state_file =
         std::env::temp_dir().join(format!("triage-{name}-{}.json", std::process::id()));
     let _ = std::fs::remove_file(&state_file);
-    let binaries = PathBuf::from(TRIAGE)
+    let built = PathBuf::from(TRIAGE)
         .parent()
         .expect("target dir")
         .to_path_buf();
-    let mut child = Command::new(TRIAGE)
-        .args(["local", "--binaries"])
-        .arg(&binaries)
+    let mut local = Command::new(TRIAGE);
+    local.arg("local");
+    if !args.contains(&"--binaries") {
+        local.arg("--binaries").arg(&built);
+    }
+    let mut child = local
         .arg("--state-file")
         .arg(&state_file)
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -91,7 +97,7 @@ fn start_local(
 
 #[test]
 fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
-    let (mut running, lines, state_file, state) = start_local("local", true);
+    let (mut running, lines, state_file, state) = start_local("local", true, &[]);
     for key in [
         "endpoint_url",
         "region",
@@ -105,13 +111,7 @@ fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
     assert!(state["dlq_urls"]["ingest"].is_string(), "{state}");
 
     // The stack is applied: terraform's settings and permissions must match what the code uses.
-    let endpoint = state["endpoint_url"].as_str().unwrap_or_default();
-    let port = endpoint
-        .rsplit(':')
-        .next()
-        .unwrap_or_default()
-        .trim_matches('/');
-    let terraform_state = root().join(format!(".local/terraform/local-{port}.tfstate"));
+    let terraform_state = terraform_state_of(&state);
     let (mismatches, summary) = consistency::mismatches(&root(), &terraform_state);
     eprintln!("what each deployed binary reads and calls:\n{summary}");
     assert!(
@@ -126,12 +126,7 @@ fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
         "the applied limits do not add up:\n{}",
         limits.join("\n")
     );
-    let violations = policies::violations(&root(), &applied);
-    assert!(
-        violations.is_empty(),
-        "the applied policies let the wrong principals through:\n{}",
-        violations.join("\n")
-    );
+    assert_policies_hold(&applied);
 
     let key = "uploads/documents/Q3 report+final 日本.pdf";
     let upload = Command::new(root().join(".local/moto-venv/bin/python"))
@@ -194,6 +189,185 @@ fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
     let _ = std::fs::remove_file(&state_file);
 }
 
+/// Where `triage local` keeps the terraform state of the stack `state` describes.
+fn terraform_state_of(state: &Value) -> PathBuf {
+    let endpoint = state["endpoint_url"].as_str().unwrap_or_default();
+    let port = endpoint
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .trim_matches('/');
+    root().join(format!(".local/terraform/local-{port}.tfstate"))
+}
+
+fn assert_policies_hold(applied: &Value) {
+    let violations = policies::violations(&root(), applied);
+    assert!(
+        violations.is_empty(),
+        "the applied policies let the wrong principals through:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// A bucket in EventBridge mode: uploads reach the router through S3 -> EventBridge -> the
+/// ingest queue, and every shipped sample ends as samples/expected.json says (what the demo
+/// checks on the S3 path), with the same records and one notification each.
+#[test]
+fn uploads_announced_through_eventbridge_end_as_through_s3_notifications() {
+    let (_running, _lines, state_file, state) =
+        start_local("eventbridge", false, &["--event-path", "eventbridge"]);
+    assert_eq!(state["event_path"], "eventbridge", "{state}");
+    let stack = Stack::connect(&state, "eventbridge");
+    let configuration = stack
+        .runtime
+        .block_on(
+            stack
+                .s3
+                .get_bucket_notification_configuration()
+                .bucket(&stack.bucket)
+                .send(),
+        )
+        .expect("notification configuration");
+    assert!(configuration.event_bridge_configuration().is_some());
+    assert!(
+        configuration.queue_configurations().is_empty(),
+        "the bucket still notifies a queue itself"
+    );
+    let applied = consistency::terraform::terraform_state(&root(), &terraform_state_of(&state));
+    assert_policies_hold(&applied);
+
+    let expected: serde_json::Map<String, Value> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("samples/expected.json")).expect("expected.json"),
+    )
+    .expect("JSON object");
+    let shipped: Vec<(&String, &Value)> = expected
+        .iter()
+        .filter(|(key, _)| root().join("samples").join(key).is_file())
+        .collect();
+    assert!(shipped.len() >= 10, "{shipped:?}");
+    for (key, _) in &shipped {
+        let bytes = std::fs::read(root().join("samples").join(key)).expect("sample");
+        stack.put(key, &bytes);
+    }
+    let ended = |items: &[Item], key: &str, want: &Value| {
+        let stage = want["stage"].as_str().unwrap_or("router");
+        let status = want["status"].as_str().expect("status");
+        items.iter().any(|item| {
+            text(item, "key") == Some(key)
+                && text(item, "stage") == Some(stage)
+                && text(item, "status") == Some(status)
+                && text(item, "delivery") == Some("notified")
+        })
+    };
+    let items = stack.wait_for("every sample's outcome", &|items| {
+        shipped.iter().all(|(key, want)| ended(items, key, want))
+    });
+    for item in items
+        .iter()
+        .filter(|item| text(item, "stage") == Some("router"))
+    {
+        // An upload's own event: no other origin recorded.
+        assert_eq!(text(item, "origin"), None, "{item:?}");
+    }
+    // A record per stage: the router's, the worker's, and each compliance check's.
+    let records = shipped.len()
+        + shipped
+            .iter()
+            .filter(|(_, want)| want.get("stage").is_some())
+            .count()
+        + shipped
+            .iter()
+            .filter_map(|(_, want)| want.get("checks")?.as_array().map(Vec::len))
+            .sum::<usize>();
+    assert_eq!(items.len(), records, "{items:?}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut announced = std::collections::BTreeSet::new();
+    while announced.len() < records && Instant::now() < deadline {
+        for record in stack.notifications() {
+            let id = record["notification_id"].as_str().unwrap_or_default();
+            assert!(announced.insert(id.to_owned()), "announced twice: {id}");
+        }
+    }
+    assert_eq!(announced.len(), records);
+
+    // The same stack proves itself alive: a canary per tier, each checked, then removed.
+    let selftest = selftest(&state_file, &[]);
+    let stdout = String::from_utf8_lossy(&selftest.stdout);
+    assert!(
+        selftest.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&selftest.stderr)
+    );
+    assert!(stdout.contains("selftest passed: 4 canaries"), "{stdout}");
+    let left = stack
+        .runtime
+        .block_on(stack.s3.list_object_versions().bucket(&stack.bucket).send())
+        .expect("listing");
+    assert!(
+        !left.versions().iter().any(|version| version
+            .key()
+            .is_some_and(|key| key.contains("triage-selftest/"))),
+        "the selftest left its canaries"
+    );
+    let _ = std::fs::remove_file(&state_file);
+}
+
+/// `triage selftest --state-file <state> <args>`.
+fn selftest(state_file: &Path, args: &[&str]) -> Output {
+    Command::new(TRIAGE)
+        .args(["selftest", "--state-file"])
+        .arg(state_file)
+        .args(args)
+        .output()
+        .expect("triage selftest runs")
+}
+
+/// With the thumbnail worker's binary made to crash, the selftest fails and names that tier
+/// alone.
+#[test]
+fn the_selftest_names_the_tier_whose_worker_crashes() {
+    let built = PathBuf::from(TRIAGE)
+        .parent()
+        .expect("target dir")
+        .to_path_buf();
+    let binaries = std::env::temp_dir().join(format!("triage-crashing-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&binaries);
+    std::fs::create_dir_all(&binaries).expect("binaries dir");
+    for entry in std::fs::read_dir(&built).expect("target dir").flatten() {
+        if entry.path().is_file() && entry.file_name() != "thumbnail" {
+            std::os::unix::fs::symlink(entry.path(), binaries.join(entry.file_name()))
+                .expect("symlink");
+        }
+    }
+    let crashing = binaries.join("thumbnail");
+    std::fs::write(&crashing, "#!/bin/sh\necho 'made to crash' >&2\nexit 70\n").expect("script");
+    std::fs::set_permissions(
+        &crashing,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("executable");
+
+    let binaries_arg = binaries.to_str().expect("path");
+    let (_running, _lines, state_file, _state) =
+        start_local("crashing", false, &["--binaries", binaries_arg]);
+    let selftest = selftest(&state_file, &["--timeout", "90s"]);
+    let stderr = String::from_utf8_lossy(&selftest.stderr);
+    assert!(!selftest.status.success(), "{stderr}");
+    let failed = stderr
+        .lines()
+        .find(|line| line.contains("selftest failed: "))
+        .unwrap_or_else(|| panic!("no failure named: {stderr}"));
+    assert!(
+        failed.contains("selftest failed: thumbnail (canary.png: "),
+        "{failed}"
+    );
+    for working in ["document", "compliance"] {
+        assert!(!failed.contains(working), "{failed}");
+    }
+    let _ = std::fs::remove_file(&state_file);
+    let _ = std::fs::remove_dir_all(&binaries);
+}
+
 #[test]
 fn the_demo_gives_every_bundled_sample_its_expected_outcome() {
     let binaries = PathBuf::from(TRIAGE)
@@ -237,6 +411,10 @@ fn the_demo_gives_every_bundled_sample_its_expected_outcome() {
             "notifications received: {}",
             total + worker_stages
         )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("uploads announced through: s3 notifications\n"),
         "{stdout}"
     );
 }
@@ -331,7 +509,7 @@ fn burst() -> Vec<BurstUpload> {
 
 #[test]
 fn a_burst_with_a_killed_worker_ends_every_upload_once_and_leaves_the_dlqs_empty() {
-    let (_running, lines, state_file, state) = start_local("burst", false);
+    let (_running, lines, state_file, state) = start_local("burst", false, &[]);
     let uploads = burst();
     let stack = Stack::connect(&state, "burst");
     let (s3, bucket) = (&stack.s3, &stack.bucket);
@@ -521,6 +699,7 @@ struct Stack {
     s3: aws_sdk_s3::Client,
     sqs: aws_sdk_sqs::Client,
     dynamodb: aws_sdk_dynamodb::Client,
+    lambda: aws_sdk_lambda::Client,
     bucket: String,
     table: String,
     notifications: String,
@@ -544,11 +723,57 @@ impl Stack {
         Self {
             s3: aws_sdk_s3::Client::new(&config),
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
+            lambda: aws_sdk_lambda::Client::new(&config),
             bucket: state["bucket"].as_str().expect("bucket").to_owned(),
             table: state["audit_table"].as_str().expect("table").to_owned(),
             runtime,
             sqs,
             notifications,
+        }
+    }
+
+    /// Sets one environment variable of the function declared with it, as an `UpdateFunctionConfiguration`
+    /// does, and waits until the executor (`lines`, its output) has taken the change.
+    fn set_function_variable(&self, name: &str, value: &str, lines: &mpsc::Receiver<String>) {
+        let functions = self
+            .runtime
+            .block_on(self.lambda.list_functions().send())
+            .expect("functions");
+        let (function, mut variables) = functions
+            .functions()
+            .iter()
+            .find_map(|function| {
+                let variables = function.environment()?.variables()?;
+                let function = function.function_name()?;
+                variables
+                    .contains_key(name)
+                    .then(|| (function.to_owned(), variables.clone()))
+            })
+            .unwrap_or_else(|| panic!("no function is declared with {name}"));
+        variables.insert(name.to_owned(), value.to_owned());
+        self.runtime
+            .block_on(
+                self.lambda
+                    .update_function_configuration()
+                    .function_name(&function)
+                    .environment(
+                        aws_sdk_lambda::types::Environment::builder()
+                            .set_variables(Some(variables))
+                            .build(),
+                    )
+                    .send(),
+            )
+            .expect("configuration updated");
+        let taken = format!("[executor] {function}: environment changed");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !lines
+            .recv_timeout(Duration::from_secs(1))
+            .is_ok_and(|line| line.starts_with(&taken))
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the executor did not take {name}={value}"
+            );
         }
     }
 
@@ -639,7 +864,7 @@ fn triage_json(state_file: &Path, args: &[&str]) -> Value {
 
 #[test]
 fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_as_a_new_run() {
-    let (_running, _lines, state_file, state) = start_local("backfill", false);
+    let (_running, lines, state_file, state) = start_local("backfill", false, &[]);
     let stack = Stack::connect(&state, "backfill");
     let (runtime, s3, sqs) = (&stack.runtime, &stack.s3, &stack.sqs);
     let bucket = stack.bucket.clone();
@@ -674,7 +899,7 @@ fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_a
         .expect("sent");
 
     // Objects put while the bucket announces nothing: 480 outside every prefix, 10 images, 10
-    // corrupt images.
+    // images cut short, which the thumbnail worker fails as deployed (any damage fails).
     let notifications_config = runtime
         .block_on(
             s3.get_bucket_notification_configuration()
@@ -697,12 +922,12 @@ fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_a
             .expect("notification configuration set")
     };
     set_notifications(None);
-    let corrupt = sample("images/corrupt.jpg");
+    let cut_short = testkit::images::truncated_jpeg(0.6);
     let mut keys = Vec::new();
     for n in 0..500 {
         let (key, bytes) = match n {
             0..10 => (format!("uploads/images/before {n}.png"), png.clone()),
-            10..20 => (format!("uploads/images/broken {n}.jpg"), corrupt.clone()),
+            10..20 => (format!("uploads/images/broken {n}.jpg"), cut_short.clone()),
             _ => (
                 format!("archive/2025/record {n}+é.txt"),
                 format!("record {n}").into_bytes(),
@@ -976,7 +1201,10 @@ fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_a
         ]
     );
 
-    // Reprocess the failures: a new run beside the first, which stays as history.
+    // The fix: the thumbnail worker keeps what a cut-short JPEG still holds, as `terraform apply
+    // -var thumbnail_fail_on=none` would set it. Then the failures are reprocessed: a new run
+    // beside the first, which stays as history.
+    stack.set_function_variable(thumbnail::config::FAIL_ON, "none", &lines);
     let reprocess = triage_json(
         &state_file,
         &["reprocess", "--status", "FAILED", "--stage", "thumbnail"],
@@ -996,7 +1224,7 @@ fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_a
             ("router".into(), "ROUTED".into(), None),
             ("router".into(), "ROUTED".into(), Some(run.clone())),
             ("thumbnail".into(), "FAILED".into(), None),
-            ("thumbnail".into(), "FAILED".into(), Some(run.clone())),
+            ("thumbnail".into(), "SUCCEEDED".into(), Some(run.clone())),
         ]
     );
     let latest = triage_json(
@@ -1042,7 +1270,7 @@ fn objects_that_were_there_before_are_backfilled_once_and_failures_reprocessed_a
 
 #[test]
 fn a_file_judged_clean_then_matched_by_new_signatures_is_rescanned_infected_and_quarantined() {
-    let (_running, _lines, state_file, state) = start_local("rescan", false);
+    let (_running, _lines, state_file, state) = start_local("rescan", false, &[]);
     let stack = Stack::connect(&state, "rescan");
     let key = "uploads/compliance/invoice 2026+114.txt";
     stack.put(key, b"Invoice 2026-114: pay to NEWTHREAT account.\n");

@@ -119,7 +119,10 @@ fn eventbridge_events_other_than_created_and_without_fields_are_named() {
         "EventBridge event in bucket b has no detail.object.key"
     );
     let no_size = invalid(json!({"key": "a b", "etag": "e"}));
-    assert_eq!(no_size.reason, "EventBridge event has no detail.object.size");
+    assert_eq!(
+        no_size.reason,
+        "EventBridge event has no detail.object.size"
+    );
     let object = no_size.object.expect("identifiable by its eTag");
     assert_eq!(object.key.as_str(), "a b");
     assert!(invalid(json!({"key": "k", "size": "big"}))

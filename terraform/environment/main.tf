@@ -26,6 +26,7 @@ module "stack" {
   routing_rules                   = var.routing_rules
   functions                       = var.functions
   thumbnail_fail_on               = var.thumbnail_fail_on
+  event_path                      = var.event_path
   large_file                      = var.large_file
   compliance_quarantine           = var.compliance_quarantine
   quarantine_admin_role_arns      = var.quarantine_admin_role_arns

@@ -190,6 +190,12 @@ variable "monthly_budget_usd" {
   default     = 100
 }
 
+variable "event_path" {
+  description = "How the uploads bucket's ObjectCreated events reach the router: s3 (a notification configuration naming the ingest queue; S3 allows one destination per overlapping prefix) or eventbridge (the bucket sends its events to EventBridge and a rule forwards the uploads, leaving room for other consumers' rules)."
+  type        = string
+  default     = "s3"
+}
+
 variable "thumbnail_fail_on" {
   description = "Which damage the JPEG decoder recovers from fails an image, as sharp's failOn: warning (any: truncation, corrupt data), truncated, or none (keep the recovery; the record notes damaged = true)."
   type        = string

@@ -465,6 +465,7 @@ pub fn violations(root: &Path, state: &Value) -> Vec<String> {
             })
         },
     ));
+    cases.extend(ingest_queue_cases(&all, &uploads_bucket, &account));
     let decisions = evaluate(root, &cases);
     cases
         .iter()
@@ -480,6 +481,80 @@ pub fn violations(root: &Path, state: &Value) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// Who may put events on the ingest queue: the one sender the applied event path names (S3
+/// for the uploads bucket, or EventBridge for its rule), and nobody on another's behalf.
+fn ingest_queue_cases(all: &[Value], uploads_bucket: &str, account: &str) -> Vec<Value> {
+    let queue_policy = policy(
+        &find(
+            all,
+            "aws_sqs_queue_policy",
+            "module.ingest.aws_sqs_queue_policy.ingest",
+        )["policy"],
+    );
+    let queue = find(
+        all,
+        "aws_sqs_queue",
+        "module.ingest.module.queue.aws_sqs_queue.this",
+    )["arn"]
+        .as_str()
+        .expect("queue arn")
+        .to_owned();
+    let rules: Vec<&Value> = values_of(all, "aws_cloudwatch_event_rule")
+        .into_iter()
+        .filter(|rule| {
+            rule["name"]
+                .as_str()
+                .is_some_and(|name| name.ends_with("-uploads"))
+        })
+        .collect();
+    let bucket_arn = format!("arn:aws:s3:::{uploads_bucket}");
+    let (sender, source, other_sender, other_source) = match rules.as_slice() {
+        [] => (
+            "s3.amazonaws.com",
+            bucket_arn,
+            "events.amazonaws.com",
+            format!("arn:aws:events:us-east-1:{account}:rule/uploads"),
+        ),
+        [rule] => (
+            "events.amazonaws.com",
+            rule["arn"].as_str().expect("rule arn").to_owned(),
+            "s3.amazonaws.com",
+            bucket_arn,
+        ),
+        more => panic!("{} upload rules", more.len()),
+    };
+    let from = |source: &str| json!({ "aws:SourceArn": source, "aws:SourceAccount": account });
+    [
+        (
+            "the event path's sender announces an upload",
+            sender,
+            from(&source),
+            "Allowed",
+        ),
+        (
+            "the event path's sender announces for another source",
+            sender,
+            from(&format!("{source}-elsewhere")),
+            "ImplicitlyDenied",
+        ),
+        (
+            "the other path's sender announces an upload",
+            other_sender,
+            from(&other_source),
+            "ImplicitlyDenied",
+        ),
+    ]
+    .into_iter()
+    .map(|(name, principal, context, expect)| {
+        json!({
+            "name": name, "principal": principal, "action": "sqs:SendMessage",
+            "resource": queue, "account": account, "context": context,
+            "resourcePolicy": queue_policy, "expect": expect,
+        })
+    })
+    .collect()
 }
 
 fn merged(mut base: Value, more: &Value) -> Value {

@@ -61,6 +61,7 @@ module "stack" {
   functions = {
     thumbnail = { reserved_concurrency = 1 }
   }
+  event_path         = var.event_path
   protect_data       = false
   log_retention_days = 1
   monthly_budget_usd = 1

@@ -3,3 +3,9 @@ variable "endpoint_url" {
   type        = string
   default     = "http://127.0.0.1:5000"
 }
+
+variable "event_path" {
+  description = "How uploads reach the router: s3 or eventbridge (triage local --event-path)."
+  type        = string
+  default     = "s3"
+}

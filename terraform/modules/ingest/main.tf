@@ -226,18 +226,30 @@ module "queue" {
   tags                       = var.tags
 }
 
-data "aws_iam_policy_document" "s3_may_send" {
+locals {
+  # Who sends the bucket's ObjectCreated events to the ingest queue, and as what.
+  via_eventbridge = var.event_path == "eventbridge"
+  event_sender = local.via_eventbridge ? {
+    service    = "events.amazonaws.com"
+    source_arn = aws_cloudwatch_event_rule.uploads[0].arn
+    } : {
+    service    = "s3.amazonaws.com"
+    source_arn = aws_s3_bucket.uploads.arn
+  }
+}
+
+data "aws_iam_policy_document" "events_may_send" {
   statement {
     actions   = ["sqs:SendMessage"]
     resources = [module.queue.arn]
     principals {
       type        = "Service"
-      identifiers = ["s3.amazonaws.com"]
+      identifiers = [local.event_sender.service]
     }
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_s3_bucket.uploads.arn]
+      values   = [local.event_sender.source_arn]
     }
     condition {
       test     = "StringEquals"
@@ -249,16 +261,76 @@ data "aws_iam_policy_document" "s3_may_send" {
 
 resource "aws_sqs_queue_policy" "ingest" {
   queue_url = module.queue.url
-  policy    = data.aws_iam_policy_document.s3_may_send.json
+  policy    = data.aws_iam_policy_document.events_may_send.json
 }
 
+# The S3 path: the bucket's notification configuration names the ingest queue. The EventBridge
+# path: the bucket sends every event to EventBridge (its only notification setting), and a rule
+# picks the uploads out.
 resource "aws_s3_bucket_notification" "uploads" {
-  bucket = aws_s3_bucket.uploads.id
-  queue {
-    id            = "router"
-    queue_arn     = module.queue.arn
-    events        = ["s3:ObjectCreated:*"]
-    filter_prefix = var.upload_prefix
+  bucket      = aws_s3_bucket.uploads.id
+  eventbridge = local.via_eventbridge
+  dynamic "queue" {
+    for_each = local.via_eventbridge ? [] : [module.queue.arn]
+    content {
+      id            = "router"
+      queue_arn     = queue.value
+      events        = ["s3:ObjectCreated:*"]
+      filter_prefix = var.upload_prefix
+    }
   }
   depends_on = [aws_sqs_queue_policy.ingest]
+}
+
+resource "aws_cloudwatch_event_rule" "uploads" {
+  count       = local.via_eventbridge ? 1 : 0
+  name        = "${var.name_prefix}-uploads"
+  description = "Objects created under ${var.upload_prefix} in ${aws_s3_bucket.uploads.bucket}, for the router."
+  event_pattern = jsonencode({
+    source      = ["aws.s3"]
+    detail-type = ["Object Created"]
+    detail = {
+      bucket = { name = [aws_s3_bucket.uploads.bucket] }
+      object = { key = [{ prefix = var.upload_prefix }] }
+    }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "uploads" {
+  count = local.via_eventbridge ? 1 : 0
+  rule  = aws_cloudwatch_event_rule.uploads[0].name
+  arn   = module.queue.arn
+  # EventBridge retries a queue it cannot reach for a day, then keeps the event in the DLQ the
+  # router's poison messages go to, where `triage dlq --redrive` finds both.
+  retry_policy {
+    maximum_event_age_in_seconds = 86400
+    maximum_retry_attempts       = 185
+  }
+  dead_letter_config {
+    arn = module.queue.dlq_arn
+  }
+}
+
+data "aws_iam_policy_document" "events_may_dead_letter" {
+  count = local.via_eventbridge ? 1 : 0
+  statement {
+    actions   = ["sqs:SendMessage"]
+    resources = [module.queue.dlq_arn]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.uploads[0].arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "eventbridge_dead_letters" {
+  count     = local.via_eventbridge ? 1 : 0
+  queue_url = module.queue.dlq_url
+  policy    = data.aws_iam_policy_document.events_may_dead_letter[0].json
 }

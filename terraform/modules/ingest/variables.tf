@@ -14,6 +14,16 @@ variable "upload_prefix" {
   default     = "uploads/"
 }
 
+variable "event_path" {
+  description = "How the bucket's ObjectCreated events reach the ingest queue: s3 (the bucket's notification configuration names the queue) or eventbridge (the bucket sends its events to EventBridge and a rule forwards the uploads; other consumers can add rules of their own)."
+  type        = string
+  default     = "s3"
+  validation {
+    condition     = contains(["s3", "eventbridge"], var.event_path)
+    error_message = "event_path is s3 or eventbridge."
+  }
+}
+
 variable "visibility_timeout_seconds" {
   description = "Ingest queue visibility timeout; AWS asks for at least 6x the router's timeout."
   type        = number

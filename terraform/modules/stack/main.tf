@@ -26,6 +26,7 @@ module "ingest" {
   visibility_timeout_seconds = local.functions.router.queue_visibility_seconds
   name_prefix                = var.name_prefix
   bucket_name                = var.bucket_name
+  event_path                 = var.event_path
   kms_key_arn                = module.encryption.key_arn
   reserved_prefix            = local.reserved_prefix
   processed_expiration_days  = var.processed_expiration_days
