@@ -189,27 +189,65 @@ struct LenientBucket {
     name: Option<String>,
 }
 
+/// An object as either shape describes it: S3 notifications write `eTag` and `versionId`,
+/// EventBridge events `etag` (moto: `eTag`) and `version-id`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct LenientObject {
     key: Option<String>,
     size: Option<u64>,
-    #[serde(rename = "eTag")]
+    #[serde(rename = "eTag", alias = "etag")]
     etag: Option<String>,
-    #[serde(rename = "versionId")]
+    #[serde(rename = "versionId", alias = "version-id")]
     version_id: Option<String>,
     sequencer: Option<String>,
 }
 
-fn s3_record(record: &Value) -> RecordOutcome {
-    let parsed = match LenientRecord::deserialize(record) {
-        Ok(parsed) => parsed,
-        Err(err) => {
-            return invalid(
-                format!("S3 record has a field of the wrong type: {err}"),
+/// The shape a record came in: what its fields are called in reasons, how its key is written.
+#[derive(Clone, Copy)]
+enum Shape {
+    Notification,
+    EventBridge,
+}
+
+impl Shape {
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Notification => "S3 record",
+            Shape::EventBridge => "EventBridge event",
+        }
+    }
+
+    /// Where bucket and object sit: `s3.bucket`, `detail.object`...
+    fn parent(self) -> &'static str {
+        match self {
+            Shape::Notification => "s3",
+            Shape::EventBridge => "detail",
+        }
+    }
+
+    fn key(self, raw: &str) -> Result<ObjectKey, crate::KeyError> {
+        match self {
+            Shape::Notification => ObjectKey::from_event_encoding(raw),
+            Shape::EventBridge => ObjectKey::new(raw),
+        }
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(self, value: &Value) -> Result<T, RecordOutcome> {
+        T::deserialize(value).map_err(|err| {
+            invalid(
+                format!("{} has a field of the wrong type: {err}", self.name()),
                 None,
             )
-        }
+        })
+    }
+}
+
+fn s3_record(record: &Value) -> RecordOutcome {
+    let shape = Shape::Notification;
+    let parsed: LenientRecord = match shape.parse(record) {
+        Ok(parsed) => parsed,
+        Err(invalid) => return invalid,
     };
     let event_name = parsed.event_name.unwrap_or_default();
     if event_name.is_empty() {
@@ -218,86 +256,78 @@ fn s3_record(record: &Value) -> RecordOutcome {
     if !event_name.starts_with("ObjectCreated:") {
         return RecordOutcome::NotCreated { event_name };
     }
-    let announcement = parsed.announcement.unwrap_or_default();
     let s3 = parsed.s3.unwrap_or_default();
-    let object = s3.object.unwrap_or_default();
-    let Some(bucket) = s3
-        .bucket
-        .and_then(|b| b.name)
-        .filter(|name| !name.is_empty())
-    else {
-        return invalid("S3 record has no s3.bucket.name", None);
-    };
-    let Some(raw_key) = object.key else {
-        return invalid(
-            format!("S3 record in bucket {bucket} has no s3.object.key"),
-            None,
-        );
-    };
-    let key = match ObjectKey::from_event_encoding(&raw_key) {
-        Ok(key) => key,
-        Err(err) => return invalid(format!("S3 record in bucket {bucket}: {err}"), None),
-    };
     created(Created {
-        bucket,
-        key,
-        raw_key,
-        size: object.size,
-        etag: object.etag,
-        version_id: object.version_id,
-        sequencer: object.sequencer,
+        shape,
+        bucket: s3.bucket,
+        object: s3.object.unwrap_or_default(),
         event_time: parsed.event_time,
         event_name,
         uploaded_by: parsed
             .user_identity
             .and_then(|identity| identity.principal_id),
-        announcement,
-        no_size: "S3 record has no s3.object.size",
+        announcement: parsed.announcement.unwrap_or_default(),
     })
 }
 
 /// What either shape says of a created object, read but not yet checked.
 struct Created {
-    bucket: String,
-    key: ObjectKey,
-    raw_key: String,
-    size: Option<u64>,
-    etag: Option<String>,
-    version_id: Option<String>,
-    sequencer: Option<String>,
+    shape: Shape,
+    bucket: Option<LenientBucket>,
+    object: LenientObject,
     event_time: Option<String>,
     event_name: String,
     uploaded_by: Option<String>,
     announcement: Announcement,
-    /// Why the record is invalid without a size, in the shape's own field names.
-    no_size: &'static str,
 }
 
 fn created(event: Created) -> RecordOutcome {
-    let etag = event
+    let (shape, object) = (event.shape, event.object);
+    let (name, parent) = (shape.name(), shape.parent());
+    let Some(bucket) = event
+        .bucket
+        .and_then(|b| b.name)
+        .filter(|name| !name.is_empty())
+    else {
+        return invalid(format!("{name} has no {parent}.bucket.name"), None);
+    };
+    let Some(raw_key) = object.key else {
+        return invalid(
+            format!("{name} in bucket {bucket} has no {parent}.object.key"),
+            None,
+        );
+    };
+    let key = match shape.key(&raw_key) {
+        Ok(key) => key,
+        Err(err) => return invalid(format!("{name} in bucket {bucket}: {err}"), None),
+    };
+    let etag = object
         .etag
         .map(|etag| etag.trim_matches('"').to_owned())
         .filter(|e| !e.is_empty());
-    let version_id = event.version_id.filter(|v| !v.is_empty());
-    let Some(size) = event.size else {
+    let version_id = object.version_id.filter(|v| !v.is_empty());
+    let Some(size) = object.size else {
         let object_ref = ObjectRef {
-            bucket: event.bucket,
-            key: event.key,
+            bucket,
+            key,
             version_id,
             etag,
             size: None,
         };
         let identifiable = object_ref.version_token().is_ok();
-        return invalid(event.no_size, identifiable.then_some(object_ref));
+        return invalid(
+            format!("{name} has no {parent}.object.size"),
+            identifiable.then_some(object_ref),
+        );
     };
     RecordOutcome::Created(S3Object {
-        bucket: event.bucket,
-        key: event.key,
-        raw_key: event.raw_key,
+        bucket,
+        key,
+        raw_key,
         size,
         etag,
         version_id,
-        sequencer: event.sequencer,
+        sequencer: object.sequencer,
         event_time: event
             .event_time
             .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
@@ -323,35 +353,18 @@ struct LenientEventBridge {
 #[serde(default)]
 struct LenientDetail {
     bucket: Option<LenientBucket>,
-    object: Option<LenientDetailObject>,
+    object: Option<LenientObject>,
     /// The API call that created the object: `PutObject`, `CopyObject`, ...
     reason: Option<String>,
     requester: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct LenientDetailObject {
-    key: Option<String>,
-    size: Option<u64>,
-    /// `etag` on AWS, `eTag` from moto.
-    #[serde(alias = "eTag")]
-    etag: Option<String>,
-    #[serde(rename = "version-id")]
-    version_id: Option<String>,
-    sequencer: Option<String>,
-}
-
 /// An S3 event as EventBridge delivers it: one object per event, its key not encoded.
 fn eventbridge_event(event: &Value) -> RecordOutcome {
-    let parsed = match LenientEventBridge::deserialize(event) {
+    let shape = Shape::EventBridge;
+    let parsed: LenientEventBridge = match shape.parse(event) {
         Ok(parsed) => parsed,
-        Err(err) => {
-            return invalid(
-                format!("EventBridge event has a field of the wrong type: {err}"),
-                None,
-            )
-        }
+        Err(invalid) => return invalid,
     };
     let detail_type = parsed.detail_type.unwrap_or_default();
     if detail_type != EVENTBRIDGE_CREATED {
@@ -360,37 +373,14 @@ fn eventbridge_event(event: &Value) -> RecordOutcome {
         };
     }
     let detail = parsed.detail.unwrap_or_default();
-    let object = detail.object.unwrap_or_default();
-    let Some(bucket) = detail
-        .bucket
-        .and_then(|b| b.name)
-        .filter(|name| !name.is_empty())
-    else {
-        return invalid("EventBridge event has no detail.bucket.name", None);
-    };
-    let Some(raw_key) = object.key else {
-        return invalid(
-            format!("EventBridge event in bucket {bucket} has no detail.object.key"),
-            None,
-        );
-    };
-    let key = match ObjectKey::new(raw_key.clone()) {
-        Ok(key) => key,
-        Err(err) => return invalid(format!("EventBridge event in bucket {bucket}: {err}"), None),
-    };
     created(Created {
-        bucket,
-        key,
-        raw_key,
-        size: object.size,
-        etag: object.etag,
-        version_id: object.version_id,
-        sequencer: object.sequencer,
+        shape,
+        bucket: detail.bucket,
+        object: detail.object.unwrap_or_default(),
         event_time: parsed.time.and_then(|t| t.as_str().map(str::to_owned)),
         event_name: created_event_name(detail.reason.as_deref()),
         uploaded_by: detail.requester,
         announcement: Announcement::default(),
-        no_size: "EventBridge event has no detail.object.size",
     })
 }
 
