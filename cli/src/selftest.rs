@@ -366,3 +366,59 @@ async fn remove(s3: &aws_sdk_s3::Client, bucket: &str, keys: &[&String]) -> anyh
     }
     Ok(removed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(rules: &str) -> RoutingPolicy {
+        RoutingPolicy::new(
+            RoutingPolicy::parse_rules(rules).expect("rules"),
+            "processed/",
+            router::policy::DEFAULT_LARGE_LIMIT,
+        )
+        .expect("policy")
+    }
+
+    #[test]
+    fn each_canary_goes_where_the_rules_send_its_tier() {
+        let policy = policy(
+            r#"[{"name": "scans", "prefix": "inbox/scans/", "kinds": ["pdf"], "tier": "document"},
+                {"name": "photos", "prefix": "inbox/photos/", "max_size": "20MiB", "tier": "thumbnail"},
+                {"name": "everything", "prefix": "inbox/", "tier": "compliance"}]"#,
+        );
+        let keys: Vec<String> = canaries(None)
+            .expect("canaries")
+            .iter()
+            .map(|canary| {
+                canary_key(&policy, canary, "RUN")
+                    .expect("routed")
+                    .as_str()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "inbox/photos/triage-selftest/RUN/canary.png",
+                "inbox/scans/triage-selftest/RUN/canary.pdf",
+                "inbox/triage-selftest/RUN/eicar.txt",
+                "inbox/triage-selftest/RUN/clean.txt",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_tier_no_rule_reaches_is_named() {
+        let policy = policy(r#"[{"name": "photos", "prefix": "photos/", "tier": "thumbnail"}]"#);
+        let canaries = canaries(None).expect("canaries");
+        let err = canary_key(&policy, &canaries[1], "RUN").expect_err("no document rule");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "no routing rule sends canary.pdf ({} bytes) to the document tier: pass the deployment's --rules",
+                canaries[1].body.len()
+            )
+        );
+    }
+}
