@@ -156,6 +156,50 @@ async fn partial_batch_failures_are_redelivered_until_the_dlq_and_successes_dele
     assert_eq!(in_dlq, ["not json {"]);
 }
 
+/// An environment changed under a running function (as `UpdateFunctionConfiguration` changes
+/// it) reaches the next invocation, in a new process; the same environment again changes
+/// nothing.
+#[tokio::test]
+async fn a_changed_environment_reaches_the_next_invocation_in_a_new_process() {
+    let stack = router_stack().await;
+    let router = FunctionHost::start(spec("router", stack.environment.clone()))
+        .await
+        .expect("host");
+    router
+        .invoke(s3_event("uploads/documents/before.pdf"))
+        .await
+        .expect("routed");
+    let first = router.pid().await.expect("running");
+    assert!(!router.reconfigure(stack.environment.clone()).await);
+    assert_eq!(router.pid().await, Some(first), "restarted for nothing");
+
+    let moved = stack.aws.queue("extractor-moved").await;
+    let mut changed = stack.environment.clone();
+    changed.insert("TRIAGE_EXTRACTOR_QUEUE_URL".into(), moved.clone());
+    assert!(router.reconfigure(changed).await);
+    assert_eq!(
+        router.pid().await,
+        None,
+        "the old process outlived the change"
+    );
+    router
+        .invoke(s3_event("uploads/documents/after.pdf"))
+        .await
+        .expect("routed");
+    assert_ne!(router.pid().await, Some(first));
+    let before = stack.aws.drain(&stack.extractor_queue).await;
+    let after = stack.aws.drain(&moved).await;
+    assert!(
+        before.len() == 1 && before[0].contains("before.pdf"),
+        "{before:?}"
+    );
+    assert!(
+        after.len() == 1 && after[0].contains("after.pdf"),
+        "{after:?}"
+    );
+    router.stop().await;
+}
+
 /// Polls `source` into `function` until its queue's redrive policy has moved messages to
 /// `dlq_url` (the queue's visibility timeout is 1 s); returns their bodies.
 async fn poll_until_dead_lettered(
