@@ -233,13 +233,10 @@ impl Shape {
         }
     }
 
-    fn parse<T: serde::de::DeserializeOwned>(self, value: &Value) -> Result<T, RecordOutcome> {
-        T::deserialize(value).map_err(|err| {
-            invalid(
-                format!("{} has a field of the wrong type: {err}", self.name()),
-                None,
-            )
-        })
+    /// The record as `T`, or why it is not one.
+    fn parse<T: serde::de::DeserializeOwned>(self, value: &Value) -> Result<T, String> {
+        T::deserialize(value)
+            .map_err(|err| format!("{} has a field of the wrong type: {err}", self.name()))
     }
 }
 
@@ -247,7 +244,7 @@ fn s3_record(record: &Value) -> RecordOutcome {
     let shape = Shape::Notification;
     let parsed: LenientRecord = match shape.parse(record) {
         Ok(parsed) => parsed,
-        Err(invalid) => return invalid,
+        Err(reason) => return invalid(reason, None),
     };
     let event_name = parsed.event_name.unwrap_or_default();
     if event_name.is_empty() {
@@ -364,7 +361,7 @@ fn eventbridge_event(event: &Value) -> RecordOutcome {
     let shape = Shape::EventBridge;
     let parsed: LenientEventBridge = match shape.parse(event) {
         Ok(parsed) => parsed,
-        Err(invalid) => return invalid,
+        Err(reason) => return invalid(reason, None),
     };
     let detail_type = parsed.detail_type.unwrap_or_default();
     if detail_type != EVENTBRIDGE_CREATED {
