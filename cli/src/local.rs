@@ -279,24 +279,7 @@ fn apply_local_env(root: &Path, endpoint: &str, event_path: EventPath) -> anyhow
     let state_arg = format!("-state={}", state.display());
     let log_file =
         std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
-    for arguments in [
-        vec![
-            chdir.clone(),
-            "init".into(),
-            "-input=false".into(),
-            "-no-color".into(),
-        ],
-        vec![
-            chdir.clone(),
-            "apply".into(),
-            "-auto-approve".into(),
-            "-input=false".into(),
-            "-no-color".into(),
-            state_arg.clone(),
-            format!("-var=endpoint_url={endpoint}"),
-            format!("-var=event_path={}", event_path.as_str()),
-        ],
-    ] {
+    let run = |arguments: Vec<String>| -> anyhow::Result<()> {
         let status = Command::new(&terraform)
             .args(&arguments)
             .stdout(log_file.try_clone()?)
@@ -313,7 +296,37 @@ fn apply_local_env(root: &Path, endpoint: &str, event_path: EventPath) -> anyhow
                 log.display()
             );
         }
+        Ok(())
+    };
+    {
+        // Stacks started at once (the tests start several) would each rewrite .terraform's
+        // module manifest while another reads it: one init per version of the configuration.
+        let lock = std::fs::File::create(state_dir.join("init.lock"))?;
+        lock.lock().context("locking terraform init")?;
+        let initialized = state_dir.join(format!(
+            "initialized-{}",
+            configuration_digest(&root.join("terraform"))?
+        ));
+        if !(initialized.exists() && env_dir.join(".terraform/modules/modules.json").exists()) {
+            run(vec![
+                chdir.clone(),
+                "init".into(),
+                "-input=false".into(),
+                "-no-color".into(),
+            ])?;
+            std::fs::write(&initialized, b"")?;
+        }
     }
+    run(vec![
+        chdir.clone(),
+        "apply".into(),
+        "-auto-approve".into(),
+        "-input=false".into(),
+        "-no-color".into(),
+        state_arg.clone(),
+        format!("-var=endpoint_url={endpoint}"),
+        format!("-var=event_path={}", event_path.as_str()),
+    ])?;
     let output = Command::new(&terraform)
         .args([&chdir, "output", "-json", &state_arg])
         .output()?;
@@ -325,4 +338,35 @@ fn apply_local_env(root: &Path, endpoint: &str, event_path: EventPath) -> anyhow
     }
     let outputs: Value = serde_json::from_slice(&output.stdout)?;
     Ok(outputs["stack"]["value"].clone())
+}
+
+/// A digest of every terraform file under `dir` (paths and contents), the provider lock
+/// files included: what `terraform init` depends on.
+fn configuration_digest(dir: &Path) -> anyhow::Result<String> {
+    fn collect(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.file_name().is_some_and(|name| name == ".terraform") {
+                continue;
+            }
+            if path.is_dir() {
+                collect(&path, found)?;
+            } else if path
+                .extension()
+                .is_some_and(|ext| ext == "tf" || ext == "hcl")
+            {
+                found.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    collect(dir, &mut files).with_context(|| format!("reading {}", dir.display()))?;
+    files.sort();
+    let mut all = Vec::new();
+    for file in files {
+        all.extend_from_slice(file.to_string_lossy().as_bytes());
+        all.extend(std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?);
+    }
+    Ok(worker_common::s3::sha256_hex(&all)[..16].to_owned())
 }
