@@ -82,16 +82,20 @@ _sequencers = itertools.count(1)
 _sequencer_lock = threading.Lock()
 
 
+def _next_sequencer():
+    """Hex, compared as strings of equal length: what S3 documents for ordering events."""
+    with _sequencer_lock:
+        return f"{next(_sequencers):018X}"
+
+
 def _s3_event_as_aws_writes_it(event_name, bucket, key, notification_id):
     event = _s3_event(event_name, bucket, key, notification_id)
-    with _sequencer_lock:
-        sequencer = next(_sequencers)
+    sequencer = _next_sequencer()
     for record in event["Records"]:
         announced = record["s3"]["object"]
         if bucket.is_versioned and key.version_id not in (None, "null"):
             announced["versionId"] = key.version_id
-        # Hex, compared as strings of equal length: what S3 documents for ordering events.
-        announced["sequencer"] = f"{sequencer:018X}"
+        announced["sequencer"] = sequencer
     return event
 
 
@@ -106,9 +110,7 @@ _REASONS = {"Put": "PutObject", "Post": "POST Object", "Copy": "CopyObject",
 
 
 def _bridged_as_aws_sends_it(account_id, bucket, event_name, key):
-    with _sequencer_lock:
-        sequencer = next(_sequencers)
-    _bridged.event = (event_name, f"{sequencer:018X}")
+    _bridged.event = (event_name, _next_sequencer())
     try:
         _send_event_bridge_message(account_id, bucket, event_name, key)
     finally:

@@ -118,19 +118,20 @@ pub async fn discover(
     Ok(declared)
 }
 
-/// The environment variables a function is declared with now (after any
-/// `UpdateFunctionConfiguration`), without what Lambda itself provides.
+/// Every function's environment variables as declared now (after any
+/// `UpdateFunctionConfiguration`), without what Lambda itself provides, by function name.
 pub async fn declared_variables(
     lambda: &aws_sdk_lambda::Client,
-    function: &str,
-) -> Result<BTreeMap<String, String>, DiscoverError> {
-    let configuration = lambda
-        .get_function_configuration()
-        .function_name(function)
-        .send()
-        .await
-        .map_err(failed("function configuration"))?;
-    Ok(variables(configuration.environment()))
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, DiscoverError> {
+    let mut declared = BTreeMap::new();
+    let mut pages = lambda.list_functions().into_paginator().items().send();
+    while let Some(function) = pages.next().await {
+        let function = function.map_err(failed("functions"))?;
+        if let Some(name) = function.function_name() {
+            declared.insert(name.to_owned(), variables(function.environment()));
+        }
+    }
+    Ok(declared)
 }
 
 fn variables(

@@ -161,18 +161,24 @@ impl ConfigurationUpdates {
     async fn follow(self, hosts: Vec<Arc<FunctionHost>>) {
         loop {
             tokio::time::sleep(CONFIGURATION_POLL).await;
+            let mut declared = match discover::declared_variables(&self.lambda).await {
+                Ok(declared) => declared,
+                Err(err) => {
+                    eprintln!("[executor] {err}");
+                    continue;
+                }
+            };
             for host in &hosts {
-                match discover::declared_variables(&self.lambda, host.name()).await {
-                    Ok(mut environment) => {
-                        environment.extend(self.provided.clone());
-                        if host.reconfigure(environment).await {
-                            eprintln!(
-                                "[executor] {}: environment changed, the next invocation starts a new process",
-                                host.name()
-                            );
-                        }
-                    }
-                    Err(err) => eprintln!("[executor] {}: {err}", host.name()),
+                // A function gone from the emulator keeps running as it was.
+                let Some(mut environment) = declared.remove(host.name()) else {
+                    continue;
+                };
+                environment.extend(self.provided.clone());
+                if host.reconfigure(environment).await {
+                    eprintln!(
+                        "[executor] {}: environment changed, the next invocation starts a new process",
+                        host.name()
+                    );
                 }
             }
         }
