@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the deployable Lambda packages once: target/lambda/<binary>/bootstrap.zip for the
-# router, thumbnail, extractor and compliance-checker binaries (release, x86_64, linked
+# router, thumbnail, extractor, compliance-checker, sweeper and canary binaries (release, x86_64, linked
 # against the glibc of the provided.al2023 runtime through zig). cargo-lambda is installed
 # from PyPI (pinned) into .local/cargo-lambda-venv on first use.
 #
@@ -12,7 +12,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.local/cargo-lambda-venv"
 pin="cargo-lambda==1.9.2"
-binaries=(router thumbnail extractor compliance-checker)
+binaries=(router thumbnail extractor compliance-checker sweeper canary)
 
 arch_flag=()
 case "${1:-}" in

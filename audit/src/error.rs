@@ -24,6 +24,10 @@ pub enum RecordError {
     },
     #[error("publishing the notification failed: {0}")]
     Notify(#[from] NotifyError),
+    /// An item the table holds that does not read back as a record (written by hand, or by
+    /// another version of the code).
+    #[error("the audit item is not a record: {0}")]
+    Unreadable(String),
 }
 
 impl RecordError {
@@ -31,7 +35,9 @@ impl RecordError {
     pub fn is_transient(&self) -> bool {
         match self {
             RecordError::InProgress { .. } => true,
-            RecordError::Unidentifiable(_) | RecordError::NotClaimed { .. } => false,
+            RecordError::Unidentifiable(_)
+            | RecordError::NotClaimed { .. }
+            | RecordError::Unreadable(_) => false,
             RecordError::Store { transient, .. } => *transient,
             RecordError::Notify(err) => err.transient,
         }

@@ -4,7 +4,8 @@
 //! hands [`Recorder`] an [`AuditRecord`]. The recorder writes one DynamoDB item per
 //! (object version, stage), conditionally, and has its [`Notifier`] announce it only when that
 //! write was new, so duplicate deliveries of the same event neither add records nor notify
-//! twice. [`table`] is the item layout and the queries it serves; [`AuditTrail`] reads it back.
+//! twice. [`table`] is the item layout and the queries it serves; [`AuditTrail`] reads it back;
+//! [`sweep`] ends the records whose deliveries died with no retry left.
 
 mod error;
 pub mod fit;
@@ -13,6 +14,7 @@ mod query;
 mod record;
 mod recorder;
 pub mod settings;
+pub mod sweep;
 pub mod table;
 
 pub use error::RecordError;

@@ -177,17 +177,9 @@ pub(crate) async fn entries(
 }
 
 fn entry_from_item(item: &Item) -> AuditEntry {
-    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-    let number = |name: &str| {
-        item.get(name)
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
-    };
-    let outputs = item
-        .get(attr::OUTPUTS)
-        .and_then(|v| v.as_l().ok())
-        .map(|list| list.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
-        .unwrap_or_default();
+    let text = |name: &str| table::text(item, name);
+    let number = |name: &str| table::number(item, name);
+    let outputs = table::strings(item, attr::OUTPUTS);
     AuditEntry {
         bucket: text(attr::BUCKET).unwrap_or_default(),
         key: text(attr::KEY).unwrap_or_default(),

@@ -1,7 +1,9 @@
 use crate::error::RecordError;
 use crate::query::{entries, AuditEntry};
 use crate::record::AuditRecord;
-use crate::table::{self, delivery, CLAIMED_AT, DELIVERY, PARTITION_KEY, SORT_KEY};
+use crate::table::{
+    self, delivery, CLAIMED_AT, DELIVERY, PARTITION_KEY, SORT_KEY, UNFINISHED_INDEX_KEY,
+};
 use crate::{Notifier, Origin, RecorderSettings};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -44,9 +46,9 @@ pub enum Recorded {
 /// marking it done can repeat that one notification: SNS has no exactly-once publish.)
 #[derive(Clone, Debug)]
 pub struct Recorder {
-    dynamodb: aws_sdk_dynamodb::Client,
+    pub(crate) dynamodb: aws_sdk_dynamodb::Client,
     notifier: Arc<dyn Notifier>,
-    settings: RecorderSettings,
+    pub(crate) settings: RecorderSettings,
 }
 
 impl Recorder {
@@ -67,8 +69,10 @@ impl Recorder {
     }
 
     /// Records a stage outcome that has no effect of its own to guard: write, then notify.
+    /// The item is written applied (nothing is left to do but announce it), so a sweep that
+    /// finds it unannounced announces it as it is.
     pub async fn record(&self, record: &AuditRecord) -> Result<Recorded, RecordError> {
-        match self.claim(record).await? {
+        match self.claim_as(record, delivery::APPLIED).await? {
             Claim::AlreadyRecorded => Ok(Recorded::Duplicate),
             Claim::Fresh | Claim::Resumed { .. } => {
                 self.complete(record).await?;
@@ -79,7 +83,7 @@ impl Recorder {
 
     /// Whether this record's (object version, stage) is already complete: a worker asks before
     /// doing work that a duplicate delivery would only repeat.
-    pub async fn is_complete(&self, record: &AuditRecord) -> Result<bool, RecordError> {
+    pub async fn is_recorded(&self, record: &AuditRecord) -> Result<bool, RecordError> {
         let existing = self
             .dynamodb
             .get_item()
@@ -170,10 +174,16 @@ impl Recorder {
         Ok(())
     }
 
-    /// Writes the record if it is new, or takes over an abandoned one.
+    /// Writes the record if it is new, or takes over an abandoned one; the caller applies
+    /// its effect ([`Claim::needs_effect`]) before completing it.
     pub async fn claim(&self, record: &AuditRecord) -> Result<Claim, RecordError> {
+        self.claim_as(record, delivery::CLAIMED).await
+    }
+
+    /// [`Self::claim`], a new item written in delivery `state`.
+    async fn claim_as(&self, record: &AuditRecord, state: &str) -> Result<Claim, RecordError> {
         let now_ms = Utc::now().timestamp_millis();
-        let item = self.item(record, delivery::CLAIMED, now_ms)?;
+        let item = self.item(record, state, now_ms)?;
         let written = self
             .dynamodb
             .put_item()
@@ -220,10 +230,12 @@ impl Recorder {
             .update_item()
             .table_name(&self.settings.table)
             .set_key(Some(key))
-            .update_expression("SET #claimed_at = :now")
+            .update_expression("SET #claimed_at = :now, #unfinished_day = :day")
             .condition_expression("#claimed_at = :seen")
             .expression_attribute_names("#claimed_at", CLAIMED_AT)
+            .expression_attribute_names("#unfinished_day", UNFINISHED_INDEX_KEY)
             .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .expression_attribute_values(":day", table::unfinished_day(now_ms))
             .expression_attribute_values(":seen", AttributeValue::N(claimed_at.to_string()))
             .send()
             .await;
@@ -312,6 +324,10 @@ impl Recorder {
             CLAIMED_AT.into(),
             AttributeValue::N(claimed_at_ms.to_string()),
         );
+        item.insert(
+            UNFINISHED_INDEX_KEY.into(),
+            table::unfinished_day(claimed_at_ms),
+        );
         Ok(item)
     }
 
@@ -320,9 +336,13 @@ impl Recorder {
         self.set_delivery(record, delivery::APPLIED, None).await
     }
 
-    /// Gives up a claim after the effect failed, so the next delivery can retry at once.
+    /// Gives up a claim after the effect failed, so the next delivery can retry at once: the
+    /// claim is dated one lease back (not to zero, which the sweep would take for ancient).
     pub async fn release(&self, record: &AuditRecord) -> Result<(), RecordError> {
-        self.set_delivery(record, delivery::CLAIMED, Some(0)).await
+        let lease_ms = i64::try_from(self.settings.claim_lease.as_millis()).unwrap_or(i64::MAX);
+        let expired = Utc::now().timestamp_millis().saturating_sub(lease_ms);
+        self.set_delivery(record, delivery::CLAIMED, Some(expired))
+            .await
     }
 
     /// Announces the record and marks it done.
@@ -355,9 +375,17 @@ impl Recorder {
             .expression_attribute_values(":state", AttributeValue::S(state.into()));
         update = match claimed_at {
             Some(ms) => update
-                .update_expression("SET #delivery = :state, #claimed_at = :claimed_at")
+                .update_expression(
+                    "SET #delivery = :state, #claimed_at = :claimed_at, #unfinished_day = :day",
+                )
                 .expression_attribute_names("#claimed_at", CLAIMED_AT)
-                .expression_attribute_values(":claimed_at", AttributeValue::N(ms.to_string())),
+                .expression_attribute_names("#unfinished_day", UNFINISHED_INDEX_KEY)
+                .expression_attribute_values(":claimed_at", AttributeValue::N(ms.to_string()))
+                .expression_attribute_values(":day", table::unfinished_day(ms)),
+            // Announced: out of the index of what is still in flight.
+            None if state == delivery::NOTIFIED => update
+                .update_expression("SET #delivery = :state REMOVE #unfinished_day")
+                .expression_attribute_names("#unfinished_day", UNFINISHED_INDEX_KEY),
             None => update.update_expression("SET #delivery = :state"),
         };
         update
@@ -365,6 +393,39 @@ impl Recorder {
             .await
             .map_err(|err| RecordError::store("UpdateItem", &err))?;
         Ok(())
+    }
+
+    /// Takes over the claim on `record`'s item if it is still the one seen (in delivery
+    /// `state`, claimed at `claimed_at_ms`): the sweep's way in, which never waits for a lease.
+    pub(crate) async fn take_over(
+        &self,
+        record: &AuditRecord,
+        state: &str,
+        claimed_at_ms: i64,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<bool, RecordError> {
+        let now_ms = now.timestamp_millis();
+        let taken = self
+            .dynamodb
+            .update_item()
+            .table_name(&self.settings.table)
+            .set_key(Some(table::item_key(record)?))
+            .update_expression("SET #claimed_at = :now, #unfinished_day = :day")
+            .condition_expression("#claimed_at = :seen AND #delivery = :state")
+            .expression_attribute_names("#claimed_at", CLAIMED_AT)
+            .expression_attribute_names("#unfinished_day", UNFINISHED_INDEX_KEY)
+            .expression_attribute_names("#delivery", DELIVERY)
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .expression_attribute_values(":day", table::unfinished_day(now_ms))
+            .expression_attribute_values(":seen", AttributeValue::N(claimed_at_ms.to_string()))
+            .expression_attribute_values(":state", AttributeValue::S(state.into()))
+            .send()
+            .await;
+        match taken {
+            Ok(_) => Ok(true),
+            Err(err) if condition_failed(&err) => Ok(false),
+            Err(err) => Err(RecordError::store("UpdateItem", &err)),
+        }
     }
 
     fn in_progress(&self, record: &AuditRecord) -> RecordError {
@@ -376,7 +437,7 @@ impl Recorder {
 }
 
 /// Items written without a claim carry no state and count as notified.
-fn delivery_state(item: &table::Item) -> &str {
+pub(crate) fn delivery_state(item: &table::Item) -> &str {
     match item.get(DELIVERY) {
         Some(AttributeValue::S(state)) => state,
         _ => delivery::NOTIFIED,

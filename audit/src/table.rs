@@ -10,12 +10,14 @@
 //! | `finished_at` (RFC 3339, ms, UTC) | sort key of both GSIs, so time ranges are key conditions |
 //! | `expires_at` (epoch seconds) | DynamoDB TTL |
 //! | `delivery` = `claimed`/`applied`/`notified`, `claimed_at` (epoch ms) | exactly-once bookkeeping |
+//! | `unfinished_day` = `<yyyy-mm-dd>` of `claimed_at` | GSI `unfinished` partition (sort key `claimed_at`), present only until the record is notified: what the sweep finds abandoned |
 //! | `run`, `origin` | the run id (absent on the first run) and who announced the object (absent for an upload's own event) |
 //! | `superseded_by` | set, and both GSI keys removed, when a later run records the same stage |
 //!
 //! The day is part of the GSI partition keys so one status or tier never becomes a hot partition.
 //! The GSIs are sparse: an item superseded by a later run leaves them, so "what failed in the
-//! last hour" lists the latest outcomes only, while the object's history keeps every run.
+//! last hour" lists the latest outcomes only, while the object's history keeps every run; a
+//! notified item leaves `unfinished`, so it holds only the records still in flight.
 
 use crate::record::AuditRecord;
 use aws_sdk_dynamodb::error::BuildError;
@@ -24,7 +26,7 @@ use aws_sdk_dynamodb::types::{
     KeyType, Projection, ProjectionType, ScalarAttributeType,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
-use object_events::{ObjectRef, Origin, VersionError};
+use object_events::{CorrelationId, ObjectKey, ObjectRef, Origin, Run, VersionError};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -36,6 +38,9 @@ pub const TIER_INDEX: &str = "by-tier";
 pub const TIER_INDEX_KEY: &str = "tier_day";
 pub const INDEX_SORT_KEY: &str = "finished_at";
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// Records not yet notified, by the day they were last claimed, oldest claim first.
+pub const UNFINISHED_INDEX: &str = "unfinished";
+pub const UNFINISHED_INDEX_KEY: &str = "unfinished_day";
 /// Where a record is in claim -> effect -> notification (see [`crate::Recorder`]); one of
 /// the [`delivery`] states. Records written without a claim have none and count as notified.
 pub const DELIVERY: &str = "delivery";
@@ -74,7 +79,17 @@ pub mod attr {
     /// The stage's own details, as a JSON string.
     pub const DETAILS: &str = "details";
 }
-pub(crate) const CLAIMED_AT: &str = "claimed_at";
+/// When the record's current delivery claimed it, epoch milliseconds: the sort key of the
+/// `unfinished` index.
+pub const CLAIMED_AT: &str = "claimed_at";
+
+/// The `unfinished` index's partition for a claim made at `claimed_at_ms`.
+pub fn unfinished_day(claimed_at_ms: i64) -> AttributeValue {
+    let day = DateTime::<Utc>::from_timestamp_millis(claimed_at_ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%d");
+    s(day.to_string())
+}
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -174,6 +189,75 @@ pub fn to_item(
     Ok(item)
 }
 
+/// The record an item holds, as [`to_item`] wrote it: what the sweep finishes for a delivery
+/// that never did. The writer's name and environment are the item's, not the record's.
+pub fn from_item(item: &Item) -> Result<AuditRecord, String> {
+    let required = |name: &str| text(item, name).ok_or_else(|| format!("the item has no {name}"));
+    let time = |name: &str| -> Result<DateTime<Utc>, String> {
+        let value = required(name)?;
+        DateTime::parse_from_rfc3339(&value)
+            .map(|at| at.with_timezone(&Utc))
+            .map_err(|err| format!("{name} {value:?}: {err}"))
+    };
+    let origin = match text(item, attr::ORIGIN) {
+        None => Origin::Upload,
+        Some(origin) => serde_json::from_value(serde_json::Value::String(origin.clone()))
+            .map_err(|_| format!("unknown origin {origin:?}"))?,
+    };
+    let run = match text(item, attr::RUN) {
+        None => Run::first(),
+        Some(id) => Run::parse(&id).map_err(|err| err.to_string())?,
+    };
+    let key = required(attr::KEY)?;
+    Ok(AuditRecord {
+        object: ObjectRef {
+            bucket: required(attr::BUCKET)?,
+            key: ObjectKey::new(key.as_str()).map_err(|err| format!("key {key:?}: {err}"))?,
+            version_id: text(item, attr::VERSION_ID),
+            etag: text(item, attr::ETAG),
+            size: number(item, attr::SIZE),
+        },
+        stage: required(attr::STAGE)?,
+        run,
+        origin,
+        status: required(attr::STATUS)?.parse()?,
+        tier: text(item, attr::TIER)
+            .map(|tier| tier.parse())
+            .transpose()?,
+        reason: text(item, attr::REASON),
+        content_type: text(item, attr::CONTENT_TYPE),
+        sha256: text(item, attr::SHA256),
+        outputs: strings(item, attr::OUTPUTS),
+        details: text(item, attr::DETAILS)
+            .map(|json| serde_json::from_str(&json).map_err(|err| format!("details: {err}")))
+            .transpose()?,
+        uploaded_by: text(item, attr::UPLOADED_BY),
+        started_at: time(attr::STARTED_AT)?,
+        finished_at: time(INDEX_SORT_KEY)?,
+        correlation_id: CorrelationId::from_string(required(attr::CORRELATION_ID)?),
+    })
+}
+
+/// A string attribute of an item.
+pub(crate) fn text(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|value| value.as_s().ok()).cloned()
+}
+
+/// A number attribute of an item.
+pub(crate) fn number<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
+    item.get(name)
+        .and_then(|value| value.as_n().ok())
+        .and_then(|n| n.parse().ok())
+}
+
+/// A list-of-strings attribute of an item (empty when absent).
+pub(crate) fn strings(item: &Item, name: &str) -> Vec<String> {
+    item.get(name)
+        .and_then(|value| value.as_l().ok())
+        .map(|list| list.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
+        .unwrap_or_default()
+}
+
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
@@ -199,18 +283,19 @@ pub async fn create_table(
             .key_type(key_type)
             .build()
     };
-    let index = |name: &str, partition: &str| -> Result<GlobalSecondaryIndex, BuildError> {
-        GlobalSecondaryIndex::builder()
-            .index_name(name)
-            .key_schema(key(partition, KeyType::Hash)?)
-            .key_schema(key(INDEX_SORT_KEY, KeyType::Range)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
-            .build()
-    };
+    let index =
+        |name: &str, partition: &str, sort: &str| -> Result<GlobalSecondaryIndex, BuildError> {
+            GlobalSecondaryIndex::builder()
+                .index_name(name)
+                .key_schema(key(partition, KeyType::Hash)?)
+                .key_schema(key(sort, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+        };
     client
         .create_table()
         .table_name(table)
@@ -220,10 +305,18 @@ pub async fn create_table(
         .attribute_definitions(string_attribute(STATUS_INDEX_KEY)?)
         .attribute_definitions(string_attribute(TIER_INDEX_KEY)?)
         .attribute_definitions(string_attribute(INDEX_SORT_KEY)?)
+        .attribute_definitions(string_attribute(UNFINISHED_INDEX_KEY)?)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(CLAIMED_AT)
+                .attribute_type(ScalarAttributeType::N)
+                .build()?,
+        )
         .key_schema(key(PARTITION_KEY, KeyType::Hash)?)
         .key_schema(key(SORT_KEY, KeyType::Range)?)
-        .global_secondary_indexes(index(STATUS_INDEX, STATUS_INDEX_KEY)?)
-        .global_secondary_indexes(index(TIER_INDEX, TIER_INDEX_KEY)?)
+        .global_secondary_indexes(index(STATUS_INDEX, STATUS_INDEX_KEY, INDEX_SORT_KEY)?)
+        .global_secondary_indexes(index(TIER_INDEX, TIER_INDEX_KEY, INDEX_SORT_KEY)?)
+        .global_secondary_indexes(index(UNFINISHED_INDEX, UNFINISHED_INDEX_KEY, CLAIMED_AT)?)
         .send()
         .await?;
     Ok(())
@@ -316,6 +409,29 @@ mod tests {
         assert_eq!(string(&item, attr::ORIGIN), "reprocess");
         let first = to_item(&record(), "router", "dev", Duration::ZERO).expect("identifiable");
         assert!(!first.contains_key(attr::RUN) && !first.contains_key(attr::ORIGIN));
+    }
+
+    #[test]
+    fn an_item_reads_back_as_the_record_it_was_written_from() {
+        let run = object_events::Run::parse("r20261202T190000-0123abcd").expect("a run id");
+        for record in [
+            record(),
+            record()
+                .in_run(run, Origin::Reprocess)
+                .with_tier(None)
+                .with_sha256("ab12")
+                .with_content_type("image/jpeg")
+                .with_uploaded_by(Some("AWS:AIDA".into()))
+                .with_details(serde_json::json!({"width": 64})),
+        ] {
+            let item = to_item(&record, "router", "dev", Duration::ZERO).expect("identifiable");
+            assert_eq!(from_item(&item), Ok(record));
+        }
+        let mut unknown = to_item(&record(), "router", "dev", Duration::ZERO).expect("item");
+        unknown.insert(attr::STATUS.into(), s("DONE"));
+        assert!(from_item(&unknown)
+            .expect_err("not a status")
+            .starts_with("unknown status \"DONE\""));
     }
 
     #[test]

@@ -413,3 +413,131 @@ async fn claims_made_at_the_same_moment_let_exactly_one_delivery_write() {
     );
     assert_eq!(fresh.len(), RECORDS, "every record claimed once");
 }
+
+/// The sweep ends what no delivery will: a claim whose effect never ran becomes FAILED
+/// "abandoned", an applied but unannounced record is announced as recorded, each exactly once
+/// however many sweeps run; fresh claims and finished records are left alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_fails_an_abandoned_claim_exactly_once_and_announces_an_unannounced_record() {
+    let fixture = fixture(Duration::from_secs(60)).await;
+    let recorder = &fixture.recorder;
+    let routed = record("uploads/images/lost event.jpg", "v1", Status::Routed);
+    assert_eq!(recorder.claim(&routed).await.expect("claim"), Claim::Fresh);
+    let applied = record("uploads/images/dispatched.jpg", "v1", Status::Routed);
+    assert_eq!(recorder.claim(&applied).await.expect("claim"), Claim::Fresh);
+    recorder.mark_applied(&applied).await.expect("applied");
+    let finished = record("uploads/images/done.jpg", "v1", Status::Succeeded);
+    recorder.record(&finished).await.expect("recorded");
+    let announced_before = notifications(&fixture, &fixture.all_queue).await;
+    assert_eq!(announced_before.len(), 1, "only the finished record");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let cutoff = Utc::now();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let fresh = record("uploads/images/in flight.jpg", "v1", Status::Routed);
+    assert_eq!(recorder.claim(&fresh).await.expect("claim"), Claim::Fresh);
+
+    let sweeper = SnsNotifier::recorder(
+        &fixture.aws.config,
+        RecorderSettings {
+            worker: "sweeper".into(),
+            ..recorder.settings().clone()
+        },
+    );
+    let after = Duration::from_secs(3600);
+    let now = cutoff + chrono::Duration::seconds(3600);
+    let (first, second) = tokio::join!(
+        audit::sweep::sweep(&sweeper, after, now),
+        audit::sweep::sweep(&sweeper, after, now),
+    );
+    let (first, second) = (first.expect("sweep"), second.expect("sweep"));
+    let mut abandoned = [first.abandoned.clone(), second.abandoned.clone()].concat();
+    let mut announced = [first.announced.clone(), second.announced.clone()].concat();
+    abandoned.sort();
+    announced.sort();
+    assert_eq!(
+        abandoned,
+        ["uploads/uploads/images/lost event.jpg thumbnail"],
+        "{first:?} {second:?}"
+    );
+    assert_eq!(
+        announced,
+        ["uploads/uploads/images/dispatched.jpg thumbnail"],
+        "{first:?} {second:?}"
+    );
+    assert!(first.unreadable.is_empty() && second.unreadable.is_empty());
+
+    let failures = notifications(&fixture, &fixture.failures_queue).await;
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let failure: Value =
+        serde_json::from_str(failures[0]["Message"].as_str().expect("message")).expect("JSON");
+    assert_eq!(failure["key"], "uploads/images/lost event.jpg");
+    assert_eq!(failure["status"], "FAILED");
+    assert_eq!(failure["tier"], "thumbnail");
+    assert!(
+        failure["reason"].as_str().is_some_and(|reason| reason
+            .starts_with("abandoned: the thumbnail stage (test-worker) claimed it at ")),
+        "{failure}"
+    );
+    assert_eq!(failure["details"]["abandoned"]["status"], "ROUTED");
+    let all = notifications(&fixture, &fixture.all_queue).await;
+    let mut statuses: Vec<(String, String)> = all
+        .iter()
+        .map(|envelope| {
+            let body: Value =
+                serde_json::from_str(envelope["Message"].as_str().expect("message")).expect("JSON");
+            (
+                body["key"].as_str().unwrap_or_default().to_owned(),
+                body["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            (
+                "uploads/images/dispatched.jpg".to_owned(),
+                "ROUTED".to_owned()
+            ),
+            (
+                "uploads/images/lost event.jpg".to_owned(),
+                "FAILED".to_owned()
+            ),
+        ]
+    );
+
+    let history = audit::AuditTrail::new(fixture.dynamodb.clone(), &fixture.table)
+        .object_history("uploads", "uploads/images/lost event.jpg")
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].status, "FAILED");
+    assert_eq!(history[0].worker.as_deref(), Some("sweeper"));
+    assert!(history[0].is_complete());
+    // The lost event's redelivery, should one come after all, finds the record ended.
+    assert_eq!(
+        recorder.claim(&routed).await.expect("late delivery"),
+        Claim::AlreadyRecorded
+    );
+    // Nothing old is left in flight; the fresh claim still is, untouched.
+    let again = audit::sweep::sweep(&sweeper, after, now)
+        .await
+        .expect("sweep");
+    assert_eq!(again, audit::sweep::SweepReport::default());
+    let left = sweeper
+        .unfinished(
+            cutoff - chrono::Duration::days(1),
+            Utc::now() + chrono::Duration::seconds(1),
+        )
+        .await
+        .expect("unfinished");
+    let left: Vec<Option<&str>> = left
+        .iter()
+        .map(|item| {
+            item.get("key")
+                .and_then(|key| key.as_s().ok())
+                .map(String::as_str)
+        })
+        .collect();
+    assert_eq!(left, [Some("uploads/images/in flight.jpg")]);
+}

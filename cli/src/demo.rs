@@ -1,10 +1,11 @@
 //! `triage demo`: the whole pipeline on the bundled samples, end to end, with a verdict.
 
 use crate::local::{bring_up, StackArgs};
-use crate::{outcomes, table};
+use crate::table;
 use anyhow::{bail, Context};
 use audit::{AuditEntry, AuditTrail};
 use aws_sdk_s3::primitives::ByteStream;
+use canary::outcomes;
 use clap::Args;
 use compliance::tags::{VerdictTags, DEFAULT_PRESET};
 use serde::Deserialize;
@@ -115,7 +116,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                     .iter()
                     .map(|(key, want)| (key.clone(), want.stage.clone()))
                     .collect();
-                outcomes::wait_for(&trail, &bucket, &stages, args.timeout, "samples").await
+                Ok(outcomes::wait_for(&trail, &bucket, &stages, args.timeout, "samples").await?)
             }
             .await;
         })

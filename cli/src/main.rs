@@ -7,7 +7,6 @@ mod batch_job;
 mod demo;
 mod dlq;
 mod local;
-mod outcomes;
 mod reprocess;
 mod rescan;
 mod route;

@@ -120,7 +120,8 @@ fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
         mismatches.join("\n")
     );
     let applied = consistency::terraform::terraform_state(&root(), &terraform_state);
-    let limits = consistency::sizing::broken_in_applied(&applied);
+    let mut limits = consistency::sizing::broken_in_applied(&applied);
+    limits.extend(consistency::sizing::sweep_before_redelivery(&applied));
     assert!(
         limits.is_empty(),
         "the applied limits do not add up:\n{}",

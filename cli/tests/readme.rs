@@ -1,5 +1,6 @@
 //! The README's layout table matches the tree: every folder it lists exists, every top-level
-//! folder (and every worker) is listed, and every file a row names exists under its folder.
+//! folder (and every worker and watchdog crate) is listed, and every file a row names exists
+//! under its folder.
 
 use regex::Regex;
 use std::collections::BTreeSet;
@@ -52,16 +53,20 @@ fn the_layout_table_names_every_folder_and_only_files_that_exist() {
             expected.push(name);
         }
     }
-    for entry in std::fs::read_dir(root().join("workers"))
-        .expect("workers")
-        .flatten()
-    {
-        if entry.path().is_dir() {
-            expected.push(format!("workers/{}", entry.file_name().to_string_lossy()));
+    // Folders that group crates are listed crate by crate.
+    const GROUPS: [&str; 2] = ["workers", "watchdog"];
+    for group in GROUPS {
+        for entry in std::fs::read_dir(root().join(group))
+            .expect(group)
+            .flatten()
+        {
+            if entry.path().is_dir() {
+                expected.push(format!("{group}/{}", entry.file_name().to_string_lossy()));
+            }
         }
     }
     for folder in &expected {
-        if folder != "workers" && !listed.contains(folder.as_str()) {
+        if !GROUPS.contains(&folder.as_str()) && !listed.contains(folder.as_str()) {
             problems.push(format!("{folder}/ is not in the layout table"));
         }
     }

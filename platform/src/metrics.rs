@@ -9,6 +9,8 @@ use std::io::Write;
 pub const NAMESPACE: &str = "s3-triage";
 /// Dimension set of every metric: one series per environment, stage and outcome.
 pub const DIMENSIONS: [&str; 3] = ["Environment", "Stage", "Status"];
+/// The roll-up of every stage and outcome of one environment: what the silence alarm counts.
+pub const ENVIRONMENT_DIMENSIONS: [&str; 1] = ["Environment"];
 
 /// One stage's outcome for one object, as the metrics see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,7 +43,7 @@ pub fn emf_line(outcome: &Outcome<'_>) -> String {
             "Timestamp": outcome.timestamp_ms,
             "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
-                "Dimensions": [DIMENSIONS],
+                "Dimensions": [&DIMENSIONS[..], &ENVIRONMENT_DIMENSIONS[..]],
                 "Metrics": metrics,
             }],
         },
@@ -60,11 +62,38 @@ pub fn emf_line(outcome: &Outcome<'_>) -> String {
     line.to_string()
 }
 
-/// Writes the outcome's EMF line to stdout in one write, so it never interleaves with a log line.
+/// Writes the outcome's EMF line to stdout.
 pub fn emit(outcome: &Outcome<'_>) {
-    let mut line = emf_line(outcome);
+    write_line(emf_line(outcome));
+}
+
+/// The EMF line for one canary run: `CanaryMisses`, how many tiers' canaries missed (0 when
+/// every tier answered), per environment. Its alarm also fires when no run reports at all.
+pub fn canary_line(environment: &str, tiers_missed: usize, timestamp_ms: i64) -> String {
+    json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [ENVIRONMENT_DIMENSIONS],
+                "Metrics": [{"Name": "CanaryMisses", "Unit": "Count"}],
+            }],
+        },
+        "Environment": environment,
+        "CanaryMisses": tiers_missed,
+    })
+    .to_string()
+}
+
+/// Writes the canary run's EMF line to stdout.
+pub fn emit_canary(environment: &str, tiers_missed: usize, timestamp_ms: i64) {
+    write_line(canary_line(environment, tiers_missed, timestamp_ms));
+}
+
+/// Writes one line to stdout in one write, so it never interleaves with a log line. A lost
+/// metric line must not fail the work it counts, which is already done.
+fn write_line(mut line: String) {
     line.push('\n');
-    // A lost metric line must not fail the stage whose outcome is already recorded.
     let _ = std::io::stdout().lock().write_all(line.as_bytes());
 }
 
@@ -94,7 +123,7 @@ mod tests {
         assert_eq!(declared["Namespace"], "s3-triage");
         assert_eq!(
             declared["Dimensions"],
-            json!([["Environment", "Stage", "Status"]])
+            json!([["Environment", "Stage", "Status"], ["Environment"]])
         );
         let names: Vec<&str> = declared["Metrics"]
             .as_array()
@@ -112,6 +141,18 @@ mod tests {
         assert_eq!(line["Bytes"], 2048);
         assert_eq!(line["key"], "uploads/images/cat photo.jpg");
         assert_eq!(line["correlation_id"], "req-1");
+    }
+
+    #[test]
+    fn a_canary_run_counts_the_tiers_that_missed_per_environment() {
+        let line: Value =
+            serde_json::from_str(&canary_line("prod", 2, 1_700_000_000_000)).expect("JSON");
+        let declared = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(declared["Namespace"], "s3-triage");
+        assert_eq!(declared["Dimensions"], json!([["Environment"]]));
+        assert_eq!(declared["Metrics"][0]["Name"], "CanaryMisses");
+        assert_eq!(line["Environment"], "prod");
+        assert_eq!(line["CanaryMisses"], 2);
     }
 
     #[test]

@@ -17,6 +17,24 @@ pub const LARGE_SUBNETS: &str = "TRIAGE_LARGE_SUBNETS";
 pub const LARGE_SECURITY_GROUPS: &str = "TRIAGE_LARGE_SECURITY_GROUPS";
 pub const LARGE_ASSIGN_PUBLIC_IP: &str = "TRIAGE_LARGE_ASSIGN_PUBLIC_IP";
 
+/// The routing policy `TRIAGE_ROUTING_RULES` (the built-in table when unset) and
+/// `TRIAGE_RESERVED_PREFIX` describe: what the router applies and the canary routes by.
+pub fn policy_from_env<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<RoutingPolicy, ConfigError> {
+    let rules = match env.optional(ROUTING_RULES) {
+        None => RoutingPolicy::default_rules(),
+        Some(json) => {
+            RoutingPolicy::parse_rules(&json).map_err(|err| env.invalid(ROUTING_RULES, err))?
+        }
+    };
+    let reserved_prefix = env
+        .optional(RESERVED_PREFIX)
+        .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into());
+    RoutingPolicy::new(rules, reserved_prefix, DEFAULT_LARGE_LIMIT)
+        .map_err(|err| env.invalid(ROUTING_RULES, err))
+}
+
 #[derive(Clone, Debug)]
 pub struct RouterConfig {
     pub recorder: RecorderSettings,
@@ -26,17 +44,7 @@ pub struct RouterConfig {
 
 impl RouterConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        let rules = match env.optional(ROUTING_RULES) {
-            None => RoutingPolicy::default_rules(),
-            Some(json) => {
-                RoutingPolicy::parse_rules(&json).map_err(|err| env.invalid(ROUTING_RULES, err))?
-            }
-        };
-        let reserved_prefix = env
-            .optional(RESERVED_PREFIX)
-            .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into());
-        let policy = RoutingPolicy::new(rules, reserved_prefix, DEFAULT_LARGE_LIMIT)
-            .map_err(|err| env.invalid(ROUTING_RULES, err))?;
+        let policy = policy_from_env(env)?;
         let targets = DispatchTargets {
             thumbnail_function: env
                 .required(THUMBNAIL_FUNCTION, "the thumbnail Lambda's name or ARN")?,

@@ -21,6 +21,9 @@ module "stack" {
   thumbnail_package_path          = var.thumbnail_package_path
   extractor_package_path          = var.extractor_package_path
   compliance_checker_package_path = var.compliance_checker_package_path
+  sweeper_package_path            = var.sweeper_package_path
+  canary_package_path             = var.canary_package_path
+  canary_schedule                 = var.canary_schedule
   lambda_architecture             = var.lambda_architecture
   large_file_image                = var.large_file_image
   routing_rules                   = var.routing_rules

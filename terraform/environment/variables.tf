@@ -47,6 +47,24 @@ variable "compliance_checker_package_path" {
   default     = "../../../target/lambda/compliance-checker/bootstrap.zip"
 }
 
+variable "sweeper_package_path" {
+  description = "The sweeper's Lambda zip (scripts/build-lambdas.sh)."
+  type        = string
+  default     = "../../../target/lambda/sweeper/bootstrap.zip"
+}
+
+variable "canary_package_path" {
+  description = "The canary's Lambda zip (scripts/build-lambdas.sh); used when canary_schedule is set."
+  type        = string
+  default     = "../../../target/lambda/canary/bootstrap.zip"
+}
+
+variable "canary_schedule" {
+  description = "How often the canary proves every tier alive (an EventBridge schedule expression, e.g. rate(30 minutes)); null: no canary."
+  type        = string
+  default     = null
+}
+
 variable "lambda_architecture" {
   description = "Instruction set of the Lambda packages: x86_64, or arm64 for packages built with scripts/build-lambdas.sh --arm64."
   type        = string
@@ -180,6 +198,7 @@ variable "alarm_thresholds" {
     function_errors    = optional(number)
     function_throttles = optional(number)
     failed_outcomes    = optional(number)
+    silence_minutes    = optional(number)
   })
   default = {}
 }

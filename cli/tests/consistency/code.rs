@@ -29,11 +29,18 @@ pub struct CodeFacts {
 struct Item {
     name: String,
     crate_name: String,
+    /// The module (file) defining it, as a path names it.
+    module: String,
     /// The type whose `impl` block holds the function (`Recorder` for `Recorder::claim`).
     owner: Option<String>,
     /// Body text of a function; a constant's value.
     text: String,
     is_const: bool,
+    /// Whether another crate can name it: declared `pub` (not `pub(crate)`), a trait
+    /// implementation's method (as visible as its trait), or a constant.
+    exported: bool,
+    /// A method taking `self`: named only after `.` or a path.
+    takes_self: bool,
 }
 
 pub struct Workspace {
@@ -52,6 +59,8 @@ pub struct Workspace {
     /// Methods declared without a body (trait methods), with the crates declaring each: a call
     /// reaches every implementation linked into the binary (`dyn Notifier` -> `SnsNotifier`).
     declared: HashMap<String, BTreeSet<String>>,
+    /// Crates from outside the workspace the members depend on, as code names them.
+    external: BTreeSet<String>,
 }
 
 static IDENT: LazyLock<Regex> =
@@ -66,6 +75,11 @@ static IMPL_BLOCK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?-u:\b)impl([^{;]*)\{").expect("regex"));
 static STRING_LITERAL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#""(?:[^"\\]|\\.)*""#).expect("regex"));
+/// A signature whose first parameter is `self` in any form (`&self`, `&'a mut self`, `self: ..`).
+static SELF_PARAMETER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\([ \t\r\n]*(?:&[ \t\r\n]*(?:'[a-z_]+[ \t\r\n]+)?)?(?:mut[ \t\r\n]+)?self(?-u:\b)")
+        .expect("regex")
+});
 static SDK_CALL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\.([a-z][a-z0-9_]*)\(\)").expect("regex"));
 /// A name set for a started process (`KeyValuePair::builder().name(X)` in a RunTask override).
@@ -173,6 +187,17 @@ fn implemented_type(header: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Whether the function whose `fn` keyword ends `before` is declared plainly `pub` (qualifiers
+/// such as `async` between them), not `pub(crate)` or private.
+fn declared_pub(before: &str) -> bool {
+    let mut rest = before.trim_end();
+    for qualifier in ["async", "const", "unsafe"] {
+        rest = rest.strip_suffix(qualifier).unwrap_or(rest).trim_end();
+    }
+    rest.strip_suffix("pub")
+        .is_some_and(|ahead| ahead.is_empty() || ahead.ends_with(char::is_whitespace))
+}
+
 /// Drops `#[cfg(test)]` items (test modules and test-only functions).
 fn without_tests(source: &str) -> String {
     let mut out = source.to_owned();
@@ -248,6 +273,7 @@ fn iam_actions(service: &str, operation: &str) -> Vec<String> {
         ("s3", "head_object") => &["s3:GetObject"],
         ("s3", "list_objects_v2") => &["s3:ListBucket"],
         ("s3", "list_object_versions") => &["s3:ListBucketVersions"],
+        ("s3", "delete_objects") => &["s3:DeleteObject"],
         ("s3", "create_multipart_upload" | "upload_part" | "complete_multipart_upload") => {
             &["s3:PutObject"]
         }
@@ -361,6 +387,7 @@ impl Workspace {
             env_read: env_read_call(root),
             binaries: HashMap::new(),
             declared: HashMap::new(),
+            external: BTreeSet::new(),
         };
         let member_packages: Vec<&Value> = packages
             .iter()
@@ -389,6 +416,11 @@ impl Workspace {
                 .filter(|dep| member_names.contains(*dep))
                 .map(|dep| dep.replace('-', "_"))
                 .collect();
+            workspace.external.extend(
+                deps.iter()
+                    .filter(|dep| !member_names.contains(*dep))
+                    .map(|dep| dep.replace('-', "_")),
+            );
             visible.insert(name.clone());
             workspace.visible.insert(name.clone(), visible);
             workspace.services.insert(
@@ -417,20 +449,35 @@ impl Workspace {
             rust_files(&src, &mut files);
             for file in files {
                 let source = std::fs::read_to_string(&file).expect("source");
-                workspace.add_items(&name, &without_tests(&strip(&source)));
+                // The module a file holds, as a path names it (`step::run`): its stem, or
+                // its folder's name for a mod.rs.
+                let stem = file
+                    .file_stem()
+                    .and_then(|stem| stem.to_str())
+                    .unwrap_or("");
+                let module = match stem {
+                    "mod" => file
+                        .parent()
+                        .and_then(|dir| dir.file_name())
+                        .and_then(|dir| dir.to_str())
+                        .unwrap_or(""),
+                    other => other,
+                };
+                workspace.add_items(&name, module, &without_tests(&strip(&source)));
             }
         }
         workspace
     }
 
-    fn add_items(&mut self, crate_name: &str, source: &str) {
-        let impl_blocks: Vec<(usize, usize, String)> = IMPL_BLOCK
+    fn add_items(&mut self, crate_name: &str, module: &str, source: &str) {
+        let impl_blocks: Vec<(usize, usize, String, bool)> = IMPL_BLOCK
             .captures_iter(source)
             .filter_map(|block| {
                 let header = block.get(0)?;
                 let body = &source[header.end() - 1..];
                 let end = header.end() - 1 + matching_brace(body)?;
-                Some((header.start(), end, implemented_type(&block[1])?))
+                let of_trait = block[1].contains(" for ");
+                Some((header.start(), end, implemented_type(&block[1])?, of_trait))
             })
             .collect();
         for function in FN_ITEM.captures_iter(source) {
@@ -445,28 +492,43 @@ impl Workspace {
                     .insert(crate_name.to_owned());
                 continue;
             };
+            let takes_self = SELF_PARAMETER.is_match(&after[..open]);
             let body = &after[open..];
             let body = &body[..matching_brace(body).unwrap_or(body.len())];
             let at = whole.start();
-            let owner = impl_blocks
+            let block = impl_blocks
                 .iter()
-                .filter(|(start, end, _)| *start < at && at < *end)
-                .max_by_key(|(start, _, _)| *start)
-                .map(|(_, _, owner)| owner.clone());
-            self.push(&function[1], crate_name, owner, body.to_owned(), false);
+                .filter(|(start, end, _, _)| *start < at && at < *end)
+                .max_by_key(|(start, _, _, _)| *start);
+            let owner = block.map(|(_, _, owner, _)| owner.clone());
+            let exported =
+                block.is_some_and(|(_, _, _, of_trait)| *of_trait) || declared_pub(&source[..at]);
+            self.push(
+                &function[1],
+                (crate_name, module),
+                owner,
+                body.to_owned(),
+                (false, exported, takes_self),
+            );
         }
         for constant in CONST_ITEM.captures_iter(source) {
-            self.push(&constant[1], crate_name, None, constant[2].to_owned(), true);
+            self.push(
+                &constant[1],
+                (crate_name, module),
+                None,
+                constant[2].to_owned(),
+                (true, true, false),
+            );
         }
     }
 
     fn push(
         &mut self,
         name: &str,
-        crate_name: &str,
+        (crate_name, module): (&str, &str),
         owner: Option<String>,
         text: String,
-        is_const: bool,
+        (is_const, exported, takes_self): (bool, bool, bool),
     ) {
         self.items
             .entry(name.to_owned())
@@ -475,9 +537,12 @@ impl Workspace {
         self.all.push(Item {
             name: name.to_owned(),
             crate_name: crate_name.to_owned(),
+            module: module.to_owned(),
             owner,
             text,
             is_const,
+            exported,
+            takes_self,
         });
     }
 
@@ -537,7 +602,10 @@ impl Workspace {
         candidates
             .iter()
             .copied()
-            .filter(|index| visible.contains(&self.all[*index].crate_name))
+            .filter(|index| {
+                let item = &self.all[*index];
+                item.exported && visible.contains(&item.crate_name)
+            })
             .collect()
     }
 
@@ -635,8 +703,9 @@ impl Workspace {
                 if code[token.end()..].starts_with("::") {
                     continue;
                 }
-                // `std::io::copy(..)` is the standard library's, whatever we named alike.
-                if in_standard_library(&code[..token.start()]) {
+                // `std::io::copy(..)` and `serde_json::from_str(..)` are the standard library's
+                // and a dependency's, whatever we named alike.
+                if in_external_crate(&code[..token.start()], &self.external) {
                     continue;
                 }
                 let qualifier = code[..token.start()]
@@ -646,6 +715,34 @@ impl Workspace {
                     .filter(|ident| ident.starts_with(char::is_uppercase));
                 let mut targets = self.resolve(token.as_str(), &item.crate_name);
                 targets.extend(self.implementations(token.as_str(), &item.crate_name, &linked));
+                // `step::run` is the `run` of a module `step`, whichever crate has it.
+                let module = code[..token.start()]
+                    .strip_suffix("::")
+                    .and_then(|path| IDENT.find_iter(path).last())
+                    .map(|ident| ident.as_str())
+                    .filter(|ident| {
+                        ident.starts_with(char::is_lowercase)
+                            && !matches!(*ident, "self" | "super" | "crate")
+                    });
+                if let Some(module) = module {
+                    let visible = &self.visible[&item.crate_name];
+                    let in_module: Vec<usize> = self
+                        .items
+                        .get(token.as_str())
+                        .into_iter()
+                        .flatten()
+                        .copied()
+                        .filter(|index| {
+                            let target = &self.all[*index];
+                            target.module == module
+                                && (target.crate_name == item.crate_name
+                                    || (target.exported && visible.contains(&target.crate_name)))
+                        })
+                        .collect();
+                    if !in_module.is_empty() {
+                        targets = in_module;
+                    }
+                }
                 if let Some(owner) = qualifier {
                     let owned: Vec<usize> = self
                         .items
@@ -659,6 +756,10 @@ impl Workspace {
                         targets = owned;
                     }
                 }
+                // A method is reached by `.name(` or `Type::name`; a bare `item` is a variable.
+                let before = code[..token.start()].trim_end();
+                let as_method = before.ends_with('.') || before.ends_with("::");
+                targets.retain(|target| as_method || !self.all[*target].takes_self);
                 for next in targets {
                     if seen.insert(next) {
                         parent.insert(next, index);
@@ -672,7 +773,7 @@ impl Workspace {
 }
 
 /// Whether the path just before an identifier (`... std::io::`) starts in the standard library.
-fn in_standard_library(before: &str) -> bool {
+fn in_external_crate(before: &str, external: &BTreeSet<String>) -> bool {
     let mut rest = before;
     let mut first = None;
     while let Some(path) = rest.strip_suffix("::") {
@@ -682,5 +783,5 @@ fn in_standard_library(before: &str) -> bool {
         first = Some(&path[start..]);
         rest = &path[..start];
     }
-    matches!(first, Some("std" | "core" | "alloc"))
+    first.is_some_and(|first| matches!(first, "std" | "core" | "alloc") || external.contains(first))
 }

@@ -136,6 +136,8 @@ pub fn mismatches(root: &Path, state_file: &Path) -> (Vec<String>, String) {
         "extractor",
         "compliance-checker",
         "large-file",
+        "sweeper",
+        "canary",
     ] {
         if !binaries.contains(expected) {
             problems.push(format!("no function or task runs the {expected} binary"));

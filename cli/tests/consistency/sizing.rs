@@ -92,15 +92,17 @@ pub fn broken(function: &str, sizing: &Sizing, max_pixels: u64) -> Vec<String> {
             )),
         }
     }
+    // A function that records nothing (the canary) holds no claims.
+    let claims = s.claim_lease_seconds > 0;
     // An invoked function that died holding a claim is taken over by a retry only once the
     // claim has expired: the last retry must come after that.
-    if !queue_fed && s.claim_lease_seconds >= LAST_ASYNC_RETRY_SECONDS {
+    if claims && !queue_fed && s.claim_lease_seconds >= LAST_ASYNC_RETRY_SECONDS {
         problems.push(format!(
             "{function}: the claim lease ({} s) must end before Lambda's last async retry ({LAST_ASYNC_RETRY_SECONDS} s after the first attempt), or an invocation that died holding it ends in the DLQ",
             s.claim_lease_seconds
         ));
     }
-    if s.claim_lease_seconds < s.timeout_seconds {
+    if claims && s.claim_lease_seconds < s.timeout_seconds {
         problems.push(format!(
             "{function}: the claim lease ({} s) must outlive the invocation (timeout_seconds {})",
             s.claim_lease_seconds, s.timeout_seconds
@@ -307,6 +309,97 @@ pub fn broken_in_applied(state: &Value) -> Vec<String> {
         })
         .chain(missing)
         .collect()
+}
+
+/// The sweep must not end a record a delivery of its own can still finish: in what
+/// `envs/local` applied, the sweeper's horizon (`TRIAGE_ABANDONED_AFTER_SECONDS`) outlasts each
+/// queue-fed function's last receive (visibility x maxReceiveCount) plus its lease, each
+/// invoked function's maximum event age plus its lease, and the large-file task's lease.
+pub fn sweep_before_redelivery(state: &Value) -> Vec<String> {
+    let all = all_resources(state);
+    let of_type = |kind: &str| values_of(&all, kind);
+    let number = |value: &Value| {
+        value
+            .as_u64()
+            .or_else(|| value.as_str().and_then(|text| text.parse().ok()))
+    };
+    let functions = of_type("aws_lambda_function");
+    let variable =
+        |function: &Value, name: &str| number(&function["environment"][0]["variables"][name]);
+    let Some(abandoned_after) = functions
+        .iter()
+        .find(|function| function["tags"]["s3-triage:binary"] == "sweeper")
+        .and_then(|sweeper| variable(sweeper, sweeper::config::ABANDONED_AFTER_SECONDS))
+    else {
+        return vec!["applied: no sweeper function with its horizon".into()];
+    };
+    let lease = |name: &str| {
+        functions
+            .iter()
+            .find(|function| function["function_name"] == name)
+            .and_then(|function| variable(function, audit::settings::CLAIM_LEASE_SECONDS))
+            .unwrap_or(0)
+    };
+    let short_name = |arn: &str| arn.rsplit(':').next().unwrap_or(arn).to_owned();
+    let mut horizons: Vec<(String, u64)> = Vec::new();
+    for mapping in of_type("aws_lambda_event_source_mapping") {
+        let function = short_name(mapping["function_name"].as_str().unwrap_or_default());
+        let queue = of_type("aws_sqs_queue")
+            .into_iter()
+            .find(|queue| queue["arn"] == mapping["event_source_arn"]);
+        let Some(queue) = queue else { continue };
+        let receives = queue["redrive_policy"]
+            .as_str()
+            .and_then(|policy| serde_json::from_str::<Value>(policy).ok())
+            .and_then(|policy| number(&policy["maxReceiveCount"]))
+            .unwrap_or(1);
+        let visibility = number(&queue["visibility_timeout_seconds"]).unwrap_or(0);
+        horizons.push((
+            format!("{function}'s last receive ({visibility} s x {receives}) + lease"),
+            visibility * receives + lease(&function),
+        ));
+    }
+    for invoke in of_type("aws_lambda_function_event_invoke_config") {
+        let function = short_name(invoke["function_name"].as_str().unwrap_or_default());
+        let age = number(&invoke["maximum_event_age_in_seconds"]).unwrap_or(21_600);
+        horizons.push((
+            format!("{function}'s maximum event age ({age} s) + lease"),
+            age + lease(&function),
+        ));
+    }
+    for task in of_type("aws_ecs_task_definition") {
+        let containers: Value =
+            serde_json::from_str(task["container_definitions"].as_str().unwrap_or("[]"))
+                .unwrap_or_default();
+        for container in containers.as_array().into_iter().flatten() {
+            let task_lease = container["environment"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|pair| pair["name"] == audit::settings::CLAIM_LEASE_SECONDS)
+                .and_then(|pair| number(&pair["value"]))
+                .unwrap_or(0);
+            horizons.push((
+                format!("{}'s lease", task["family"].as_str().unwrap_or("task")),
+                task_lease,
+            ));
+        }
+    }
+    let mut problems: Vec<String> = horizons
+        .iter()
+        .filter(|(_, horizon)| *horizon >= abandoned_after)
+        .map(|(what, horizon)| {
+            format!(
+                "applied: the sweep ends claims older than {abandoned_after} s, but {what} = {horizon} s: a delivery that can still finish a record would find it ended"
+            )
+        })
+        .collect();
+    if horizons.len() < 5 {
+        problems.push(format!(
+            "applied: expected a horizon for the router, extractor, each checker, the thumbnail invoke and the task, found {horizons:?}"
+        ));
+    }
+    problems
 }
 
 /// Every relation broken by `modules/sizing` with `tfvars`.

@@ -50,7 +50,11 @@ module "stack" {
   thumbnail_package_path          = local.package
   extractor_package_path          = local.package
   compliance_checker_package_path = local.package
-  large_file_image                = "s3-triage-large-file:local"
+  sweeper_package_path            = local.package
+  canary_package_path             = local.package
+  # Declared so the consistency checks cover it; the emulator runs no schedule.
+  canary_schedule  = "rate(30 minutes)"
+  large_file_image = "s3-triage-large-file:local"
   # The emulator re-reads a whole object for every ranged GET: read it with one streaming GET.
   large_file = {
     part_size   = "5 GiB"

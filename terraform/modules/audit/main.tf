@@ -28,6 +28,14 @@ resource "aws_dynamodb_table" "audit" {
     name = "finished_at"
     type = "S"
   }
+  attribute {
+    name = "unfinished_day"
+    type = "S"
+  }
+  attribute {
+    name = "claimed_at"
+    type = "N"
+  }
 
   # "What failed in the last hour": status_day = FAILED#<day>, finished_at >= <an hour ago>.
   global_secondary_index {
@@ -42,6 +50,15 @@ resource "aws_dynamodb_table" "audit" {
     name            = "by-tier"
     hash_key        = "tier_day"
     range_key       = "finished_at"
+    projection_type = "ALL"
+  }
+
+  # "What is still in flight since before <cutoff>": only records not yet announced carry
+  # unfinished_day, so the sweep reads these and nothing else.
+  global_secondary_index {
+    name            = "unfinished"
+    hash_key        = "unfinished_day"
+    range_key       = "claimed_at"
     projection_type = "ALL"
   }
 

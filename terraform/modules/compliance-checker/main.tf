@@ -94,6 +94,7 @@ module "function" {
   deployment   = var.deployment
   tags         = var.tags
   variables = {
+    TRIAGE_RESERVED_PREFIX           = var.deployment.reserved_prefix
     TRIAGE_CHECKER                   = var.checker
     TRIAGE_COMPLIANCE_CHECKERS       = var.checkers_json
     TRIAGE_QUARANTINE                = var.quarantine

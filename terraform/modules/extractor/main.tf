@@ -26,6 +26,7 @@ module "function" {
   deployment   = var.deployment
   tags         = var.tags
   variables = {
+    TRIAGE_RESERVED_PREFIX                 = var.deployment.reserved_prefix
     TRIAGE_EXTRACTOR_MAX_BYTES             = var.sizing.max_input_bytes
     TRIAGE_EXTRACTOR_PARSE_TIMEOUT_SECONDS = var.sizing.work_timeout_seconds
     TRIAGE_EXTRACTOR_CONCURRENCY           = var.sizing.concurrency

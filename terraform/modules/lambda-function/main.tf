@@ -1,13 +1,22 @@
 # One of s3-triage's Lambda functions with what every one of them has: a log group (encrypted,
-# with retention), a role of its own (its log stream, X-Ray, the deployment key, the audit
-# table, the notifications topic, its queue when it has one, plus the caller's statements for
-# what only it does), the provided.al2023 runtime with JSON logs, active tracing and recursive
-# loop detection, the environment every binary reads, and the tag that tells the local
-# executor which workspace binary implements it.
+# with retention), a role of its own (its log stream, X-Ray, the deployment key, its queue when
+# it has one, the audit table and the notifications topic when it records outcomes, plus the
+# caller's statements for what only it does), the provided.al2023 runtime with JSON logs,
+# active tracing and recursive loop detection, the environment its binary reads, and the tag
+# that tells the local executor which workspace binary implements it.
 
 locals {
   # Known at plan time, unlike the queue's ARN when its queue is created in the same apply.
   queue_fed = var.sizing.batch_size > 0
+  # What the audit recorder reads (audit/src/settings.rs).
+  recorder_variables = {
+    TRIAGE_AUDIT_TABLE             = var.deployment.audit_table_name
+    TRIAGE_NOTIFICATIONS_TOPIC_ARN = var.deployment.notifications_topic_arn
+    TRIAGE_AUDIT_RETENTION_DAYS    = var.deployment.audit_retention_days
+    TRIAGE_EMF_METRICS             = "true"
+    # A claim outlives the invocation holding it, so a redelivery never runs beside it.
+    TRIAGE_CLAIM_LEASE_SECONDS = var.sizing.claim_lease_seconds
+  }
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -53,16 +62,21 @@ data "aws_iam_policy_document" "this" {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.deployment.kms_key_arn]
   }
-  statement {
-    sid = "Audit"
-    # Query: a later run reads the earlier runs of its stage to supersede them.
-    actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"]
-    resources = [var.deployment.audit_table_arn]
+  dynamic "statement" {
+    for_each = var.records ? [1] : []
+    content {
+      sid       = "Audit"
+      actions   = var.audit_actions
+      resources = [var.deployment.audit_table_arn]
+    }
   }
-  statement {
-    sid       = "Notify"
-    actions   = ["sns:Publish"]
-    resources = [var.deployment.notifications_topic_arn]
+  dynamic "statement" {
+    for_each = var.records ? [1] : []
+    content {
+      sid       = "Notify"
+      actions   = ["sns:Publish"]
+      resources = [var.deployment.notifications_topic_arn]
+    }
   }
   dynamic "statement" {
     for_each = local.queue_fed ? [var.queue_arn] : []
@@ -108,17 +122,14 @@ resource "aws_lambda_function" "this" {
   }
 
   environment {
-    variables = merge({
-      TRIAGE_ENVIRONMENT             = var.deployment.environment
-      TRIAGE_AUDIT_TABLE             = var.deployment.audit_table_name
-      TRIAGE_NOTIFICATIONS_TOPIC_ARN = var.deployment.notifications_topic_arn
-      TRIAGE_AUDIT_RETENTION_DAYS    = var.deployment.audit_retention_days
-      TRIAGE_RESERVED_PREFIX         = var.deployment.reserved_prefix
-      TRIAGE_EMF_METRICS             = "true"
-      # A claim outlives the invocation holding it, so a redelivery never runs beside it.
-      TRIAGE_CLAIM_LEASE_SECONDS = var.sizing.claim_lease_seconds
-      RUST_LOG                   = var.deployment.log_level
-    }, var.variables)
+    variables = merge(
+      {
+        TRIAGE_ENVIRONMENT = var.deployment.environment
+        RUST_LOG           = var.deployment.log_level
+      },
+      var.records ? local.recorder_variables : {},
+      var.variables,
+    )
   }
 
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]

@@ -19,6 +19,18 @@ variable "variables" {
   default     = {}
 }
 
+variable "records" {
+  description = "Whether the function records outcomes: the audit recorder's settings, write access to the audit table and publishing to the notifications topic."
+  type        = bool
+  default     = true
+}
+
+variable "audit_actions" {
+  description = "What a recording function does to the audit table: by default the recorder's claim (GetItem, PutItem, UpdateItem) and its reading of earlier runs to supersede them (Query)."
+  type        = list(string)
+  default     = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+}
+
 variable "policy_json" {
   description = "IAM statements for what only this function does (unique sids; the common statements are added)."
   type        = string

@@ -7,6 +7,9 @@
 locals {
   family         = "${var.deployment.name_prefix}-large-file"
   container_name = "large-file"
+  # Several missed progress updates before another task may take the object over; ECS never
+  # runs a stopped task again, so past it only the sweep ends the record.
+  claim_lease_seconds = max(120, 6 * var.progress_seconds)
   # <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<digest> -> the repository.
   registry       = regex("^(?:(\\d{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com/)?([^@:]+)", var.image)
   repository_arn = "arn:${data.aws_partition.current.partition}:ecr:${coalesce(local.registry[1], data.aws_region.current.name)}:${coalesce(local.registry[0], data.aws_caller_identity.current.account_id)}:repository/${local.registry[2]}"
@@ -161,7 +164,7 @@ resource "aws_ecs_task_definition" "task" {
       TRIAGE_VERDICT_TAGS            = var.verdict_tags
       # Progress every progress_seconds renews the claim; a task killed without a word frees
       # it after this.
-      TRIAGE_CLAIM_LEASE_SECONDS = tostring(max(120, 6 * var.progress_seconds))
+      TRIAGE_CLAIM_LEASE_SECONDS = tostring(local.claim_lease_seconds)
       RUST_LOG                   = var.deployment.log_level
     } : { name = name, value = value }]
     logConfiguration = {

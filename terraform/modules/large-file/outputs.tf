@@ -27,3 +27,8 @@ output "task_role_arn" {
   description = "ARN of the task role (what the binary runs as)."
   value       = aws_iam_role.task.arn
 }
+
+output "claim_lease_seconds" {
+  description = "The task's claim lease: nothing redelivers a task, so a record unrenewed this long is the sweep's."
+  value       = local.claim_lease_seconds
+}

@@ -113,6 +113,69 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   tags                = var.tags
 }
 
+# Silence: uploads reached the ingest queue, yet no stage of the environment recorded a single
+# outcome (the router records one for every upload within seconds) in the whole window. The
+# router consuming and recording nothing, or the table refusing every write, is otherwise
+# seen only by someone missing their results.
+resource "aws_cloudwatch_metric_alarm" "silence" {
+  alarm_name          = "${var.name_prefix}-silence"
+  alarm_description   = "Uploads arrived on ${var.ingest_queue} but no outcome was recorded for ${var.thresholds.silence_minutes} minutes: check the router's logs and errors, and `triage audit --since ${var.thresholds.silence_minutes}m`."
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  evaluation_periods  = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.ops.arn]
+  ok_actions          = [aws_sns_topic.ops.arn]
+  metric_query {
+    id          = "silent"
+    expression  = "IF(FILL(uploads, 0) > 0 AND FILL(outcomes, 0) == 0, 1, 0)"
+    label       = "Uploads with no outcome recorded"
+    return_data = true
+  }
+  metric_query {
+    id = "uploads"
+    metric {
+      namespace   = "AWS/SQS"
+      metric_name = "NumberOfMessagesSent"
+      dimensions  = { QueueName = var.ingest_queue }
+      period      = var.thresholds.silence_minutes * 60
+      stat        = "Sum"
+    }
+  }
+  metric_query {
+    id = "outcomes"
+    metric {
+      namespace   = local.namespace
+      metric_name = "Outcomes"
+      dimensions  = { Environment = var.environment }
+      period      = var.thresholds.silence_minutes * 60
+      stat        = "Sum"
+    }
+  }
+  tags = var.tags
+}
+
+# The canary's verdict over two of its periods (so one late run is no gap): a run whose
+# canaries missed in any tier, or no run reporting at all (the schedule, the function or its
+# permissions broke), is breaching.
+resource "aws_cloudwatch_metric_alarm" "canary" {
+  count               = var.canary_period_seconds == null ? 0 : 1
+  alarm_name          = "${var.name_prefix}-canary"
+  alarm_description   = "The canary missed in some tier, or did not report: its log names the tiers; `triage selftest` reproduces it."
+  namespace           = local.namespace
+  metric_name         = "CanaryMisses"
+  dimensions          = { Environment = var.environment }
+  statistic           = "Maximum"
+  period              = max(60, 2 * var.canary_period_seconds)
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "breaching"
+  alarm_actions       = [aws_sns_topic.ops.arn]
+  ok_actions          = [aws_sns_topic.ops.arn]
+  tags                = var.tags
+}
+
 # Lambda turns EMF lines into metrics by itself; the task's awslogs driver does not, so these
 # filters read the same lines from its log group.
 resource "aws_cloudwatch_log_metric_filter" "large_file" {

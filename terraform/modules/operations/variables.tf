@@ -52,8 +52,20 @@ variable "thresholds" {
     function_errors    = optional(number, 0)
     function_throttles = optional(number, 0)
     failed_outcomes    = optional(number, 0)
+    silence_minutes    = optional(number, 15)
   })
   default = {}
+}
+
+variable "ingest_queue" {
+  description = "Name of the ingest queue: uploads arriving there with no outcome recorded anywhere is silence."
+  type        = string
+}
+
+variable "canary_period_seconds" {
+  description = "Seconds between canary runs; null when the deployment has no canary."
+  type        = number
+  default     = null
 }
 
 variable "monthly_budget_usd" {

@@ -27,3 +27,8 @@ output "dlq_name" {
   description = "Name of the dead-letter queue."
   value       = aws_sqs_queue.dlq.name
 }
+
+output "redelivery_horizon_seconds" {
+  description = "How long after its first receive a message can still be delivered (visibility timeout x maxReceiveCount): claims older than this plus their lease have no delivery left to finish them."
+  value       = var.visibility_timeout_seconds * var.max_receive_count
+}

@@ -50,6 +50,18 @@ locals {
       work_memory_mb          = 768
       max_input_bytes         = 104857600
     }
+    # Run on a schedule; a sweep reads one index and ends a few records.
+    sweeper = {
+      memory_size             = 256
+      timeout_seconds         = 60
+      reserved_concurrency    = 1
+      batch_size              = 0
+      batching_window_seconds = 0
+      concurrency             = 1
+      work_timeout_seconds    = 0
+      work_memory_mb          = 0
+      max_input_bytes         = 0
+    }
     # Every checker; the PII check parses held PDFs as the extractor does.
     compliance = {
       memory_size             = 2048

@@ -199,6 +199,46 @@ module "router" {
   tags                     = var.tags
 }
 
+locals {
+  # How long after its claim a record can still be finished by a delivery of its own: until a
+  # queue's last receive (visibility x maxReceiveCount) or the thumbnail invoke's maximum event
+  # age, plus the lease that delivery waits out; nothing redelivers a large-file task. The sweep
+  # ends only claims older than all of them.
+  redelivery_horizons = merge(
+    {
+      router       = module.ingest.queue.redelivery_horizon_seconds + local.functions.router.claim_lease_seconds
+      thumbnail    = module.thumbnail.redelivery_horizon_seconds + local.functions.thumbnail.claim_lease_seconds
+      extractor    = module.tiers.extractor_queue.redelivery_horizon_seconds + local.functions.extractor.claim_lease_seconds
+      "large-file" = module.large_file.claim_lease_seconds
+    },
+    { for name, checker in module.compliance_checker : "check-${name}" => checker.queue.redelivery_horizon_seconds + local.functions.compliance.claim_lease_seconds },
+  )
+}
+
+module "sweeper" {
+  source       = "../sweeper"
+  deployment   = local.deployment
+  package_path = var.sweeper_package_path
+  sizing       = local.functions.sweeper
+  # A quarter of an hour past the last horizon: the delivery that comes last finishes first.
+  abandoned_after_seconds = max(values(local.redelivery_horizons)...) + 900
+  tags                    = var.tags
+}
+
+# A selftest of every tier on a schedule, alarmed on when it misses or stops reporting.
+module "canary" {
+  source        = "../canary"
+  count         = var.canary_schedule == null ? 0 : 1
+  deployment    = local.deployment
+  package_path  = var.canary_package_path
+  bucket_name   = module.ingest.bucket_name
+  bucket_arn    = module.ingest.bucket_arn
+  routing_rules = var.routing_rules
+  verdict_tags  = var.verdict_tags
+  schedule      = var.canary_schedule
+  tags          = var.tags
+}
+
 # `triage backfill --batch-operations`: the role S3 Batch Operations jobs run as.
 module "batch_operations" {
   source                  = "../batch-operations"
@@ -222,7 +262,7 @@ module "compliance_topic_policy" {
 module "notifications_topic_policy" {
   source         = "../publish-only"
   topic_arn      = module.audit.notifications_topic_arn
-  publisher_arns = concat([module.router.role_arn], local.worker_role_arns, local.verdict_writer_arns)
+  publisher_arns = concat([module.router.role_arn, module.sweeper.role_arn], local.worker_role_arns, local.verdict_writer_arns)
 }
 
 module "operations" {
@@ -237,9 +277,13 @@ module "operations" {
       router    = module.router.function_name
       thumbnail = module.thumbnail.function_name
       extractor = module.extractor.function_name
+      sweeper   = module.sweeper.function_name
     },
     { for name, checker in module.compliance_checker : "check-${name}" => checker.function_name },
+    { for canary in module.canary : "canary" => canary.function_name },
   )
+  canary_period_seconds = one(module.canary[*].period_seconds)
+  ingest_queue          = module.ingest.queue.name
   work_queues = merge(
     {
       ingest    = module.ingest.queue.name

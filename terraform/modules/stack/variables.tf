@@ -33,6 +33,22 @@ variable "compliance_checker_package_path" {
   type        = string
 }
 
+variable "sweeper_package_path" {
+  description = "The sweeper's Lambda zip (scripts/build-lambdas.sh)."
+  type        = string
+}
+
+variable "canary_package_path" {
+  description = "The canary's Lambda zip (scripts/build-lambdas.sh); used when canary_schedule is set."
+  type        = string
+}
+
+variable "canary_schedule" {
+  description = "How often the canary proves every tier alive (an EventBridge schedule expression, e.g. rate(30 minutes)); null: no canary."
+  type        = string
+  default     = null
+}
+
 variable "lambda_architecture" {
   description = "Instruction set of the Lambda packages: x86_64, or arm64 for packages built with scripts/build-lambdas.sh --arm64."
   type        = string
@@ -55,7 +71,7 @@ variable "routing_rules" {
 }
 
 variable "functions" {
-  description = "Sizing per function: a map of router, thumbnail, extractor and compliance (each checker) to memory_size, timeout_seconds, reserved_concurrency, batch_size, concurrency (items of a batch at a time), work_timeout_seconds (one item's render or parse deadline) and work_memory_mb (a parser child's address space); unset attributes keep the defaults. Typed, defaulted and derived from in modules/sizing (queue visibility timeouts, event source concurrency, claim leases); cli/tests/consistency checks that the batch's work fits the timeout and the concurrent items the memory."
+  description = "Sizing per function: a map of router, thumbnail, extractor, compliance (each checker) and sweeper to memory_size, timeout_seconds, reserved_concurrency, batch_size, concurrency (items of a batch at a time), work_timeout_seconds (one item's render or parse deadline) and work_memory_mb (a parser child's address space); unset attributes keep the defaults. Typed, defaulted and derived from in modules/sizing (queue visibility timeouts, event source concurrency, claim leases); cli/tests/consistency checks that the batch's work fits the timeout and the concurrent items the memory."
   type        = any
   default     = {}
 }
@@ -172,6 +188,7 @@ variable "alarm_thresholds" {
     function_errors    = optional(number)
     function_throttles = optional(number)
     failed_outcomes    = optional(number)
+    silence_minutes    = optional(number)
   })
   default = {}
 }

@@ -38,6 +38,7 @@ module "function" {
   deployment   = var.deployment
   tags         = var.tags
   variables = {
+    TRIAGE_RESERVED_PREFIX      = var.deployment.reserved_prefix
     TRIAGE_THUMBNAIL_SIZES      = join(",", var.sizes)
     TRIAGE_THUMBNAIL_FORMAT     = var.output_format
     TRIAGE_THUMBNAIL_QUALITY    = var.jpeg_quality

@@ -27,3 +27,8 @@ output "role_arn" {
   description = "ARN of the function's role."
   value       = module.function.role_arn
 }
+
+output "redelivery_horizon_seconds" {
+  description = "How long Lambda keeps retrying an invoke (its maximum event age): claims older than this plus their lease have no retry left to finish them."
+  value       = var.maximum_event_age_seconds
+}

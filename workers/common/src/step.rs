@@ -70,7 +70,7 @@ where
     let started_at = Utc::now();
     let (correlation_id, key) = (&dispatch.correlation_id, &dispatch.object.key);
     let probe = AuditRecord::for_dispatch(dispatch, stage, Status::Succeeded, started_at);
-    if recorder.is_complete(&probe).await? {
+    if recorder.is_recorded(&probe).await? {
         info!(%correlation_id, %key, stage, "already recorded; duplicate delivery ignored");
         return Ok(Stepped::AlreadyRecorded);
     }

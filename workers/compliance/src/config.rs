@@ -124,14 +124,22 @@ pub struct VerdictSettings {
 
 impl VerdictSettings {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        let tags = env
-            .optional(VERDICT_TAGS)
-            .unwrap_or_else(|| DEFAULT_PRESET.into());
         Ok(Self {
             quarantine: env.parsed_or(QUARANTINE, QuarantineMode::Copy)?,
-            tags: VerdictTags::parse(&tags).map_err(|reason| env.invalid(VERDICT_TAGS, reason))?,
+            tags: verdict_tags(env)?,
         })
     }
+}
+
+/// The tag vocabulary `TRIAGE_VERDICT_TAGS` names, the default preset when unset: what the
+/// verdict writers write and the canary checks.
+pub fn verdict_tags<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<VerdictTags, ConfigError> {
+    let tags = env
+        .optional(VERDICT_TAGS)
+        .unwrap_or_else(|| DEFAULT_PRESET.into());
+    VerdictTags::parse(&tags).map_err(|reason| env.invalid(VERDICT_TAGS, reason))
 }
 
 /// What building a checker may need besides its name.

@@ -1,7 +1,7 @@
 //! What the pipeline made of files a command uploaded itself (`demo`'s samples, `selftest`'s
 //! canaries): waiting for each one's outcome and checking that the outcome is true.
 
-use anyhow::Context;
+use crate::CanaryError;
 use audit::{AuditEntry, AuditTrail};
 use compliance::checker::Severity;
 use compliance::tags::VerdictTags;
@@ -39,7 +39,7 @@ pub async fn outcome_error(
     entry: &AuditEntry,
     uploaded: Option<&str>,
     tags: &VerdictTags,
-) -> anyhow::Result<Option<String>> {
+) -> Result<Option<String>, CanaryError> {
     let Some(uploaded) = uploaded else {
         return Ok(None);
     };
@@ -47,19 +47,21 @@ pub async fn outcome_error(
         return Ok(Some("recorded sha256 is not the upload's".into()));
     }
     if entry.stage == compliance::verdict::VERDICT_STAGE {
-        let verdict = entry
+        let Some(verdict) = entry
             .status
             .parse::<audit::Status>()
             .ok()
             .and_then(Severity::of_recorded)
-            .with_context(|| format!("{} is no verdict", entry.status))?;
+        else {
+            return Ok(Some(format!("{} is no verdict", entry.status)));
+        };
         let tagging = s3
             .get_object_tagging()
             .bucket(bucket)
             .key(&entry.key)
             .send()
             .await
-            .with_context(|| format!("reading the tags of {}", entry.key))?;
+            .map_err(|err| CanaryError::s3(format!("reading the tags of {}", entry.key), err))?;
         let value = tags.value(verdict);
         if !tagging
             .tag_set()
@@ -83,9 +85,17 @@ pub async fn outcome_error(
             .key(manifest_key)
             .send()
             .await
-            .with_context(|| format!("reading {manifest_key}"))?;
-        let body = stored.body.collect().await?.into_bytes();
-        let manifest: serde_json::Value = serde_json::from_slice(&body)?;
+            .map_err(|err| CanaryError::s3(format!("reading {manifest_key}"), err))?;
+        let body = stored
+            .body
+            .collect()
+            .await
+            .map_err(|err| CanaryError::s3(format!("reading {manifest_key}"), err))?
+            .into_bytes();
+        let manifest: serde_json::Value = match serde_json::from_slice(&body) {
+            Ok(manifest) => manifest,
+            Err(err) => return Ok(Some(format!("manifest {manifest_key} is not JSON: {err}"))),
+        };
         if manifest["sha256"].as_str() != Some(uploaded) {
             return Ok(Some("manifest sha256 is not the upload's".into()));
         }
@@ -102,7 +112,7 @@ pub async fn wait_for(
     stages: &BTreeMap<String, String>,
     timeout: Duration,
     what: &str,
-) -> anyhow::Result<BTreeMap<String, AuditEntry>> {
+) -> Result<BTreeMap<String, AuditEntry>, CanaryError> {
     let deadline = Instant::now() + timeout;
     let total = stages.len();
     let mut outcomes = BTreeMap::new();

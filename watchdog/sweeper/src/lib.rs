@@ -1,0 +1,3 @@
+//! The sweeper Lambda's settings; the sweep itself is [`audit::sweep`].
+
+pub mod config;
