@@ -141,7 +141,7 @@ pub struct TierCount {
 
 impl Summary {
     fn count(&mut self, policy: &RoutingPolicy, object: &S3Object) {
-        let outcome = match policy.route(&object.key, object.size) {
+        let outcome = match policy.route(&object.bucket, &object.key, object.size) {
             Decision::Route { tier, .. } => {
                 self.estimated_cost_usd += tier_cost_per_1000(tier) / 1000.0;
                 tier.to_string()

@@ -22,6 +22,49 @@ pub struct StackArgs {
     /// How uploads reach the router (terraform's event_path).
     #[arg(long, value_enum, default_value_t = EventPath::S3)]
     event_path: EventPath,
+    /// Also watch this bucket, already on the emulator (terraform's existing_buckets: its
+    /// uploads/ through EventBridge, its switch turned on, its other notifications kept);
+    /// `,kms=<key ARN>` names the key its objects are encrypted with, `,outputs=stack` sends
+    /// its outputs to the stack's bucket.
+    #[arg(
+        long = "watch-existing",
+        value_name = "BUCKET[,kms=ARN][,outputs=source|stack]"
+    )]
+    watch_existing: Vec<ExistingBucket>,
+}
+
+/// A bucket `triage local` watches but did not create, as terraform's existing_buckets takes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExistingBucket {
+    pub name: String,
+    /// Its other settings (kms_key_arn, outputs), as terraform names them.
+    settings: serde_json::Map<String, Value>,
+}
+
+impl std::str::FromStr for ExistingBucket {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut parts = text.split(',');
+        let name = parts.next().unwrap_or_default().trim().to_owned();
+        if name.is_empty() {
+            return Err("expected a bucket name first".into());
+        }
+        let mut settings = serde_json::Map::new();
+        for part in parts {
+            let (setting, value) = match part.split_once('=') {
+                Some(("kms", key)) => ("kms_key_arn", key),
+                Some(("outputs", outputs @ ("source" | "stack"))) => ("outputs", outputs),
+                _ => {
+                    return Err(format!(
+                        "{part:?}: expected kms=<key ARN> or outputs=source|stack"
+                    ))
+                }
+            };
+            settings.insert(setting.into(), value.into());
+        }
+        Ok(Self { name, settings })
+    }
 }
 
 /// How the uploads bucket's events reach the ingest queue.
@@ -130,7 +173,7 @@ pub async fn bring_up(args: &StackArgs) -> anyhow::Result<Stack> {
         }
     };
 
-    let outputs = apply_local_env(&root, &endpoint, args.event_path)?;
+    let outputs = apply_local_env(&root, &endpoint, args)?;
     let binaries = match build {
         Build::Given(dir) => dir,
         Build::Running(building) => {
@@ -140,8 +183,22 @@ pub async fn bring_up(args: &StackArgs) -> anyhow::Result<Stack> {
         }
     };
 
-    step("starting the local executor");
     let config = emulator::sdk_config(&endpoint).await;
+    if !args.watch_existing.is_empty() {
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(true)
+                .build(),
+        );
+        for bucket in &args.watch_existing {
+            let bucket = &bucket.name;
+            let kept = crate::eventbridge::enable(&s3, bucket).await?;
+            step(&format!(
+                "EventBridge on for {bucket} ({kept} other notification destinations kept)"
+            ));
+        }
+    }
+    step("starting the local executor");
     let lambda = aws_sdk_lambda::Client::new(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
     let runtime_env: BTreeMap<String, String> = [
@@ -183,6 +240,7 @@ pub async fn bring_up(args: &StackArgs) -> anyhow::Result<Stack> {
         "batch_operations": outputs["batch_operations"],
         "signatures_uri": outputs["signatures_uri"],
         "event_path": args.event_path.as_str(),
+        "watched_buckets": outputs["watched_buckets"],
         "lambda_endpoint_url": executor.invoke_endpoint(),
     });
     Ok(Stack {
@@ -258,7 +316,7 @@ fn set_by_cargo_run(name: &str) -> bool {
 
 /// Applies `terraform/envs/local` to the emulator and returns the stack's outputs. Terraform's
 /// output goes to a log file, shown if it fails.
-fn apply_local_env(root: &Path, endpoint: &str, event_path: EventPath) -> anyhow::Result<Value> {
+fn apply_local_env(root: &Path, endpoint: &str, args: &StackArgs) -> anyhow::Result<Value> {
     let terraform = root.join("scripts/terraform.sh");
     let env_dir = root.join("terraform/envs/local");
     // One state per emulator address: a fresh emulator on a reused port must not inherit it.
@@ -325,7 +383,15 @@ fn apply_local_env(root: &Path, endpoint: &str, event_path: EventPath) -> anyhow
         "-no-color".into(),
         state_arg.clone(),
         format!("-var=endpoint_url={endpoint}"),
-        format!("-var=event_path={}", event_path.as_str()),
+        format!("-var=event_path={}", args.event_path.as_str()),
+        format!(
+            "-var=existing_buckets={}",
+            json!(args
+                .watch_existing
+                .iter()
+                .map(|bucket| (bucket.name.clone(), Value::Object(bucket.settings.clone())))
+                .collect::<serde_json::Map<_, _>>())
+        ),
     ])?;
     let output = Command::new(&terraform)
         .args([&chdir, "output", "-json", &state_arg])
@@ -369,4 +435,26 @@ fn configuration_digest(dir: &Path) -> anyhow::Result<String> {
         all.extend(std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?);
     }
     Ok(worker_common::s3::sha256_hex(&all)[..16].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_watched_bucket_takes_its_key_and_where_its_outputs_go() {
+        let bucket: ExistingBucket =
+            "team-media,kms=arn:aws:kms:us-east-1:123456789012:key/k1,outputs=stack"
+                .parse()
+                .expect("valid");
+        assert_eq!(bucket.name, "team-media");
+        assert_eq!(
+            Value::Object(bucket.settings),
+            json!({"kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/k1", "outputs": "stack"})
+        );
+        assert_eq!(
+            "team-media,outputs=elsewhere".parse::<ExistingBucket>(),
+            Err("\"outputs=elsewhere\": expected kms=<key ARN> or outputs=source|stack".into())
+        );
+    }
 }

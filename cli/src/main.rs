@@ -6,6 +6,7 @@ mod backfill;
 mod batch_job;
 mod demo;
 mod dlq;
+mod eventbridge;
 mod local;
 mod reprocess;
 mod rescan;
@@ -48,6 +49,8 @@ enum Command {
     Rescan(rescan::RescanArgs),
     /// Prove a deployment works: a canary per tier, each outcome checked (exit 1 naming misses).
     Selftest(selftest::SelftestArgs),
+    /// Turn a watched bucket's EventBridge switch on, keeping the notifications it sends.
+    EnableEventbridge(eventbridge::EnableEventBridgeArgs),
 }
 
 #[tokio::main]
@@ -62,6 +65,7 @@ async fn main() -> ExitCode {
         Command::Reprocess(args) => reprocess::run(args).await,
         Command::Rescan(args) => rescan::run(args).await,
         Command::Selftest(args) => selftest::run(args).await,
+        Command::EnableEventbridge(args) => eventbridge::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

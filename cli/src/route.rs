@@ -22,6 +22,10 @@ pub struct RouteArgs {
     /// The object size: bytes, or with a unit (KiB, MiB, GiB).
     #[arg(long, value_parser = parse_size)]
     size: Option<u64>,
+    /// The watched bucket the key is in, for rules that name one (without it, only the rules
+    /// for every bucket apply).
+    #[arg(long, requires = "key", default_value = "")]
+    bucket: String,
     /// An event file in any envelope the router accepts (S3, SQS, SNS, SNS inside SQS).
     #[arg(long, required_unless_present = "key")]
     event: Option<PathBuf>,
@@ -74,7 +78,7 @@ pub fn run(args: RouteArgs) -> anyhow::Result<()> {
     let reports = match (&args.key, args.size, &args.event) {
         (Some(key), Some(size), _) => {
             let key = ObjectKey::new(key.as_str())?;
-            let decision = policy.route(&key, size);
+            let decision = policy.route(&args.bucket, &key, size);
             vec![decision_report(&key, size, decision)]
         }
         (_, _, Some(path)) => {

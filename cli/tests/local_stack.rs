@@ -95,9 +95,98 @@ fn start_local(
     (running, lines, state_file, state)
 }
 
+/// A bucket's notification configuration, as read back.
+type Notifications =
+    aws_sdk_s3::operation::get_bucket_notification_configuration::GetBucketNotificationConfigurationOutput;
+
+/// A bucket that was there before the stack, with a notification configuration of its own
+/// (another team's queue) and a KMS key of its own: created on `endpoint`, returned with that
+/// configuration as read, and the key's ARN.
+fn existing_bucket(runtime: &tokio::runtime::Runtime, endpoint: &str) -> (Notifications, String) {
+    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+    runtime.block_on(async {
+        let config = emulator::sdk_config(endpoint).await;
+        let s3 = aws_sdk_s3::Client::new(&config);
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        s3.create_bucket()
+            .bucket(EXISTING_BUCKET)
+            .send()
+            .await
+            .expect("bucket");
+        let queue = sqs
+            .create_queue()
+            .queue_name("team-indexer")
+            .send()
+            .await
+            .expect("their queue");
+        let queue_arn = emulator::queue_arn(&sqs, queue.queue_url().expect("url"))
+            .await
+            .expect("arn");
+        let theirs = QueueConfiguration::builder()
+            .id("team-indexer")
+            .queue_arn(queue_arn)
+            .events(Event::S3ObjectCreated)
+            .build()
+            .expect("their configuration");
+        s3.put_bucket_notification_configuration()
+            .bucket(EXISTING_BUCKET)
+            .notification_configuration(
+                NotificationConfiguration::builder()
+                    .queue_configurations(theirs)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("their notifications");
+        let configuration = s3
+            .get_bucket_notification_configuration()
+            .bucket(EXISTING_BUCKET)
+            .send()
+            .await
+            .expect("read back");
+        let key = Command::new(root().join(".local/moto-venv/bin/python"))
+            .args([
+                "-c",
+                "import boto3, sys\n\
+                 kw = dict(endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t')\n\
+                 key = boto3.client('kms', **kw).create_key(Description='team-media')['KeyMetadata']['Arn']\n\
+                 boto3.client('s3', **kw).put_bucket_encryption(Bucket=sys.argv[2], ServerSideEncryptionConfiguration={'Rules': [\n\
+                 {'ApplyServerSideEncryptionByDefault': {'SSEAlgorithm': 'aws:kms', 'KMSMasterKeyID': key}}]})\n\
+                 print(key)",
+                endpoint,
+                EXISTING_BUCKET,
+            ])
+            .output()
+            .expect("boto3 runs");
+        assert!(key.status.success(), "{}", String::from_utf8_lossy(&key.stderr));
+        (configuration, String::from_utf8_lossy(&key.stdout).trim().to_owned())
+    })
+}
+
+/// The bucket another team had before the stack (unversioned, as many are).
+const EXISTING_BUCKET: &str = "team-media";
+
+/// Two watched buckets: the one the stack creates (S3 notifications) and one that was there
+/// before with its own notification configuration (EventBridge). Uploads from boto3 (a client
+/// that is not ours) to both end with terminal histories, the other bucket's configuration is
+/// unchanged and its own consumer still hears of every upload; terraform and the code agree on
+/// the applied stack; Ctrl-C stops everything.
 #[test]
-fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
-    let (mut running, lines, state_file, state) = start_local("local", true, &[]);
+fn uploads_to_our_bucket_and_an_existing_one_end_and_its_notifications_stay_its_own() {
+    let emulator = emulator::Emulator::start().expect("emulator");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (before, key) = existing_bucket(&runtime, emulator.endpoint());
+    let watched = format!("{EXISTING_BUCKET},kms={key}");
+    let (mut running, lines, state_file, state) = start_local(
+        "local",
+        true,
+        &[
+            "--endpoint-url",
+            emulator.endpoint(),
+            "--watch-existing",
+            &watched,
+        ],
+    );
     for key in [
         "endpoint_url",
         "region",
@@ -109,6 +198,10 @@ fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
         assert!(state[key].is_string(), "state file lacks {key}: {state}");
     }
     assert!(state["dlq_urls"]["ingest"].is_string(), "{state}");
+    assert_eq!(
+        state["watched_buckets"][EXISTING_BUCKET]["outputs"], EXISTING_BUCKET,
+        "{state}"
+    );
 
     // The stack is applied: terraform's settings and permissions must match what the code uses.
     let terraform_state = terraform_state_of(&state);
@@ -127,41 +220,184 @@ fn an_upload_from_boto3_is_routed_and_audited_and_ctrl_c_stops_everything() {
         "the applied limits do not add up:\n{}",
         limits.join("\n")
     );
+    // The key it names is granted to the roles that read the bucket, and only to them.
+    let mut decrypting: Vec<String> = consistency::terraform::all_resources(&applied)
+        .iter()
+        .filter(|resource| resource["type"] == "aws_iam_role_policy")
+        .filter(|policy| {
+            policy["values"]["policy"]
+                .as_str()
+                .is_some_and(|text| text.contains(&key))
+        })
+        .filter_map(|policy| policy["values"]["role"].as_str().map(str::to_owned))
+        .collect();
+    decrypting.sort();
+    assert_eq!(
+        decrypting,
+        [
+            "s3-triage-local-check-content",
+            "s3-triage-local-check-malware",
+            "s3-triage-local-check-pii",
+            "s3-triage-local-extractor",
+            "s3-triage-local-large-file-task",
+            "s3-triage-local-thumbnail",
+        ]
+    );
     assert_policies_hold(&applied);
 
-    let key = "uploads/documents/Q3 report+final 日本.pdf";
-    let upload = Command::new(root().join(".local/moto-venv/bin/python"))
-        .args([
-            "-c",
-            "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', \
-             aws_access_key_id='t', aws_secret_access_key='t').put_object(Bucket=sys.argv[2], Key=sys.argv[3], Body=b'%PDF-1.4')",
-        ])
-        .args([state["endpoint_url"].as_str().unwrap_or(""), state["bucket"].as_str().unwrap_or(""), key])
-        .status()
-        .expect("boto3 runs");
-    assert!(upload.success());
+    let ours = state["bucket"].as_str().unwrap_or_default();
+    let png =
+        std::fs::read(root().join("samples/uploads/images/sunset gradient.png")).expect("png");
+    let uploads: [(&str, &str, &[u8], &str, &str); 3] = [
+        (
+            ours,
+            "uploads/documents/Q3 report+final 日本.pdf",
+            b"%PDF-1.4",
+            "extractor",
+            "FAILED",
+        ),
+        (
+            EXISTING_BUCKET,
+            "uploads/images/team photo+1.png",
+            &png,
+            "thumbnail",
+            "SUCCEEDED",
+        ),
+        (
+            EXISTING_BUCKET,
+            "uploads/documents/notes 日本.txt",
+            b"Minutes of the team meeting.\n",
+            "extractor",
+            "SUCCEEDED",
+        ),
+    ];
+    let python = root().join(".local/moto-venv/bin/python");
+    for (bucket, key, body, _, _) in &uploads {
+        let body_file = std::env::temp_dir().join(format!("triage-upload-{}", std::process::id()));
+        std::fs::write(&body_file, body).expect("body");
+        let upload = Command::new(&python)
+            .args([
+                "-c",
+                "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', \
+                 aws_access_key_id='t', aws_secret_access_key='t').put_object(Bucket=sys.argv[2], Key=sys.argv[3], Body=open(sys.argv[4], 'rb').read())",
+            ])
+            .args([emulator.endpoint(), bucket, key])
+            .arg(&body_file)
+            .status()
+            .expect("boto3 runs");
+        assert!(upload.success(), "{bucket}/{key}");
+    }
 
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let history = loop {
-        let output = audit(&state_file, key);
+    let stack = Stack::connect(&state, "local");
+    let items = stack.wait_for("both buckets' uploads to end", &|items| {
+        uploads.iter().all(|(bucket, key, _, stage, status)| {
+            items.iter().any(|item| {
+                text(item, "bucket") == Some(*bucket)
+                    && text(item, "key") == Some(*key)
+                    && text(item, "stage") == Some(*stage)
+                    && text(item, "status") == Some(*status)
+                    && text(item, "delivery") == Some("notified")
+            })
+        })
+    });
+    for (bucket, key, _, _, _) in &uploads {
+        let routed = items
+            .iter()
+            .find(|item| {
+                text(item, "bucket") == Some(*bucket)
+                    && text(item, "key") == Some(*key)
+                    && text(item, "stage") == Some("router")
+            })
+            .unwrap_or_else(|| panic!("no router record of {bucket}/{key}"));
+        assert_eq!(text(routed, "status"), Some("ROUTED"), "{routed:?}");
+    }
+    // The existing bucket keeps its outputs, under the reserved prefix.
+    let thumbnail = items
+        .iter()
+        .find(|item| {
+            text(item, "bucket") == Some(EXISTING_BUCKET)
+                && text(item, "stage") == Some("thumbnail")
+        })
+        .expect("thumbnail record");
+    let outputs = thumbnail["outputs"].as_l().expect("outputs");
+    assert!(!outputs.is_empty(), "{thumbnail:?}");
+    for output in outputs {
+        let key = output.as_s().expect("an output key");
         assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+            key.starts_with("processed/thumbnails/uploads/images/team photo+1.png/"),
+            "{key}"
         );
-        let history: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-        if history
-            .as_array()
-            .is_some_and(|entries| !entries.is_empty())
-        {
-            break history;
-        }
-        assert!(Instant::now() < deadline, "no audit record for {key}");
-        std::thread::sleep(Duration::from_millis(500));
-    };
-    assert_eq!(history[0]["status"], "ROUTED");
-    assert_eq!(history[0]["tier"], "document");
-    assert_eq!(history[0]["stage"], "router");
+        stack
+            .runtime
+            .block_on(
+                stack
+                    .s3
+                    .head_object()
+                    .bucket(EXISTING_BUCKET)
+                    .key(key)
+                    .send(),
+            )
+            .unwrap_or_else(|err| panic!("{key} is not in {EXISTING_BUCKET}: {err:?}"));
+    }
+    let history = audit(&state_file, "uploads/documents/Q3 report+final 日本.pdf");
+    assert!(
+        history.status.success(),
+        "{}",
+        String::from_utf8_lossy(&history.stderr)
+    );
+
+    // Its notification configuration is what it was, plus the EventBridge switch, and its own
+    // consumer heard of every upload as before.
+    let after = stack
+        .runtime
+        .block_on(
+            stack
+                .s3
+                .get_bucket_notification_configuration()
+                .bucket(EXISTING_BUCKET)
+                .send(),
+        )
+        .expect("read back");
+    assert_eq!(after.queue_configurations(), before.queue_configurations());
+    assert_eq!(after.topic_configurations(), before.topic_configurations());
+    assert_eq!(
+        after.lambda_function_configurations(),
+        before.lambda_function_configurations()
+    );
+    assert!(before.event_bridge_configuration().is_none());
+    assert!(after.event_bridge_configuration().is_some());
+    let theirs = stack.runtime.block_on(async {
+        let sqs = &stack.sqs;
+        let url = sqs
+            .get_queue_url()
+            .queue_name("team-indexer")
+            .send()
+            .await
+            .expect("their queue")
+            .queue_url
+            .expect("url");
+        emulator::drain_queue(sqs, &url).await.expect("drained")
+    });
+    let heard = theirs
+        .iter()
+        .filter_map(|body| serde_json::from_str::<Value>(body).ok())
+        .flat_map(|message| message["Records"].as_array().cloned().unwrap_or_default())
+        .filter(|record| {
+            record["eventName"]
+                .as_str()
+                .is_some_and(|name| name.starts_with("ObjectCreated"))
+                // Keys arrive encoded; the outputs the pipeline keeps in the bucket are
+                // announced to it too (its configuration filters no prefix).
+                && record["s3"]["object"]["key"]
+                    .as_str()
+                    .is_some_and(|key| key.starts_with("uploads"))
+        })
+        .count();
+    let sent = uploads
+        .iter()
+        .filter(|(bucket, ..)| *bucket == EXISTING_BUCKET)
+        .count();
+    assert_eq!(heard, sent, "their queue: {theirs:?}");
 
     let pids: Vec<u32> = lines
         .try_iter()

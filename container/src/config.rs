@@ -9,8 +9,9 @@ use compliance::config::{
 };
 use object_events::size::{GIB, MIB};
 use object_events::{Dispatch, Tier};
-use platform::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
+use platform::config::{ConfigError, Env};
 use std::time::Duration;
+use worker_common::outputs::Outputs;
 
 /// The router's [`Dispatch`] as JSON (set by the router as a RunTask override).
 pub const DISPATCH: &str = "TRIAGE_DISPATCH";
@@ -29,8 +30,8 @@ pub struct TaskConfig {
     pub progress_interval: Duration,
     /// Objects larger than this are FAILED without being read.
     pub max_bytes: u64,
-    /// The manifest goes to `<reserved prefix>manifests/`.
-    pub reserved_prefix: String,
+    /// The manifest goes to `<reserved prefix>manifests/`, a quarantine copy to `quarantine/`.
+    pub outputs: Outputs,
     /// Where the malware signatures are, when the pass scans for malware.
     pub signatures_uri: Option<String>,
     /// What the verdict does to the object, as for the checker Lambdas.
@@ -84,9 +85,7 @@ impl TaskConfig {
             },
             progress_interval: Duration::from_secs(progress_seconds),
             max_bytes: env.size_or(MAX_BYTES, 5 * GIB)?,
-            reserved_prefix: env
-                .optional(RESERVED_PREFIX)
-                .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
+            outputs: Outputs::from_env(env)?,
             signatures_uri: env.optional(SIGNATURES_URI),
             verdicts: VerdictSettings::from_env(env)?,
         })

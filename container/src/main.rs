@@ -39,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
             &config.recorder,
             store.clone(),
             &config.verdicts,
-            &config.reserved_prefix,
+            &config.outputs,
         ),
         store,
         recorder: SnsNotifier::recorder(&aws, config.recorder.clone()),

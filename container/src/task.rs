@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
-use worker_common::s3::{output_key, source_metadata, S3Store};
+use worker_common::s3::{source_metadata, S3Store};
 use worker_common::Failure;
 
 pub const STAGE: &str = "large-file";
@@ -213,16 +213,10 @@ impl LargeFileTask {
             checks: &digests.checks,
         };
         let manifest_json = serde_json::to_vec_pretty(&manifest).map_err(|err| err.to_string())?;
-        let manifest_key = output_key(
-            &config.reserved_prefix,
-            "manifests",
-            &object,
-            "manifest.json",
-        );
+        let manifest_output = config.outputs.place(&object, "manifests", "manifest.json");
         self.store
             .write(
-                &object.bucket,
-                &manifest_key,
+                &manifest_output,
                 manifest_json,
                 "application/json",
                 source_metadata(&config.dispatch),
@@ -244,7 +238,7 @@ impl LargeFileTask {
             checks: digests.checks,
             sha256: digests.sha256,
             content_type: content_type.to_owned(),
-            manifest_key,
+            manifest_key: manifest_output.listed(&object),
         })
     }
 

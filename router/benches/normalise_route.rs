@@ -59,7 +59,7 @@ fn normalise_and_route(c: &mut Criterion) {
                     .iter()
                     .filter_map(|outcome| match outcome {
                         RecordOutcome::Created(object) => {
-                            Some(policy.route(&object.key, object.size))
+                            Some(policy.route(&object.bucket, &object.key, object.size))
                         }
                         _ => None,
                     })

@@ -9,12 +9,15 @@ pub use object_events::size::{human, GIB, KIB, MIB};
 pub const DEFAULT_LARGE_LIMIT: u64 = 5 * GIB;
 pub use platform::config::DEFAULT_RESERVED_PREFIX;
 
-/// One row of the table: objects under `prefix` (of the listed `kinds`, if given) whose size is
-/// in `min_size..=max_size` go to `tier`. Matching objects above `max_size` go to the large tier.
+/// One row of the table: objects under `prefix` (in `bucket`, if given; of the listed `kinds`,
+/// if given) whose size is in `min_size..=max_size` go to `tier`. Matching objects above
+/// `max_size` go to the large tier. A rule without a bucket applies to every watched bucket.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     pub name: String,
+    #[serde(default)]
+    pub bucket: Option<String>,
     pub prefix: String,
     #[serde(default)]
     pub kinds: Option<Vec<ContentKind>>,
@@ -79,6 +82,7 @@ impl RoutingPolicy {
     pub fn default_rules() -> Vec<Rule> {
         let rule = |name: &str, prefix: &str, max_size: Option<u64>, tier: Tier| Rule {
             name: name.into(),
+            bucket: None,
             prefix: prefix.into(),
             kinds: None,
             min_size: None,
@@ -128,7 +132,8 @@ impl RoutingPolicy {
         &self.reserved_prefix
     }
 
-    pub fn route(&self, key: &ObjectKey, size: u64) -> Decision {
+    /// What becomes of object `key` of `size` bytes in `bucket`.
+    pub fn route(&self, bucket: &str, key: &ObjectKey, size: u64) -> Decision {
         let key_str = key.as_str();
         if key_str.starts_with(&self.reserved_prefix) {
             return Decision::Ignore {
@@ -142,7 +147,8 @@ impl RoutingPolicy {
         let mut candidates = self
             .rules
             .iter()
-            .filter(|rule| key_str.starts_with(&rule.prefix) && rule.accepts(kind))
+            .filter(|rule| rule.watches(bucket) && key_str.starts_with(&rule.prefix))
+            .filter(|rule| rule.accepts(kind))
             .peekable();
         if candidates.peek().is_none() {
             return Decision::Ignore {
@@ -282,13 +288,17 @@ impl RoutingPolicy {
 
     /// Whether some object matches both rules.
     fn intersect(&self, a: &Rule, b: &Rule) -> bool {
+        let buckets_meet = match (&a.bucket, &b.bucket) {
+            (Some(a_bucket), Some(b_bucket)) => a_bucket == b_bucket,
+            _ => true,
+        };
         let prefixes_nest = a.prefix.starts_with(&b.prefix) || b.prefix.starts_with(&a.prefix);
         let kinds_meet = match (&a.kinds, &b.kinds) {
             (Some(a_kinds), Some(b_kinds)) => a_kinds.iter().any(|kind| b_kinds.contains(kind)),
             _ => true,
         };
         let ((a_min, a_max), (b_min, b_max)) = (self.range(a), self.range(b));
-        prefixes_nest && kinds_meet && a_min <= b_max && b_min <= a_max
+        buckets_meet && prefixes_nest && kinds_meet && a_min <= b_max && b_min <= a_max
     }
 
     /// Whether every object `inner` matches is also matched by `outer`.
@@ -306,8 +316,14 @@ impl RoutingPolicy {
     }
 }
 
-/// Whether every key `inner` matches by prefix and kind, `outer` matches too (sizes aside).
+/// Whether every key `inner` matches by bucket, prefix and kind, `outer` matches too (sizes
+/// aside).
 fn within_scope(inner: &Rule, outer: &Rule) -> bool {
+    let bucket_within = match (&outer.bucket, &inner.bucket) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(outer_bucket), Some(inner_bucket)) => outer_bucket == inner_bucket,
+    };
     let kinds_within = match (&outer.kinds, &inner.kinds) {
         (None, _) => true,
         (Some(_), None) => false,
@@ -315,10 +331,15 @@ fn within_scope(inner: &Rule, outer: &Rule) -> bool {
             inner_kinds.iter().all(|k| outer_kinds.contains(k))
         }
     };
-    inner.prefix.starts_with(&outer.prefix) && kinds_within
+    bucket_within && inner.prefix.starts_with(&outer.prefix) && kinds_within
 }
 
 impl Rule {
+    /// Whether the rule applies to objects of `bucket`.
+    pub fn watches(&self, bucket: &str) -> bool {
+        self.bucket.as_deref().is_none_or(|own| own == bucket)
+    }
+
     fn accepts(&self, kind: ContentKind) -> bool {
         self.kinds
             .as_ref()
@@ -328,7 +349,14 @@ impl Rule {
 
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}* -> {}", self.name, self.prefix, self.tier)
+        match &self.bucket {
+            Some(bucket) => write!(
+                f,
+                "{}: s3://{bucket}/{}* -> {}",
+                self.name, self.prefix, self.tier
+            ),
+            None => write!(f, "{}: {}* -> {}", self.name, self.prefix, self.tier),
+        }
     }
 }
 
@@ -382,22 +410,28 @@ mod tests {
     fn size_boundaries_of_the_default_table() {
         let policy = default_policy();
         let image = key("uploads/images/cat.jpg");
-        assert_eq!(tier_of(policy.route(&image, 1)), Some(Tier::Thumbnail));
         assert_eq!(
-            tier_of(policy.route(&image, 20 * MIB)),
+            tier_of(policy.route("uploads", &image, 1)),
             Some(Tier::Thumbnail)
         );
         assert_eq!(
-            tier_of(policy.route(&image, 20 * MIB + 1)),
+            tier_of(policy.route("uploads", &image, 20 * MIB)),
+            Some(Tier::Thumbnail)
+        );
+        assert_eq!(
+            tier_of(policy.route("uploads", &image, 20 * MIB + 1)),
             Some(Tier::Large)
         );
-        assert_eq!(tier_of(policy.route(&image, 5 * GIB)), Some(Tier::Large));
+        assert_eq!(
+            tier_of(policy.route("uploads", &image, 5 * GIB)),
+            Some(Tier::Large)
+        );
         assert!(matches!(
-            policy.route(&image, 5 * GIB + 1),
+            policy.route("uploads", &image, 5 * GIB + 1),
             Decision::Reject { .. }
         ));
         assert_eq!(
-            policy.route(&image, 0),
+            policy.route("uploads", &image, 0),
             Decision::Reject {
                 reason: "empty object (0 bytes)".into()
             }
@@ -405,16 +439,16 @@ mod tests {
 
         let document = key("uploads/documents/report.pdf");
         assert_eq!(
-            tier_of(policy.route(&document, 100 * MIB)),
+            tier_of(policy.route("uploads", &document, 100 * MIB)),
             Some(Tier::Document)
         );
         assert_eq!(
-            tier_of(policy.route(&document, 100 * MIB + 1)),
+            tier_of(policy.route("uploads", &document, 100 * MIB + 1)),
             Some(Tier::Large)
         );
         let compliance = key("uploads/compliance/ledger.csv");
         assert_eq!(
-            tier_of(policy.route(&compliance, 5 * GIB)),
+            tier_of(policy.route("uploads", &compliance, 5 * GIB)),
             Some(Tier::Compliance)
         );
     }
@@ -423,7 +457,7 @@ mod tests {
     fn oversize_routes_explain_themselves_and_rejections_give_reasons() {
         let policy = default_policy();
         assert_eq!(
-            policy.route(&key("uploads/images/huge.png"), 21 * MIB),
+            policy.route("uploads", &key("uploads/images/huge.png"), 21 * MIB),
             Decision::Route {
                 tier: Tier::Large,
                 rule: "images".into(),
@@ -433,7 +467,7 @@ mod tests {
             }
         );
         assert_eq!(
-            policy.route(&key("uploads/images/huge.png"), 5 * GIB + 1),
+            policy.route("uploads", &key("uploads/images/huge.png"), 5 * GIB + 1),
             Decision::Reject {
                 reason: "5368709121 bytes exceeds the 5 GiB limit of every tier".into()
             }
@@ -444,20 +478,24 @@ mod tests {
     fn keys_outside_prefixes_and_outputs_are_ignored() {
         let policy = default_policy();
         assert!(matches!(
-            policy.route(&key("elsewhere/cat.jpg"), 10),
+            policy.route("uploads", &key("elsewhere/cat.jpg"), 10),
             Decision::Ignore { .. }
         ));
         assert!(matches!(
-            policy.route(&key("uploads/cat.jpg"), 10),
+            policy.route("uploads", &key("uploads/cat.jpg"), 10),
             Decision::Ignore { .. }
         ));
         assert!(matches!(
-            policy.route(&key("processed/thumbnails/uploads/images/cat.jpg"), 10),
+            policy.route(
+                "uploads",
+                &key("processed/thumbnails/uploads/images/cat.jpg"),
+                10
+            ),
             Decision::Ignore { .. }
         ));
         // Ignoring wins over rejecting: an empty object nobody routes is not ours to judge.
         assert!(matches!(
-            policy.route(&key("elsewhere/empty"), 0),
+            policy.route("uploads", &key("elsewhere/empty"), 0),
             Decision::Ignore { .. }
         ));
     }
@@ -471,6 +509,57 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_naming_a_bucket_routes_that_buckets_objects_and_the_shared_rules_the_rest() {
+        let policy = rules(
+            r#"[{"name":"team-scans","bucket":"team-media","prefix":"uploads/","kinds":["pdf"],"tier":"document"},
+                {"name":"team-photos","bucket":"team-media","prefix":"photos/","tier":"thumbnail"},
+                {"name":"everything","prefix":"uploads/","tier":"compliance"}]"#,
+        )
+        .expect("valid: the bucket's rule is a narrower exception placed first");
+        let scan = key("uploads/scan.pdf");
+        assert_eq!(
+            tier_of(policy.route("team-media", &scan, 5)),
+            Some(Tier::Document)
+        );
+        assert_eq!(
+            tier_of(policy.route("s3-triage-prod-uploads", &scan, 5)),
+            Some(Tier::Compliance)
+        );
+        assert_eq!(
+            tier_of(policy.route("team-media", &key("photos/cat.jpg"), 5)),
+            Some(Tier::Thumbnail)
+        );
+        assert!(matches!(
+            policy.route("s3-triage-prod-uploads", &key("photos/cat.jpg"), 5),
+            Decision::Ignore { .. }
+        ));
+        assert_eq!(
+            policy.rules()[1].to_string(),
+            "team-photos: s3://team-media/photos/* -> thumbnail"
+        );
+    }
+
+    #[test]
+    fn a_buckets_rule_after_a_shared_one_on_its_prefix_is_unreachable_and_two_buckets_never_meet() {
+        assert_eq!(
+            rules(
+                r#"[{"name":"everything","prefix":"uploads/","tier":"compliance"},
+                    {"name":"team","bucket":"team-media","prefix":"uploads/images/","tier":"thumbnail"}]"#,
+            )
+            .err(),
+            Some(PolicyError::Unreachable {
+                rule: "team".into(),
+                by: "everything".into()
+            })
+        );
+        rules(
+            r#"[{"name":"a","bucket":"bucket-a","prefix":"uploads/","tier":"compliance"},
+                {"name":"b","bucket":"bucket-b","prefix":"uploads/","tier":"thumbnail"}]"#,
+        )
+        .expect("the same prefix in two buckets is two scopes");
+    }
+
+    #[test]
     fn rules_parse_sizes_with_units_and_kinds() {
         let policy = rules(
             r#"[{"name":"pdf-only","prefix":"in/","kinds":["pdf"],"max_size":"10 MiB","tier":"document"},
@@ -479,15 +568,15 @@ mod tests {
         .expect("valid");
         assert_eq!(policy.rules()[0].max_size, Some(10 * MIB));
         assert_eq!(
-            tier_of(policy.route(&key("in/a.PDF"), 5)),
+            tier_of(policy.route("uploads", &key("in/a.PDF"), 5)),
             Some(Tier::Document)
         );
         assert_eq!(
-            tier_of(policy.route(&key("in/a.png"), 5)),
+            tier_of(policy.route("uploads", &key("in/a.png"), 5)),
             Some(Tier::Thumbnail)
         );
         assert!(matches!(
-            policy.route(&key("in/a.zip"), 5),
+            policy.route("uploads", &key("in/a.zip"), 5),
             Decision::Ignore { .. }
         ));
     }
@@ -500,11 +589,11 @@ mod tests {
         )
         .expect("exception first is fine");
         assert_eq!(
-            tier_of(policy.route(&key("uploads/images/scans/a.png"), 1)),
+            tier_of(policy.route("uploads", &key("uploads/images/scans/a.png"), 1)),
             Some(Tier::Compliance)
         );
         assert_eq!(
-            tier_of(policy.route(&key("uploads/images/a.png"), 1)),
+            tier_of(policy.route("uploads", &key("uploads/images/a.png"), 1)),
             Some(Tier::Thumbnail)
         );
     }
@@ -592,7 +681,7 @@ mod tests {
             (5 * GIB - 2)..=(5 * GIB + 2),
             proptest::num::u64::ANY,
         ]) {
-            let decision = default_policy().route(&key("uploads/images/x.webp"), size);
+            let decision = default_policy().route("uploads", &key("uploads/images/x.webp"), size);
             let expected = match size {
                 0 => None,
                 1..=20_971_520 => Some(Tier::Thumbnail),

@@ -40,7 +40,7 @@ pub fn judge(policy: &RoutingPolicy, body: &str) -> Result<Vec<Verdict>, String>
                 None => Err(format!("unidentifiable S3 record: {}", invalid.reason)),
             },
             RecordOutcome::Created(object) => {
-                let decision = policy.route(&object.key, object.size);
+                let decision = policy.route(&object.bucket, &object.key, object.size);
                 Ok(Verdict::Decided { object, decision })
             }
         })

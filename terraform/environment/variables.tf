@@ -220,3 +220,13 @@ variable "thumbnail_fail_on" {
   type        = string
   default     = "warning"
 }
+
+variable "existing_buckets" {
+  description = "Buckets this stack did not create that it watches too (see modules/stack): name => { prefixes, kms_key_arn, outputs = \"source\" | \"stack\" }."
+  type = map(object({
+    prefixes    = optional(list(string), ["uploads/"])
+    kms_key_arn = optional(string)
+    outputs     = optional(string, "source")
+  }))
+  default = {}
+}

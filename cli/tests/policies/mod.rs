@@ -466,6 +466,12 @@ pub fn violations(root: &Path, state: &Value) -> Vec<String> {
         },
     ));
     cases.extend(ingest_queue_cases(&all, &uploads_bucket, &account));
+    cases.extend(existing_bucket_cases(
+        &all,
+        &account,
+        [&uploader, &thumbnail],
+        &tags,
+    ));
     let decisions = evaluate(root, &cases);
     cases
         .iter()
@@ -555,6 +561,217 @@ fn ingest_queue_cases(all: &[Value], uploads_bucket: &str, account: &str) -> Vec
         })
     })
     .collect()
+}
+
+/// A bucket the stack watches but did not create: its gate (the policy its owner merges in)
+/// keeps verdicts and outputs the pipeline's while the bucket keeps its other uses; the
+/// thumbnail worker's own role reaches into it for exactly its reads and its outputs; its
+/// EventBridge rule, and no other, may put its events on the ingest queue.
+fn existing_bucket_cases(
+    all: &[Value],
+    account: &str,
+    [uploader, thumbnail]: [&str; 2],
+    tags: &VerdictTags,
+) -> Vec<Value> {
+    let gates: Vec<(String, Value)> = all
+        .iter()
+        .filter(|resource| {
+            resource["type"] == "aws_iam_policy_document"
+                && resource["address"]
+                    .as_str()
+                    .is_some_and(|a| a.contains("module.existing_bucket_gate["))
+        })
+        .map(|resource| {
+            let address = resource["address"].as_str().unwrap_or_default();
+            let bucket = address
+                .split("[\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .expect("the bucket in the address")
+                .to_owned();
+            (bucket, policy(&resource["values"]["json"]))
+        })
+        .collect();
+    let thumbnail_policy = policy(
+        &find(
+            all,
+            "aws_iam_policy_document",
+            "module.thumbnail.module.function.data.aws_iam_policy_document.this",
+        )["json"],
+    );
+    let queue_policy = policy(
+        &find(
+            all,
+            "aws_sqs_queue_policy",
+            "module.ingest.aws_sqs_queue_policy.ingest",
+        )["policy"],
+    );
+    let queue = find(
+        all,
+        "aws_sqs_queue",
+        "module.ingest.module.queue.aws_sqs_queue.this",
+    )["arn"]
+        .as_str()
+        .expect("queue arn")
+        .to_owned();
+    let infected = json!({ format!("s3:ExistingObjectTag/{}", tags.key): tags.value(compliance::checker::Severity::Infected) });
+    let mut cases = Vec::new();
+    for (bucket, gate) in &gates {
+        let object = |key: &str| format!("arn:aws:s3:::{bucket}/{key}");
+        let sets_verdict = json!({ "s3:RequestObjectTagKeys": [tags.key.clone()] });
+        let by_gate = [
+            (
+                "an uploader forges a verdict tag in a watched bucket",
+                uploader,
+                "s3:PutObject",
+                object("uploads/a.txt"),
+                sets_verdict,
+                "ExplicitlyDenied",
+            ),
+            (
+                "an uploader writes under a watched bucket's reserved prefix",
+                uploader,
+                "s3:PutObject",
+                object("processed/thumbnails/uploads/a.png/256.jpg"),
+                json!({}),
+                "ExplicitlyDenied",
+            ),
+            (
+                "its owner writes elsewhere in a watched bucket",
+                uploader,
+                "s3:PutObject",
+                object("reports/q3.csv"),
+                json!({}),
+                "Allowed",
+            ),
+            (
+                "an uploader reads an infected object of a watched bucket",
+                uploader,
+                "s3:GetObject",
+                object("uploads/a.txt"),
+                infected.clone(),
+                "ExplicitlyDenied",
+            ),
+            (
+                "the thumbnail worker writes its output in a watched bucket",
+                thumbnail,
+                "s3:PutObject",
+                object("processed/thumbnails/uploads/a.png/256.jpg"),
+                json!({}),
+                "Allowed",
+            ),
+        ];
+        cases.extend(by_gate.into_iter().map(|(name, principal, action, resource, context, expect)| {
+            json!({
+                "name": format!("{name} ({bucket})"), "principal": principal, "action": action,
+                "resource": resource, "account": account, "context": context,
+                "resourcePolicy": gate, "expect": expect,
+            })
+        }));
+        let by_role = [
+            (
+                "the thumbnail worker reads a watched bucket's upload",
+                "s3:GetObjectVersion",
+                object("uploads/a.png"),
+                "Allowed",
+            ),
+            (
+                "the thumbnail worker writes a watched bucket's thumbnail",
+                "s3:PutObject",
+                object("processed/thumbnails/uploads/a.png/256.jpg"),
+                "Allowed",
+            ),
+            (
+                "the thumbnail worker writes elsewhere in a watched bucket",
+                "s3:PutObject",
+                object("uploads/a.png"),
+                "ImplicitlyDenied",
+            ),
+        ];
+        // A bucket encrypted with a key of its own: the worker decrypts what it reads and
+        // encrypts the thumbnails it keeps there with that key, and no other.
+        let own_key = thumbnail_policy["Statement"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|statement| statement["Sid"] == "DecryptSources")
+            .and_then(|statement| statement["Resource"].as_str().map(str::to_owned));
+        let keyed: Vec<(&str, &str, String, &str)> = match &own_key {
+            None => Vec::new(),
+            Some(key) => vec![
+                (
+                    "the thumbnail worker decrypts a watched bucket's upload",
+                    "kms:Decrypt",
+                    key.clone(),
+                    "Allowed",
+                ),
+                (
+                    "the thumbnail worker encrypts a thumbnail kept in a watched bucket",
+                    "kms:GenerateDataKey",
+                    key.clone(),
+                    "Allowed",
+                ),
+                (
+                    "the thumbnail worker decrypts with a key no watched bucket names",
+                    "kms:Decrypt",
+                    format!("{key}-other"),
+                    "ImplicitlyDenied",
+                ),
+            ],
+        };
+        // A key is used only as its key policy allows: the default one leaves it to the
+        // account's IAM policies, which is what the role's statements are checked under.
+        let default_key_policy = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{account}:root") },
+                "Action": "kms:*", "Resource": "*",
+            }],
+        });
+        cases.extend(by_role.into_iter().chain(keyed).map(|(name, action, resource, expect)| {
+            let resource_policy = if action.starts_with("kms:") {
+                default_key_policy.clone()
+            } else {
+                Value::Null
+            };
+            json!({
+                "name": format!("{name} ({bucket})"), "principal": thumbnail, "action": action,
+                "resource": resource, "account": account, "context": {},
+                "resourcePolicy": resource_policy, "identityPolicy": thumbnail_policy,
+                "expect": expect,
+            })
+        }));
+        let rule = values_of(all, "aws_cloudwatch_event_rule")
+            .into_iter()
+            .find(|rule| {
+                rule["event_pattern"]
+                    .as_str()
+                    .is_some_and(|pattern| pattern.contains(&format!("\"{bucket}\"")))
+            })
+            .and_then(|rule| rule["arn"].as_str())
+            .unwrap_or_else(|| panic!("no EventBridge rule for {bucket}"))
+            .to_owned();
+        for (name, source, expect) in [
+            (
+                "a watched bucket's rule announces an upload",
+                rule.clone(),
+                "Allowed",
+            ),
+            (
+                "another rule announces for a watched bucket",
+                format!("{rule}-elsewhere"),
+                "ImplicitlyDenied",
+            ),
+        ] {
+            cases.push(json!({
+                "name": format!("{name} ({bucket})"), "principal": "events.amazonaws.com",
+                "action": "sqs:SendMessage", "resource": queue, "account": account,
+                "context": { "aws:SourceArn": source, "aws:SourceAccount": account },
+                "resourcePolicy": queue_policy, "expect": expect,
+            }));
+        }
+    }
+    cases
 }
 
 fn merged(mut base: Value, more: &Value) -> Value {

@@ -66,6 +66,7 @@ module "stack" {
     thumbnail = { reserved_concurrency = 1 }
   }
   event_path         = var.event_path
+  existing_buckets   = var.existing_buckets
   protect_data       = false
   log_retention_days = 1
   monthly_budget_usd = 1

@@ -9,3 +9,13 @@ variable "event_path" {
   type        = string
   default     = "s3"
 }
+
+variable "existing_buckets" {
+  description = "Buckets already on the emulator the stack watches too (triage local --watch-existing)."
+  type = map(object({
+    prefixes    = optional(list(string), ["uploads/"])
+    kms_key_arn = optional(string)
+    outputs     = optional(string, "source")
+  }))
+  default = {}
+}

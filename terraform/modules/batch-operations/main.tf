@@ -1,7 +1,7 @@
 # The role S3 Batch Operations assumes to run `triage backfill --batch-operations` jobs: it
-# invokes the router once per task, lists the uploads bucket to generate a job's manifest
-# (or reads an inventory manifest it is pointed at), and writes the completion report under
-# the reserved prefix. It reads no object: the router finds each version by listing.
+# invokes the router once per task, lists a watched bucket to generate a job's manifest (or
+# reads an inventory manifest it is pointed at), and writes the completion report under the
+# reserved prefix of the stack's bucket. It reads no object: the router finds each version by listing.
 
 data "aws_caller_identity" "current" {}
 
@@ -36,7 +36,7 @@ data "aws_iam_policy_document" "this" {
   statement {
     sid       = "GenerateManifests"
     actions   = ["s3:ListBucket", "s3:ListBucketVersions"]
-    resources = [var.uploads_bucket_arn]
+    resources = var.source_bucket_arns
   }
   dynamic "statement" {
     for_each = length(var.inventory_manifest_arns) > 0 ? [1] : []

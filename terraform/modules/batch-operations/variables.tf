@@ -9,8 +9,13 @@ variable "router_function_arn" {
 }
 
 variable "uploads_bucket_arn" {
-  description = "ARN of the uploads bucket: listed for generated manifests, and where reports go."
+  description = "ARN of the bucket the stack creates: where reports go."
   type        = string
+}
+
+variable "source_bucket_arns" {
+  description = "ARNs of every watched bucket: listed for generated manifests."
+  type        = list(string)
 }
 
 variable "report_prefix" {

@@ -58,20 +58,21 @@ resource "aws_sns_topic_subscription" "checks" {
   depends_on     = [aws_sqs_queue_policy.checks, aws_sqs_queue_policy.undeliverable]
 }
 
+module "uploads" {
+  source          = "../uploads-access"
+  storage         = var.storage
+  reserved_prefix = var.deployment.reserved_prefix
+}
+
 module "verdict_writer" {
   source          = "../verdict-writer"
-  bucket_arn      = var.bucket_arn
+  storage         = var.storage
   reserved_prefix = var.deployment.reserved_prefix
   quarantine      = var.quarantine
 }
 
 data "aws_iam_policy_document" "checker" {
-  source_policy_documents = [module.verdict_writer.json]
-  statement {
-    sid       = "ReadUploads"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = ["${var.bucket_arn}/*"]
-  }
+  source_policy_documents = [module.uploads.json, module.verdict_writer.json]
   dynamic "statement" {
     for_each = var.signatures_uri == null ? [] : [1]
     content {
@@ -95,6 +96,7 @@ module "function" {
   tags         = var.tags
   variables = {
     TRIAGE_RESERVED_PREFIX           = var.deployment.reserved_prefix
+    TRIAGE_OUTPUT_BUCKETS            = var.storage.output_buckets
     TRIAGE_CHECKER                   = var.checker
     TRIAGE_COMPLIANCE_CHECKERS       = var.checkers_json
     TRIAGE_QUARANTINE                = var.quarantine

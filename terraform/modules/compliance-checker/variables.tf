@@ -65,11 +65,6 @@ variable "compliance_topic_arn" {
   type        = string
 }
 
-variable "bucket_arn" {
-  description = "ARN of the uploads bucket."
-  type        = string
-}
-
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
@@ -95,4 +90,15 @@ variable "signatures_refresh_seconds" {
   description = "How often a warm malware checker asks whether its signature files changed (a rescan always asks first)."
   type        = number
   default     = 300
+}
+
+variable "storage" {
+  description = "Every watched bucket, where outputs go and the keys involved (modules/stack, local.storage)."
+  type = object({
+    source_bucket_arns = list(string)
+    output_bucket_arns = list(string)
+    read_key_arns      = list(string)
+    write_key_arns     = list(string)
+    output_buckets     = string
+  })
 }

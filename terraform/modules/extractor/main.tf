@@ -2,17 +2,11 @@
 # (failed documents stay for redelivery, then the queue's DLQ). It may read uploads, write only
 # under the reserved prefix's text/, write the audit table and publish notifications.
 
-data "aws_iam_policy_document" "extractor" {
-  statement {
-    sid       = "ReadUploads"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = ["${var.bucket_arn}/*"]
-  }
-  statement {
-    sid       = "WriteText"
-    actions   = ["s3:PutObject"]
-    resources = ["${var.bucket_arn}/${var.deployment.reserved_prefix}text/*"]
-  }
+module "uploads" {
+  source          = "../uploads-access"
+  storage         = var.storage
+  reserved_prefix = var.deployment.reserved_prefix
+  output_folder   = "text"
 }
 
 module "function" {
@@ -22,11 +16,12 @@ module "function" {
   package_path = var.package_path
   sizing       = var.sizing
   queue_arn    = var.queue_arn
-  policy_json  = data.aws_iam_policy_document.extractor.json
+  policy_json  = module.uploads.json
   deployment   = var.deployment
   tags         = var.tags
   variables = {
     TRIAGE_RESERVED_PREFIX                 = var.deployment.reserved_prefix
+    TRIAGE_OUTPUT_BUCKETS                  = var.storage.output_buckets
     TRIAGE_EXTRACTOR_MAX_BYTES             = var.sizing.max_input_bytes
     TRIAGE_EXTRACTOR_PARSE_TIMEOUT_SECONDS = var.sizing.work_timeout_seconds
     TRIAGE_EXTRACTOR_CONCURRENCY           = var.sizing.concurrency

@@ -26,11 +26,6 @@ variable "queue_arn" {
   type        = string
 }
 
-variable "bucket_arn" {
-  description = "ARN of the uploads bucket the documents are read from and outputs written to."
-  type        = string
-}
-
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
@@ -41,4 +36,15 @@ variable "tags" {
 variable "sizing" {
   description = "This function's sizing from modules/sizing (memory, timeout, reserved and per-batch concurrency, batch size and window, the per-item work deadline and memory, the largest input, the claim lease)."
   type        = any
+}
+
+variable "storage" {
+  description = "Every watched bucket, where outputs go and the keys involved (modules/stack, local.storage)."
+  type = object({
+    source_bucket_arns = list(string)
+    output_bucket_arns = list(string)
+    read_key_arns      = list(string)
+    write_key_arns     = list(string)
+    output_buckets     = string
+  })
 }

@@ -76,138 +76,25 @@ module "uploads_tls_only" {
   bucket_arn = aws_s3_bucket.uploads.arn
 }
 
-# The compliance gate (docs/compliance.md, "Who may do what"). Every verdict is written on the
-# object as a tag (workers/compliance/src/quarantine.rs); only the pipeline and the named
-# admins may write, change or remove that tag, and what the gate lets others read depends on
-# it. Principals are named by role ARN: aws:PrincipalArn is the role of an assumed session.
-locals {
-  verdict_tag        = "s3:ExistingObjectTag/${var.verdict_tag.key}"
-  verdict_writers    = concat(var.verdict_writer_arns, var.admin_role_arns)
-  unscanned_readers  = concat(var.pipeline_reader_arns, var.admin_role_arns)
-  infected_readers   = concat(var.verdict_writer_arns, var.admin_role_arns)
-  gated_object_arns  = [for prefix in var.gated_prefixes : "${aws_s3_bucket.uploads.arn}/${prefix}*"]
-  upload_object_arns = ["${aws_s3_bucket.uploads.arn}/${var.upload_prefix}*"]
+# The compliance gate (docs/compliance.md, "Who may do what"): verdict tags and what they let
+# others read; outputs written by the pipeline alone, uploads under the upload prefix only.
+module "gate" {
+  source               = "../bucket-gate"
+  bucket_arn           = aws_s3_bucket.uploads.arn
+  compliance_gate      = var.compliance_gate
+  gated_prefixes       = var.gated_prefixes
+  upload_prefixes      = [var.upload_prefix]
+  uploads_only         = true
+  reserved_prefix      = var.reserved_prefix
+  verdict_tag          = var.verdict_tag
+  pipeline_reader_arns = var.pipeline_reader_arns
+  verdict_writer_arns  = var.verdict_writer_arns
+  output_writer_arns   = var.output_writer_arns
+  admin_role_arns      = var.admin_role_arns
 }
 
 data "aws_iam_policy_document" "uploads" {
-  source_policy_documents = [module.uploads_tls_only.json]
-
-  # fail-closed: under the compliance-routed prefixes, nothing is read before its verdict is
-  # clean, so a file is never downloadable while its checks run or if one lands in a DLQ.
-  dynamic "statement" {
-    for_each = var.compliance_gate == "fail-closed" && length(var.gated_prefixes) > 0 ? [1] : []
-    content {
-      sid       = "DenyReadsUntilClean"
-      effect    = "Deny"
-      actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-      resources = local.gated_object_arns
-      principals {
-        type        = "*"
-        identifiers = ["*"]
-      }
-      condition {
-        test     = "StringNotEquals"
-        variable = local.verdict_tag
-        values   = [var.verdict_tag.clean]
-      }
-      condition {
-        test     = "ArnNotLike"
-        variable = "aws:PrincipalArn"
-        values   = local.unscanned_readers
-      }
-    }
-  }
-
-  # Both modes: an infected object, anywhere in the bucket, is read by nobody but the verdict
-  # writers (a quarantine copy may be retried) and the admins.
-  statement {
-    sid       = "DenyInfectedReads"
-    effect    = "Deny"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = ["${aws_s3_bucket.uploads.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = local.verdict_tag
-      values   = [var.verdict_tag.infected]
-    }
-    condition {
-      test     = "ArnNotLike"
-      variable = "aws:PrincipalArn"
-      values   = local.infected_readers
-    }
-  }
-
-  # Whoever may tag on upload must not lift a quarantine: the tags of an object that has a
-  # verdict are changed or removed by the verdict writers and admins only.
-  statement {
-    sid    = "DenyVerdictTagChanges"
-    effect = "Deny"
-    actions = [
-      "s3:PutObjectTagging",
-      "s3:PutObjectVersionTagging",
-      "s3:DeleteObjectTagging",
-      "s3:DeleteObjectVersionTagging",
-    ]
-    resources = ["${aws_s3_bucket.uploads.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Null"
-      variable = local.verdict_tag
-      values   = ["false"]
-    }
-    condition {
-      test     = "ArnNotLike"
-      variable = "aws:PrincipalArn"
-      values   = local.verdict_writers
-    }
-  }
-
-  # ...nor forge one: no upload or tagging request may set the verdict's tag key.
-  statement {
-    sid       = "DenyForgedVerdictTags"
-    effect    = "Deny"
-    actions   = ["s3:PutObject", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"]
-    resources = ["${aws_s3_bucket.uploads.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "s3:RequestObjectTagKeys"
-      values   = [var.verdict_tag.key]
-    }
-    condition {
-      test     = "ArnNotLike"
-      variable = "aws:PrincipalArn"
-      values   = local.verdict_writers
-    }
-  }
-
-  # Outputs (thumbnails, text, manifests, quarantine copies) are written by the pipeline only:
-  # everyone else uploads under the upload prefix or nowhere.
-  statement {
-    sid           = "DenyWritesOutsideUploads"
-    effect        = "Deny"
-    actions       = ["s3:PutObject"]
-    not_resources = local.upload_object_arns
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "ArnNotLike"
-      variable = "aws:PrincipalArn"
-      values   = concat(var.output_writer_arns, var.admin_role_arns)
-    }
-  }
+  source_policy_documents = [module.uploads_tls_only.json, module.gate.json]
 }
 
 resource "aws_s3_bucket_policy" "uploads" {
@@ -227,34 +114,56 @@ module "queue" {
 }
 
 locals {
-  # Who sends the bucket's ObjectCreated events to the ingest queue, and as what.
   via_eventbridge = var.event_path == "eventbridge"
-  event_sender = local.via_eventbridge ? {
-    service    = "events.amazonaws.com"
-    source_arn = aws_cloudwatch_event_rule.uploads[0].arn
-    } : {
-    service    = "s3.amazonaws.com"
-    source_arn = aws_s3_bucket.uploads.arn
-  }
+  # Every EventBridge rule that puts events on the ingest queue: this bucket's (on the
+  # EventBridge path) and those of the buckets the stack watches but did not create.
+  eventbridge_rule_arns = concat(module.eventbridge[*].rule_arn, var.watched_rule_arns)
 }
 
 data "aws_iam_policy_document" "events_may_send" {
-  statement {
-    actions   = ["sqs:SendMessage"]
-    resources = [module.queue.arn]
-    principals {
-      type        = "Service"
-      identifiers = [local.event_sender.service]
+  # The S3 path: the bucket's notification configuration, for this bucket alone.
+  dynamic "statement" {
+    for_each = local.via_eventbridge ? [] : [1]
+    content {
+      sid       = "BucketNotifications"
+      actions   = ["sqs:SendMessage"]
+      resources = [module.queue.arn]
+      principals {
+        type        = "Service"
+        identifiers = ["s3.amazonaws.com"]
+      }
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = [aws_s3_bucket.uploads.arn]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [data.aws_caller_identity.current.account_id]
+      }
     }
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = [local.event_sender.source_arn]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
+  }
+  dynamic "statement" {
+    for_each = length(local.eventbridge_rule_arns) > 0 ? [1] : []
+    content {
+      sid       = "EventBridgeRules"
+      actions   = ["sqs:SendMessage"]
+      resources = [module.queue.arn]
+      principals {
+        type        = "Service"
+        identifiers = ["events.amazonaws.com"]
+      }
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = local.eventbridge_rule_arns
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [data.aws_caller_identity.current.account_id]
+      }
     }
   }
 }
@@ -282,38 +191,18 @@ resource "aws_s3_bucket_notification" "uploads" {
   depends_on = [aws_sqs_queue_policy.ingest]
 }
 
-resource "aws_cloudwatch_event_rule" "uploads" {
-  count       = local.via_eventbridge ? 1 : 0
-  name        = "${var.name_prefix}-uploads"
-  description = "Objects created under ${var.upload_prefix} in ${aws_s3_bucket.uploads.bucket}, for the router."
-  event_pattern = jsonencode({
-    source      = ["aws.s3"]
-    detail-type = ["Object Created"]
-    detail = {
-      bucket = { name = [aws_s3_bucket.uploads.bucket] }
-      object = { key = [{ prefix = var.upload_prefix }] }
-    }
-  })
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_event_target" "uploads" {
-  count = local.via_eventbridge ? 1 : 0
-  rule  = aws_cloudwatch_event_rule.uploads[0].name
-  arn   = module.queue.arn
-  # EventBridge retries a queue it cannot reach for a day, then keeps the event in the DLQ the
-  # router's poison messages go to, where `triage dlq --redrive` finds both.
-  retry_policy {
-    maximum_event_age_in_seconds = 86400
-    maximum_retry_attempts       = 185
-  }
-  dead_letter_config {
-    arn = module.queue.dlq_arn
-  }
+module "eventbridge" {
+  source       = "../eventbridge-source"
+  count        = local.via_eventbridge ? 1 : 0
+  rule_name    = "${var.name_prefix}-uploads"
+  bucket_name  = aws_s3_bucket.uploads.bucket
+  prefixes     = [var.upload_prefix]
+  ingest_queue = module.queue
+  tags         = var.tags
 }
 
 data "aws_iam_policy_document" "events_may_dead_letter" {
-  count = local.via_eventbridge ? 1 : 0
+  count = length(local.eventbridge_rule_arns) > 0 ? 1 : 0
   statement {
     actions   = ["sqs:SendMessage"]
     resources = [module.queue.dlq_arn]
@@ -324,13 +213,13 @@ data "aws_iam_policy_document" "events_may_dead_letter" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.uploads[0].arn]
+      values   = local.eventbridge_rule_arns
     }
   }
 }
 
 resource "aws_sqs_queue_policy" "eventbridge_dead_letters" {
-  count     = local.via_eventbridge ? 1 : 0
+  count     = length(local.eventbridge_rule_arns) > 0 ? 1 : 0
   queue_url = module.queue.dlq_url
   policy    = data.aws_iam_policy_document.events_may_dead_letter[0].json
 }

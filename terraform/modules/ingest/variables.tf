@@ -24,6 +24,12 @@ variable "event_path" {
   }
 }
 
+variable "watched_rule_arns" {
+  description = "EventBridge rules of the buckets the stack watches but did not create (modules/eventbridge-source), which may put events on the ingest queue and its DLQ."
+  type        = list(string)
+  default     = []
+}
+
 variable "visibility_timeout_seconds" {
   description = "Ingest queue visibility timeout; AWS asks for at least 6x the router's timeout."
   type        = number

@@ -73,20 +73,22 @@ resource "aws_iam_role" "task" {
   tags               = var.tags
 }
 
+module "uploads" {
+  source          = "../uploads-access"
+  storage         = var.storage
+  reserved_prefix = var.deployment.reserved_prefix
+  output_folder   = "manifests"
+}
+
 module "verdict_writer" {
   source          = "../verdict-writer"
-  bucket_arn      = var.bucket_arn
+  storage         = var.storage
   reserved_prefix = var.deployment.reserved_prefix
   quarantine      = var.quarantine
 }
 
 data "aws_iam_policy_document" "task" {
-  source_policy_documents = [module.verdict_writer.json]
-  statement {
-    sid       = "ReadUploads"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = ["${var.bucket_arn}/*"]
-  }
+  source_policy_documents = [module.uploads.json, module.verdict_writer.json]
   dynamic "statement" {
     for_each = var.signatures_uri == null ? [] : [1]
     content {
@@ -95,11 +97,6 @@ data "aws_iam_policy_document" "task" {
       actions   = ["s3:ListBucketVersions", "s3:GetObject", "s3:GetObjectVersion"]
       resources = [var.signatures_bucket_arn, "${var.signatures_bucket_arn}/*"]
     }
-  }
-  statement {
-    sid       = "WriteManifests"
-    actions   = ["s3:PutObject"]
-    resources = ["${var.bucket_arn}/${var.deployment.reserved_prefix}manifests/*"]
   }
   statement {
     # Every bucket, queue, topic and the table are encrypted with the deployment key.
@@ -149,6 +146,7 @@ resource "aws_ecs_task_definition" "task" {
     environment = [for name, value in {
       TRIAGE_ENVIRONMENT     = var.deployment.environment
       TRIAGE_RESERVED_PREFIX = var.deployment.reserved_prefix
+      TRIAGE_OUTPUT_BUCKETS  = var.storage.output_buckets
       TRIAGE_EMF_METRICS     = "true"
       # Blank runs the task without the malware check.
       TRIAGE_SIGNATURES_URI          = var.signatures_uri == null ? "" : var.signatures_uri

@@ -49,11 +49,6 @@ variable "parallelism" {
   nullable    = false
 }
 
-variable "bucket_arn" {
-  description = "ARN of the uploads bucket."
-  type        = string
-}
-
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
@@ -102,4 +97,15 @@ variable "verdict_tags" {
   description = "The verdict tag vocabulary: a preset of workers/compliance/verdict-tags.json."
   type        = string
   default     = "s3-triage"
+}
+
+variable "storage" {
+  description = "Every watched bucket, where outputs go and the keys involved (modules/stack, local.storage)."
+  type = object({
+    source_bucket_arns = list(string)
+    output_bucket_arns = list(string)
+    read_key_arns      = list(string)
+    write_key_arns     = list(string)
+    output_buckets     = string
+  })
 }

@@ -19,7 +19,7 @@ data "aws_iam_policy_document" "router" {
   statement {
     sid       = "ResolveAnnouncedVersions"
     actions   = ["s3:ListBucketVersions"]
-    resources = [var.uploads_bucket_arn]
+    resources = var.source_bucket_arns
   }
   statement {
     sid       = "DispatchCompliance"

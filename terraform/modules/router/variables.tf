@@ -32,9 +32,9 @@ variable "ingest_queue_arn" {
   type        = string
 }
 
-variable "uploads_bucket_arn" {
-  description = "ARN of the watched uploads bucket: the router lists a key's versions to resolve an event that names no version."
-  type        = string
+variable "source_bucket_arns" {
+  description = "ARNs of every watched bucket: the router lists a key's versions to resolve an event that names no version."
+  type        = list(string)
 }
 
 variable "thumbnail_function_name" {

@@ -33,18 +33,44 @@ module "ingest" {
   force_destroy              = !var.protect_data
   attach_bucket_policy       = !var.emulated
   compliance_gate            = var.compliance_gate
-  gated_prefixes             = local.compliance_prefixes
-  verdict_tag = {
-    key      = local.verdict_tags.key
-    clean    = local.verdict_tags.values.CLEAN
-    infected = local.verdict_tags.values.INFECTED
-  }
-  pipeline_reader_arns  = concat(local.worker_role_arns, local.verdict_writer_arns)
-  verdict_writer_arns   = local.verdict_writer_arns
-  output_writer_arns    = concat(local.worker_role_arns, local.verdict_writer_arns, [module.batch_operations.role_arn])
-  admin_role_arns       = var.quarantine_admin_role_arns
-  signature_writer_arns = concat([data.aws_iam_session_context.deployer.issuer_arn], var.signature_writer_arns)
-  tags                  = var.tags
+  gated_prefixes             = local.compliance_prefixes[var.bucket_name]
+  watched_rule_arns          = [for source in module.existing_bucket_events : source.rule_arn]
+  verdict_tag                = local.verdict_tag
+  pipeline_reader_arns       = concat(local.worker_role_arns, local.verdict_writer_arns)
+  verdict_writer_arns        = local.verdict_writer_arns
+  output_writer_arns         = concat(local.worker_role_arns, local.verdict_writer_arns, [module.batch_operations.role_arn])
+  admin_role_arns            = var.quarantine_admin_role_arns
+  signature_writer_arns      = concat([data.aws_iam_session_context.deployer.issuer_arn], var.signature_writer_arns)
+  tags                       = var.tags
+}
+
+# The buckets the stack watches but did not create: their uploads reach the ingest queue
+# through EventBridge (their notification configurations stay their owners'), and each gets
+# its compliance gate as a policy document its owner merges into the bucket's own policy.
+module "existing_bucket_events" {
+  source       = "../eventbridge-source"
+  for_each     = var.existing_buckets
+  rule_name    = "${var.name_prefix}-watch-${substr(sha1(each.key), 0, 12)}"
+  bucket_name  = each.key
+  prefixes     = each.value.prefixes
+  ingest_queue = module.ingest.queue
+  tags         = var.tags
+}
+
+module "existing_bucket_gate" {
+  source               = "../bucket-gate"
+  for_each             = var.existing_buckets
+  bucket_arn           = local.watched[each.key].arn
+  compliance_gate      = var.compliance_gate
+  gated_prefixes       = local.compliance_prefixes[each.key]
+  upload_prefixes      = each.value.prefixes
+  uploads_only         = false
+  reserved_prefix      = local.reserved_prefix
+  verdict_tag          = local.verdict_tag
+  pipeline_reader_arns = concat(local.worker_role_arns, local.verdict_writer_arns)
+  verdict_writer_arns  = local.verdict_writer_arns
+  output_writer_arns   = concat(local.worker_role_arns, local.verdict_writer_arns)
+  admin_role_arns      = var.quarantine_admin_role_arns
 }
 
 # Whoever applies this (the role of the session, not the session) may update the signatures;
@@ -103,11 +129,42 @@ locals {
   signatures_uri = "s3://${module.ingest.signatures_bucket_name}/"
   # The verdict tag vocabulary, from the file the checkers compile in.
   verdict_tags = jsondecode(file("${path.module}/../../../workers/compliance/verdict-tags.json"))[var.verdict_tags]
-  # The prefixes the routing rules send to the compliance tier: what the fail-closed gate covers.
-  # The default is the router's built-in table (router/src/policy.rs).
-  compliance_prefixes = var.routing_rules == null ? ["uploads/compliance/"] : [
-    for rule in jsondecode(var.routing_rules) : rule.prefix if rule.tier == "compliance"
-  ]
+  verdict_tag = {
+    key      = local.verdict_tags.key
+    clean    = local.verdict_tags.values.CLEAN
+    infected = local.verdict_tags.values.INFECTED
+  }
+  # The rules as the router reads them; the default is its built-in table (router/src/policy.rs).
+  routing_rules = var.routing_rules == null ? [
+    { name = "compliance", prefix = "uploads/compliance/", tier = "compliance" },
+  ] : jsondecode(var.routing_rules)
+  # Per watched bucket, the prefixes its rules (its own and the shared ones) send to the
+  # compliance tier: what the fail-closed gate covers there.
+  compliance_prefixes = { for bucket in keys(local.watched) : bucket => [
+    for rule in local.routing_rules : rule.prefix
+    if rule.tier == "compliance" && try(rule.bucket, bucket) == bucket
+  ] }
+  # Every watched bucket: the one this stack creates and those it was given.
+  watched = merge(
+    { (var.bucket_name) = { arn = module.ingest.bucket_arn, kms_key_arn = null, outputs = "source" } },
+    { for name, bucket in var.existing_buckets : name => {
+      arn         = "arn:aws:s3:::${name}"
+      kms_key_arn = bucket.kms_key_arn
+      outputs     = bucket.outputs
+    } },
+  )
+  # What the stages read and write over every watched bucket (modules/uploads-access): a
+  # bucket keeping its outputs ("source") is written to; the others' go to this stack's bucket.
+  storage = {
+    source_bucket_arns = [for bucket in values(local.watched) : bucket.arn]
+    output_bucket_arns = [for bucket in values(local.watched) : bucket.arn if bucket.outputs == "source"]
+    read_key_arns      = distinct([for bucket in values(local.watched) : bucket.kms_key_arn if bucket.kms_key_arn != null])
+    write_key_arns = distinct([
+      for bucket in values(local.watched) : bucket.kms_key_arn
+      if bucket.kms_key_arn != null && bucket.outputs == "source"
+    ])
+    output_buckets = join(",", [for name, bucket in local.watched : "${name}=${var.bucket_name}" if bucket.outputs == "stack"])
+  }
   worker_role_arns    = [module.thumbnail.role_arn, module.extractor.role_arn]
   verdict_writer_arns = concat([for checker in module.compliance_checker : checker.role_arn], [module.large_file.task_role_arn])
 }
@@ -118,7 +175,7 @@ module "thumbnail" {
   package_path = var.thumbnail_package_path
   sizing       = local.functions.thumbnail
   fail_on      = var.thumbnail_fail_on
-  bucket_arn   = module.ingest.bucket_arn
+  storage      = local.storage
   tags         = var.tags
 }
 
@@ -128,7 +185,7 @@ module "extractor" {
   package_path = var.extractor_package_path
   sizing       = local.functions.extractor
   queue_arn    = module.tiers.extractor_queue_arn
-  bucket_arn   = module.ingest.bucket_arn
+  storage      = local.storage
   tags         = var.tags
 }
 
@@ -156,7 +213,7 @@ module "compliance_checker" {
   package_path          = var.compliance_checker_package_path
   sizing                = local.functions.compliance
   compliance_topic_arn  = module.tiers.compliance_topic_arn
-  bucket_arn            = module.ingest.bucket_arn
+  storage               = local.storage
   tags                  = var.tags
   depends_on            = [aws_s3_object.signatures]
 }
@@ -174,7 +231,7 @@ module "large_file" {
   memory                = var.large_file.memory
   part_size             = var.large_file.part_size
   parallelism           = var.large_file.parallelism
-  bucket_arn            = module.ingest.bucket_arn
+  storage               = local.storage
   tags                  = var.tags
 }
 
@@ -185,7 +242,7 @@ module "router" {
   sizing                   = local.functions.router
   routing_rules            = var.routing_rules
   ingest_queue_arn         = module.ingest.queue_arn
-  uploads_bucket_arn       = module.ingest.bucket_arn
+  source_bucket_arns       = local.storage.source_bucket_arns
   thumbnail_function_name  = module.thumbnail.function_name
   extractor_queue_url      = module.tiers.extractor_queue_url
   extractor_queue_arn      = module.tiers.extractor_queue_arn
@@ -245,6 +302,7 @@ module "batch_operations" {
   name_prefix             = var.name_prefix
   router_function_arn     = module.router.function_arn
   uploads_bucket_arn      = module.ingest.bucket_arn
+  source_bucket_arns      = local.storage.source_bucket_arns
   report_prefix           = "${local.reserved_prefix}batch-operations/"
   inventory_manifest_arns = var.inventory_manifest_arns
   kms_key_arn             = module.encryption.key_arn

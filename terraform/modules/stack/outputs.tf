@@ -93,3 +93,18 @@ output "signatures_uri" {
   description = "Where the malware checker's signature files are: `triage rescan` compares each CLEAN verdict's versions with these."
   value       = local.signatures_uri
 }
+
+output "watched_buckets" {
+  description = "Every bucket the pipeline watches (the one it creates first), and where each one's outputs go."
+  value       = { for name, bucket in local.watched : name => { outputs = bucket.outputs == "source" ? name : var.bucket_name } }
+}
+
+output "existing_bucket_policies" {
+  description = "Per bucket the stack watches but did not create, its compliance gate as bucket policy statements: merge them into the bucket's own policy (the stack never writes another owner's policy)."
+  value       = { for name, gate in module.existing_bucket_gate : name => gate.json }
+}
+
+output "enable_eventbridge" {
+  description = "Per bucket the stack watches but did not create, the command that turns its EventBridge switch on, keeping every notification it already sends."
+  value       = { for name in keys(var.existing_buckets) : name => "triage enable-eventbridge --bucket ${name}" }
+}

@@ -211,6 +211,24 @@ variable "tags" {
   default     = {}
 }
 
+variable "existing_buckets" {
+  description = "Buckets this stack did not create that it watches too, by name. Each is announced through EventBridge (its notification configuration stays its owner's; turn its EventBridge switch on with `triage enable-eventbridge --bucket <name>`) for objects under `prefixes`. kms_key_arn: the key its objects are encrypted with, if it has one of its own (the readers may decrypt with it; the writers encrypt with it when outputs stay in the bucket). outputs: \"source\" keeps thumbnails, text, manifests and quarantine copies under the reserved prefix of the bucket itself, \"stack\" writes them to the bucket this stack creates under <reserved prefix><folder>/<bucket>/. Routing rules may name a bucket (\"bucket\": \"<name>\") to apply to it alone. Its compliance gate is the output existing_bucket_policies, for the owner to merge into the bucket's policy."
+  type = map(object({
+    prefixes    = optional(list(string), ["uploads/"])
+    kms_key_arn = optional(string)
+    outputs     = optional(string, "source")
+  }))
+  default = {}
+  validation {
+    condition     = alltrue([for bucket in values(var.existing_buckets) : contains(["source", "stack"], bucket.outputs)])
+    error_message = "existing_buckets.*.outputs is source (the bucket keeps its outputs) or stack (they go to the bucket this stack creates)."
+  }
+  validation {
+    condition     = alltrue([for bucket in values(var.existing_buckets) : length(bucket.prefixes) > 0])
+    error_message = "existing_buckets.*.prefixes names at least one prefix to watch (\"\" for the whole bucket)."
+  }
+}
+
 variable "event_path" {
   description = "How the uploads bucket's ObjectCreated events reach the router: s3 (a notification configuration naming the ingest queue; S3 allows one destination per overlapping prefix) or eventbridge (the bucket sends its events to EventBridge and a rule forwards the uploads, leaving room for other consumers' rules)."
   type        = string

@@ -10,17 +10,15 @@ resource "aws_sqs_queue" "dlq" {
   tags                              = var.tags
 }
 
+module "uploads" {
+  source          = "../uploads-access"
+  storage         = var.storage
+  reserved_prefix = var.deployment.reserved_prefix
+  output_folder   = "thumbnails"
+}
+
 data "aws_iam_policy_document" "thumbnail" {
-  statement {
-    sid       = "ReadUploads"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = ["${var.bucket_arn}/*"]
-  }
-  statement {
-    sid       = "WriteThumbnails"
-    actions   = ["s3:PutObject"]
-    resources = ["${var.bucket_arn}/${var.deployment.reserved_prefix}thumbnails/*"]
-  }
+  source_policy_documents = [module.uploads.json]
   statement {
     sid       = "OnFailureDestination"
     actions   = ["sqs:SendMessage"]
@@ -39,6 +37,7 @@ module "function" {
   tags         = var.tags
   variables = {
     TRIAGE_RESERVED_PREFIX      = var.deployment.reserved_prefix
+    TRIAGE_OUTPUT_BUCKETS       = var.storage.output_buckets
     TRIAGE_THUMBNAIL_SIZES      = join(",", var.sizes)
     TRIAGE_THUMBNAIL_FORMAT     = var.output_format
     TRIAGE_THUMBNAIL_QUALITY    = var.jpeg_quality

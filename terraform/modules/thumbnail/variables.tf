@@ -28,11 +28,6 @@ variable "maximum_event_age_seconds" {
   nullable    = false
 }
 
-variable "bucket_arn" {
-  description = "ARN of the uploads bucket the sources are read from and thumbnails written to."
-  type        = string
-}
-
 variable "sizes" {
   description = "Longest edge of each thumbnail, in pixels."
   type        = list(number)
@@ -88,4 +83,15 @@ variable "fail_on" {
     condition     = contains(["warning", "truncated", "none"], var.fail_on)
     error_message = "fail_on is warning, truncated or none."
   }
+}
+
+variable "storage" {
+  description = "Every watched bucket, where outputs go and the keys involved (modules/stack, local.storage)."
+  type = object({
+    source_bucket_arns = list(string)
+    output_bucket_arns = list(string)
+    read_key_arns      = list(string)
+    write_key_arns     = list(string)
+    output_buckets     = string
+  })
 }

@@ -7,6 +7,7 @@ use compliance::checker::Severity;
 use compliance::tags::VerdictTags;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use worker_common::outputs::Output;
 
 /// Deterministic CSV of exactly `size` bytes: a block of numbered rows, repeated.
 pub fn generated_csv(size: usize) -> Vec<u8> {
@@ -74,14 +75,16 @@ pub async fn outcome_error(
             )));
         }
     }
-    for manifest_key in entry
+    for listed in entry
         .outputs
         .iter()
         .filter(|key| key.ends_with("manifest.json"))
     {
+        let manifest = Output::from_listed(listed, bucket);
+        let manifest_key = &manifest.key;
         let stored = s3
             .get_object()
-            .bucket(bucket)
+            .bucket(&manifest.bucket)
             .key(manifest_key)
             .send()
             .await

@@ -12,6 +12,7 @@ use router::policy::{Decision, RoutingPolicy};
 use serde::Serialize;
 use std::io::Cursor;
 use std::time::Duration;
+use worker_common::outputs::Output;
 
 /// Where canaries go under each rule's prefix: a folder per run, so runs never meet.
 pub const CANARY_FOLDER: &str = "triage-selftest/";
@@ -138,30 +139,31 @@ fn pdf() -> Result<Vec<u8>, CanaryError> {
     Ok(out)
 }
 
-/// Where the rules send `canary` under a prefix of this run's own: the first rule of its tier
-/// whose prefix routes it there.
+/// Where the rules send `canary` in `bucket` under a prefix of this run's own: the first rule
+/// of its tier for that bucket whose prefix routes it there.
 fn canary_key(
     policy: &RoutingPolicy,
+    bucket: &str,
     canary: &Canary,
     run: &str,
 ) -> Result<ObjectKey, CanaryError> {
     for rule in policy
         .rules()
         .iter()
-        .filter(|rule| rule.tier == canary.tier)
+        .filter(|rule| rule.tier == canary.tier && rule.watches(bucket))
     {
         let key = ObjectKey::new(format!(
             "{}{CANARY_FOLDER}{run}/{}",
             rule.prefix, canary.name
         ))
         .map_err(|err| CanaryError::Setup(format!("under rule {}: {err}", rule.name)))?;
-        if matches!(policy.route(&key, canary.body.len() as u64), Decision::Route { tier, .. } if tier == canary.tier)
+        if matches!(policy.route(bucket, &key, canary.body.len() as u64), Decision::Route { tier, .. } if tier == canary.tier)
         {
             return Ok(key);
         }
     }
     Err(CanaryError::Setup(format!(
-        "no routing rule sends {} ({} bytes) to the {} tier: pass the deployment's --rules",
+        "no routing rule sends {} ({} bytes) in {bucket} to the {} tier: pass the deployment's --rules",
         canary.name,
         canary.body.len(),
         canary.tier.as_str()
@@ -248,7 +250,7 @@ impl Selftest {
         let canaries = canaries(self.eicar, self.large)?;
         let mut uploaded = Vec::new();
         for canary in &canaries {
-            let key = canary_key(&self.policy, canary, &run)?;
+            let key = canary_key(&self.policy, bucket, canary, &run)?;
             eprintln!(
                 "==> uploading s3://{bucket}/{key} ({} tier)",
                 canary.tier.as_str()
@@ -294,16 +296,17 @@ impl Selftest {
         let removed = if self.keep {
             None
         } else {
-            let made: Vec<&String> = uploaded
+            let made: Vec<Output> = uploaded
                 .iter()
-                .map(|(key, _, _)| key)
-                .chain(found.values().flat_map(|entry| entry.outputs.iter()))
+                .map(|(key, _, _)| Output::from_listed(key, bucket))
+                .chain(found.values().flat_map(|entry| {
+                    entry
+                        .outputs
+                        .iter()
+                        .map(|output| Output::from_listed(output, &entry.bucket))
+                }))
                 .collect();
-            Some(
-                remove(&self.s3, bucket, &made)
-                    .await
-                    .map_err(|err| err.to_string()),
-            )
+            Some(remove(&self.s3, &made).await.map_err(|err| err.to_string()))
         };
         Ok(Report { results, removed })
     }
@@ -337,21 +340,51 @@ async fn check(
         return Ok(Some(problem));
     }
     // Listed, not read: a quarantine copy is unreadable to all but the verdict writers.
-    for output in &entry.outputs {
-        let listed = s3
-            .list_object_versions()
-            .bucket(bucket)
-            .prefix(output)
-            .send()
-            .await
-            .map_err(|err| CanaryError::s3(format!("listing {output}"), err))?;
-        if !listed.versions().iter().any(|version| {
-            version.key() == Some(output.as_str()) && version.is_latest() == Some(true)
-        }) {
-            return Ok(Some(format!("output {output} is missing")));
+    for listed in &entry.outputs {
+        let output = Output::from_listed(listed, &entry.bucket);
+        if !versions_of(s3, &output)
+            .await?
+            .iter()
+            .any(|version| matches!(version, Stored::Version { latest: true, .. }))
+        {
+            return Ok(Some(format!("output {listed} is missing")));
         }
     }
     Ok(None)
+}
+
+/// One stored version of a key, as its listing shows it.
+enum Stored {
+    Version { id: Option<String>, latest: bool },
+    DeleteMarker { id: Option<String> },
+}
+
+/// Every version and delete marker of exactly `output`'s key.
+async fn versions_of(s3: &aws_sdk_s3::Client, output: &Output) -> Result<Vec<Stored>, CanaryError> {
+    let key = output.key.as_str();
+    let listed = s3
+        .list_object_versions()
+        .bucket(&output.bucket)
+        .prefix(key)
+        .send()
+        .await
+        .map_err(|err| CanaryError::s3(format!("listing the versions of {key}"), err))?;
+    let versions = listed
+        .versions()
+        .iter()
+        .filter(|version| version.key() == Some(key))
+        .map(|version| Stored::Version {
+            id: version.version_id().map(str::to_owned),
+            latest: version.is_latest() == Some(true),
+        });
+    let markers = listed
+        .delete_markers()
+        .iter()
+        .filter(|marker| marker.key() == Some(key))
+        .map(|marker| Stored::DeleteMarker {
+            id: marker.version_id().map(str::to_owned),
+        });
+    Ok(versions.chain(markers).collect())
 }
 
 fn seconds_after(uploaded: DateTime<Utc>, finished_at: &str) -> Option<f64> {
@@ -360,37 +393,19 @@ fn seconds_after(uploaded: DateTime<Utc>, finished_at: &str) -> Option<f64> {
     Some(seconds.max(0.0))
 }
 
-/// Deletes every version of `keys`; how many went.
-async fn remove(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    keys: &[&String],
-) -> Result<usize, CanaryError> {
+/// Deletes every version of `objects`; how many went.
+async fn remove(s3: &aws_sdk_s3::Client, objects: &[Output]) -> Result<usize, CanaryError> {
     let mut removed = 0;
-    for key in keys {
-        let listed = s3
-            .list_object_versions()
-            .bucket(bucket)
-            .prefix(key.as_str())
-            .send()
-            .await
-            .map_err(|err| CanaryError::s3(format!("listing the versions of {key}"), err))?;
-        let versions: Vec<ObjectIdentifier> = listed
-            .versions()
-            .iter()
-            .filter(|version| version.key() == Some(key.as_str()))
-            .map(|version| (version.key(), version.version_id()))
-            .chain(
-                listed
-                    .delete_markers()
-                    .iter()
-                    .filter(|marker| marker.key() == Some(key.as_str()))
-                    .map(|marker| (marker.key(), marker.version_id())),
-            )
-            .filter_map(|(key, version)| {
+    for object in objects {
+        let key = object.key.as_str();
+        let versions: Vec<ObjectIdentifier> = versions_of(s3, object)
+            .await?
+            .into_iter()
+            .filter_map(|stored| {
+                let (Stored::Version { id, .. } | Stored::DeleteMarker { id }) = stored;
                 ObjectIdentifier::builder()
-                    .key(key?)
-                    .set_version_id(version.map(str::to_owned))
+                    .key(key)
+                    .set_version_id(id)
                     .build()
                     .ok()
             })
@@ -401,7 +416,7 @@ async fn remove(
         let count = versions.len();
         let deleted = s3
             .delete_objects()
-            .bucket(bucket)
+            .bucket(&object.bucket)
             .delete(
                 Delete::builder()
                     .set_objects(Some(versions))
@@ -446,7 +461,7 @@ mod tests {
             .expect("canaries")
             .iter()
             .map(|canary| {
-                canary_key(&policy, canary, "RUN")
+                canary_key(&policy, "uploads", canary, "RUN")
                     .expect("routed")
                     .as_str()
                     .to_owned()
@@ -464,14 +479,36 @@ mod tests {
     }
 
     #[test]
+    fn in_a_bucket_with_rules_of_its_own_the_canaries_follow_them() {
+        let policy = policy(
+            r#"[{"name": "team-photos", "bucket": "team-media", "prefix": "photos/", "tier": "thumbnail"},
+                {"name": "images", "prefix": "uploads/images/", "tier": "thumbnail"}]"#,
+        );
+        let png = &canaries(false, None).expect("canaries")[0];
+        assert_eq!(
+            canary_key(&policy, "team-media", png, "RUN")
+                .expect("routed")
+                .as_str(),
+            "photos/triage-selftest/RUN/canary.png"
+        );
+        assert_eq!(
+            canary_key(&policy, "uploads", png, "RUN")
+                .expect("routed")
+                .as_str(),
+            "uploads/images/triage-selftest/RUN/canary.png"
+        );
+    }
+
+    #[test]
     fn a_tier_no_rule_reaches_is_named() {
         let policy = policy(r#"[{"name": "photos", "prefix": "photos/", "tier": "thumbnail"}]"#);
         let canaries = canaries(true, None).expect("canaries");
-        let err = canary_key(&policy, &canaries[1], "RUN").expect_err("no document rule");
+        let err =
+            canary_key(&policy, "uploads", &canaries[1], "RUN").expect_err("no document rule");
         assert_eq!(
             err.to_string(),
             format!(
-                "no routing rule sends canary.pdf ({} bytes) to the document tier: pass the deployment's --rules",
+                "no routing rule sends canary.pdf ({} bytes) in uploads to the document tier: pass the deployment's --rules",
                 canaries[1].body.len()
             )
         );

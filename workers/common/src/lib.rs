@@ -1,11 +1,13 @@
 //! What every worker shares: [`step`] (one dispatched object, processed and recorded exactly
 //! once: the part each handler would otherwise repeat), [`batch`] (SQS batches with partial
 //! batch responses, for the workers a queue feeds), [`deadline`] (what an invocation has left,
-//! so an item starts only when it can finish and be recorded) and [`s3`] (reading the version
-//! an event names in bounded memory, writing outputs that point back at their source).
+//! so an item starts only when it can finish and be recorded), [`s3`] (reading the version
+//! an event names in bounded memory, writing outputs that point back at their source) and
+//! [`outputs`] (which bucket and key each output goes to).
 
 pub mod batch;
 pub mod deadline;
+pub mod outputs;
 pub mod s3;
 pub mod step;
 

@@ -1,6 +1,7 @@
 //! S3 for the workers: read the version an event names, with a buffer bounded by the
 //! object's length, and write outputs with metadata pointing back at the source.
 
+use crate::outputs::Output;
 use crate::Failure;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
@@ -151,14 +152,14 @@ impl S3Store {
         Ok(response.body)
     }
 
-    /// Copies the event's object version, tags included, to `to_key` in the same bucket.
-    pub async fn copy(&self, object: &ObjectRef, to_key: &str) -> Result<(), Failure> {
+    /// Copies the event's object version, tags included, to `to`.
+    pub async fn copy(&self, object: &ObjectRef, to: &Output) -> Result<(), Failure> {
         let mut source = format!(
             "{}/{}",
             object.bucket,
             utf8_percent_encode(object.key.as_str(), KEY_ENCODE)
         );
-        let mut copy = self.client.copy_object().bucket(&object.bucket).key(to_key);
+        let mut copy = self.client.copy_object().bucket(&to.bucket).key(&to.key);
         match pin(object) {
             Pin::Version(version) => source.push_str(&format!("?versionId={version}")),
             Pin::ETag(etag) => copy = copy.copy_source_if_match(etag),
@@ -242,16 +243,15 @@ impl S3Store {
 
     pub async fn write(
         &self,
-        bucket: &str,
-        key: &str,
+        to: &Output,
         bytes: Vec<u8>,
         content_type: &str,
         metadata: HashMap<String, String>,
     ) -> Result<(), Failure> {
         self.client
             .put_object()
-            .bucket(bucket)
-            .key(key)
+            .bucket(&to.bucket)
+            .key(&to.key)
             .content_type(content_type)
             .set_metadata(Some(metadata))
             .body(ByteStream::from(bytes))

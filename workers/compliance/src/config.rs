@@ -12,8 +12,9 @@ use crate::tags::{VerdictTags, DEFAULT_PRESET};
 use crate::verdict::{check_stage, CheckerSet};
 use audit::RecorderSettings;
 use extractor::isolate::Limits;
-use platform::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
+use platform::config::{ConfigError, Env};
 use std::time::Duration;
+use worker_common::outputs::Outputs;
 
 /// Which checker this function runs: `malware`, `content` or `pii`.
 pub const CHECKER: &str = "TRIAGE_CHECKER";
@@ -45,7 +46,8 @@ pub struct CheckerConfig {
     pub recorder: RecorderSettings,
     pub signatures_uri: Option<String>,
     pub verdicts: VerdictSettings,
-    pub reserved_prefix: String,
+    /// Where quarantine copies go (`<reserved prefix>quarantine/`).
+    pub outputs: Outputs,
     pub concurrency: usize,
     pub max_held_bytes: u64,
     /// The PII check's PDF parser limits.
@@ -89,9 +91,7 @@ impl CheckerConfig {
             recorder: RecorderSettings::from_env(env, &check_stage(checker))?,
             signatures_uri,
             verdicts: VerdictSettings::from_env(env)?,
-            reserved_prefix: env
-                .optional(RESERVED_PREFIX)
-                .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
+            outputs: Outputs::from_env(env)?,
             concurrency,
             max_held_bytes: env.size_or(MAX_HELD_BYTES, 100 << 20)?,
             signatures_refresh: Duration::from_secs(

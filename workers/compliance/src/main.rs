@@ -47,7 +47,7 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
             &config.recorder,
             store.clone(),
             &config.verdicts,
-            &config.reserved_prefix,
+            &config.outputs,
         ),
         checker: InUse::new(checker),
         store,

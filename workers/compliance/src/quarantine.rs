@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use notifications::SnsNotifier;
 use object_events::ObjectRef;
 use tracing::warn;
-use worker_common::s3::{output_key, S3Store};
+use worker_common::outputs::{Output, Outputs};
+use worker_common::s3::S3Store;
 use worker_common::Failure;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,22 +42,20 @@ impl std::str::FromStr for QuarantineMode {
 pub struct Quarantine {
     pub store: S3Store,
     pub mode: QuarantineMode,
-    pub reserved_prefix: String,
+    /// Where copies go (`<reserved prefix>quarantine/`).
+    pub outputs: Outputs,
     pub tags: VerdictTags,
 }
 
 impl Quarantine {
     /// Where an INFECTED `object`'s copy goes, when this mode keeps one.
-    pub fn copy_key(&self, object: &ObjectRef) -> Option<String> {
+    pub fn copy_of(&self, object: &ObjectRef) -> Option<Output> {
         let name = object.key.as_str().rsplit('/').next().unwrap_or("object");
         match self.mode {
             QuarantineMode::Tag => None,
-            QuarantineMode::Copy | QuarantineMode::Move => Some(output_key(
-                &self.reserved_prefix,
-                "quarantine",
-                object,
-                name,
-            )),
+            QuarantineMode::Copy | QuarantineMode::Move => {
+                Some(self.outputs.place(object, "quarantine", name))
+            }
         }
     }
 
@@ -77,8 +76,8 @@ impl Quarantine {
         if verdict != Severity::Infected {
             return Ok(());
         }
-        if let Some(key) = self.copy_key(object) {
-            self.store.copy(object, &key).await?;
+        if let Some(copy) = self.copy_of(object) {
+            self.store.copy(object, &copy).await?;
         }
         if self.mode == QuarantineMode::Move {
             self.store.delete(object).await?;
@@ -107,13 +106,13 @@ pub struct VerdictWriter {
 impl VerdictWriter {
     /// As deployed: the audit table and the notifications topic of `settings`, recording as the
     /// verdict's stage; `verdicts` says what the verdict does to objects in `store`, quarantine
-    /// copies going under `reserved_prefix`.
+    /// copies going where `outputs` says.
     pub fn deployed(
         aws: &aws_config::SdkConfig,
         settings: &RecorderSettings,
         store: S3Store,
         verdicts: &VerdictSettings,
-        reserved_prefix: &str,
+        outputs: &Outputs,
     ) -> Self {
         let settings = RecorderSettings {
             worker: VERDICT_STAGE.into(),
@@ -124,7 +123,7 @@ impl VerdictWriter {
             quarantine: Quarantine {
                 store,
                 mode: verdicts.quarantine,
-                reserved_prefix: reserved_prefix.to_owned(),
+                outputs: outputs.clone(),
                 tags: verdicts.tags.clone(),
             },
         }
@@ -143,7 +142,9 @@ impl VerdictWriter {
         let (severity, signature) = (verdict.severity, verdict.signature.as_deref());
         let object = record.object.clone();
         if severity == Severity::Infected {
-            record = record.with_outputs(self.quarantine.copy_key(&object).into_iter().collect());
+            let copy = self.quarantine.copy_of(&object);
+            record =
+                record.with_outputs(copy.map(|copy| copy.listed(&object)).into_iter().collect());
         }
         let claim = match self.recorder.claim(&record).await {
             Ok(claim) => claim,

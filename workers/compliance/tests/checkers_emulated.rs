@@ -100,7 +100,7 @@ async fn fixture_tagging_with(preset: &str) -> Fixture {
                 &stage.recorder_settings(),
                 store.clone(),
                 &verdicts,
-                "processed/",
+                &worker_common::outputs::Outputs::in_place("processed/"),
             ),
             checker: InUse::new(checker),
             config: CheckerConfig {
@@ -109,7 +109,7 @@ async fn fixture_tagging_with(preset: &str) -> Fixture {
                 recorder: settings(check_stage(name)),
                 signatures_uri: Some(uri.clone()),
                 verdicts: verdicts.clone(),
-                reserved_prefix: "processed/".into(),
+                outputs: worker_common::outputs::Outputs::in_place("processed/"),
                 concurrency: 2,
                 max_held_bytes: 1 << 20,
                 parse: parse_limits(),

@@ -2,8 +2,9 @@
 
 use crate::isolate::Limits;
 use audit::RecorderSettings;
-use platform::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
+use platform::config::{ConfigError, Env};
 use std::time::Duration;
+use worker_common::outputs::Outputs;
 
 pub const MAX_BYTES: &str = "TRIAGE_EXTRACTOR_MAX_BYTES";
 pub const PARSE_TIMEOUT_SECONDS: &str = "TRIAGE_EXTRACTOR_PARSE_TIMEOUT_SECONDS";
@@ -14,7 +15,7 @@ pub const CONCURRENCY: &str = "TRIAGE_EXTRACTOR_CONCURRENCY";
 pub struct ExtractorConfig {
     pub recorder: RecorderSettings,
     /// Outputs go to `<reserved prefix>text/`.
-    pub reserved_prefix: String,
+    pub outputs: Outputs,
     /// Documents larger than this are refused without being read.
     pub max_bytes: u64,
     /// What one document's parser child may use.
@@ -40,9 +41,7 @@ impl ExtractorConfig {
         }
         Ok(Self {
             recorder: RecorderSettings::from_env(env, crate::handler::STAGE)?,
-            reserved_prefix: env
-                .optional(RESERVED_PREFIX)
-                .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
+            outputs: Outputs::from_env(env)?,
             max_bytes: env.parsed_or(MAX_BYTES, 100 << 20)?,
             parse: Limits::new(
                 env.parsed_or(PARSE_MEMORY_MB, Limits::DEFAULT_MEMORY_MB)? << 20,

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use worker_common::batch::{handle_batch, Pace};
 use worker_common::deadline::Invocation;
-use worker_common::s3::{output_key, sha256_hex, source_metadata, S3Store};
+use worker_common::s3::{sha256_hex, source_metadata, S3Store};
 use worker_common::step::{self, parse_dispatch, StepError};
 use worker_common::Failure;
 
@@ -76,20 +76,14 @@ impl Extractor {
         };
         let parse = parse_started.elapsed();
         let upload_started = Instant::now();
-        let text_key = output_key(&self.config.reserved_prefix, "text", &object, "text.txt");
-        let metadata_key = output_key(
-            &self.config.reserved_prefix,
-            "text",
-            &object,
-            "metadata.json",
-        );
+        let text_output = self.config.outputs.place(&object, "text", "text.txt");
+        let metadata_output = self.config.outputs.place(&object, "text", "metadata.json");
         let mut details = extracted.details;
         details["characters"] = extracted.text.chars().count().into();
         let metadata = source_metadata(dispatch);
         self.store
             .write(
-                &object.bucket,
-                &text_key,
+                &text_output,
                 extracted.text.into_bytes(),
                 "text/plain; charset=utf-8",
                 metadata.clone(),
@@ -97,8 +91,7 @@ impl Extractor {
             .await?;
         self.store
             .write(
-                &object.bucket,
-                &metadata_key,
+                &metadata_output,
                 details.to_string().into_bytes(),
                 "application/json",
                 metadata,
@@ -112,7 +105,10 @@ impl Extractor {
         });
         Ok(
             AuditRecord::for_dispatch(dispatch, STAGE, Status::Succeeded, started_at)
-                .with_outputs(vec![text_key, metadata_key])
+                .with_outputs(vec![
+                    text_output.listed(&object),
+                    metadata_output.listed(&object),
+                ])
                 .with_sha256(sha256)
                 .with_content_type(content_type)
                 .with_details(details),

@@ -13,6 +13,7 @@ use std::time::Duration;
 use testkit::pdf::Built;
 use testkit::stage::WorkerStage;
 use worker_common::deadline::Invocation;
+use worker_common::outputs::Outputs;
 use worker_common::s3::S3Store;
 
 struct Fixture {
@@ -29,7 +30,7 @@ async fn fixture() -> Fixture {
         recorder: stage.recorder.clone(),
         config: ExtractorConfig {
             recorder: stage.recorder_settings(),
-            reserved_prefix: "processed/".into(),
+            outputs: Outputs::in_place("processed/"),
             max_bytes: 10 << 20,
             parse: common::limits(),
             concurrency: 3,

@@ -3,8 +3,9 @@
 use crate::libjpeg::FailOn;
 use crate::render::{OutputFormat, RenderSettings};
 use audit::RecorderSettings;
-use platform::config::{ConfigError, Env, DEFAULT_RESERVED_PREFIX, RESERVED_PREFIX};
+use platform::config::{ConfigError, Env};
 use std::time::Duration;
+use worker_common::outputs::Outputs;
 
 pub const SIZES: &str = "TRIAGE_THUMBNAIL_SIZES";
 pub const FORMAT: &str = "TRIAGE_THUMBNAIL_FORMAT";
@@ -22,7 +23,7 @@ pub struct ThumbnailConfig {
     pub recorder: RecorderSettings,
     pub render: RenderSettings,
     /// Outputs go to `<reserved prefix>thumbnails/`.
-    pub reserved_prefix: String,
+    pub outputs: Outputs,
     /// Objects larger than this are refused without being read.
     pub max_bytes: u64,
 }
@@ -69,9 +70,7 @@ impl ThumbnailConfig {
                 timeout: Duration::from_secs(timeout),
                 ..defaults
             },
-            reserved_prefix: env
-                .optional(RESERVED_PREFIX)
-                .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into()),
+            outputs: Outputs::from_env(env)?,
             max_bytes: env.parsed_or(MAX_BYTES, 50 << 20)?,
         })
     }
@@ -115,7 +114,7 @@ mod tests {
     fn defaults_are_one_256_px_jpeg_at_quality_80() {
         let config = read(&[]).expect("valid");
         assert_eq!(config.render, RenderSettings::default());
-        assert_eq!(config.reserved_prefix, "processed/");
+        assert_eq!(config.outputs, Outputs::in_place("processed/"));
         assert_eq!(config.recorder.worker, "thumbnail");
     }
 

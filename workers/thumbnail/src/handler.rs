@@ -17,7 +17,7 @@ use object_events::{Dispatch, ObjectKey};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use worker_common::deadline::Invocation;
-use worker_common::s3::{output_key, sha256_hex, source_metadata, S3Store};
+use worker_common::s3::{sha256_hex, source_metadata, S3Store};
 use worker_common::step::{self, StepError, Stepped};
 use worker_common::Failure;
 
@@ -94,23 +94,21 @@ impl ThumbnailWorker {
         let format = self.config.render.format;
         let mut outputs = Vec::with_capacity(rendered.thumbnails.len());
         for thumbnail in &rendered.thumbnails {
-            let key = output_key(
-                &self.config.reserved_prefix,
-                "thumbnails",
+            let output = self.config.outputs.place(
                 &object,
+                "thumbnails",
                 &format!("{}.{}", thumbnail.size, format.extension()),
             );
             self.store
                 .write(
-                    &object.bucket,
-                    &key,
+                    &output,
                     thumbnail.bytes.clone(),
                     format.content_type(),
                     source_metadata(dispatch),
                 )
                 .await?;
             outputs.push((
-                key,
+                output.listed(&object),
                 thumbnail.width,
                 thumbnail.height,
                 thumbnail.bytes.len(),

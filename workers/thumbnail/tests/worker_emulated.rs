@@ -12,6 +12,7 @@ use thumbnail::handler::ThumbnailWorker;
 use thumbnail::libjpeg::FailOn;
 use thumbnail::render::RenderSettings;
 use worker_common::deadline::Invocation;
+use worker_common::outputs::Outputs;
 use worker_common::s3::S3Store;
 
 struct Fixture {
@@ -37,7 +38,7 @@ async fn fixture() -> Fixture {
                 sizes: vec![128, 32],
                 ..RenderSettings::default()
             },
-            reserved_prefix: "processed/".into(),
+            outputs: Outputs::in_place("processed/"),
             max_bytes: 10 << 20,
         },
     };
@@ -71,6 +72,60 @@ fn photo(width: u32, height: u32) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     image.write_to(&mut out, ImageFormat::Jpeg).expect("JPEG");
     out.into_inner()
+}
+
+/// A watched bucket whose outputs are kept elsewhere (terraform existing_buckets, outputs =
+/// "stack"): the thumbnails go to the other bucket under the source bucket's name, and the
+/// record lists them by their s3:// address.
+#[tokio::test]
+async fn a_buckets_thumbnails_can_be_kept_in_another_bucket_under_its_name() {
+    let mut fixture = fixture().await;
+    let elsewhere = testkit::resources::unique("outputs");
+    fixture
+        .stage
+        .s3
+        .create_bucket()
+        .bucket(&elsewhere)
+        .send()
+        .await
+        .expect("output bucket");
+    let source = fixture.stage.bucket.clone();
+    fixture
+        .worker
+        .config
+        .outputs
+        .elsewhere
+        .insert(source.clone(), elsewhere.clone());
+    let key = "uploads/images/team photo.jpg";
+    let record = fixture.processed(key, photo(640, 480)).await;
+    assert_eq!(record.status, "SUCCEEDED", "{record:?}");
+    let expected: Vec<String> = [128, 32]
+        .iter()
+        .map(|size| format!("s3://{elsewhere}/processed/thumbnails/{source}/{key}/{size}.jpg"))
+        .collect();
+    assert_eq!(record.outputs, expected);
+    let stored = fixture
+        .stage
+        .s3
+        .get_object()
+        .bucket(&elsewhere)
+        .key(format!("processed/thumbnails/{source}/{key}/128.jpg"))
+        .send()
+        .await
+        .expect("the thumbnail is in the output bucket");
+    let bytes = stored.body.collect().await.expect("body").into_bytes();
+    let thumbnail = image::load_from_memory(&bytes).expect("a JPEG");
+    assert_eq!(thumbnail.dimensions(), (128, 96));
+    let left = fixture
+        .stage
+        .s3
+        .list_objects_v2()
+        .bucket(&source)
+        .prefix("processed/")
+        .send()
+        .await
+        .expect("listing");
+    assert!(left.contents().is_empty(), "outputs left in the source bucket");
 }
 
 #[tokio::test]
