@@ -125,7 +125,10 @@ async fn a_buckets_thumbnails_can_be_kept_in_another_bucket_under_its_name() {
         .send()
         .await
         .expect("listing");
-    assert!(left.contents().is_empty(), "outputs left in the source bucket");
+    assert!(
+        left.contents().is_empty(),
+        "outputs left in the source bucket"
+    );
 }
 
 #[tokio::test]
