@@ -197,6 +197,13 @@ fn tempfile_dir() -> std::path::PathBuf {
     dir
 }
 
+/// A number as the state holds it: a JSON number, or a string of one (environment variables).
+fn number(value: &Value) -> Option<u64> {
+    value
+        .as_u64()
+        .or_else(|| value.as_str().and_then(|text| text.parse().ok()))
+}
+
 /// The thumbnail worker's pixel budget when terraform does not set one.
 fn default_max_pixels() -> u64 {
     thumbnail::render::RenderSettings::default().max_pixels
@@ -209,11 +216,6 @@ fn default_max_pixels() -> u64 {
 pub fn applied(state: &Value) -> Vec<(String, Sizing, u64)> {
     let all = all_resources(state);
     let of_type = |kind: &str| values_of(&all, kind);
-    let number = |value: &Value| {
-        value
-            .as_u64()
-            .or_else(|| value.as_str().and_then(|text| text.parse().ok()))
-    };
     let visibility: BTreeMap<&str, u64> = of_type("aws_sqs_queue")
         .into_iter()
         .filter_map(|queue| {
@@ -318,11 +320,6 @@ pub fn broken_in_applied(state: &Value) -> Vec<String> {
 pub fn sweep_before_redelivery(state: &Value) -> Vec<String> {
     let all = all_resources(state);
     let of_type = |kind: &str| values_of(&all, kind);
-    let number = |value: &Value| {
-        value
-            .as_u64()
-            .or_else(|| value.as_str().and_then(|text| text.parse().ok()))
-    };
     let functions = of_type("aws_lambda_function");
     let variable =
         |function: &Value, name: &str| number(&function["environment"][0]["variables"][name]);

@@ -469,6 +469,7 @@ pub fn violations(root: &Path, state: &Value) -> Vec<String> {
     cases.extend(existing_bucket_cases(
         &all,
         &account,
+        &uploads_bucket,
         [&uploader, &thumbnail],
         &tags,
     ));
@@ -489,16 +490,8 @@ pub fn violations(root: &Path, state: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Who may put events on the ingest queue: the one sender the applied event path names (S3
-/// for the uploads bucket, or EventBridge for its rule), and nobody on another's behalf.
-fn ingest_queue_cases(all: &[Value], uploads_bucket: &str, account: &str) -> Vec<Value> {
-    let queue_policy = policy(
-        &find(
-            all,
-            "aws_sqs_queue_policy",
-            "module.ingest.aws_sqs_queue_policy.ingest",
-        )["policy"],
-    );
+/// The ingest queue's ARN and the policy saying who may send to it.
+fn ingest_queue(all: &[Value]) -> (String, Value) {
     let queue = find(
         all,
         "aws_sqs_queue",
@@ -507,6 +500,20 @@ fn ingest_queue_cases(all: &[Value], uploads_bucket: &str, account: &str) -> Vec
         .as_str()
         .expect("queue arn")
         .to_owned();
+    let policy = policy(
+        &find(
+            all,
+            "aws_sqs_queue_policy",
+            "module.ingest.aws_sqs_queue_policy.ingest",
+        )["policy"],
+    );
+    (queue, policy)
+}
+
+/// Who may put events on the ingest queue: the one sender the applied event path names (S3
+/// for the uploads bucket, or EventBridge for its rule), and nobody on another's behalf.
+fn ingest_queue_cases(all: &[Value], uploads_bucket: &str, account: &str) -> Vec<Value> {
+    let (queue, queue_policy) = ingest_queue(all);
     let rules: Vec<&Value> = values_of(all, "aws_cloudwatch_event_rule")
         .into_iter()
         .filter(|rule| {
@@ -570,6 +577,7 @@ fn ingest_queue_cases(all: &[Value], uploads_bucket: &str, account: &str) -> Vec
 fn existing_bucket_cases(
     all: &[Value],
     account: &str,
+    uploads_bucket: &str,
     [uploader, thumbnail]: [&str; 2],
     tags: &VerdictTags,
 ) -> Vec<Value> {
@@ -579,7 +587,7 @@ fn existing_bucket_cases(
             resource["type"] == "aws_iam_policy_document"
                 && resource["address"]
                     .as_str()
-                    .is_some_and(|a| a.contains("module.existing_bucket_gate["))
+                    .is_some_and(|a| a.contains("module.bucket_gate["))
         })
         .map(|resource| {
             let address = resource["address"].as_str().unwrap_or_default();
@@ -591,6 +599,7 @@ fn existing_bucket_cases(
                 .to_owned();
             (bucket, policy(&resource["values"]["json"]))
         })
+        .filter(|(bucket, _)| bucket != uploads_bucket)
         .collect();
     let thumbnail_policy = policy(
         &find(
@@ -599,21 +608,7 @@ fn existing_bucket_cases(
             "module.thumbnail.module.function.data.aws_iam_policy_document.this",
         )["json"],
     );
-    let queue_policy = policy(
-        &find(
-            all,
-            "aws_sqs_queue_policy",
-            "module.ingest.aws_sqs_queue_policy.ingest",
-        )["policy"],
-    );
-    let queue = find(
-        all,
-        "aws_sqs_queue",
-        "module.ingest.module.queue.aws_sqs_queue.this",
-    )["arn"]
-        .as_str()
-        .expect("queue arn")
-        .to_owned();
+    let (queue, queue_policy) = ingest_queue(all);
     let infected = json!({ format!("s3:ExistingObjectTag/{}", tags.key): tags.value(compliance::checker::Severity::Infected) });
     let mut cases = Vec::new();
     for (bucket, gate) in &gates {

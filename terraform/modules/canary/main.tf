@@ -73,27 +73,11 @@ module "function" {
   }
 }
 
-resource "aws_cloudwatch_event_rule" "schedule" {
-  name                = local.function_name
-  description         = "Runs the canary: a selftest of every tier."
-  schedule_expression = var.schedule
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_event_target" "schedule" {
-  rule = aws_cloudwatch_event_rule.schedule.name
-  arn  = module.function.function_arn
-  # A run that cannot start is reported by its missing metric; the next tick tries again.
-  retry_policy {
-    maximum_event_age_in_seconds = 300
-    maximum_retry_attempts       = 0
-  }
-}
-
-resource "aws_lambda_permission" "schedule" {
-  statement_id  = "CanaryOnSchedule"
-  action        = "lambda:InvokeFunction"
+module "schedule" {
+  source        = "../schedule"
   function_name = module.function.function_name
-  principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.schedule.arn
+  function_arn  = module.function.function_arn
+  schedule      = var.schedule
+  description   = "Runs the canary: a selftest of every tier."
+  tags          = var.tags
 }

@@ -76,25 +76,10 @@ module "uploads_tls_only" {
   bucket_arn = aws_s3_bucket.uploads.arn
 }
 
-# The compliance gate (docs/compliance.md, "Who may do what"): verdict tags and what they let
-# others read; outputs written by the pipeline alone, uploads under the upload prefix only.
-module "gate" {
-  source               = "../bucket-gate"
-  bucket_arn           = aws_s3_bucket.uploads.arn
-  compliance_gate      = var.compliance_gate
-  gated_prefixes       = var.gated_prefixes
-  upload_prefixes      = [var.upload_prefix]
-  uploads_only         = true
-  reserved_prefix      = var.reserved_prefix
-  verdict_tag          = var.verdict_tag
-  pipeline_reader_arns = var.pipeline_reader_arns
-  verdict_writer_arns  = var.verdict_writer_arns
-  output_writer_arns   = var.output_writer_arns
-  admin_role_arns      = var.admin_role_arns
-}
-
+# TLS only, and the compliance gate (modules/bucket-gate, made in the stack for every watched
+# bucket): verdict tags and what they let others read, outputs by the pipeline alone.
 data "aws_iam_policy_document" "uploads" {
-  source_policy_documents = [module.uploads_tls_only.json, module.gate.json]
+  source_policy_documents = [module.uploads_tls_only.json, var.gate_policy_json]
 }
 
 resource "aws_s3_bucket_policy" "uploads" {
@@ -120,44 +105,29 @@ locals {
   eventbridge_rule_arns = concat(module.eventbridge[*].rule_arn, var.watched_rule_arns)
 }
 
+# Who may put events on the ingest queue, for which sources: S3 for this bucket (the S3 path),
+# EventBridge for the rules above.
+locals {
+  senders = merge(
+    local.via_eventbridge ? {} : { "s3.amazonaws.com" = [aws_s3_bucket.uploads.arn] },
+    length(local.eventbridge_rule_arns) > 0 ? { "events.amazonaws.com" = local.eventbridge_rule_arns } : {},
+  )
+}
+
 data "aws_iam_policy_document" "events_may_send" {
-  # The S3 path: the bucket's notification configuration, for this bucket alone.
   dynamic "statement" {
-    for_each = local.via_eventbridge ? [] : [1]
+    for_each = local.senders
     content {
-      sid       = "BucketNotifications"
       actions   = ["sqs:SendMessage"]
       resources = [module.queue.arn]
       principals {
         type        = "Service"
-        identifiers = ["s3.amazonaws.com"]
+        identifiers = [statement.key]
       }
       condition {
         test     = "ArnEquals"
         variable = "aws:SourceArn"
-        values   = [aws_s3_bucket.uploads.arn]
-      }
-      condition {
-        test     = "StringEquals"
-        variable = "aws:SourceAccount"
-        values   = [data.aws_caller_identity.current.account_id]
-      }
-    }
-  }
-  dynamic "statement" {
-    for_each = length(local.eventbridge_rule_arns) > 0 ? [1] : []
-    content {
-      sid       = "EventBridgeRules"
-      actions   = ["sqs:SendMessage"]
-      resources = [module.queue.arn]
-      principals {
-        type        = "Service"
-        identifiers = ["events.amazonaws.com"]
-      }
-      condition {
-        test     = "ArnEquals"
-        variable = "aws:SourceArn"
-        values   = local.eventbridge_rule_arns
+        values   = statement.value
       }
       condition {
         test     = "StringEquals"

@@ -47,49 +47,9 @@ variable "force_destroy" {
   default     = false
 }
 
-variable "compliance_gate" {
-  description = "fail-closed: objects under gated_prefixes are readable only once their verdict tag says clean; infected-only: only infected objects are unreadable. Either way only the verdict writers and admins change verdict tags."
+variable "gate_policy_json" {
+  description = "The bucket's compliance gate (modules/bucket-gate), added to its TLS-only policy."
   type        = string
-  default     = "fail-closed"
-  validation {
-    condition     = contains(["fail-closed", "infected-only"], var.compliance_gate)
-    error_message = "compliance_gate is fail-closed or infected-only."
-  }
-}
-
-variable "gated_prefixes" {
-  description = "Key prefixes the routing rules send to the compliance tier, which the fail-closed gate covers."
-  type        = list(string)
-}
-
-variable "verdict_tag" {
-  description = "The verdict tag's key and its clean and infected values (a preset of workers/compliance/verdict-tags.json)."
-  type = object({
-    key      = string
-    clean    = string
-    infected = string
-  })
-}
-
-variable "pipeline_reader_arns" {
-  description = "Roles that read uploads before their verdict (the workers, the checkers, the large-file task)."
-  type        = list(string)
-}
-
-variable "verdict_writer_arns" {
-  description = "Roles that write verdict tags and quarantine copies (the checkers, the large-file task)."
-  type        = list(string)
-}
-
-variable "output_writer_arns" {
-  description = "Roles that write outputs outside the upload prefix (the workers and the task)."
-  type        = list(string)
-}
-
-variable "admin_role_arns" {
-  description = "Roles that may read anything, infected objects included, and change verdict tags (security admins)."
-  type        = list(string)
-  default     = []
 }
 
 variable "attach_bucket_policy" {

@@ -32,21 +32,15 @@ module "ingest" {
   processed_expiration_days  = var.processed_expiration_days
   force_destroy              = !var.protect_data
   attach_bucket_policy       = !var.emulated
-  compliance_gate            = var.compliance_gate
-  gated_prefixes             = local.compliance_prefixes[var.bucket_name]
+  upload_prefix              = local.upload_prefix
+  gate_policy_json           = module.bucket_gate[var.bucket_name].json
   watched_rule_arns          = [for source in module.existing_bucket_events : source.rule_arn]
-  verdict_tag                = local.verdict_tag
-  pipeline_reader_arns       = concat(local.worker_role_arns, local.verdict_writer_arns)
-  verdict_writer_arns        = local.verdict_writer_arns
-  output_writer_arns         = concat(local.worker_role_arns, local.verdict_writer_arns, [module.batch_operations.role_arn])
-  admin_role_arns            = var.quarantine_admin_role_arns
   signature_writer_arns      = concat([data.aws_iam_session_context.deployer.issuer_arn], var.signature_writer_arns)
   tags                       = var.tags
 }
 
 # The buckets the stack watches but did not create: their uploads reach the ingest queue
-# through EventBridge (their notification configurations stay their owners'), and each gets
-# its compliance gate as a policy document its owner merges into the bucket's own policy.
+# through EventBridge (their notification configurations stay their owners').
 module "existing_bucket_events" {
   source       = "../eventbridge-source"
   for_each     = var.existing_buckets
@@ -57,20 +51,27 @@ module "existing_bucket_events" {
   tags         = var.tags
 }
 
-module "existing_bucket_gate" {
+# Every watched bucket's compliance gate: the stack attaches its own bucket's; another owner
+# merges the statements (the output existing_bucket_policies) into the bucket's own policy.
+module "bucket_gate" {
   source               = "../bucket-gate"
-  for_each             = var.existing_buckets
-  bucket_arn           = local.watched[each.key].arn
+  for_each             = local.watched
+  bucket_arn           = each.value.arn
   compliance_gate      = var.compliance_gate
   gated_prefixes       = local.compliance_prefixes[each.key]
   upload_prefixes      = each.value.prefixes
-  uploads_only         = false
+  uploads_only         = each.key == var.bucket_name
   reserved_prefix      = local.reserved_prefix
   verdict_tag          = local.verdict_tag
   pipeline_reader_arns = concat(local.worker_role_arns, local.verdict_writer_arns)
   verdict_writer_arns  = local.verdict_writer_arns
-  output_writer_arns   = concat(local.worker_role_arns, local.verdict_writer_arns)
-  admin_role_arns      = var.quarantine_admin_role_arns
+  # Batch Operations writes its reports in the stack's bucket.
+  output_writer_arns = concat(
+    local.worker_role_arns,
+    local.verdict_writer_arns,
+    each.key == var.bucket_name ? [module.batch_operations.role_arn] : [],
+  )
+  admin_role_arns = var.quarantine_admin_role_arns
 }
 
 # Whoever applies this (the role of the session, not the session) may update the signatures;
@@ -100,6 +101,7 @@ module "network" {
 
 locals {
   reserved_prefix = "processed/"
+  upload_prefix   = "uploads/"
   functions       = module.sizing.functions
   # What every function and the task share.
   deployment = {
@@ -146,9 +148,15 @@ locals {
   ] }
   # Every watched bucket: the one this stack creates and those it was given.
   watched = merge(
-    { (var.bucket_name) = { arn = module.ingest.bucket_arn, kms_key_arn = null, outputs = "source" } },
+    { (var.bucket_name) = {
+      arn         = "arn:aws:s3:::${var.bucket_name}"
+      prefixes    = [local.upload_prefix]
+      kms_key_arn = null
+      outputs     = "source"
+    } },
     { for name, bucket in var.existing_buckets : name => {
       arn         = "arn:aws:s3:::${name}"
+      prefixes    = bucket.prefixes
       kms_key_arn = bucket.kms_key_arn
       outputs     = bucket.outputs
     } },

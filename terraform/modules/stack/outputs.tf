@@ -101,7 +101,7 @@ output "watched_buckets" {
 
 output "existing_bucket_policies" {
   description = "Per bucket the stack watches but did not create, its compliance gate as bucket policy statements: merge them into the bucket's own policy (the stack never writes another owner's policy)."
-  value       = { for name, gate in module.existing_bucket_gate : name => gate.json }
+  value       = { for name, gate in module.bucket_gate : name => gate.json if name != var.bucket_name }
 }
 
 output "enable_eventbridge" {

@@ -31,27 +31,11 @@ module "function" {
   }
 }
 
-resource "aws_cloudwatch_event_rule" "schedule" {
-  name                = local.function_name
-  description         = "Runs the sweep of abandoned audit records."
-  schedule_expression = var.schedule
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_event_target" "schedule" {
-  rule = aws_cloudwatch_event_rule.schedule.name
-  arn  = module.function.function_arn
-  # A missed sweep is made up by the next one: no retries piling onto it.
-  retry_policy {
-    maximum_event_age_in_seconds = 300
-    maximum_retry_attempts       = 0
-  }
-}
-
-resource "aws_lambda_permission" "schedule" {
-  statement_id  = "SweepOnSchedule"
-  action        = "lambda:InvokeFunction"
+module "schedule" {
+  source        = "../schedule"
   function_name = module.function.function_name
-  principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.schedule.arn
+  function_arn  = module.function.function_arn
+  schedule      = var.schedule
+  description   = "Runs the sweep of abandoned audit records."
+  tags          = var.tags
 }
