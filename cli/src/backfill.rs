@@ -97,6 +97,11 @@ pub struct BackfillArgs {
     /// stack.batch_operations.router_function_arn).
     #[arg(long, env = "TRIAGE_ROUTER_FUNCTION_ARN")]
     router_arn: Option<String>,
+    /// With --batch-operations: the bucket the job's report goes to, the stack's own (terraform
+    /// output stack.bucket; its role may write reports nowhere else). Default: the bucket
+    /// backfilled, right when that is the stack's.
+    #[arg(long)]
+    report_bucket: Option<String>,
 }
 
 /// Where a source stands: what the next page starts from.
@@ -365,6 +370,7 @@ async fn create_batch_job(args: &BackfillArgs) -> anyhow::Result<()> {
     };
     let policy = args.policy.policy()?;
     let spec = JobSpec {
+        report_bucket: args.report_bucket.clone().unwrap_or_else(|| bucket.clone()),
         bucket,
         source,
         role_arn,

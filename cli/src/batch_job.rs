@@ -32,7 +32,9 @@ pub struct JobSpec {
     pub source: JobSource,
     pub role_arn: String,
     pub router_arn: String,
-    /// Where in `bucket` the completion report goes.
+    /// The bucket the completion report goes to: the stack's (its role may write there alone).
+    pub report_bucket: String,
+    /// Where in `report_bucket` the report goes.
     pub report_prefix: String,
     /// When the operator asked: with the source, what makes the request's idempotency token,
     /// so a retried CreateJob makes one job and a later backfill a new one.
@@ -81,7 +83,7 @@ impl JobSpec {
             )
             .report(
                 JobReport::builder()
-                    .bucket(&bucket_arn)
+                    .bucket(format!("arn:aws:s3:::{}", self.report_bucket))
                     .prefix(self.report_prefix.trim_end_matches('/'))
                     .format(JobReportFormat::ReportCsv20180820)
                     .report_scope(JobReportScope::AllTasks)
@@ -142,7 +144,7 @@ impl JobSpec {
              follow it:  aws s3control describe-job --account-id {account} --job-id {job_id}\n  \
              its report: s3://{}/{}/job-{job_id}/ (every task's outcome; failures also in `triage audit --status FAILED`)",
             self.describe(),
-            self.bucket,
+            self.report_bucket,
             self.report_prefix.trim_end_matches('/'),
         ))
     }
@@ -183,6 +185,7 @@ mod tests {
             role_arn: "arn:aws:iam::123456789012:role/s3-triage-prod-batch-operations".into(),
             router_arn: "arn:aws:lambda:eu-west-1:123456789012:function:s3-triage-prod-router"
                 .into(),
+            report_bucket: "my-uploads".into(),
             report_prefix: "processed/batch-operations/".into(),
             requested_at: DateTime::from_timestamp(1_796_292_000, 0).expect("a time"),
         }
@@ -223,6 +226,33 @@ mod tests {
         assert_eq!(report.prefix(), Some("processed/batch-operations"));
         assert_eq!(report.report_scope(), Some(&JobReportScope::AllTasks));
         assert!(input.manifest().is_none());
+    }
+
+    #[test]
+    fn a_job_over_a_watched_bucket_reports_to_the_stacks_bucket() {
+        let spec = JobSpec {
+            bucket: "team-media".into(),
+            ..spec(JobSource::Prefix("uploads/".into()))
+        };
+        let input = spec
+            .request(&client())
+            .expect("a request")
+            .as_input()
+            .clone()
+            .build()
+            .expect("an input");
+        let Some(JobManifestGenerator::S3JobManifestGenerator(generator)) =
+            input.manifest_generator()
+        else {
+            panic!("a generated manifest: {input:?}");
+        };
+        assert_eq!(generator.source_bucket(), "arn:aws:s3:::team-media");
+        let report = input.report().expect("a report");
+        assert_eq!(report.bucket(), Some("arn:aws:s3:::my-uploads"));
+        assert!(spec
+            .follow_up("job-1")
+            .expect("follow-up")
+            .contains("its report: s3://my-uploads/processed/batch-operations/job-job-1/"));
     }
 
     #[test]

@@ -546,6 +546,54 @@ fn uploads_announced_through_eventbridge_end_as_through_s3_notifications() {
             .is_some_and(|key| key.contains("triage-selftest/"))),
         "the selftest left its canaries"
     );
+
+    // The scheduled functions as EventBridge's schedule runs them, through the executor: the
+    // canary Lambda proves every tier (no EICAR: it would page) and removes its canaries; the
+    // sweep finds nothing abandoned in a stack where everything ended.
+    let invoker = aws_sdk_lambda::Client::new(
+        &stack.runtime.block_on(emulator::sdk_config(
+            state["lambda_endpoint_url"]
+                .as_str()
+                .expect("the executor's Invoke API"),
+        )),
+    );
+    let scheduled = |function: &str| -> Value {
+        let invoked = stack
+            .runtime
+            .block_on(
+                invoker
+                    .invoke()
+                    .function_name(function)
+                    .payload(aws_sdk_lambda::primitives::Blob::new(
+                        json!({"source": "aws.events", "detail-type": "Scheduled Event"})
+                            .to_string(),
+                    ))
+                    .send(),
+            )
+            .unwrap_or_else(|err| panic!("{function} invoked: {err:?}"));
+        assert_eq!(invoked.function_error(), None, "{function}: {invoked:?}");
+        serde_json::from_slice(invoked.payload().expect("a response").as_ref()).expect("JSON")
+    };
+    let canary = scheduled("s3-triage-local-canary");
+    let results = canary["results"].as_array().expect("results");
+    let tiers: Vec<&str> = results
+        .iter()
+        .filter_map(|result| result["tier"].as_str())
+        .collect();
+    assert_eq!(tiers, ["thumbnail", "document", "compliance"], "{canary}");
+    assert!(
+        results.iter().all(|result| result["problem"].is_null()),
+        "{canary}"
+    );
+    assert_eq!(
+        canary["removed"]["Ok"].as_u64().map(|n| n > 0),
+        Some(true),
+        "{canary}"
+    );
+    assert_eq!(
+        scheduled("s3-triage-local-sweeper"),
+        json!({"abandoned": [], "announced": [], "moved": 0, "unreadable": []})
+    );
     let _ = std::fs::remove_file(&state_file);
 }
 
