@@ -182,8 +182,8 @@ impl Recorder {
 
     /// [`Self::claim`], a new item written in delivery `state`.
     async fn claim_as(&self, record: &AuditRecord, state: &str) -> Result<Claim, RecordError> {
-        let now_ms = Utc::now().timestamp_millis();
-        let item = self.item(record, state, now_ms)?;
+        let now = Utc::now();
+        let item = self.item(record, state, now.timestamp_millis())?;
         let written = self
             .dynamodb
             .put_item()
@@ -202,53 +202,31 @@ impl Recorder {
             Err(err) => return Err(RecordError::store("PutItem", &err)),
         }
 
-        let key = table::item_key(record)?;
         let existing = self
             .dynamodb
             .get_item()
             .table_name(&self.settings.table)
-            .set_key(Some(key.clone()))
+            .set_key(Some(table::item_key(record)?))
             .consistent_read(true)
             .send()
             .await
             .map_err(|err| RecordError::store("GetItem", &err))?;
         let existing = existing.item.unwrap_or_default();
-        let state = delivery_state(&existing);
-        if state == delivery::NOTIFIED {
+        let found = delivery_state(&existing);
+        if found == delivery::NOTIFIED {
             return Ok(Claim::AlreadyRecorded);
         }
-        let claimed_at = match existing.get(CLAIMED_AT) {
-            Some(AttributeValue::N(ms)) => ms.parse::<i64>().unwrap_or(0),
-            _ => 0,
-        };
+        let claimed_at: i64 = table::number(&existing, CLAIMED_AT).unwrap_or(0);
         let lease_ms = i64::try_from(self.settings.claim_lease.as_millis()).unwrap_or(i64::MAX);
-        if claimed_at.saturating_add(lease_ms) > now_ms {
+        if claimed_at.saturating_add(lease_ms) > now.timestamp_millis()
+            || !self.take_over(record, found, claimed_at, now).await?
+        {
             return Err(self.in_progress(record));
         }
-        let taken = self
-            .dynamodb
-            .update_item()
-            .table_name(&self.settings.table)
-            .set_key(Some(key))
-            .update_expression("SET #claimed_at = :now, #unfinished_day = :day")
-            .condition_expression("#claimed_at = :seen")
-            .expression_attribute_names("#claimed_at", CLAIMED_AT)
-            .expression_attribute_names("#unfinished_day", UNFINISHED_INDEX_KEY)
-            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
-            .expression_attribute_values(":day", table::unfinished_day(now_ms))
-            .expression_attribute_values(":seen", AttributeValue::N(claimed_at.to_string()))
-            .send()
-            .await;
-        match taken {
-            Ok(_) => {
-                self.supersede_earlier_runs(record).await?;
-                Ok(Claim::Resumed {
-                    applied: state == delivery::APPLIED,
-                })
-            }
-            Err(err) if condition_failed(&err) => Err(self.in_progress(record)),
-            Err(err) => Err(RecordError::store("UpdateItem", &err)),
-        }
+        self.supersede_earlier_runs(record).await?;
+        Ok(Claim::Resumed {
+            applied: found == delivery::APPLIED,
+        })
     }
 
     /// Rewrites a claimed, unfinished record (an IN_PROGRESS one with fresh progress in its
@@ -396,7 +374,9 @@ impl Recorder {
     }
 
     /// Takes over the claim on `record`'s item if it is still the one seen (in delivery
-    /// `state`, claimed at `claimed_at_ms`): the sweep's way in, which never waits for a lease.
+    /// `state`, claimed at `claimed_at_ms`): a redelivery's way in once the lease has run out,
+    /// and the sweep's. A delivery that moved the item since (renewed its claim, or noted its
+    /// effect applied) keeps it.
     pub(crate) async fn take_over(
         &self,
         record: &AuditRecord,

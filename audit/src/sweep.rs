@@ -46,8 +46,8 @@ pub struct SweepReport {
 }
 
 /// Ends every record claimed before `now - abandoned_after` and not finished since.
-/// `abandoned_after` must outlast every redelivery that could still finish it (the sizing
-/// module derives it so; `cli/tests/consistency/sizing.rs` checks it).
+/// `abandoned_after` must outlast every redelivery that could still finish it (the stack
+/// derives it so; `cli/tests/consistency/sizing.rs` checks it).
 pub async fn sweep(
     recorder: &Recorder,
     abandoned_after: Duration,

@@ -73,11 +73,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .await
             .map_err(anyhow::Error::msg)
             .context("subscribing to the notifications topic")?;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&stack.config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = crate::target::s3_client(&stack.config);
     let trail = AuditTrail::new(aws_sdk_dynamodb::Client::new(&stack.config), &audit_table);
     let announced_through = announcing_path(&s3, &bucket).await?;
 

@@ -31,11 +31,7 @@ pub struct EnableEventBridgeArgs {
 
 pub async fn run(args: EnableEventBridgeArgs) -> anyhow::Result<()> {
     let target = args.target.resolve().await?;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&target.config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = crate::target::s3_client(&target.config);
     if args.check {
         let current = read(&s3, &args.bucket).await?;
         if current.event_bridge_configuration().is_none() {

@@ -185,11 +185,7 @@ pub async fn bring_up(args: &StackArgs) -> anyhow::Result<Stack> {
 
     let config = emulator::sdk_config(&endpoint).await;
     if !args.watch_existing.is_empty() {
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(true)
-                .build(),
-        );
+        let s3 = crate::target::s3_client(&config);
         for bucket in &args.watch_existing {
             let bucket = &bucket.name;
             let kept = crate::eventbridge::enable(&s3, bucket).await?;

@@ -54,11 +54,7 @@ pub async fn run(args: SelftestArgs) -> anyhow::Result<()> {
         .context("which bucket? pass --bucket, set TRIAGE_BUCKET, or pass --state-file")?;
     let table = target.state.audit_table(args.table.clone())?;
     let selftest = Selftest {
-        s3: aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&target.config)
-                .force_path_style(true)
-                .build(),
-        ),
+        s3: crate::target::s3_client(&target.config),
         trail: AuditTrail::new(aws_sdk_dynamodb::Client::new(&target.config), &table),
         bucket,
         policy: args.policy.policy()?,

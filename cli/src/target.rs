@@ -38,6 +38,16 @@ impl LocalState {
     }
 }
 
+/// An S3 client for `config` that names buckets in the path: what the emulator's single
+/// endpoint needs, and what AWS serves as well.
+pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
 /// The deployment's SDK configuration and what the state file (if any) names.
 pub struct Target {
     pub config: aws_config::SdkConfig,

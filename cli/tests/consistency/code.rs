@@ -598,15 +598,18 @@ impl Workspace {
         if !own.is_empty() {
             return own;
         }
-        let visible = &self.visible[crate_name];
         candidates
             .iter()
             .copied()
-            .filter(|index| {
-                let item = &self.all[*index];
-                item.exported && visible.contains(&item.crate_name)
-            })
+            .filter(|index| self.nameable(&self.all[*index], crate_name))
             .collect()
+    }
+
+    /// Whether code in `crate_name` can name `target`: its own, or exported by a crate it
+    /// depends on.
+    fn nameable(&self, target: &Item, crate_name: &str) -> bool {
+        target.crate_name == crate_name
+            || (target.exported && self.visible[crate_name].contains(&target.crate_name))
     }
 
     /// The workspace crates linked into a binary whose crate is `root`.
@@ -708,25 +711,17 @@ impl Workspace {
                 if in_external_crate(&code[..token.start()], &self.external) {
                     continue;
                 }
+                let mut targets = self.resolve(token.as_str(), &item.crate_name);
+                targets.extend(self.implementations(token.as_str(), &item.crate_name, &linked));
+                // `Recorder::claim` is `Recorder`'s, `step::run` the one of a module `step`,
+                // whichever crate has it.
                 let qualifier = code[..token.start()]
                     .strip_suffix("::")
                     .and_then(|path| IDENT.find_iter(path).last())
                     .map(|ident| ident.as_str())
-                    .filter(|ident| ident.starts_with(char::is_uppercase));
-                let mut targets = self.resolve(token.as_str(), &item.crate_name);
-                targets.extend(self.implementations(token.as_str(), &item.crate_name, &linked));
-                // `step::run` is the `run` of a module `step`, whichever crate has it.
-                let module = code[..token.start()]
-                    .strip_suffix("::")
-                    .and_then(|path| IDENT.find_iter(path).last())
-                    .map(|ident| ident.as_str())
-                    .filter(|ident| {
-                        ident.starts_with(char::is_lowercase)
-                            && !matches!(*ident, "self" | "super" | "crate")
-                    });
-                if let Some(module) = module {
-                    let visible = &self.visible[&item.crate_name];
-                    let in_module: Vec<usize> = self
+                    .filter(|ident| !matches!(*ident, "self" | "super" | "crate"));
+                if let Some(qualifier) = qualifier {
+                    let qualified: Vec<usize> = self
                         .items
                         .get(token.as_str())
                         .into_iter()
@@ -734,26 +729,16 @@ impl Workspace {
                         .copied()
                         .filter(|index| {
                             let target = &self.all[*index];
-                            target.module == module
-                                && (target.crate_name == item.crate_name
-                                    || (target.exported && visible.contains(&target.crate_name)))
+                            if qualifier.starts_with(char::is_uppercase) {
+                                target.owner.as_deref() == Some(qualifier)
+                            } else {
+                                target.module == qualifier
+                                    && self.nameable(target, &item.crate_name)
+                            }
                         })
                         .collect();
-                    if !in_module.is_empty() {
-                        targets = in_module;
-                    }
-                }
-                if let Some(owner) = qualifier {
-                    let owned: Vec<usize> = self
-                        .items
-                        .get(token.as_str())
-                        .into_iter()
-                        .flatten()
-                        .copied()
-                        .filter(|index| self.all[*index].owner.as_deref() == Some(owner))
-                        .collect();
-                    if !owned.is_empty() {
-                        targets = owned;
+                    if !qualified.is_empty() {
+                        targets = qualified;
                     }
                 }
                 // A method is reached by `.name(` or `Type::name`; a bare `item` is a variable.

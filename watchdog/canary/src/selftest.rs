@@ -298,7 +298,10 @@ impl Selftest {
         } else {
             let made: Vec<Output> = uploaded
                 .iter()
-                .map(|(key, _, _)| Output::from_listed(key, bucket))
+                .map(|(key, _, _)| Output {
+                    bucket: bucket.clone(),
+                    key: key.clone(),
+                })
                 .chain(found.values().flat_map(|entry| {
                     entry
                         .outputs
