@@ -27,6 +27,12 @@ scripts/lint-dockerfile.sh
 step "cargo clippy (-D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo build --bins (the binaries the local-stack tests run)"
+# cargo test builds a package's binaries only for that package's own integration tests; the
+# local stack runs every deployed binary, those of packages without such tests too. The same
+# dev build cargo test makes, so nothing compiles twice.
+cargo build --workspace --bins --locked
+
 step "cargo test"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

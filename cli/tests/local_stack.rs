@@ -571,8 +571,14 @@ fn uploads_announced_through_eventbridge_end_as_through_s3_notifications() {
                     .send(),
             )
             .unwrap_or_else(|err| panic!("{function} invoked: {err:?}"));
-        assert_eq!(invoked.function_error(), None, "{function}: {invoked:?}");
-        serde_json::from_slice(invoked.payload().expect("a response").as_ref()).expect("JSON")
+        let payload = invoked.payload().expect("a response").as_ref();
+        assert_eq!(
+            invoked.function_error(),
+            None,
+            "{function}: {}",
+            String::from_utf8_lossy(payload)
+        );
+        serde_json::from_slice(payload).expect("JSON")
     };
     let canary = scheduled("s3-triage-local-canary");
     let results = canary["results"].as_array().expect("results");

@@ -61,12 +61,22 @@ pub async fn discover(
             declared.skipped.push(name.to_owned());
             continue;
         };
+        let program = binaries.join(binary);
+        if !program.is_file() {
+            return Err(DiscoverError {
+                what: "function binary",
+                message: format!(
+                    "{name} runs the {binary} binary, which is not in {}: build it (cargo build --workspace --bins)",
+                    binaries.display()
+                ),
+            });
+        }
         let mut environment = variables(function.environment());
         environment.extend(runtime_env.clone());
         let async_invoke = async_invoke_config(lambda, name).await?;
         declared.functions.push(FunctionSpec {
             name: name.to_owned(),
-            binary: binaries.join(binary),
+            binary: program,
             environment,
             timeout: Duration::from_secs(
                 function.timeout().unwrap_or(3).max(1).unsigned_abs().into(),
