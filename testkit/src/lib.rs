@@ -4,6 +4,7 @@
 //! real-world files, when a corpus folder is configured), [`pdf`] (documents generated with
 //! known content, hostile ones included) and [`images`] (images with known damage).
 
+pub mod archives;
 pub mod corpus;
 pub mod images;
 pub mod pdf;

@@ -1,6 +1,6 @@
-//! The malware signature set, loaded from S3 once per cold start: every `.hdb`, `.hsb` and
-//! `.ndb` object under a prefix, with the versions read recorded so each result names the
-//! signatures that produced it.
+//! The malware signature set, loaded from S3 once per cold start: every `.hdb`, `.hsb`,
+//! `.ndb`, `.ldb`, `.cvd` and `.cld` object under a prefix, with the versions read recorded
+//! (and each database's own version) so each result names the signatures that produced it.
 
 use crate::signatures::{is_signature_file, SignatureError, SignatureSet};
 use serde_json::{json, Value};
@@ -12,7 +12,9 @@ pub enum LoadError {
     Uri(String),
     #[error("reading signatures from {uri} failed: {message}")]
     Read { uri: String, message: String },
-    #[error("no .hdb, .hsb or .ndb objects under {0}; upload a signature set there")]
+    #[error(
+        "no .hdb, .hsb, .ndb, .ldb, .cvd or .cld objects under {0}; upload a signature set there"
+    )]
     Empty(String),
     #[error("signature file s3://{bucket}/{error}")]
     Invalid {
@@ -55,14 +57,20 @@ pub async fn load_listed(
             .await
             .map_err(|err| read_failed(uri, err))?
             .into_bytes();
-        let text = String::from_utf8_lossy(&bytes);
-        set.add_file(key, &text)
+        set.add_file(key, &bytes)
             .map_err(|error| LoadError::Invalid {
                 bucket: bucket.into(),
                 error,
             })?;
     }
-    let loaded = json!({ "uri": uri, "files": recorded(files), "signatures": set.len() });
+    tracing::info!(uri, summary = %set.summary(), "signatures loaded");
+    let loaded = json!({
+        "uri": uri,
+        "files": recorded(files),
+        "signatures": set.len(),
+        "skipped": set.skipped,
+        "databases": set.databases,
+    });
     Ok((set, loaded))
 }
 

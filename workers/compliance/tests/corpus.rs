@@ -11,11 +11,11 @@ use worker_common::s3::hex;
 
 fn eicar_signatures() -> Scanner {
     let mut set = SignatureSet::default();
-    set.add_file("eicar.ndb", &format!("Eicar.Body:0:*:{}\n", hex(EICAR)))
+    set.add_file("eicar.ndb", format!("Eicar.Body:0:*:{}\n", hex(EICAR)))
         .expect("ndb");
     set.add_file(
         "eicar.hsb",
-        &format!(
+        format!(
             "{}:68:Eicar.Md5\n{}:*:Eicar.Sha256\n",
             hex(&Md5::digest(EICAR)),
             hex(&Sha256::digest(EICAR))
