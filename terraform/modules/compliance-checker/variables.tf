@@ -33,7 +33,7 @@ variable "checkers_json" {
 }
 
 variable "signatures_uri" {
-  description = "s3://bucket/prefix/ of the .hdb/.hsb/.ndb signature files (the malware checker only)."
+  description = "s3://bucket/prefix/ of the .hdb/.hsb/.ndb/.ldb signature files and .cvd/.cld databases (the malware checker only)."
   type        = string
   default     = null
 }

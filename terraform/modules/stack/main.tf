@@ -199,7 +199,7 @@ module "extractor" {
 
 # The malware checker's signature set, loaded at each cold start.
 resource "aws_s3_object" "signatures" {
-  for_each    = fileset(local.signatures_dir, "*.{hdb,hsb,ndb}")
+  for_each    = fileset(local.signatures_dir, "*.{hdb,hsb,ndb,ldb,cvd,cld}")
   bucket      = module.ingest.signatures_bucket_name
   key         = each.value
   source      = "${local.signatures_dir}/${each.value}"

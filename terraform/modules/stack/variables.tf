@@ -87,7 +87,7 @@ variable "large_file" {
 }
 
 variable "signatures_dir" {
-  description = "Directory of .hdb/.hsb/.ndb malware signature files uploaded for the malware checker; null for the bundled set."
+  description = "Directory of ClamAV signature files (.hdb/.hsb/.ndb/.ldb) and databases (.cvd/.cld) uploaded for the malware checker; null for the bundled set."
   type        = string
   default     = null
 }

@@ -6,7 +6,8 @@
 //!   cargo run --release -p compliance --example scan_files -- --pii <file>...
 //!
 //! Prints `file<TAB>path<TAB>bytes<TAB>ms<TAB>finding,finding...` per file (signature names,
-//! or `kind=count` for PII).
+//! or `kind=count` for PII), and the signature set's load time and summary on stderr. The
+//! signature directory may hold `.cvd` / `.cld` databases as well as plain signature files.
 
 use anyhow::{bail, Context};
 use compliance::pii::PiiScan;
@@ -32,23 +33,25 @@ fn main() -> anyhow::Result<()> {
             Ok((bytes, found))
         });
     }
+    let loading = Instant::now();
     let mut set = SignatureSet::default();
     for entry in std::fs::read_dir(first).with_context(|| format!("reading {first}"))? {
         let path = entry?.path();
         let name = path.display().to_string();
-        set.add_file(&name, &std::fs::read_to_string(&path)?)?;
+        let file = std::fs::File::open(&path).with_context(|| format!("opening {name}"))?;
+        set.add_reader(&name, &mut std::io::BufReader::new(file))?;
     }
+    let summary = set.summary();
     let scanner = Scanner::new(set)?;
+    eprintln!(
+        "signatures: {summary} in {:.0} ms",
+        loading.elapsed().as_secs_f64() * 1e3
+    );
     each_file(files, |path, size| {
-        let mut scan = scanner.start(Some(size));
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let mut scan = scanner.start_named(name, Some(size));
         let bytes = stream(path, |chunk| scan.update(chunk))?;
-        let names = scan
-            .finish()
-            .findings
-            .into_iter()
-            .map(|f| f.signature)
-            .collect();
-        Ok((bytes, names))
+        Ok((bytes, scan.finish().signatures))
     })
 }
 

@@ -290,6 +290,47 @@ async fn eicar_is_infected_tagged_and_quarantined_with_a_failure_notification() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eicar_inside_a_zip_inside_a_tar_gz_is_infected_by_its_path_and_an_encrypted_zip_is_not_clean(
+) {
+    use testkit::archives::{gzip, tar, zip, ZipStyle};
+    let fixture = fixture().await;
+    let eicar_zip = zip(&[("eicar.com", EICAR)], ZipStyle::DEFLATE);
+    let key = "uploads/compliance/bundle.tar.gz";
+    let body = fixture
+        .upload(key, &gzip(&tar(&[("eicar.zip", &eicar_zip)]), None))
+        .await;
+    fixture.check_all(&body).await;
+    let malware = fixture.entry(key, "compliance.malware").await;
+    assert_eq!(malware.status, "INFECTED");
+    assert_eq!(
+        malware.reason.as_deref(),
+        Some(
+            "signatures matched: Eicar-Test-Signature in \
+             bundle.tar.gz!bundle.tar!eicar.zip!eicar.com"
+        )
+    );
+    assert_eq!(fixture.entry(key, VERDICT_STAGE).await.status, "INFECTED");
+
+    let key = "uploads/compliance/sealed.zip";
+    let sealed = zip(
+        &[("report.exe", b"ciphertext".as_slice())],
+        ZipStyle {
+            encrypted: true,
+            ..ZipStyle::STORED
+        },
+    );
+    let body = fixture.upload(key, &sealed).await;
+    fixture.check_all(&body).await;
+    let malware = fixture.entry(key, "compliance.malware").await;
+    assert_eq!(malware.status, "UNSUPPORTED");
+    assert_eq!(
+        malware.reason.as_deref(),
+        Some("not scanned: sealed.zip!report.exe: encrypted: not scanned")
+    );
+    assert_ne!(fixture.entry(key, VERDICT_STAGE).await.status, "CLEAN");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn personal_data_is_flagged_by_count_and_offset_never_by_value() {
     let fixture = fixture().await;
     let csv = b"name,email,card\nAda Example,ada@example.com,4111 1111 1111 1111\nBob,n/a,4111 1111 1111 1112\n";
