@@ -101,6 +101,9 @@ struct Entry<'a> {
 
 /// A GNU long name or a gzip header longer than this is damage, not a name.
 const MAX_HEADER_BYTES: usize = 64 << 10;
+/// A gzip's stored name or comment longer than this is damage (and each byte gathered re-reads
+/// the header).
+const MAX_GZIP_TEXT_BYTES: usize = 4 << 10;
 /// Entry names are shown up to this many characters.
 const MAX_NAME_CHARS: usize = 255;
 /// The ratio limit is judged once an entry has unpacked this much.
@@ -182,6 +185,10 @@ impl<'a> Unpacker<'a> {
                 "the archive ends inside this entry: truncated".into(),
             );
             self.stop(budget, found);
+        }
+        let in_header = matches!(self.state, State::Gather { .. });
+        if in_header && !self.pending.is_empty() {
+            found.note("", "the archive ends inside a header: truncated".into());
         }
     }
 
@@ -389,6 +396,10 @@ impl<'a> Unpacker<'a> {
                 .get(at..)
                 .and_then(|rest| rest.iter().position(|&b| b == 0))
             else {
+                if header.len() > at + MAX_GZIP_TEXT_BYTES {
+                    return self.give_up(found, "a gzip name or comment over 4 KiB".into());
+                }
+                // One byte at a time: the header's end is not known, and the stream may end.
                 let more = header.len().max(at) + 1;
                 return self.need(more, Expect::GzipHeader, found);
             };

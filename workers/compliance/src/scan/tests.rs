@@ -449,4 +449,15 @@ fn encrypted_and_damaged_entries_are_reported() {
     let report = scanner.scan(&cut);
     assert_eq!(report.not_scanned[0].entry, "big.txt");
     assert!(report.not_scanned[0].reason.contains("truncated"));
+    let report = scanner.scan(&cut[..20]);
+    assert_eq!(
+        report.not_scanned[0].reason,
+        "the archive ends inside a header: truncated"
+    );
+    let mut unnamed = gzip(b"content", Some(&"n".repeat(5000)));
+    unnamed.truncate(6000);
+    let report = scanner.scan(&unnamed);
+    assert!(report.not_scanned[0]
+        .reason
+        .starts_with("a gzip name or comment over 4 KiB"));
 }
