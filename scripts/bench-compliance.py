@@ -82,7 +82,7 @@ def write_signatures(directory: Path, count: int) -> None:
     bodies = [f"Bench.Body.{n}:0:*:{rng.randbytes(rng.randint(16, 32)).hex()}" for n in range(count * 6 // 10)]
     bodies += [wildcard_signature(rng, f"Bench.Wild.{n}") for n in range(count // 5)]
     logical = [
-        f"Bench.Logic.{n};Target:0;{rng.choice(['0&1', '(0|1)&2', '0&1&2', '(0|1|2)>2,2'])};"
+        f"Bench.Logic.{n};Target:0;{rng.choice(['0&(1|2)', '(0|1)&2', '0&1&2', '(0|1|2)>2,2'])};"
         + ";".join(rng.randbytes(rng.randint(8, 16)).hex() for _ in range(3))
         for n in range(count // 10)
     ]
@@ -101,7 +101,7 @@ def write_database(plain: Path, database: Path, version: int) -> None:
     with tarfile.open(fileobj=archive, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for path in sorted(plain.iterdir()):
             tar.add(path, arcname=path.name)
-    body = gzip.compress(archive.getvalue(), mtime=0)
+    body = gzip.compress(archive.getvalue(), compresslevel=6, mtime=0)
     lines = sum(1 for p in plain.iterdir() for line in p.read_bytes().splitlines() if line)
     header = (f"ClamAV-VDB:06 Dec 2026 09-00 +0000:{version}:{lines}:90:{hashlib.md5(body).hexdigest()}"
               f":unsigned:s3-triage:1796547600").encode().ljust(512, b" ")

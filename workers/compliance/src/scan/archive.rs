@@ -91,7 +91,7 @@ struct After {
 
 struct Entry<'a> {
     name: String,
-    scan: FileScan<'a>,
+    inner_scan: FileScan<'a>,
     inflate: Option<Inflate>,
     /// Compressed bytes still to come, when the header says.
     remaining: Option<u64>,
@@ -148,7 +148,7 @@ impl<'a> Unpacker<'a> {
     pub(crate) fn update(&mut self, mut data: &[u8], budget: &mut Budget, found: &mut Found<'a>) {
         while !data.is_empty() {
             if budget.exhausted && !matches!(self.state, State::Done) {
-                self.stop(budget, found);
+                self.abandon_rest(budget, found);
             }
             let used = match &mut self.state {
                 State::Done => return,
@@ -177,14 +177,14 @@ impl<'a> Unpacker<'a> {
         }
     }
 
-    pub(crate) fn finish(mut self, budget: &mut Budget, found: &mut Found<'a>) {
+    pub(crate) fn end_archive(mut self, budget: &mut Budget, found: &mut Found<'a>) {
         if let Some(entry) = &self.entry {
             let name = entry.name.clone();
             found.note(
                 &name,
                 "the archive ends inside this entry: truncated".into(),
             );
-            self.stop(budget, found);
+            self.abandon_rest(budget, found);
         }
         let in_header = matches!(self.state, State::Gather { .. });
         if in_header && !self.pending.is_empty() {
@@ -449,7 +449,7 @@ impl<'a> Unpacker<'a> {
         after: After,
     ) {
         self.entry = Some(Entry {
-            scan: FileScan::inner(self.scanner, &name, size, self.depth),
+            inner_scan: FileScan::for_entry(self.scanner, &name, size, self.depth),
             name,
             inflate,
             remaining,
@@ -471,7 +471,7 @@ impl<'a> Unpacker<'a> {
             None => data,
         };
         let Entry {
-            scan,
+            inner_scan,
             inflate,
             unpacked,
             ..
@@ -487,7 +487,7 @@ impl<'a> Unpacker<'a> {
                     limits.max_unpacked_bytes >> 20
                 ));
             }
-            scan.update(out, budget);
+            inner_scan.update(out, budget);
             match compressed {
                 Some(read)
                     if *unpacked > RATIO_AFTER_BYTES
@@ -519,13 +519,13 @@ impl<'a> Unpacker<'a> {
                 } else if used == 0 {
                     // The inflater took nothing and gave nothing: the data cannot go on.
                     found.note(&name, "damaged deflate data".into());
-                    self.stop(budget, found);
+                    self.abandon_rest(budget, found);
                 }
                 used
             }
             Err(reason) => {
                 found.note(&name, reason);
-                self.stop(budget, found);
+                self.abandon_rest(budget, found);
                 input.len()
             }
         }
@@ -535,15 +535,15 @@ impl<'a> Unpacker<'a> {
     fn end_entry(&mut self, left: u64, budget: &mut Budget, found: &mut Found<'a>) {
         if let Some(entry) = self.entry.take() {
             let after = entry.after;
-            found.absorb(&entry.name, entry.scan.finish(budget));
+            found.absorb(&entry.name, entry.inner_scan.end_scan(budget));
             self.skip(left + after.skip, after.then);
         }
     }
 
     /// Ends the current entry (its findings kept) and reads nothing more of the archive.
-    fn stop(&mut self, budget: &mut Budget, found: &mut Found<'a>) {
+    fn abandon_rest(&mut self, budget: &mut Budget, found: &mut Found<'a>) {
         if let Some(entry) = self.entry.take() {
-            found.absorb(&entry.name, entry.scan.finish(budget));
+            found.absorb(&entry.name, entry.inner_scan.end_scan(budget));
         }
         self.state = State::Done;
     }

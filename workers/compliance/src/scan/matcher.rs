@@ -121,11 +121,12 @@ struct AnchorIndex {
 
 impl AnchorIndex {
     fn new(anchors: Vec<(u32, Entry)>) -> Self {
-        // About 32 filter bits per anchor keeps ~3% of positions passing; 128 KiB at least.
-        let bits = (anchors.len() * 32)
+        // At least 64 filter bits per anchor keep under 2% of positions passing; 128 KiB (2^20
+        // bits, in L2) at least, 8 MiB at most.
+        let bits = (anchors.len() * 64)
             .next_power_of_two()
             .trailing_zeros()
-            .clamp(17, 26);
+            .clamp(20, 26);
         let mut index = Self {
             filter: vec![0; (1usize << bits) / 64],
             bits,

@@ -179,7 +179,7 @@ impl Scan<'_> {
     }
 
     pub fn finish(mut self) -> ScanReport {
-        let found = self.file.finish(&mut self.budget);
+        let found = self.file.end_scan(&mut self.budget);
         ScanReport {
             matches: found.matches,
             findings: found.kept,
@@ -259,7 +259,12 @@ impl<'a> FileScan<'a> {
     }
 
     /// The scan of a file inside this one (an archive).
-    pub(crate) fn inner(scanner: &'a Scanner, name: &str, size: Option<u64>, depth: u32) -> Self {
+    pub(crate) fn for_entry(
+        scanner: &'a Scanner,
+        name: &str,
+        size: Option<u64>,
+        depth: u32,
+    ) -> Self {
         let hashing = Hashing::inline(&scanner.hashes, size);
         FileScan::new(scanner, name, size, depth, hashing)
     }
@@ -390,7 +395,7 @@ impl<'a> FileScan<'a> {
             return;
         }
         match body.offset.admits(start, self.size) {
-            Some(true) => self.count(body_id, start),
+            Some(true) => self.count_match(body_id, start),
             Some(false) => {}
             None => {
                 if self.pending_from_end.len() == MAX_PENDING_FROM_END {
@@ -401,7 +406,7 @@ impl<'a> FileScan<'a> {
         }
     }
 
-    fn count(&mut self, body_id: u32, start: u64) {
+    fn count_match(&mut self, body_id: u32, start: u64) {
         let scanner = self.scanner;
         match &scanner.body[body_id as usize].owner {
             Owner::Named(name) => self.found.add(name, FindingKind::Body, Some(start)),
@@ -417,18 +422,18 @@ impl<'a> FileScan<'a> {
         }
     }
 
-    pub(crate) fn finish(mut self, budget: &mut Budget) -> Found<'a> {
+    pub(crate) fn end_scan(mut self, budget: &mut Budget) -> Found<'a> {
         if self.target.is_none() {
             self.begin(budget);
         }
         if let Some(unpacker) = self.unpacker.take() {
-            unpacker.finish(budget, &mut self.found);
+            unpacker.end_archive(budget, &mut self.found);
         }
         let size = self.consumed;
         for (body_id, start) in std::mem::take(&mut self.pending_from_end) {
             let offset = self.scanner.body[body_id as usize].offset;
             if offset.admits(start, Some(size)) == Some(true) {
-                self.count(body_id, start);
+                self.count_match(body_id, start);
             }
         }
         let scanner = self.scanner;
@@ -441,7 +446,7 @@ impl<'a> FileScan<'a> {
                 self.found.add(&signature.name, FindingKind::Logical, None);
             }
         }
-        for (kind, digest) in self.hashing.finish() {
+        for (kind, digest) in self.hashing.digests() {
             let finding = match kind {
                 HashKind::Md5 => FindingKind::Md5,
                 HashKind::Sha256 => FindingKind::Sha256,
@@ -590,7 +595,7 @@ impl Hashing {
         }
     }
 
-    fn finish(self) -> Vec<(HashKind, Vec<u8>)> {
+    fn digests(self) -> Vec<(HashKind, Vec<u8>)> {
         match self {
             Hashing::None => Vec::new(),
             Hashing::Threads { feeds, done } => {

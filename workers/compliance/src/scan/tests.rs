@@ -2,7 +2,7 @@ use super::*;
 use testkit::archives::{gzip, tar, zip, Method, ZipStyle};
 use worker_common::s3::hex;
 
-fn scanner_of(files: &[(&str, &str)]) -> Scanner {
+fn compiled_files(files: &[(&str, &str)]) -> Scanner {
     let mut set = SignatureSet::default();
     for (file, text) in files {
         set.add_file(file, text).expect("valid signatures");
@@ -10,8 +10,8 @@ fn scanner_of(files: &[(&str, &str)]) -> Scanner {
     Scanner::new(set).expect("compiled")
 }
 
-fn scanner(ndb: &str, hsb: &str) -> Scanner {
-    scanner_of(&[("test.ndb", ndb), ("test.hsb", hsb)])
+fn compiled(ndb: &str, hsb: &str) -> Scanner {
+    compiled_files(&[("test.ndb", ndb), ("test.hsb", hsb)])
 }
 
 /// Scans `bytes` in chunks of `chunk` bytes.
@@ -57,7 +57,7 @@ fn file_with(len: usize, parts: &[(usize, &[u8])]) -> Vec<u8> {
 
 #[test]
 fn eicar_is_detected_per_its_specification() {
-    let scanner = scanner("", "");
+    let scanner = compiled("", "");
     let detected = |bytes: &[u8]| {
         scanner
             .scan(bytes)
@@ -76,7 +76,7 @@ fn eicar_is_detected_per_its_specification() {
 
 #[test]
 fn a_pattern_split_across_chunks_is_found_at_its_offset() {
-    let scanner = scanner("Split.Test:0:*:0102030405060708\n", "");
+    let scanner = compiled("Split.Test:0:*:0102030405060708\n", "");
     let mut file = vec![0u8; 10_000];
     file[4_094..4_102].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
     for chunk_size in [1, 3, 7, 4_096, 10_000] {
@@ -91,7 +91,7 @@ fn a_pattern_split_across_chunks_is_found_at_its_offset() {
 #[test]
 fn overlapping_matches_are_all_reported() {
     // "abab", "babc", "ab" anywhere; "ab" only at offset 2 (never) and at offset 3.
-    let scanner = scanner(
+    let scanner = compiled(
         "A:0:*:61626162\nB:0:*:62616263\nC:0:*:6162\nAtTwo:0:2:6162\nAtThree:0:3:6162\n",
         "",
     );
@@ -154,7 +154,7 @@ fn every_wildcard_form_matches_what_clamav_documents() {
         ),
     ];
     for (signature, yes, no) in cases {
-        let scanner = scanner(&format!("{signature}\n"), "");
+        let scanner = compiled(&format!("{signature}\n"), "");
         let name = signature.split(':').next().expect("named");
         let positive = file_with(3000, &[(1500, yes)]);
         assert_eq!(
@@ -172,7 +172,7 @@ fn every_wildcard_form_matches_what_clamav_documents() {
 
 #[test]
 fn offsets_and_target_types_narrow_where_a_match_counts() {
-    let scanner = scanner(
+    let scanner = compiled(
         "AtTen:0:10:41424344\nFloating:0:10,5:45464748\nNearEnd:0:EOF-8:494a4b4c\n\
          PeOnly:1:*:50515253\nEndChain:0:EOF-20:5a5a*5a5b\n",
         "",
@@ -193,7 +193,7 @@ fn offsets_and_target_types_narrow_where_a_match_counts() {
 
 #[test]
 fn logical_signatures_combine_their_subsignatures() {
-    let scanner = scanner_of(&[(
+    let scanner = compiled_files(&[(
         "test.ldb",
         "Both;Target:0;0&1;41414141;42424242\n\
          Twice;Target:0;0=2;43434343\n\
@@ -232,7 +232,7 @@ fn hash_blocklists_match_with_and_without_a_size() {
     let file = b"a file on the blocklist".as_slice();
     let md5 = hex(&Md5::digest(file));
     let sha = hex(&Sha256::digest(file));
-    let scanner = scanner(
+    let scanner = compiled(
         "",
         &format!(
             "{md5}:{}:Md5.Sized\n{sha}:*:Sha.Any\n{md5}:999:Md5.Wrong.Size\n",
@@ -245,7 +245,7 @@ fn hash_blocklists_match_with_and_without_a_size() {
     assert_eq!(found, [("Md5.Sized", None), ("Sha.Any", None)]);
     assert!(scanner.scan(b"another file").is_clean());
     // Only hashes some signature could match a file of the size are computed.
-    let sized = self::scanner("", &format!("{md5}:{}:Md5.Sized\n", file.len()));
+    let sized = self::compiled("", &format!("{md5}:{}:Md5.Sized\n", file.len()));
     assert!(matches!(sized.start(Some(5)).file.hashing, Hashing::None));
     assert!(!matches!(sized.start(None).file.hashing, Hashing::None));
     let mut scan = sized.start(Some(file.len() as u64));
@@ -255,7 +255,7 @@ fn hash_blocklists_match_with_and_without_a_size() {
 
 #[test]
 fn matches_beyond_the_kept_findings_are_counted_in_flat_memory() {
-    let scanner = scanner("Repeat:0:*:41424344\nOther:0:*:5a5a5a5a\n", "");
+    let scanner = compiled("Repeat:0:*:41424344\nOther:0:*:5a5a5a5a\n", "");
     let mut scan = scanner.start(None);
     let chunk = b"ABCD".repeat(16 << 10);
     for _ in 0..64 {
@@ -272,7 +272,7 @@ fn matches_beyond_the_kept_findings_are_counted_in_flat_memory() {
 /// EICAR, a body signature with wildcards and a hash signature, each in its own file.
 fn archive_scanner() -> (Scanner, Vec<u8>) {
     let hashed = b"a file known by its hash".to_vec();
-    let scanner = scanner(
+    let scanner = compiled(
         "Wild.Body:0:*:4d414c57{2-4}415245\n",
         &format!(
             "{}:{}:Known.Hash\n",

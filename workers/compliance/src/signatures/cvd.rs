@@ -37,7 +37,7 @@ const SKIPPED_FILES: &[&str] = &[
     "ftm", "cdb", "crb", "idb", "pdb", "gdb", "wdb", "imp", "yar", "yara", "pwdb", "zmd", "rmd",
 ];
 
-pub fn load(
+pub fn read_database(
     file: &str,
     reader: &mut dyn Read,
     set: &mut SignatureSet,
@@ -227,6 +227,9 @@ mod tests {
             let database = &set.databases[0];
             assert_eq!((database.version, database.file.as_str()), (27000, name));
             assert_eq!(database.verified, if compressed { "md5" } else { "none" });
+            let scanner = crate::scan::Scanner::new(set).expect("compiles");
+            let report = scanner.scan(b"..\xaa\xbb\xcc\xdd..\x11\x22..\x33\x44..");
+            assert_eq!(report.signatures, ["Db.Body", "Db.Logic"]);
         }
         let mut damaged = build(27000, files, true);
         let last = damaged.len() - 20;

@@ -83,6 +83,14 @@ pub fn parse(line: &str) -> Result<(LogicalSignature, Vec<Subsignature<'_>>), Li
         subsignatures: subsignatures.len(),
     }
     .whole()?;
+    let named = expression.named_subsignatures();
+    if named.len() != subsignatures.len() {
+        return Err(LineError::Invalid(format!(
+            "the expression names {} of its {} subsignatures; ClamAV requires every one named",
+            named.len(),
+            subsignatures.len()
+        )));
+    }
     let parts = subsignatures
         .iter()
         .map(|text| subsignature(text))
@@ -256,6 +264,18 @@ impl Expression {
         }
     }
 
+    /// The subsignatures the expression names.
+    fn named_subsignatures(&self) -> std::collections::BTreeSet<usize> {
+        match self {
+            Expression::Sub(index) => [*index].into(),
+            Expression::All(terms) | Expression::Any(terms) => terms
+                .iter()
+                .flat_map(Expression::named_subsignatures)
+                .collect(),
+            Expression::Count { inner, .. } => inner.named_subsignatures(),
+        }
+    }
+
     /// (matches, distinct subsignatures matched) over the subsignatures the expression names.
     fn tally(&self, counts: &[u64]) -> (u64, u64) {
         match self {
@@ -285,29 +305,30 @@ mod tests {
 
     #[test]
     fn every_operator_evaluates_as_documented() {
-        let sigs = ";aabb;ccdd;eeff";
+        // Each expression names every subsignature, as ClamAV requires.
         let cases: &[(&str, &[u64], bool)] = &[
-            ("0&1", &[1, 1, 0], true),
-            ("0&1", &[1, 0, 0], false),
-            ("0|2", &[0, 0, 1], true),
-            ("0|2", &[0, 1, 0], false),
+            ("0&1", &[1, 1], true),
+            ("0&1", &[1, 0], false),
+            ("0|1", &[0, 1], true),
+            ("0|1", &[0, 0], false),
             ("(0|1)&2", &[0, 1, 1], true),
             ("(0|1)&2", &[1, 1, 0], false),
-            ("0=2", &[2, 0, 0], true),
-            ("0=2", &[3, 0, 0], false),
-            ("0>2", &[3, 0, 0], true),
-            ("0>2", &[2, 0, 0], false),
-            ("0<2", &[1, 0, 0], true),
-            ("0<2", &[2, 0, 0], false),
+            ("0=2", &[2], true),
+            ("0=2", &[3], false),
+            ("0>2", &[3], true),
+            ("0>2", &[2], false),
+            ("0<2", &[1], true),
+            ("0<2", &[2], false),
             ("(0|1|2)>3,2", &[3, 1, 0], true),
             ("(0|1|2)>3,2", &[5, 0, 0], false),
             ("(0|1|2)=2,2", &[1, 0, 1], true),
             ("(0|1|2)=2,2", &[2, 0, 0], false),
-            ("(0|1)<3,1", &[1, 1, 0], true),
+            ("(0|1)<3,1", &[1, 1], true),
             ("((0&1)|2)=1", &[0, 0, 1], true),
         ];
         for (text, counts, expected) in cases {
-            let line = format!("Test;Target:0;{text}{sigs}");
+            let parts = ";aabb".repeat(counts.len());
+            let line = format!("Test;Target:0;{text}{parts}");
             assert_eq!(
                 expression(&line).holds(counts),
                 *expected,

@@ -304,7 +304,7 @@ impl SignatureSet {
             )
         })?;
         if format == Format::Database {
-            let database = cvd::load(file, reader, self)?;
+            let database = cvd::read_database(file, reader, self)?;
             self.databases.push(database);
             return Ok(());
         }
