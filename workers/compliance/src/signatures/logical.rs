@@ -97,7 +97,9 @@ pub fn parse(line: &str) -> Result<(LogicalSignature, Vec<Subsignature<'_>>), Li
         .collect::<Result<Vec<_>, _>>()?;
     Ok((
         LogicalSignature {
-            name: super::non_empty_name(name).map_err(LineError::Invalid)?,
+            name: super::non_empty_name(name)
+                .map_err(LineError::Invalid)?
+                .to_owned(),
             target,
             file_size,
             expression,

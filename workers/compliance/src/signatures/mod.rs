@@ -308,10 +308,20 @@ impl SignatureSet {
             self.databases.push(database);
             return Ok(());
         }
-        for (index, line) in reader.split(b'\n').enumerate() {
-            let line = line.map_err(|err| fail(index + 1, format!("unreadable: {err}")))?;
-            let line = String::from_utf8_lossy(&line);
-            let line = line.trim_end_matches('\r');
+        // One buffer for every line: a database's hash files hold millions.
+        let mut buffer = Vec::new();
+        let mut number = 0;
+        loop {
+            buffer.clear();
+            number += 1;
+            let read = reader
+                .read_until(b'\n', &mut buffer)
+                .map_err(|err| fail(number, format!("unreadable: {err}")))?;
+            if read == 0 {
+                break;
+            }
+            let line = String::from_utf8_lossy(&buffer);
+            let line = line.trim_end_matches(['\r', '\n']);
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
@@ -324,7 +334,7 @@ impl SignatureSet {
             match added {
                 Ok(()) => {}
                 Err(LineError::Unsupported(kind)) => self.skip(kind.label(), 1),
-                Err(LineError::Invalid(reason)) => return Err(fail(index + 1, reason)),
+                Err(LineError::Invalid(reason)) => return Err(fail(number, reason)),
             }
         }
         self.hashes.seal();
@@ -336,28 +346,30 @@ impl SignatureSet {
     }
 
     fn add_hash(&mut self, line: &str) -> Result<(), LineError> {
-        let fields: Vec<&str> = line.split(':').collect();
-        let [hash, size, name, ..] = fields.as_slice() else {
+        let mut fields = line.split(':');
+        let (Some(hash), Some(size), Some(name)) = (fields.next(), fields.next(), fields.next())
+        else {
             return Err(LineError::Invalid("expected Hash:Size:Name".into()));
         };
-        let digest = pattern::decode_hex(hash).map_err(LineError::Invalid)?;
-        let size = match *size {
+        let mut digest = [0u8; 32];
+        let length = match hash.len() / 2 {
+            16 | 32 => pattern::decode_hex_into(hash, &mut digest).map_err(LineError::Invalid)?,
+            20 => return Err(Unsupported::Sha1.into()),
+            n => {
+                return Err(LineError::Invalid(format!(
+                    "a {n}-byte hash is neither MD5, SHA-1 nor SHA-256"
+                )))
+            }
+        };
+        let size = match size {
             "*" => None,
             text => Some(text.parse().map_err(|_| {
                 LineError::Invalid(format!("size {text:?} is neither a byte count nor *"))
             })?),
         };
         let name = non_empty_name(name).map_err(LineError::Invalid)?;
-        match digest.len() {
-            16 | 32 => {
-                self.hashes.insert(&digest, size, &name);
-                Ok(())
-            }
-            20 => Err(Unsupported::Sha1.into()),
-            n => Err(LineError::Invalid(format!(
-                "a {n}-byte hash is neither MD5, SHA-1 nor SHA-256"
-            ))),
-        }
+        self.hashes.insert(&digest[..length], size, name);
+        Ok(())
     }
 
     fn add_body(&mut self, line: &str) -> Result<(), LineError> {
@@ -371,7 +383,7 @@ impl SignatureSet {
             .parse()
             .map_err(|_| LineError::Invalid(format!("target type {target:?} is not a number")))?;
         self.body.push(BodySignature {
-            owner: Owner::Named(non_empty_name(name).map_err(LineError::Invalid)?),
+            owner: Owner::Named(non_empty_name(name).map_err(LineError::Invalid)?.to_owned()),
             target: Target::from_code(target)?,
             offset: Offset::parse(offset)?,
             pattern: Pattern::parse(hex)?,
@@ -432,10 +444,10 @@ impl SignatureSet {
     }
 }
 
-pub(crate) fn non_empty_name(name: &str) -> Result<String, String> {
+pub(crate) fn non_empty_name(name: &str) -> Result<&str, String> {
     match name.trim() {
         "" => Err("the signature has no name".into()),
-        name => Ok(name.to_owned()),
+        name => Ok(name),
     }
 }
 

@@ -324,13 +324,26 @@ fn parse_gap(range: &str) -> Result<Gap, String> {
 }
 
 pub fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
-    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let mut bytes = vec![0; text.len() / 2];
+    decode_hex_into(text, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// Decodes `text` into the start of `out`; returns the bytes written.
+pub fn decode_hex_into(text: &str, out: &mut [u8]) -> Result<usize, String> {
+    let digits = text.as_bytes();
+    if !digits.len().is_multiple_of(2) || digits.len() / 2 > out.len() {
         return Err(format!("{text:?} is not an even run of hex digits"));
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|at| u8::from_str_radix(&text[at..at + 2], 16).map_err(|err| err.to_string()))
-        .collect()
+    let hex_digit = |digit: u8| {
+        (digit as char)
+            .to_digit(16)
+            .ok_or_else(|| format!("{text:?} is not an even run of hex digits"))
+    };
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = (hex_digit(pair[0])? << 4 | hex_digit(pair[1])?) as u8;
+    }
+    Ok(digits.len() / 2)
 }
 
 #[cfg(test)]
