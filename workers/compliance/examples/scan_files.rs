@@ -6,7 +6,8 @@
 //!   cargo run --release -p compliance --example scan_files -- --pii <file>...
 //!
 //! Prints `file<TAB>path<TAB>bytes<TAB>ms<TAB>finding,finding...` per file (signature names,
-//! or `kind=count` for PII), and the signature set's load time and summary on stderr. The
+//! or `kind=count` for PII); on stderr, the signature set's load time and summary, and what
+//! was not scanned in each file and why. The
 //! signature directory may hold `.cvd` / `.cld` databases as well as plain signature files.
 
 use anyhow::{bail, Context};
@@ -51,7 +52,11 @@ fn main() -> anyhow::Result<()> {
         let name = path.rsplit('/').next().unwrap_or(path);
         let mut scan = scanner.start_named(name, Some(size));
         let bytes = stream(path, |chunk| scan.update(chunk))?;
-        Ok((bytes, scan.finish().signatures))
+        let report = scan.finish();
+        for note in &report.not_scanned {
+            eprintln!("{path}: not scanned: {}: {}", note.entry, note.reason);
+        }
+        Ok((bytes, report.signatures))
     })
 }
 

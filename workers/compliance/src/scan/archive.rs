@@ -477,8 +477,12 @@ impl<'a> Unpacker<'a> {
             ..
         } = entry;
         let mut deliver = |out: &[u8], compressed: Option<u64>| -> Result<(), String> {
-            budget.unpacked += out.len() as u64;
             *unpacked += out.len() as u64;
+            // Only inflated bytes are new: a stored entry's are its container's, scanned once
+            // more at most once per level.
+            if compressed.is_some() {
+                budget.unpacked += out.len() as u64;
+            }
             if budget.unpacked > limits.max_unpacked_bytes {
                 budget.exhausted = true;
                 return Err(format!(

@@ -77,6 +77,7 @@ pub struct ScanReport {
     pub not_scanned_more: u64,
     /// Archive entries unpacked and scanned.
     pub entries: u64,
+    /// Bytes inflated, every level together.
     pub unpacked_bytes: u64,
 }
 
@@ -98,7 +99,8 @@ pub struct Limits {
     /// Archives inside archives: each level costs one inflater (~80 KiB) and one window.
     pub max_depth: u32,
     pub max_entries: u64,
-    /// Bytes unpacked over the whole file, every level together.
+    /// Bytes inflated over the whole file, every level together (a tar's or a stored zip
+    /// entry's bytes are its container's, not counted again).
     pub max_unpacked_bytes: u64,
     /// Unpacked to compressed bytes of one entry, judged once it has unpacked 1 MiB.
     pub max_ratio: u64,

@@ -461,3 +461,35 @@ fn encrypted_and_damaged_entries_are_reported() {
         .reason
         .starts_with("a gzip name or comment over 4 KiB"));
 }
+
+#[test]
+fn a_large_entry_arrives_whole_through_every_layer() {
+    let content: Vec<u8> = (0..3_000_000u32)
+        .map(|n| (n.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    let signature = format!(
+        "{}:{}:Whole.Entry\n",
+        hex(&Md5::digest(&content)),
+        content.len()
+    );
+    // Inflated bytes alone count against the limit: a tar's entry is its container's bytes.
+    let scanner = compiled("", &signature).with_limits(Limits {
+        max_unpacked_bytes: 5 << 20,
+        ..Limits::default()
+    });
+    for (name, archive) in [
+        ("tar", tar(&[("big.bin", &content)])),
+        ("gzip", gzip(&content, Some("big.bin"))),
+        ("tar.gz", gzip(&tar(&[("big.bin", &content)]), None)),
+        ("zip", zip(&[("big.bin", &content)], ZipStyle::DEFLATE)),
+    ] {
+        for chunk in [1 << 20, 65_536, 4_099] {
+            let report = scan_in(&scanner, &archive, chunk, true);
+            assert_eq!(
+                report.signatures,
+                ["Whole.Entry"],
+                "{name} in chunks of {chunk}"
+            );
+        }
+    }
+}
