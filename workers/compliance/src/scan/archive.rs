@@ -119,6 +119,7 @@ pub(crate) struct Unpacker<'a> {
     pending: Vec<u8>,
     entry: Option<Entry<'a>>,
     long_name: Option<String>,
+    gzip_member_read: bool,
     /// Bytes of the archive read so far.
     offset: u64,
 }
@@ -141,6 +142,7 @@ impl<'a> Unpacker<'a> {
             pending: Vec::new(),
             entry: None,
             long_name: None,
+            gzip_member_read: false,
             offset: 0,
         }
     }
@@ -186,8 +188,14 @@ impl<'a> Unpacker<'a> {
             );
             self.abandon_rest(budget, found);
         }
-        let in_header = matches!(self.state, State::Gather { .. });
-        if in_header && !self.pending.is_empty() {
+        // Bytes after a complete gzip member that are too few for another are padding.
+        let cut_short = match self.state {
+            State::Gather { expect, .. } => {
+                !self.pending.is_empty() && !(expect == Expect::GzipHeader && self.gzip_member_read)
+            }
+            _ => false,
+        };
+        if cut_short {
             found.note("", "the archive ends inside a header: truncated".into());
         }
     }
@@ -251,7 +259,10 @@ impl<'a> Unpacker<'a> {
             }
             Expect::GzipHeader => self.gzip_header(budget, found),
             // The next member, if the stream holds several (pigz, concatenated files).
-            Expect::GzipTrailer => self.gather(Expect::GzipHeader),
+            Expect::GzipTrailer => {
+                self.gzip_member_read = true;
+                self.gather(Expect::GzipHeader);
+            }
         }
     }
 

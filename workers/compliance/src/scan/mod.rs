@@ -142,10 +142,6 @@ impl Scanner {
         self
     }
 
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     /// A scan of a file of `size` bytes, when known (offsets from the end and hash
     /// signatures of a given size need it).
     pub fn start(&self, size: Option<u64>) -> Scan<'_> {

@@ -454,6 +454,14 @@ fn encrypted_and_damaged_entries_are_reported() {
         report.not_scanned[0].reason,
         "the archive ends inside a header: truncated"
     );
+    let mut padded = gzip(EICAR, None);
+    padded.extend_from_slice(&[0; 5]);
+    let report = scanner.scan(&padded);
+    assert_eq!(report.signatures, [EICAR_NAME]);
+    assert!(
+        report.not_scanned.is_empty(),
+        "padding after a member is not damage"
+    );
     let mut unnamed = gzip(b"content", Some(&"n".repeat(5000)));
     unnamed.truncate(6000);
     let report = scanner.scan(&unnamed);

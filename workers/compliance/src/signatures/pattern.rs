@@ -113,11 +113,6 @@ impl Pattern {
         segments.push(current.close(hex)?);
         Ok(Self { segments, gaps })
     }
-
-    /// The longest segment: what a scan keeps from one chunk to the next.
-    pub fn longest_segment(&self) -> usize {
-        self.segments.iter().map(Segment::len).max().unwrap_or(0)
-    }
 }
 
 impl Segment {
