@@ -191,7 +191,9 @@ impl<'a> Unpacker<'a> {
         // Bytes after a complete gzip member that are too few for another are padding.
         let cut_short = match self.state {
             State::Gather { expect, .. } => {
-                !self.pending.is_empty() && !(expect == Expect::GzipHeader && self.gzip_member_read)
+                let padding = expect == Expect::GzipHeader && self.gzip_member_read;
+                let partial = !self.pending.is_empty();
+                partial && !padding
             }
             _ => false,
         };
