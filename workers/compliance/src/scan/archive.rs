@@ -271,8 +271,13 @@ impl<'a> Unpacker<'a> {
     fn zip_local(&mut self, budget: &mut Budget, found: &mut Found<'a>) {
         let header = &self.pending;
         if !header.starts_with(b"PK\x03\x04") {
-            // The central directory: every entry has been read.
-            self.state = State::Done;
+            // The central directory (or, in an archive without entries, its end record): every
+            // entry has been read. Anything else leaves the rest unread, and is said.
+            if header.starts_with(b"PK\x01\x02") || header.starts_with(b"PK\x05\x06") {
+                self.state = State::Done;
+            } else {
+                self.give_up(found, "bytes that are not a zip entry header".into());
+            }
             return;
         }
         let u16_at = |at: usize| u16::from_le_bytes([header[at], header[at + 1]]) as usize;
@@ -292,8 +297,13 @@ impl<'a> Unpacker<'a> {
         }
         let name = entry_name(&header[30..30 + name_len]);
         let (compressed, size) = (u32_at(18), u32_at(22));
-        let zip64 = compressed == u64::from(u32::MAX) || size == u64::from(u32::MAX);
-        let (compressed, size) = zip64_sizes(&header[30 + name_len..], compressed, size);
+        // A zip64 record in the local header makes its data descriptor's sizes 8 bytes, also
+        // when a streaming writer left the header's sizes zero.
+        let zip64 = zip64_record(&header[30 + name_len..]);
+        let (compressed, size) = zip64.map_or((compressed, size), |record| {
+            zip64_sizes(record, compressed, size)
+        });
+        let zip64 = zip64.is_some();
         let descriptor = flags & 8 != 0;
         // With a data descriptor the local header's sizes are usually zero: unknown.
         let known = !descriptor || compressed > 0;
@@ -587,34 +597,37 @@ fn gunzipped_name(archive: &str) -> String {
     }
 }
 
-/// The sizes a zip64 extra field gives for those the header marks 0xFFFFFFFF.
-fn zip64_sizes(mut extra: &[u8], compressed: u64, size: u64) -> (u64, u64) {
-    let marked = u64::from(u32::MAX);
+/// The zip64 extended information record among a local header's extra fields.
+fn zip64_record(mut extra: &[u8]) -> Option<&[u8]> {
     while extra.len() >= 4 {
         let id = u16::from_le_bytes([extra[0], extra[1]]);
         let len = u16::from_le_bytes([extra[2], extra[3]]) as usize;
-        let Some(data) = extra.get(4..4 + len) else {
-            break;
-        };
+        let data = extra.get(4..4 + len)?;
         if id == 1 {
-            let mut values = data
-                .chunks_exact(8)
-                .map(|v| u64::from_le_bytes(v.try_into().expect("8 bytes")));
-            // The zip64 record lists the uncompressed size first.
-            let size = if size == marked {
-                values.next().unwrap_or(size)
-            } else {
-                size
-            };
-            let compressed = if compressed == marked {
-                values.next().unwrap_or(compressed)
-            } else {
-                compressed
-            };
-            return (compressed, size);
+            return Some(data);
         }
         extra = &extra[4 + len..];
     }
+    None
+}
+
+/// The sizes a zip64 record gives for those the header marks 0xFFFFFFFF (it lists the
+/// uncompressed size first, each only when marked).
+fn zip64_sizes(record: &[u8], compressed: u64, size: u64) -> (u64, u64) {
+    let marked = u64::from(u32::MAX);
+    let mut values = record
+        .chunks_exact(8)
+        .map(|v| u64::from_le_bytes(v.try_into().expect("8 bytes")));
+    let size = if size == marked {
+        values.next().unwrap_or(size)
+    } else {
+        size
+    };
+    let compressed = if compressed == marked {
+        values.next().unwrap_or(compressed)
+    } else {
+        compressed
+    };
     (compressed, size)
 }
 

@@ -449,6 +449,24 @@ fn encrypted_and_damaged_entries_are_reported() {
     let report = scanner.scan(&cut);
     assert_eq!(report.not_scanned[0].entry, "big.txt");
     assert!(report.not_scanned[0].reason.contains("truncated"));
+    let mut spliced = zip(&[("a.txt", b"first".as_slice())], ZipStyle::DEFLATE);
+    let directory = spliced
+        .windows(4)
+        .position(|w| w == b"PK\x01\x02")
+        .expect("a central directory");
+    spliced.splice(
+        directory..directory,
+        b"not a header at all, 30 bytes+".iter().copied(),
+    );
+    let report = scanner.scan(&spliced);
+    assert_eq!(report.entries, 1);
+    assert!(
+        report.not_scanned[0]
+            .reason
+            .starts_with("bytes that are not a zip entry header at byte"),
+        "{:?}",
+        report.not_scanned
+    );
     let report = scanner.scan(&cut[..20]);
     assert_eq!(
         report.not_scanned[0].reason,
