@@ -7,8 +7,8 @@
 //!
 //! Prints `file<TAB>path<TAB>bytes<TAB>ms<TAB>finding,finding...` per file (signature names,
 //! or `kind=count` for PII); on stderr, the signature set's load time and summary, and what
-//! was not scanned in each file and why. The
-//! signature directory may hold `.cvd` / `.cld` databases as well as plain signature files.
+//! was not scanned in each file and why. The signature directory may hold `.cvd` / `.cld`
+//! databases as well as plain signature files.
 
 use anyhow::{bail, Context};
 use compliance::pii::PiiScan;

@@ -10,7 +10,6 @@
 //! and every limit reached.
 
 use super::{Budget, FileScan, Found, Scanner};
-use crate::signatures::cvd::padding;
 use flate2::{Decompress, FlushDecompress, Status};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -368,7 +367,7 @@ impl<'a> Unpacker<'a> {
             }
             Err(reason) => return self.give_up(found, format!("a damaged tar header ({reason})")),
         };
-        let name = self.long_name.take().unwrap_or(header.name.clone());
+        let name = self.long_name.take().unwrap_or_else(|| header.name.clone());
         let pad = padding(header.size);
         if header.kind == b'L' {
             if header.size as usize > MAX_HEADER_BYTES {
@@ -731,6 +730,11 @@ impl TarHeader {
     pub fn is_file(&self) -> bool {
         matches!(self.kind, b'0' | 0 | b'7')
     }
+}
+
+/// The zeros after a tar entry's data, up to the next 512-byte block.
+pub(crate) fn padding(size: u64) -> u64 {
+    size.next_multiple_of(512) - size
 }
 
 fn octal(field: &[u8]) -> Option<u64> {

@@ -12,7 +12,7 @@
 //! under its extension.
 
 use super::{format_of, Format, SignatureError, SignatureSet};
-use crate::scan::archive::TarHeader;
+use crate::scan::archive::{padding, TarHeader};
 use md5::{Digest, Md5};
 use serde::Serialize;
 use std::io::{self, BufReader, Read};
@@ -51,7 +51,7 @@ pub fn read_database(
     reader
         .read_exact(&mut header)
         .map_err(|_| fail("shorter than the 512-byte ClamAV database header".into()))?;
-    let mut database = parse_header(file, &header).map_err(fail)?;
+    let (mut database, expected) = parse_header(file, &header).map_err(fail)?;
     let mut hashed = Hashed {
         inner: reader,
         md5: Md5::new(),
@@ -66,7 +66,6 @@ pub fn read_database(
         read_tar(file, &mut gunzip, set)?;
         io::copy(&mut gunzip.into_inner(), &mut io::sink()).map_err(|err| fail(damaged(err)))?;
         let digest = worker_common::s3::hex(&hashed.md5.finalize());
-        let expected = header_field(&header, 5);
         if !digest.eq_ignore_ascii_case(&expected) {
             return Err(fail(format!(
                 "MD5 {digest} differs from the header's {expected}: the database is damaged; \
@@ -80,19 +79,11 @@ pub fn read_database(
     Ok(database)
 }
 
-fn header_field(header: &[u8], index: usize) -> String {
-    String::from_utf8_lossy(header)
-        .trim_end_matches(['\0', ' '])
-        .split(':')
-        .nth(index)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn parse_header(file: &str, header: &[u8]) -> Result<Database, String> {
+/// The database's description, and the MD5 its header gives for what follows.
+fn parse_header(file: &str, header: &[u8]) -> Result<(Database, String), String> {
     let text = String::from_utf8_lossy(header);
     let fields: Vec<&str> = text.trim_end_matches(['\0', ' ']).split(':').collect();
-    let ["ClamAV-VDB", built, version, signatures, level, _md5, _dsig, builder, ..] =
+    let ["ClamAV-VDB", built, version, signatures, level, md5, _dsig, builder, ..] =
         fields.as_slice()
     else {
         return Err("not a ClamAV database: the header does not start ClamAV-VDB:".into());
@@ -103,7 +94,7 @@ fn parse_header(file: &str, header: &[u8]) -> Result<Database, String> {
             .parse::<u64>()
             .map_err(|_| format!("the header's {what} {field:?} is not a number"))
     };
-    Ok(Database {
+    let database = Database {
         file: file.rsplit('/').next().unwrap_or(file).to_owned(),
         version: number(version, "version")?,
         built: built.trim().to_owned(),
@@ -111,7 +102,8 @@ fn parse_header(file: &str, header: &[u8]) -> Result<Database, String> {
         functionality_level: number(level, "functionality level")?,
         builder: builder.trim().to_owned(),
         verified: "none",
-    })
+    };
+    Ok((database, md5.trim().to_owned()))
 }
 
 fn read_tar(
@@ -169,10 +161,6 @@ fn read_tar(
 
 fn damaged(err: io::Error) -> String {
     format!("the archive is damaged ({err}); download it again")
-}
-
-pub(crate) fn padding(size: u64) -> u64 {
-    size.next_multiple_of(512) - size
 }
 
 fn count_signature_lines(entry: impl Read) -> io::Result<u64> {
