@@ -235,6 +235,12 @@ fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The Python of the emulator's pinned virtualenv (installed on first use). The tests also
+/// hold JSON to the schemas the project publishes with its `jsonschema`.
+pub fn python() -> Result<PathBuf, EmulatorError> {
+    install()
+}
+
 fn install() -> Result<PathBuf, EmulatorError> {
     let script = project_root().join("scripts").join("ensure-moto.sh");
     let output = Command::new("bash")

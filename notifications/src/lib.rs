@@ -1,7 +1,14 @@
 //! The notifications users subscribe to: every outcome the audit trail records is published
-//! once to the SNS notifications topic, the record as a JSON body plus message attributes
-//! that subscription filter policies match on (`status`, `outcome`, `stage`, `tier`, ...).
-//! [`SnsNotifier`] is the audit trail's [`Notifier`](audit::Notifier) in every deployment.
+//! once to the SNS notifications topic, with message attributes that subscription filter
+//! policies match on (`status`, `outcome`, `stage`, `tier`, ...; named filters in
+//! `filters.json`), as a message per protocol ([`Message`]): a summary for e-mail, the record as
+//! versioned JSON for everything else. [`SnsNotifier`] is the audit trail's
+//! [`Notifier`](audit::Notifier) in every deployment.
+
+pub mod filters;
+mod message;
+
+pub use message::{Message, MAX_SUBJECT_CHARS, SCHEMA, SCHEMA_DOCUMENT};
 
 use audit::{
     AuditRecord, Notifier, NotifyError, Origin, Recorder, RecorderSettings, VERDICT_STAGE,
@@ -16,20 +23,19 @@ use std::sync::Arc;
 pub struct SnsNotifier {
     sns: aws_sdk_sns::Client,
     topic_arn: String,
+    /// Named in the e-mail's `triage audit` command.
+    audit_table: String,
 }
 
 impl SnsNotifier {
-    pub fn new(sns: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> Self {
-        Self {
-            sns,
-            topic_arn: topic_arn.into(),
-        }
-    }
-
     /// The recorder every binary uses: the audit table through DynamoDB, announcements to the
     /// settings' topic, both clients from `aws`.
     pub fn recorder(aws: &aws_config::SdkConfig, settings: RecorderSettings) -> Recorder {
-        let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(aws), &settings.topic_arn);
+        let notifier = SnsNotifier {
+            sns: aws_sdk_sns::Client::new(aws),
+            topic_arn: settings.topic_arn.clone(),
+            audit_table: settings.table.clone(),
+        };
         Recorder::new(
             aws_sdk_dynamodb::Client::new(aws),
             Arc::new(notifier),
@@ -41,11 +47,14 @@ impl SnsNotifier {
 #[async_trait::async_trait]
 impl Notifier for SnsNotifier {
     async fn notify(&self, record: &AuditRecord, origin: Origin<'_>) -> Result<(), NotifyError> {
+        let message = Message::compose(record, origin, &self.audit_table);
         let mut publish = self
             .sns
             .publish()
             .topic_arn(&self.topic_arn)
-            .message(body(record, origin));
+            .message_structure("json")
+            .message(message.structured())
+            .subject(message.subject);
         for (name, value) in attributes(record, origin.environment) {
             let attribute = MessageAttributeValue::builder()
                 .data_type("String")
@@ -63,25 +72,6 @@ impl Notifier for SnsNotifier {
         })?;
         Ok(())
     }
-}
-
-/// The record as JSON, with who recorded it, how long the stage took, and its
-/// `notification_id`: the record's identity in the audit table (object version and stage).
-/// SNS has no exactly-once publish: a worker that dies after its publish and before the table
-/// says so is taken over, and the record is announced again under the same id; consumers that
-/// must not act twice keep the ids they have seen.
-fn body(record: &AuditRecord, origin: Origin<'_>) -> String {
-    let mut body = serde_json::to_value(record).unwrap_or_default();
-    if let Some(fields) = body.as_object_mut() {
-        if let Ok(sort_key) = audit::table::sort_key(record) {
-            let id = format!("{}#{sort_key}", audit::table::partition_key(&record.object));
-            fields.insert("notification_id".into(), id.into());
-        }
-        fields.insert("worker".into(), origin.worker.into());
-        fields.insert("environment".into(), origin.environment.into());
-        fields.insert("duration_ms".into(), record.duration_ms().into());
-    }
-    body.to_string()
 }
 
 /// SNS attributes a subscription filter policy can match on (values must be non-empty).
@@ -144,25 +134,5 @@ mod tests {
         assert_eq!(verdict["stage"], "compliance");
         let check = attributes(&record("compliance.malware", Status::Infected), "prod");
         assert!(!check.contains_key("verdict"));
-    }
-
-    #[test]
-    fn the_body_names_the_record_it_announces() {
-        let origin = Origin {
-            worker: "compliance",
-            environment: "prod",
-        };
-        let first: serde_json::Value =
-            serde_json::from_str(&body(&record("compliance", Status::Clean), origin))
-                .expect("JSON");
-        let again: serde_json::Value =
-            serde_json::from_str(&body(&record("compliance", Status::Clean), origin))
-                .expect("JSON");
-        assert_eq!(
-            first["notification_id"],
-            "uploads/uploads/compliance/a.txt#v:v1#compliance"
-        );
-        assert_eq!(first["notification_id"], again["notification_id"]);
-        assert_eq!(first["worker"], "compliance");
     }
 }

@@ -7,6 +7,7 @@
 pub mod archives;
 pub mod corpus;
 pub mod images;
+pub mod json_schema;
 pub mod pdf;
 pub mod resources;
 pub mod stage;
