@@ -31,6 +31,7 @@ module "stack" {
   thumbnail_fail_on               = var.thumbnail_fail_on
   event_path                      = var.event_path
   existing_buckets                = var.existing_buckets
+  notification_subscribers        = var.notification_subscribers
   large_file                      = var.large_file
   compliance_quarantine           = var.compliance_quarantine
   quarantine_admin_role_arns      = var.quarantine_admin_role_arns

@@ -221,6 +221,17 @@ variable "thumbnail_fail_on" {
   default     = "warning"
 }
 
+variable "notification_subscribers" {
+  description = "Who receives the notifications (see modules/subscribers): name => { protocol, endpoint, filter = all | failures | verdicts | infected | a filter policy as JSON, raw_message_delivery }."
+  type = map(object({
+    protocol             = string
+    endpoint             = optional(string)
+    filter               = optional(string, "all")
+    raw_message_delivery = optional(bool)
+  }))
+  default = {}
+}
+
 variable "existing_buckets" {
   description = "Buckets this stack did not create that it watches too (see modules/stack): name => { prefixes, kms_key_arn, outputs = \"source\" | \"stack\" }."
   type = map(object({

@@ -65,10 +65,11 @@ module "stack" {
   functions = {
     thumbnail = { reserved_concurrency = 1 }
   }
-  event_path         = var.event_path
-  existing_buckets   = var.existing_buckets
-  protect_data       = false
-  log_retention_days = 1
-  monthly_budget_usd = 1
-  emulated           = true
+  event_path               = var.event_path
+  existing_buckets         = var.existing_buckets
+  notification_subscribers = var.notification_subscribers
+  protect_data             = false
+  log_retention_days       = 1
+  monthly_budget_usd       = 1
+  emulated                 = true
 }

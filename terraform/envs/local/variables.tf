@@ -19,3 +19,14 @@ variable "existing_buckets" {
   }))
   default = {}
 }
+
+variable "notification_subscribers" {
+  description = "Who receives the notifications (see modules/subscribers); terraform.tfvars declares the local ones."
+  type = map(object({
+    protocol             = string
+    endpoint             = optional(string)
+    filter               = optional(string, "all")
+    raw_message_delivery = optional(bool)
+  }))
+  default = {}
+}

@@ -25,3 +25,12 @@ alarm_thresholds = {
 
 # Uploads under the compliance prefixes are readable only once judged clean.
 compliance_gate = "fail-closed"
+
+# Who hears of outcomes (docs/notifications.md): e-mail, SQS, HTTPS or Lambda, each with a named
+# filter (all, failures, verdicts, infected) or a filter policy as JSON, and its own DLQ. An sqs
+# subscriber without an endpoint gets a queue the stack creates (output notification_subscribers).
+# notification_subscribers = {
+#   uploads-team = { protocol = "email", endpoint = "uploads-team@example.com", filter = "failures" }
+#   records      = { protocol = "sqs", filter = "all" }
+#   security     = { protocol = "https", endpoint = "https://siem.example.com/sns", filter = "infected" }
+# }

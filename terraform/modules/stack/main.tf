@@ -331,6 +331,15 @@ module "notifications_topic_policy" {
   publisher_arns = concat([module.router.role_arn, module.sweeper.role_arn], local.worker_role_arns, local.verdict_writer_arns)
 }
 
+module "subscribers" {
+  source      = "../subscribers"
+  name_prefix = var.name_prefix
+  topic_arn   = module.audit.notifications_topic_arn
+  kms_key_arn = module.encryption.key_arn
+  subscribers = var.notification_subscribers
+  tags        = var.tags
+}
+
 module "operations" {
   source       = "../operations"
   name_prefix  = var.name_prefix
@@ -364,6 +373,7 @@ module "operations" {
       extractor = module.tiers.extractor_queue.dlq_name
     },
     { for name, checker in module.compliance_checker : "check-${name}" => checker.queue.dlq_name },
+    { for name, subscriber in module.subscribers.subscribers : "subscriber-${name}" => subscriber.dlq_name },
   )
   cluster_arn          = module.tiers.cluster_arn
   large_file_log_group = module.large_file.log_group_name

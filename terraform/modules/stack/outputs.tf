@@ -19,15 +19,26 @@ output "ingest_queue_url" {
 }
 
 output "dlq_urls" {
-  description = "Every dead-letter queue, by the queue it serves."
-  value = {
-    ingest    = module.ingest.dlq_url
-    thumbnail = module.thumbnail.dlq_url
-    extractor = module.tiers.extractor_dlq_url
-    compliance = {
-      for name, checker in module.compliance_checker : name => checker.dlq_url
-    }
-  }
+  description = "Every dead-letter queue, by the queue it serves (check-<checker>, subscriber-<name>)."
+  value = merge(
+    {
+      ingest    = module.ingest.dlq_url
+      thumbnail = module.thumbnail.dlq_url
+      extractor = module.tiers.extractor_dlq_url
+    },
+    { for name, checker in module.compliance_checker : "check-${name}" => checker.dlq_url },
+    { for name, subscriber in module.subscribers.subscribers : "subscriber-${name}" => subscriber.dlq_url },
+  )
+}
+
+output "notification_subscribers" {
+  description = "Each declared subscriber: its subscription, filter policy, queue (when the stack created it) and DLQ."
+  value       = module.subscribers.subscribers
+}
+
+output "external_queue_policies" {
+  description = "For each sqs subscriber whose queue the stack does not own: the queue policy statement its owner adds so the topic may deliver."
+  value       = module.subscribers.external_queue_policies
 }
 
 output "extractor_queue_url" {

@@ -211,6 +211,17 @@ variable "tags" {
   default     = {}
 }
 
+variable "notification_subscribers" {
+  description = "Who receives the notifications, by name (modules/subscribers): protocol (email, email-json, sqs, https, http, lambda), endpoint (an sqs subscriber without one gets a queue the stack creates), filter (all, failures, verdicts, infected, or a filter policy as JSON), raw_message_delivery. Each gets a DLQ, alarmed on like the others."
+  type = map(object({
+    protocol             = string
+    endpoint             = optional(string)
+    filter               = optional(string, "all")
+    raw_message_delivery = optional(bool)
+  }))
+  default = {}
+}
+
 variable "existing_buckets" {
   description = "Buckets this stack did not create that it watches too, by name. Each is announced through EventBridge (its notification configuration stays its owner's; turn its EventBridge switch on with `triage enable-eventbridge --bucket <name>`) for objects under `prefixes`. kms_key_arn: the key its objects are encrypted with, if it has one of its own (the readers may decrypt with it; the writers encrypt with it when outputs stay in the bucket). outputs: \"source\" keeps thumbnails, text, manifests and quarantine copies under the reserved prefix of the bucket itself, \"stack\" writes them to the bucket this stack creates under <reserved prefix><folder>/<bucket>/. Routing rules may name a bucket (\"bucket\": \"<name>\") to apply to it alone. Its compliance gate is the output existing_bucket_policies, for the owner to merge into the bucket's policy."
   type = map(object({
