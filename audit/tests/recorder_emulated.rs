@@ -118,6 +118,40 @@ async fn duplicate_deliveries_write_one_item_and_send_one_notification() {
     assert_eq!(body["worker"], "test-worker");
 }
 
+/// What a publish delivers, read back from the emulator: a subscriber queue gets the record as
+/// JSON that holds to the published schema, and the e-mail subject (which SNS puts in every
+/// envelope) says what happened, a 1024-byte key shortened to fit SNS's limit.
+#[tokio::test]
+async fn a_notification_carries_the_versioned_record_and_a_subject_that_fits() {
+    let fixture = fixture(Duration::from_secs(60)).await;
+    let key = format!("uploads/images/{}x.jpg", "ü".repeat(502));
+    assert_eq!(key.len(), 1024);
+    let failed = record(&key, "v1", Status::Failed);
+    fixture.recorder.record(&failed).await.expect("recorded");
+    let notifications = notifications(&fixture, &fixture.all_queue).await;
+    let [envelope] = notifications.as_slice() else {
+        panic!("{notifications:?}")
+    };
+    let subject = envelope["Subject"].as_str().expect("a subject");
+    assert!(
+        subject.starts_with("FAILED thumbnail: uploads/images/üü"),
+        "{subject}"
+    );
+    assert!(
+        subject.ends_with("üüx.jpg") && subject.contains('…'),
+        "{subject}"
+    );
+    assert_eq!(subject.chars().count(), notifications::MAX_SUBJECT_CHARS);
+    let body: Value =
+        serde_json::from_str(envelope["Message"].as_str().expect("message")).expect("record JSON");
+    assert_eq!(body["schema"], notifications::SCHEMA);
+    assert_eq!(body["key"], key.as_str());
+    assert_eq!(
+        testkit::json_schema::violations(notifications::SCHEMA_DOCUMENT, &[body]),
+        Vec::<String>::new()
+    );
+}
+
 #[tokio::test]
 async fn another_version_of_the_same_key_is_another_record() {
     let fixture = fixture(Duration::from_secs(60)).await;

@@ -228,6 +228,7 @@ pub async fn bring_up(args: &StackArgs) -> anyhow::Result<Stack> {
         "bucket": outputs["bucket"],
         "audit_table": outputs["audit_table"],
         "notifications_topic_arn": outputs["notifications_topic_arn"],
+        "notification_subscribers": outputs["notification_subscribers"],
         "ingest_queue_url": outputs["ingest_queue_url"],
         "dlq_urls": outputs["dlq_urls"],
         "extractor_queue_url": outputs["extractor_queue_url"],

@@ -14,6 +14,7 @@ mod route;
 mod selftest;
 mod table;
 mod target;
+mod watch;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -49,6 +50,8 @@ enum Command {
     Rescan(rescan::RescanArgs),
     /// Prove a deployment works: a canary per tier, each outcome checked (exit 1 naming misses).
     Selftest(selftest::SelftestArgs),
+    /// Follow notifications live (a temporary queue on the topic, removed when it stops).
+    Watch(watch::WatchArgs),
     /// Turn a watched bucket's EventBridge switch on, keeping the notifications it sends.
     EnableEventbridge(eventbridge::EnableEventBridgeArgs),
 }
@@ -65,6 +68,7 @@ async fn main() -> ExitCode {
         Command::Reprocess(args) => reprocess::run(args).await,
         Command::Rescan(args) => rescan::run(args).await,
         Command::Selftest(args) => selftest::run(args).await,
+        Command::Watch(args) => watch::run(args).await,
         Command::EnableEventbridge(args) => eventbridge::run(args).await,
     };
     match result {

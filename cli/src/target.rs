@@ -22,6 +22,7 @@ pub struct LocalState {
     pub endpoint_url: Option<String>,
     pub bucket: Option<String>,
     pub audit_table: Option<String>,
+    pub notifications_topic_arn: Option<String>,
     pub ingest_queue_url: Option<String>,
     /// Where the malware signatures are (s3://bucket/prefix/).
     pub signatures_uri: Option<String>,

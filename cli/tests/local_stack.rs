@@ -482,6 +482,7 @@ fn uploads_announced_through_eventbridge_end_as_through_s3_notifications() {
         .filter(|(key, _)| root().join("samples").join(key).is_file())
         .collect();
     assert!(shipped.len() >= 10, "{shipped:?}");
+    let watch = Watching::start(&state_file);
     for (key, _) in &shipped {
         let bytes = std::fs::read(root().join("samples").join(key)).expect("sample");
         stack.put(key, &bytes);
@@ -518,14 +519,31 @@ fn uploads_announced_through_eventbridge_end_as_through_s3_notifications() {
             .sum::<usize>();
     assert_eq!(items.len(), records, "{items:?}");
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut announced = std::collections::BTreeSet::new();
+    let mut announced = std::collections::BTreeMap::new();
     while announced.len() < records && Instant::now() < deadline {
         for record in stack.notifications() {
             let id = record["notification_id"].as_str().unwrap_or_default();
-            assert!(announced.insert(id.to_owned()), "announced twice: {id}");
+            assert!(
+                announced.insert(id.to_owned(), record.clone()).is_none(),
+                "announced twice: {id}"
+            );
         }
     }
     assert_eq!(announced.len(), records);
+    let announced: Vec<Value> = announced.into_values().collect();
+    // Every record as subscribers receive it holds to the published schema.
+    assert_eq!(
+        testkit::json_schema::violations(notifications::SCHEMA_DOCUMENT, &announced),
+        Vec::<String>::new()
+    );
+    declared_subscribers_hear_what_their_filters_let_through(&stack, &state, &announced);
+    watch.prints_exactly(
+        &announced
+            .iter()
+            .filter(|r| is_failure(r))
+            .collect::<Vec<_>>(),
+    );
+    watches_leave_nothing_behind_even_after_a_crash(&stack, &state_file);
 
     // The same stack proves itself alive: a canary per tier, each checked, then removed.
     let selftest = selftest(&state_file, &[]);
@@ -601,6 +619,264 @@ fn uploads_announced_through_eventbridge_end_as_through_s3_notifications() {
         json!({"abandoned": [], "announced": [], "moved": 0, "unreadable": []})
     );
     let _ = std::fs::remove_file(&state_file);
+}
+
+/// Whether subscribers filtering on `failures` should hear of `record`.
+fn is_failure(record: &Value) -> bool {
+    record["status"]
+        .as_str()
+        .and_then(|status| status.parse::<audit::Status>().ok())
+        .is_some_and(|status| status.outcome() == "failure")
+}
+
+/// envs/local's terraform.tfvars declares a `failures` and a `verdicts` queue and an e-mail
+/// address for failures: each subscription exists with its filter policy, each queue holds what
+/// its filter lets through of `announced` and nothing else.
+fn declared_subscribers_hear_what_their_filters_let_through(
+    stack: &Stack,
+    state: &Value,
+    announced: &[Value],
+) {
+    let topic = state["notifications_topic_arn"].as_str().expect("topic");
+    let subscriptions = stack
+        .runtime
+        .block_on(
+            stack
+                .sns
+                .list_subscriptions_by_topic()
+                .topic_arn(topic)
+                .send(),
+        )
+        .expect("subscriptions");
+    let filter_of = |protocol: &str, endpoint: &str| -> Value {
+        let subscription = subscriptions
+            .subscriptions()
+            .iter()
+            .find(|s| s.protocol() == Some(protocol) && s.endpoint() == Some(endpoint))
+            .unwrap_or_else(|| panic!("no {protocol} subscription for {endpoint}"));
+        let attributes = stack
+            .runtime
+            .block_on(
+                stack
+                    .sns
+                    .get_subscription_attributes()
+                    .subscription_arn(subscription.subscription_arn().expect("arn"))
+                    .send(),
+            )
+            .expect("attributes");
+        let attributes = attributes.attributes().expect("attributes");
+        assert!(
+            attributes
+                .get("RedrivePolicy")
+                .is_some_and(|policy| policy.contains("-dlq")),
+            "{endpoint}: no DLQ in {attributes:?}"
+        );
+        attributes
+            .get("FilterPolicy")
+            .map(|policy| serde_json::from_str(policy).expect("JSON"))
+            .unwrap_or(Value::Null)
+    };
+    let failures = json!({"outcome": ["failure"]});
+    assert_eq!(filter_of("email", "ops@example.com"), failures);
+    let subscribers = &state["notification_subscribers"];
+    let queue = |name: &str| {
+        subscribers[name]["queue_url"]
+            .as_str()
+            .expect("queue")
+            .to_owned()
+    };
+    let arn = |url: &str| {
+        stack
+            .runtime
+            .block_on(emulator::queue_arn(&stack.sqs, url))
+            .expect("queue arn")
+    };
+    assert_eq!(filter_of("sqs", &arn(&queue("failures"))), failures);
+    assert_eq!(
+        filter_of("sqs", &arn(&queue("verdicts"))),
+        json!({"verdict": [{"exists": true}]})
+    );
+
+    let ids = |records: &[Value]| -> std::collections::BTreeSet<String> {
+        records
+            .iter()
+            .map(|record| record["notification_id"].as_str().unwrap_or("?").to_owned())
+            .collect()
+    };
+    let heard_failures = stack.records_in(&queue("failures"));
+    let heard_verdicts = stack.records_in(&queue("verdicts"));
+    let wanted_failures: Vec<Value> = announced
+        .iter()
+        .filter(|r| is_failure(r))
+        .cloned()
+        .collect();
+    let wanted_verdicts: Vec<Value> = announced
+        .iter()
+        .filter(|record| record["stage"] == audit::VERDICT_STAGE)
+        .cloned()
+        .collect();
+    assert!(
+        wanted_failures
+            .iter()
+            .any(|r| r["status"] == "FAILED" && r["stage"] != audit::VERDICT_STAGE),
+        "the samples have a FAILED upload"
+    );
+    assert_eq!(ids(&heard_failures), ids(&wanted_failures));
+    assert_eq!(ids(&heard_verdicts), ids(&wanted_verdicts));
+    assert!(
+        !heard_verdicts
+            .iter()
+            .any(|record| record["status"] == "FAILED"),
+        "a FAILED upload reached the verdicts subscriber"
+    );
+}
+
+/// A `triage watch` running beside a test: its stdout and stderr lines as they come.
+struct Watching {
+    child: Child,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+    /// What it said until it followed the topic.
+    started: Vec<String>,
+}
+
+impl Watching {
+    /// `triage watch --filter failures` on the stack, once it follows the topic.
+    fn start(state_file: &Path) -> Self {
+        let mut child = Command::new(TRIAGE)
+            .args(["watch", "--filter", "failures", "--state-file"])
+            .arg(state_file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("triage watch starts");
+        let lines = |stream: Box<dyn std::io::Read + Send>| {
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            rx
+        };
+        let stdout = lines(Box::new(child.stdout.take().expect("stdout")));
+        let stderr = lines(Box::new(child.stderr.take().expect("stderr")));
+        let mut watching = Self {
+            child,
+            stdout,
+            stderr,
+            started: Vec::new(),
+        };
+        watching.started = watching.wait_for_stderr("following");
+        watching
+    }
+
+    /// The stderr lines up to the first containing `what`.
+    fn wait_for_stderr(&self, what: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            let line = self
+                .stderr
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("triage watch never said {what:?}: {seen:?}"));
+            let found = line.contains(what);
+            seen.push(line);
+            if found {
+                return seen;
+            }
+        }
+    }
+
+    fn interrupt(mut self) {
+        Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        let ended = self.wait_for_stderr("removed its queue and subscription");
+        let status = self.child.wait().expect("watch ends");
+        assert!(
+            status.success(),
+            "triage watch ended with {status}: {ended:?}"
+        );
+    }
+
+    /// Prints one line per record of `wanted` (and nothing else), then stops on Ctrl-C.
+    fn prints_exactly(self, wanted: &[&Value]) {
+        let mut printed = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while printed.len() < wanted.len() && Instant::now() < deadline {
+            if let Ok(line) = self.stdout.recv_timeout(Duration::from_secs(1)) {
+                printed.push(line);
+            }
+        }
+        // Anything more would have come by now: every record was announced before.
+        std::thread::sleep(Duration::from_secs(12));
+        printed.extend(self.stdout.try_iter());
+        assert_eq!(printed.len(), wanted.len(), "printed: {printed:#?}");
+        for record in wanted {
+            let text = |name: &str| record[name].as_str().unwrap_or("?");
+            let status = format!(" {} ", text("status"));
+            let location = format!("s3://{}/{}", text("bucket"), text("key"));
+            assert!(
+                printed
+                    .iter()
+                    .any(|line| line.contains(&status) && line.contains(&location)),
+                "no line for {status}{location}: {printed:#?}"
+            );
+        }
+        self.interrupt();
+    }
+}
+
+/// After Ctrl-C no watch queue or subscription is left; one killed outright is removed by the
+/// next watch to start.
+fn watches_leave_nothing_behind_even_after_a_crash(stack: &Stack, state_file: &Path) {
+    let left = || -> Vec<String> {
+        let queues = stack
+            .runtime
+            .block_on(
+                stack
+                    .sqs
+                    .list_queues()
+                    .queue_name_prefix("triage-watch-")
+                    .send(),
+            )
+            .expect("queues");
+        let subscriptions = stack
+            .runtime
+            .block_on(stack.sns.list_subscriptions().send())
+            .expect("subscriptions");
+        queues
+            .queue_urls()
+            .iter()
+            .cloned()
+            .chain(
+                subscriptions
+                    .subscriptions()
+                    .iter()
+                    .filter_map(|s| s.endpoint())
+                    .filter(|endpoint| endpoint.contains("triage-watch-"))
+                    .map(str::to_owned),
+            )
+            .collect()
+    };
+    assert_eq!(left(), Vec::<String>::new(), "after Ctrl-C");
+    let mut crashed = Watching::start(state_file);
+    crashed.child.kill().expect("killed");
+    crashed.child.wait().expect("ended");
+    assert_eq!(left().len(), 2, "the killed watch's queue and subscription");
+    let next = Watching::start(state_file);
+    assert!(
+        next.started
+            .iter()
+            .any(|line| line.contains("left by a watch that did not end")),
+        "{:?}",
+        next.started
+    );
+    next.interrupt();
+    assert_eq!(left(), Vec::<String>::new(), "after the next watch");
 }
 
 /// `triage selftest --state-file <state> <args>`.
@@ -991,6 +1267,7 @@ struct Stack {
     sqs: aws_sdk_sqs::Client,
     dynamodb: aws_sdk_dynamodb::Client,
     lambda: aws_sdk_lambda::Client,
+    sns: aws_sdk_sns::Client,
     bucket: String,
     table: String,
     notifications: String,
@@ -1002,10 +1279,11 @@ impl Stack {
         let endpoint = state["endpoint_url"].as_str().expect("endpoint");
         let config = runtime.block_on(emulator::sdk_config(endpoint));
         let sqs = aws_sdk_sqs::Client::new(&config);
+        let sns = aws_sdk_sns::Client::new(&config);
         let notifications = runtime
             .block_on(emulator::subscribe_new_queue(
                 &sqs,
-                &aws_sdk_sns::Client::new(&config),
+                &sns,
                 state["notifications_topic_arn"].as_str().expect("topic"),
                 &format!("{test}-notifications"),
                 &[("RawMessageDelivery", "true")],
@@ -1015,6 +1293,7 @@ impl Stack {
             s3: aws_sdk_s3::Client::new(&config),
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
             lambda: aws_sdk_lambda::Client::new(&config),
+            sns,
             bucket: state["bucket"].as_str().expect("bucket").to_owned(),
             table: state["audit_table"].as_str().expect("table").to_owned(),
             runtime,
@@ -1100,8 +1379,13 @@ impl Stack {
 
     /// Every notification received since the last call, as JSON records.
     fn notifications(&self) -> Vec<Value> {
+        self.records_in(&self.notifications)
+    }
+
+    /// What a raw-delivery subscriber queue holds, as JSON records, removed from it.
+    fn records_in(&self, queue_url: &str) -> Vec<Value> {
         self.runtime
-            .block_on(emulator::drain_queue(&self.sqs, &self.notifications))
+            .block_on(emulator::drain_queue(&self.sqs, queue_url))
             .expect("notifications drained")
             .iter()
             .map(|body| serde_json::from_str(body).expect("a JSON record"))

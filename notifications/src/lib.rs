@@ -8,7 +8,7 @@
 pub mod filters;
 mod message;
 
-pub use message::{Message, MAX_SUBJECT_CHARS, SCHEMA, SCHEMA_DOCUMENT};
+pub use message::{printable, Message, MAX_SUBJECT_CHARS, SCHEMA, SCHEMA_DOCUMENT};
 
 use audit::{
     AuditRecord, Notifier, NotifyError, Origin, Recorder, RecorderSettings, VERDICT_STAGE,

@@ -92,8 +92,8 @@ fn shorten(text: &str, room: usize) -> String {
 }
 
 /// `text` with control characters shown as `\n`, `\u{7}`...: keys and reasons come from
-/// uploaders and files, and a line break in them must not forge a line of the summary.
-fn printable(text: &str) -> String {
+/// uploaders and files, and a line break in them must not forge a line of a summary.
+pub fn printable(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_control() {

@@ -466,6 +466,7 @@ pub fn violations(root: &Path, state: &Value) -> Vec<String> {
         },
     ));
     cases.extend(ingest_queue_cases(&all, &uploads_bucket, &account));
+    cases.extend(subscriber_queue_cases(&all, &account));
     cases.extend(existing_bucket_cases(
         &all,
         &account,
@@ -568,6 +569,71 @@ fn ingest_queue_cases(all: &[Value], uploads_bucket: &str, account: &str) -> Vec
         })
     })
     .collect()
+}
+
+/// Each declared subscriber's queues (the queue the stack created for it, and the DLQ of every
+/// subscription) let SNS deliver for the notifications topic alone: not for the compliance
+/// topic, not without a source.
+fn subscriber_queue_cases(all: &[Value], account: &str) -> Vec<Value> {
+    let topic = |address: &str| {
+        find(all, "aws_sns_topic", address)["arn"]
+            .as_str()
+            .expect("topic arn")
+            .to_owned()
+    };
+    let notifications = topic("module.audit.aws_sns_topic.notifications");
+    let compliance = topic("module.tiers.aws_sns_topic.compliance");
+    let queues = values_of(all, "aws_sqs_queue");
+    let policies: Vec<&Value> = all
+        .iter()
+        .filter(|resource| {
+            resource["type"] == "aws_sqs_queue_policy"
+                && resource["address"]
+                    .as_str()
+                    .is_some_and(|a| a.contains("module.subscribers."))
+        })
+        .collect();
+    // envs/local declares two queues the stack creates and an address: 2 queues + 3 DLQs.
+    assert_eq!(policies.len(), 5, "subscriber queue policies: {policies:?}");
+    let mut cases = Vec::new();
+    for resource in policies {
+        let url = &resource["values"]["queue_url"];
+        let queue = queues
+            .iter()
+            .find(|queue| &queue["url"] == url)
+            .and_then(|queue| queue["arn"].as_str())
+            .expect("the policy's queue")
+            .to_owned();
+        let queue_policy = policy(&resource["values"]["policy"]);
+        let from = |source: &str| json!({ "aws:SourceArn": source, "aws:SourceAccount": account });
+        for (name, principal, context, expect) in [
+            (
+                "the notifications topic delivers",
+                "sns.amazonaws.com",
+                from(&notifications),
+                "Allowed",
+            ),
+            (
+                "the compliance topic delivers",
+                "sns.amazonaws.com",
+                from(&compliance),
+                "ImplicitlyDenied",
+            ),
+            (
+                "SNS delivers with no source",
+                "sns.amazonaws.com",
+                json!({}),
+                "ImplicitlyDenied",
+            ),
+        ] {
+            cases.push(json!({
+                "name": format!("{queue}: {name}"), "principal": principal,
+                "action": "sqs:SendMessage", "resource": queue, "account": account,
+                "context": context, "resourcePolicy": queue_policy, "expect": expect,
+            }));
+        }
+    }
+    cases
 }
 
 /// A bucket the stack watches but did not create: its gate (the policy its owner merges in)
