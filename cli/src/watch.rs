@@ -56,6 +56,7 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<()> {
     else {
         bail!("which topic? pass --topic-arn, set TRIAGE_NOTIFICATIONS_TOPIC_ARN, or pass --state-file");
     };
+    let stop = Stop::listen()?;
     let sqs = aws_sdk_sqs::Client::new(&target.config);
     let sns = aws_sdk_sns::Client::new(&target.config);
     for left in remove_abandoned(&sqs, &sns).await? {
@@ -66,7 +67,7 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<()> {
         "triage watch: following {topic} (filter {}); Ctrl-C stops",
         args.filter
     );
-    let followed = follow(&sqs, &watch, args.json).await;
+    let followed = follow(&sqs, &watch, args.json, stop).await;
     let removed = watch.remove(&sqs, &sns).await;
     eprintln!("triage watch: removed its queue and subscription");
     followed.and(removed)
@@ -173,13 +174,16 @@ impl Watch {
 }
 
 /// Prints what arrives until Ctrl-C (or SIGTERM), keeping the watch's heartbeat fresh.
-async fn follow(sqs: &aws_sdk_sqs::Client, watch: &Watch, json: bool) -> anyhow::Result<()> {
-    let stop = stop_requested();
-    tokio::pin!(stop);
+async fn follow(
+    sqs: &aws_sdk_sqs::Client,
+    watch: &Watch,
+    json: bool,
+    mut stop: Stop,
+) -> anyhow::Result<()> {
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     loop {
         tokio::select! {
-            _ = &mut stop => return Ok(()),
+            _ = stop.requested() => return Ok(()),
             _ = heartbeat.tick() => {
                 sqs.tag_queue()
                     .queue_url(&watch.queue_url)
@@ -218,19 +222,38 @@ async fn follow(sqs: &aws_sdk_sqs::Client, watch: &Watch, json: bool) -> anyhow:
     }
 }
 
-async fn stop_requested() {
+/// Ctrl-C or SIGTERM, caught from the moment it is made: one that comes while the queue is
+/// being set up still ends the watch with its queue removed.
+struct Stop {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-            return;
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Stop {
+    fn listen() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt()).context("catching Ctrl-C")?,
+                terminate: signal(SignalKind::terminate()).context("catching SIGTERM")?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(Self {})
     }
-    let _ = tokio::signal::ctrl_c().await;
+
+    async fn requested(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// One notification as printed: its JSON record, or `time STATUS stage s3://bucket/key: reason`.

@@ -1203,18 +1203,7 @@ fn a_burst_with_a_killed_worker_ends_every_upload_once_and_leaves_the_dlqs_empty
         "a record without its notification"
     );
 
-    let mut dlqs = Vec::new();
     for (name, url) in state["dlq_urls"].as_object().expect("dlq_urls") {
-        match url {
-            Value::Object(checkers) => dlqs.extend(
-                checkers
-                    .iter()
-                    .map(|(checker, url)| (format!("{name} {checker}"), url)),
-            ),
-            url => dlqs.push((name.clone(), url)),
-        }
-    }
-    for (name, url) in dlqs {
         let dead = stack
             .runtime
             .block_on(emulator::drain_queue(

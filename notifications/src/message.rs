@@ -11,7 +11,7 @@ use std::fmt::Write;
 pub const SCHEMA: &str = "urn:s3-triage:notification:1";
 /// The published schema, for consumers and for the tests that hold records to it.
 pub const SCHEMA_DOCUMENT: &str = include_str!("../schema/notification-1.json");
-/// SNS refuses a subject of 100 characters or more.
+/// SNS refuses a subject of 100 characters or more, or one that is not printable ASCII.
 pub const MAX_SUBJECT_CHARS: usize = 99;
 /// The reason as an e-mail shows it; the whole one is in the record.
 const MAX_EMAIL_REASON_CHARS: usize = 600;
@@ -66,27 +66,30 @@ fn record_json(record: &AuditRecord, origin: Origin<'_>) -> Value {
 }
 
 /// `STATUS stage: key`, the key shortened in its middle (keeping its start and its file name)
-/// to fit SNS's limit.
+/// to fit SNS's limit. SNS takes printable ASCII alone (a publish with anything else fails, and
+/// the record would never be announced): other characters show as `?`, the key is whole in the
+/// body and the record.
 fn subject(record: &AuditRecord) -> String {
     let lead = format!("{} {}: ", record.status.as_str(), record.stage);
-    let room = MAX_SUBJECT_CHARS.saturating_sub(lead.chars().count());
-    format!(
-        "{lead}{}",
-        shorten(&printable(record.object.key.as_str()), room)
-    )
+    let key: String = printable(record.object.key.as_str())
+        .chars()
+        .map(|c| if c.is_ascii() { c } else { '?' })
+        .collect();
+    let room = MAX_SUBJECT_CHARS.saturating_sub(lead.len());
+    format!("{lead}{}", shorten(&key, room, "..."))
 }
 
-/// `text` in at most `room` characters: whole, or its first third and its end around `…`.
-fn shorten(text: &str, room: usize) -> String {
+/// `text` in at most `room` characters: whole, or its first third and its end around `cut`.
+fn shorten(text: &str, room: usize, cut: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     if chars.len() <= room {
         return text.to_owned();
     }
-    let kept = room.saturating_sub(1);
+    let kept = room.saturating_sub(cut.chars().count());
     let head = kept / 3;
     let tail = kept - head;
     let mut short: String = chars[..head].iter().collect();
-    short.push('…');
+    short.push_str(cut);
     short.extend(&chars[chars.len() - tail..]);
     short
 }
@@ -120,7 +123,7 @@ fn email(record: &AuditRecord, origin: Origin<'_>, audit_table: &str) -> String 
     };
     if let Some(reason) = &record.reason {
         let reason = printable(reason);
-        field("Reason:", &shorten(&reason, MAX_EMAIL_REASON_CHARS));
+        field("Reason:", &shorten(&reason, MAX_EMAIL_REASON_CHARS, "…"));
     }
     field("Bucket:", &object.bucket);
     field("Key:", &key);
@@ -233,7 +236,8 @@ mod tests {
             "{subject}"
         );
         assert!(subject.ends_with("xxx-holiday.jpg"), "{subject}");
-        assert_eq!(subject.matches('…').count(), 1, "{subject}");
+        assert_eq!(subject.matches("...").count(), 1, "{subject}");
+        assert!(subject.is_ascii(), "{subject}");
         // The body keeps the whole key.
         assert!(message.email.contains(&format!("Key:         {key}\n")));
     }
