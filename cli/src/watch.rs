@@ -27,8 +27,9 @@ const STALE_AFTER: Duration = Duration::from_secs(5 * 60);
     after_help = "Examples:\n  triage watch --state-file .local/state.json --filter failures\n  \
     triage watch --topic-arn arn:aws:sns:eu-west-1:123456789012:s3-triage-prod-notifications --json\n  \
     triage watch --filter '{\"tier\": [\"large\"], \"outcome\": [\"failure\"]}'\n\n\
-    Needs sqs:CreateQueue/TagQueue/DeleteQueue on triage-watch-* queues and sns:Subscribe/Unsubscribe\n\
-    on the topic. AWS credentials, region and endpoint come from the standard configuration chain;\n\
+    Needs sqs:ListQueues, and CreateQueue/SetQueueAttributes/TagQueue/ListQueueTags/ReceiveMessage/\n\
+    DeleteMessage/DeleteQueue on triage-watch-* queues; sns:Subscribe/ListSubscriptionsByTopic/\n\
+    Unsubscribe on the topic. AWS credentials, region and endpoint come from the standard configuration chain;\n\
     --state-file or --endpoint-url point at a local stack instead."
 )]
 pub struct WatchArgs {

@@ -19,8 +19,9 @@ const MAX_EMAIL_REASON_CHARS: usize = 600;
 /// One outcome, as each audience receives it.
 #[derive(Debug, Clone)]
 pub struct Message {
-    /// The JSON record (SQS, HTTP(S), Lambda).
-    pub record: Value,
+    /// The JSON record (SQS, HTTP(S), Lambda). Not called `record`: the consistency test
+    /// derives each binary's AWS calls from names, and `.record` reaches `audit::record`.
+    pub json: Value,
     /// The e-mail subject: `FAILED thumbnail: uploads/images/x.jpg`.
     pub subject: String,
     /// The e-mail body: plain text.
@@ -32,7 +33,7 @@ impl Message {
     /// shows the rest.
     pub fn compose(record: &AuditRecord, origin: Origin<'_>, audit_table: &str) -> Self {
         Self {
-            record: record_json(record, origin),
+            json: record_json(record, origin),
             subject: subject(record),
             email: email(record, origin, audit_table),
         }
@@ -41,7 +42,7 @@ impl Message {
     /// The Publish `Message` for `MessageStructure=json`: `default` serves every protocol
     /// without an entry of its own.
     pub fn structured(&self) -> String {
-        json!({ "default": self.record.to_string(), "email": self.email }).to_string()
+        json!({ "default": self.json.to_string(), "email": self.email }).to_string()
     }
 }
 

@@ -15,7 +15,7 @@ const ORIGIN: Origin<'static> = Origin {
 };
 
 fn published(record: &AuditRecord) -> Value {
-    Message::compose(record, ORIGIN, "s3-triage-dev-audit").record
+    Message::compose(record, ORIGIN, "s3-triage-dev-audit").json
 }
 
 fn records() -> Vec<AuditRecord> {
