@@ -8,6 +8,7 @@ pub mod archives;
 pub mod corpus;
 pub mod images;
 pub mod json_schema;
+pub mod office;
 pub mod pdf;
 pub mod resources;
 pub mod stage;

@@ -3,7 +3,7 @@
 
 use crate::checker::content::ContentChecker;
 use crate::checker::malware::MalwareChecker;
-use crate::checker::pii::{PdfParser, PiiChecker};
+use crate::checker::pii::{DocumentParser, PiiChecker};
 use crate::checker::Checker;
 use crate::content::ContentPolicy;
 use crate::quarantine::QuarantineMode;
@@ -149,7 +149,7 @@ pub struct CheckerResources<'a> {
     pub signatures_uri: Option<&'a str>,
     pub max_held_bytes: u64,
     /// What extracts a PDF's text for the PII check.
-    pub pdf_parser: Option<PdfParser>,
+    pub pdf_parser: Option<DocumentParser>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -180,7 +180,7 @@ pub async fn build_checker(
         }),
         "pii" => Box::new(PiiChecker {
             parser: resources.pdf_parser,
-            max_pdf_bytes: resources.max_held_bytes,
+            max_document_bytes: resources.max_held_bytes,
         }),
         other => return Err(BuildError::Unknown(other.into())),
     })

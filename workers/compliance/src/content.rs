@@ -226,7 +226,12 @@ fn inspect_zip(bytes: &[u8], policy: &ContentPolicy) -> (ArchiveReport, bool) {
         report.compressed_bytes += entry.compressed_size();
         report.uncompressed_bytes = report.uncompressed_bytes.saturating_add(entry.size());
         report.encrypted_entries += usize::from(entry.encrypted());
-        let name = entry.name().to_ascii_lowercase();
+        let Ok(name) = entry.name().map(|name| name.to_ascii_lowercase()) else {
+            report
+                .problems
+                .push(format!("entry {index} has a name that cannot be read"));
+            continue;
+        };
         macros |= name.ends_with("vbaproject.bin");
         let nested = [
             ".zip", ".jar", ".7z", ".rar", ".gz", ".tar", ".tgz", ".bz2", ".xz",

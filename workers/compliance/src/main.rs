@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use aws_lambda_events::sqs::SqsEvent;
-use compliance::checker::pii::PdfParser;
+use compliance::checker::pii::DocumentParser;
 use compliance::config::{build_checker, CheckerConfig, CheckerResources};
 use compliance::handler::{CheckerLambda, InUse};
 use compliance::quarantine::VerdictWriter;
@@ -30,7 +30,7 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
             s3: &s3,
             signatures_uri: config.signatures_uri.as_deref(),
             max_held_bytes: config.max_held_bytes,
-            pdf_parser: Some(PdfParser {
+            pdf_parser: Some(DocumentParser {
                 program: std::env::current_exe()
                     .context("locating this executable for the parser")?,
                 limits: config.parse,

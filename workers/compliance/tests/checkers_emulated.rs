@@ -4,7 +4,7 @@
 use audit::{AuditEntry, RecorderSettings};
 use compliance::checker::content::ContentChecker;
 use compliance::checker::malware::MalwareChecker;
-use compliance::checker::pii::{PdfParser, PiiChecker};
+use compliance::checker::pii::{DocumentParser, PiiChecker};
 use compliance::checker::Checker;
 use compliance::config::{CheckerConfig, VerdictSettings};
 use compliance::content::ContentPolicy;
@@ -81,11 +81,11 @@ async fn fixture_tagging_with(preset: &str) -> Fixture {
                 max_archive_bytes: 1 << 20,
             }),
             _ => Box::new(PiiChecker {
-                parser: Some(PdfParser {
+                parser: Some(DocumentParser {
                     program: PathBuf::from(env!("CARGO_BIN_EXE_compliance-checker")),
                     limits: parse_limits(),
                 }),
-                max_pdf_bytes: 1 << 20,
+                max_document_bytes: 1 << 20,
             }),
         };
         let settings = |worker: String| RecorderSettings {
@@ -524,7 +524,8 @@ async fn binary_content_holds_no_text_to_check_and_an_executable_is_flagged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pdf_is_checked_through_its_extracted_text_and_an_unreadable_one_is_not_called_clean() {
+async fn a_document_is_checked_through_its_extracted_text_and_an_unreadable_one_is_not_called_clean(
+) {
     let fixture = fixture().await;
     let pii = &fixture.lambdas[2];
     let key = "uploads/compliance/contract.pdf";
@@ -541,6 +542,47 @@ async fn a_pdf_is_checked_through_its_extracted_text_and_an_unreadable_one_is_no
     assert_eq!(details["scanned"], "extracted text");
     assert_eq!(details["found"]["email"]["count"], 1);
     assert_eq!(details["found"]["us_ssn"]["count"], 1);
+
+    // Office and OpenDocument files are read through their text the same way; a zip that is
+    // no document holds no text of its own.
+    use testkit::office::{self as office, PROPERTIES};
+    let sheet: &[&[&str]] = &[&["name", "email"], &["Ada", "ada@example.com"]];
+    for (key, bytes) in [
+        (
+            "uploads/compliance/contract.docx",
+            office::docx(&["Contact ada@example.com", "SSN 123-45-6789"], &PROPERTIES),
+        ),
+        (
+            "uploads/compliance/contacts.xlsx",
+            office::xlsx(&[("People", sheet)], &PROPERTIES),
+        ),
+        (
+            "uploads/compliance/contacts.ods",
+            office::ods(&[("People", sheet)], &PROPERTIES),
+        ),
+    ] {
+        let body = fixture.upload(key, &bytes).await;
+        pii.handle_message(body).await.expect("handled");
+        let record = fixture.entry(key, "compliance.pii").await;
+        assert_eq!(record.status, "FLAGGED", "{key}");
+        let details = record.details.expect("details");
+        assert_eq!(details["scanned"], "extracted text", "{key}");
+        assert_eq!(details["found"]["email"]["count"], 1, "{key}");
+    }
+    let key = "uploads/compliance/photos.zip";
+    let body = fixture
+        .upload(
+            key,
+            &testkit::archives::zip(
+                &[("a.txt", b"ada@example.com")],
+                testkit::archives::ZipStyle::DEFLATE,
+            ),
+        )
+        .await;
+    pii.handle_message(body).await.expect("handled");
+    let record = fixture.entry(key, "compliance.pii").await;
+    assert_eq!(record.status, "CLEAN");
+    assert_eq!(record.details.expect("details")["holds_text"], false);
 
     let (_, truncated) = documents::hostile_documents().swap_remove(0);
     let key = "uploads/compliance/truncated.pdf";

@@ -29,7 +29,7 @@ fn peak_rss() -> u64 {
 fn a_gibibyte_of_email_addresses_is_counted_exactly_in_flat_memory() {
     let checker = PiiChecker {
         parser: None,
-        max_pdf_bytes: 1 << 20,
+        max_document_bytes: 1 << 20,
     };
     const CHUNK: usize = 1 << 20;
     const TOTAL: usize = 1 << 30;

@@ -4,6 +4,7 @@
 //! or a parser that could not be started leave the message for redelivery.
 
 use crate::config::ExtractorConfig;
+use crate::document;
 use crate::isolate::{parse_isolated, IsolationError};
 use crate::text::read_text;
 use audit::{AuditRecord, Recorder, Status};
@@ -65,13 +66,13 @@ impl Extractor {
         let download = download_started.elapsed();
         let sha256 = sha256_hex(&bytes);
         let parse_started = Instant::now();
-        let (content_type, extracted) = if bytes.starts_with(b"%PDF-") {
-            ("application/pdf", self.parse_pdf(bytes).await?)
+        let (content_type, extracted) = if document::needs_parser(&bytes) {
+            self.parse(bytes).await?
         } else if ContentKind::from_key(&dispatch.object.key) == ContentKind::Text {
             ("text/plain", text_document(&bytes))
         } else {
             return Err(Failure::Permanent(
-                "unsupported document: neither a PDF (by its bytes) nor a text file (.txt, .md, .csv, .json)".into(),
+                "unsupported document: not a PDF, Office (DOCX, XLSX, PPTX) or OpenDocument (ODT, ODS, ODP) file by its bytes, nor a text file (.txt, .md, .csv, .json)".into(),
             ));
         };
         let parse = parse_started.elapsed();
@@ -115,26 +116,22 @@ impl Extractor {
         )
     }
 
-    async fn parse_pdf(&self, bytes: Vec<u8>) -> Result<Extracted, Failure> {
+    /// A PDF or an Office/OpenDocument file, parsed in the child: its content type and what
+    /// it gave.
+    async fn parse(&self, bytes: Vec<u8>) -> Result<(&'static str, Extracted), Failure> {
         let parser = self.parser.clone();
         let limits = self.config.parse;
         let parsed = tokio::task::spawn_blocking(move || parse_isolated(&parser, bytes, &limits))
             .await
             .map_err(|err| Failure::Transient(format!("the parse task failed: {err}")))?;
         match parsed {
-            Ok(pdf) => Ok(Extracted {
-                text: pdf.text(),
-                details: json!({
-                    "kind": "pdf",
-                    "pdf_version": pdf.version,
-                    "pages": pdf.page_count,
-                    "info": pdf.info,
-                    "encrypted": pdf.encrypted,
-                    "looks_scanned": pdf.looks_scanned,
-                    "image_only_pages": pdf.image_only_pages,
-                    "undecodable_pages": pdf.undecodable_pages,
-                }),
-            }),
+            Ok(document) => Ok((
+                document.content_type(),
+                Extracted {
+                    text: document.text(),
+                    details: document.details(),
+                },
+            )),
             Err(err @ IsolationError::Spawn(_)) => Err(Failure::Transient(err.to_string())),
             Err(err) => Err(Failure::Permanent(err.to_string())),
         }

@@ -1,12 +1,13 @@
-//! Parsing each document in a child process of the same binary. lopdf can abort the whole
-//! process on crafted input (a stack overflow on deep nesting, a failed huge allocation), which
-//! `catch_unwind` cannot contain; a child with an address-space limit and a deadline turns that
-//! into a failure of the one document.
+//! Parsing each document in a child process of the same binary. A parser can abort the whole
+//! process on crafted input (lopdf: a stack overflow on deep nesting; any: a failed huge
+//! allocation, a spreadsheet declaring a million rows), which `catch_unwind` cannot contain; a
+//! child with an address-space limit and a deadline turns that into a failure of the one
+//! document.
 //!
 //! The child is the same executable started with [`CHILD_ARG`]: document bytes on stdin, one
 //! JSON [`ChildOutcome`] on stdout.
 
-use crate::pdf::{extract, PdfError, PdfText};
+use crate::document::{parse, ParseError, Parsed};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -48,18 +49,18 @@ impl Limits {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ChildOutcome {
-    Parsed(Box<PdfText>),
-    Failed(PdfError),
+    Parsed(Box<Parsed>),
+    Failed(ParseError),
     Panicked(String),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum IsolationError {
     #[error(transparent)]
-    Pdf(#[from] PdfError),
-    #[error("the PDF parser failed on this document: {0}")]
+    Document(#[from] ParseError),
+    #[error("the parser failed on this document: {0}")]
     Panicked(String),
-    #[error("the PDF parser crashed on this document ({0}); it is malformed or hostile")]
+    #[error("the parser crashed on this document ({0}): it is malformed or hostile, or needs more memory than the parser's limit")]
     Crashed(String),
     #[error("deadline: parsing took longer than {0:?}")]
     TimedOut(Duration),
@@ -82,7 +83,7 @@ pub fn parse_isolated(
     program: &Path,
     bytes: Vec<u8>,
     limits: &Limits,
-) -> Result<PdfText, IsolationError> {
+) -> Result<Parsed, IsolationError> {
     let memory = limits.memory_bytes;
     let mut command = Command::new(program);
     command
@@ -160,14 +161,14 @@ pub fn parse_isolated(
         return Err(IsolationError::Crashed(how));
     }
     match serde_json::from_slice(&output) {
-        Ok(ChildOutcome::Parsed(pdf)) => Ok(*pdf),
+        Ok(ChildOutcome::Parsed(document)) => Ok(*document),
         Ok(ChildOutcome::Failed(err)) => Err(err.into()),
         Ok(ChildOutcome::Panicked(message)) => Err(IsolationError::Panicked(message)),
         Err(err) => Err(IsolationError::Crashed(format!("unreadable result: {err}"))),
     }
 }
 
-/// In a binary that parses PDFs through [`parse_isolated`] of itself: when this process was
+/// In a binary that parses documents through [`parse_isolated`] of itself: when this process was
 /// started as the parser child, parses stdin, prints the outcome and exits; otherwise returns.
 pub fn run_as_child_if_started_as_one() {
     let mut args = std::env::args().skip(1);
@@ -184,8 +185,8 @@ fn child_main(max_stream_bytes: usize) -> i32 {
         return 2;
     }
     std::panic::set_hook(Box::new(|_| {}));
-    let outcome = match catch_unwind(AssertUnwindSafe(|| extract(&bytes, max_stream_bytes))) {
-        Ok(Ok(pdf)) => ChildOutcome::Parsed(Box::new(pdf)),
+    let outcome = match catch_unwind(AssertUnwindSafe(|| parse(&bytes, max_stream_bytes))) {
+        Ok(Ok(document)) => ChildOutcome::Parsed(Box::new(document)),
         Ok(Err(err)) => ChildOutcome::Failed(err),
         Err(panic) => ChildOutcome::Panicked(
             panic

@@ -1,10 +1,13 @@
-//! The document extractor: an SQS-batched Lambda. [`pdf`] and [`text`] turn documents into
-//! text and metadata (pure, no AWS); [`isolate`] runs each PDF parse in a child process so a
-//! hostile document costs only itself; [`handler`] reads, extracts, writes the outputs and
+//! The document extractor: an SQS-batched Lambda. [`pdf`], [`office`] (DOCX, XLSX, PPTX, ODT,
+//! ODS, ODP) and [`text`] turn documents into text and metadata (pure, no AWS); [`document`]
+//! picks the parser by the bytes; [`isolate`] runs each parse in a child process so a hostile
+//! document costs only itself; [`handler`] reads, extracts, writes the outputs and
 //! records each document once, with a partial batch response.
 
 pub mod config;
+pub mod document;
 pub mod handler;
 pub mod isolate;
+pub mod office;
 pub mod pdf;
 pub mod text;

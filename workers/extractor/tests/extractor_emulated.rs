@@ -261,3 +261,150 @@ async fn a_megabyte_title_is_trimmed_with_a_marker_and_the_record_written_once()
     assert_eq!(details["info"]["author"], "an author");
     assert_eq!(fixture.stage.notified_statuses().await, ["SUCCEEDED"]);
 }
+
+/// One file of each Office and OpenDocument format and their hostile variants through the
+/// handler: each readable one SUCCEEDED with its text and metadata written, each hostile one
+/// FAILED with its reason, in one batch.
+#[tokio::test]
+async fn office_and_opendocument_files_are_extracted_and_hostile_ones_fail_with_reasons() {
+    use testkit::office::{self as generate, PROPERTIES};
+    let fixture = fixture().await;
+    let slides: &[(&str, &str)] = &[("Roadmap", "Ship in May"), ("Thanks", "")];
+    let sheets: &[testkit::office::Sheet] = &[("Sales", &[&["Region", "Units"], &["North", "12"]])];
+    let paragraphs = ["Quarterly revenue rose.", "Costs\tfell"];
+    let readable: Vec<(&str, Vec<u8>, &str, &str)> = vec![
+        (
+            "report.docx",
+            generate::docx(&paragraphs, &PROPERTIES),
+            "Quarterly revenue rose.\nCosts\tfell\n",
+            "pages",
+        ),
+        (
+            "deck.pptx",
+            generate::pptx(slides, &PROPERTIES),
+            "Slide 1\nRoadmap\nNotes: Ship in May\n",
+            "slides",
+        ),
+        (
+            "sales.xlsx",
+            generate::xlsx(sheets, &PROPERTIES),
+            "# Sales\nRegion\tUnits\nNorth\t12\n",
+            "sheets",
+        ),
+        (
+            "report.odt",
+            generate::odt(&paragraphs, &PROPERTIES),
+            "Quarterly revenue rose.\nCosts\tfell\n",
+            "pages",
+        ),
+        (
+            "deck.odp",
+            generate::odp(slides, &PROPERTIES),
+            "Slide 1\nRoadmap\nShip in May\n",
+            "slides",
+        ),
+        (
+            "sales.ods",
+            generate::ods(sheets, &PROPERTIES),
+            "# Sales\nRegion\tUnits\nNorth\t12\n",
+            "sheets",
+        ),
+    ];
+    // The child's parts may inflate to common::limits()' stream limit: past it is a bomb.
+    let bomb_body = format!(
+        "<w:p><w:r><w:t>{}</w:t></w:r></w:p>",
+        "a".repeat(common::limits().max_stream_bytes + 1)
+    );
+    let hostile: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "bomb.docx",
+            generate::docx_with_body(&bomb_body, &PROPERTIES, 1),
+            "decompression bomb",
+        ),
+        (
+            "laughs.docx",
+            generate::docx_with_body("<w:p><w:r><w:t>&lol9;</w:t></w:r></w:p>", &PROPERTIES, 1),
+            "undefined entity",
+        ),
+        (
+            "deep.docx",
+            generate::docx_with_body(
+                &format!("{}{}", "<w:sdt>".repeat(2000), "</w:sdt>".repeat(2000)),
+                &PROPERTIES,
+                1,
+            ),
+            "nest deeper than",
+        ),
+        (
+            "strings.xlsx",
+            generate::xlsx_with(
+                sheets,
+                &PROPERTIES,
+                &"<si><t>0123456789abcdef</t></si>".repeat(common::limits().max_stream_bytes / 24),
+            ),
+            "shared-strings",
+        ),
+    ];
+    let mut messages = Vec::new();
+    for (name, bytes, ..) in &readable {
+        let key = format!("uploads/documents/{name}");
+        messages.push((key.clone(), fixture.upload(&key, bytes.clone()).await));
+    }
+    for (name, bytes, _) in &hostile {
+        let key = format!("uploads/documents/{name}");
+        messages.push((key.clone(), fixture.upload(&key, bytes.clone()).await));
+    }
+    let bodies: Vec<(&str, &str)> = messages
+        .iter()
+        .map(|(key, body)| (key.as_str(), body.as_str()))
+        .collect();
+    let response = fixture
+        .extractor
+        .handle_batch(batch(&bodies), invocation())
+        .await;
+    assert!(response.batch_item_failures.is_empty());
+
+    for (name, _, text, count) in &readable {
+        let key = format!("uploads/documents/{name}");
+        let records = fixture.stage.records(&key).await;
+        let [record] = records.as_slice() else {
+            panic!("{key}: {records:?}")
+        };
+        assert_eq!(record.status, "SUCCEEDED", "{key}: {:?}", record.reason);
+        let details = record.details.as_ref().expect("details");
+        assert_eq!(details["kind"], name.rsplit('.').next().expect("extension"));
+        assert_eq!(details["info"]["title"], PROPERTIES.title, "{key}");
+        assert_eq!(details["info"]["author"], PROPERTIES.author, "{key}");
+        assert!(
+            details[*count].as_u64().is_some_and(|n| n >= 1),
+            "{key}: {details}"
+        );
+        assert_eq!(record.outputs.len(), 2, "{key}");
+        let written = fixture
+            .stage
+            .s3
+            .get_object()
+            .bucket(&fixture.stage.bucket)
+            .key(&record.outputs[0])
+            .send()
+            .await
+            .expect("text output")
+            .body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes();
+        let written = String::from_utf8_lossy(&written);
+        assert!(written.starts_with(text), "{key}: {written:?}");
+    }
+    for (name, _, why) in &hostile {
+        let key = format!("uploads/documents/{name}");
+        let records = fixture.stage.records(&key).await;
+        let [record] = records.as_slice() else {
+            panic!("{key}: {records:?}")
+        };
+        assert_eq!(record.status, "FAILED", "{key}");
+        let reason = record.reason.clone().unwrap_or_default();
+        assert!(reason.contains(why), "{key}: {reason}");
+    }
+}

@@ -5,6 +5,7 @@
 mod common;
 
 use common::limits;
+use extractor::document::ParseError;
 use extractor::isolate::{parse_isolated, IsolationError, Limits};
 use extractor::pdf::PdfError;
 use std::path::Path;
@@ -49,7 +50,7 @@ fn a_stream_that_inflates_past_the_limit_is_refused() {
     let program = Path::new(env!("CARGO_BIN_EXE_extractor"));
     let outcome = parse_isolated(program, inflation_bomb(), &limits());
     assert!(
-        matches!(outcome, Err(IsolationError::Pdf(_))),
+        matches!(outcome, Err(IsolationError::Document(ParseError::Pdf(_)))),
         "{outcome:?}"
     );
 }
@@ -64,7 +65,10 @@ fn a_huge_xref_claim_allocates_nothing_and_fails_on_its_page_tree() {
     };
     let outcome = parse_isolated(program, huge_xref(), &small);
     assert!(
-        matches!(outcome, Err(IsolationError::Pdf(PdfError::NoPages))),
+        matches!(
+            outcome,
+            Err(IsolationError::Document(ParseError::Pdf(PdfError::NoPages)))
+        ),
         "{outcome:?}"
     );
 }

@@ -1,29 +1,32 @@
 //! Personal data and secrets, wherever the content is text, whatever the key calls it: bytes
-//! that read as text are scanned as they stream; a PDF is held (up to a limit) and its text,
-//! extracted by the extractor's isolated parser, is scanned instead; anything else (an image,
-//! an archive, an executable) holds no text to check, and the record says what it was.
+//! that read as text are scanned as they stream; a PDF or an Office/OpenDocument file is held
+//! (up to a limit) and its text, extracted by the extractor's isolated parser, is scanned
+//! instead; anything else (an image, another archive, an executable) holds no text to check,
+//! and the record says what it was.
 
 use super::{CheckError, CheckRun, Checker, Judgement, Severity, Subject};
 use crate::content::{looks_like_text, sniff};
 use crate::pii::{PiiReport, PiiScan};
+use extractor::document::{self, ParseError};
 use extractor::isolate::{parse_isolated, IsolationError, Limits};
+use extractor::office::OfficeError;
 use extractor::pdf::PdfError;
 use serde_json::{json, Map};
 use std::path::PathBuf;
 
-/// What extracts a PDF's text for the check: an executable that parses a PDF when started
-/// with the extractor's child argument, and the limits it runs under.
+/// What extracts a document's text for the check: an executable that parses a document when
+/// started with the extractor's child argument, and the limits it runs under.
 #[derive(Debug, Clone)]
-pub struct PdfParser {
+pub struct DocumentParser {
     pub program: PathBuf,
     pub limits: Limits,
 }
 
 pub struct PiiChecker {
-    /// Without one, PDFs are reported as not checked.
-    pub parser: Option<PdfParser>,
-    /// PDFs larger than this are flagged as not checked instead of being held in memory.
-    pub max_pdf_bytes: u64,
+    /// Without one, documents (PDF, Office, OpenDocument) are reported as not checked.
+    pub parser: Option<DocumentParser>,
+    /// Documents larger than this are flagged as not checked instead of being held in memory.
+    pub max_document_bytes: u64,
 }
 
 impl Checker for PiiChecker {
@@ -41,7 +44,6 @@ impl Checker for PiiChecker {
     }
 }
 
-const PDF_MAGIC: &[u8] = b"%PDF-";
 /// Bytes looked at before the kind of content is decided.
 const SNIFF_BYTES: usize = 4096;
 
@@ -50,8 +52,8 @@ enum Mode {
     Undecided(Vec<u8>),
     /// Bytes go straight to the scan.
     Text,
-    /// The document so far (up to the limit).
-    Pdf(Vec<u8>),
+    /// The document (PDF, Office, OpenDocument) so far, up to the limit.
+    Document(Vec<u8>),
     /// Not text: nothing to scan (the sniffed type).
     NotText(&'static str),
 }
@@ -67,9 +69,9 @@ impl CheckRun for PiiRun<'_> {
     fn update(&mut self, chunk: &[u8]) {
         match &mut self.mode {
             Mode::Text => self.text.update(chunk),
-            Mode::Pdf(pdf) => {
-                if pdf.len() as u64 <= self.checker.max_pdf_bytes {
-                    pdf.extend_from_slice(chunk);
+            Mode::Document(held) => {
+                if held.len() as u64 <= self.checker.max_document_bytes {
+                    held.extend_from_slice(chunk);
                 }
             }
             Mode::NotText(_) => {}
@@ -89,7 +91,7 @@ impl CheckRun for PiiRun<'_> {
             self.decide(head);
         }
         let mut text = self.text;
-        let pdf = match self.mode {
+        let held = match self.mode {
             Mode::Undecided(_) | Mode::Text => return Ok(judge(&text.finish(), "bytes")),
             Mode::NotText(content_type) => {
                 return Ok(Judgement {
@@ -98,41 +100,54 @@ impl CheckRun for PiiRun<'_> {
                     details: json!({ "scanned": "nothing", "content_type": content_type, "holds_text": false }),
                 })
             }
-            Mode::Pdf(pdf) => pdf,
+            Mode::Document(held) => held,
         };
+        let content_type = sniff(&held);
         let not_checked = |severity, reason: String| Judgement {
             severity,
             reason: Some(reason),
-            details: json!({ "scanned": "nothing", "content_type": "application/pdf" }),
+            details: json!({ "scanned": "nothing", "content_type": content_type }),
         };
-        if pdf.len() as u64 > self.checker.max_pdf_bytes {
+        if held.len() as u64 > self.checker.max_document_bytes {
             return Ok(not_checked(
                 Severity::Unsupported,
                 format!(
-                    "PDF of {} bytes is larger than the {} bytes the PII check extracts text from; not checked",
-                    self.size, self.checker.max_pdf_bytes
+                    "a document of {} bytes is larger than the {} bytes the PII check extracts text from; not checked",
+                    self.size, self.checker.max_document_bytes
                 ),
             ));
         }
         let Some(parser) = &self.checker.parser else {
             return Ok(not_checked(
                 Severity::Unsupported,
-                "PDF text is not extracted here; the PDF was not checked for personal data".into(),
+                "document text is not extracted here; the document was not checked for personal data".into(),
             ));
         };
-        match parse_isolated(&parser.program, pdf, &parser.limits) {
+        match parse_isolated(&parser.program, held, &parser.limits) {
             Ok(parsed) => {
                 text.update(parsed.text().as_bytes());
-                Ok(judge(&text.finish(), "extracted text"))
+                let mut judgement = judge(&text.finish(), "extracted text");
+                judgement.details["content_type"] = parsed.content_type().into();
+                Ok(judgement)
             }
             Err(err) if err.is_transient() => Err(CheckError(err.to_string())),
-            Err(err @ IsolationError::Pdf(PdfError::Encrypted)) => Ok(not_checked(
+            // A zip that is no document holds no text of its own, as any other archive.
+            Err(IsolationError::Document(ParseError::NotADocument)) => Ok(Judgement {
+                severity: Severity::Clean,
+                reason: None,
+                details: json!({ "scanned": "nothing", "content_type": content_type, "holds_text": false }),
+            }),
+            Err(
+                err @ IsolationError::Document(
+                    ParseError::Pdf(PdfError::Encrypted) | ParseError::Office(OfficeError::Ole2),
+                ),
+            ) => Ok(not_checked(
                 Severity::Unsupported,
-                format!("the PDF's text could not be read, so it was not checked: {err}"),
+                format!("the document's text could not be read, so it was not checked: {err}"),
             )),
             Err(err) => Ok(not_checked(
                 Severity::Flagged,
-                format!("the PDF's text could not be read, so it was not checked: {err}"),
+                format!("the document's text could not be read, so it was not checked: {err}"),
             )),
         }
     }
@@ -141,8 +156,8 @@ impl CheckRun for PiiRun<'_> {
 impl PiiRun<'_> {
     /// Decides from the first bytes what the content is, and feeds them on.
     fn decide(&mut self, head: Vec<u8>) {
-        self.mode = if head.starts_with(PDF_MAGIC) {
-            Mode::Pdf(head)
+        self.mode = if document::needs_parser(&head) {
+            Mode::Document(head)
         } else if head.is_empty() || looks_like_text(&head) {
             self.text.update(&head);
             Mode::Text
