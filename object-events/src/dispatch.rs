@@ -67,7 +67,10 @@ pub enum ContentKind {
 impl ContentKind {
     pub fn from_key(key: &ObjectKey) -> Self {
         match key.extension().as_deref() {
-            Some("jpg" | "jpeg" | "png" | "webp" | "gif") => ContentKind::Image,
+            Some(
+                "jpg" | "jpeg" | "png" | "webp" | "gif" | "tif" | "tiff" | "bmp" | "ico" | "heic"
+                | "heif" | "avif",
+            ) => ContentKind::Image,
             Some("pdf") => ContentKind::Pdf,
             Some("txt" | "md" | "markdown" | "csv" | "json") => ContentKind::Text,
             _ => ContentKind::Other,
@@ -187,6 +190,8 @@ mod tests {
     fn content_kind_from_extension() {
         let kind = |k: &str| ContentKind::from_key(&ObjectKey::new(k).expect("valid key"));
         assert_eq!(kind("a/b.JPEG"), ContentKind::Image);
+        assert_eq!(kind("a/scan.tiff"), ContentKind::Image);
+        assert_eq!(kind("a/IMG_0001.HEIC"), ContentKind::Image);
         assert_eq!(kind("a/b.pdf"), ContentKind::Pdf);
         assert_eq!(kind("a/b.csv"), ContentKind::Text);
         assert_eq!(kind("a/b"), ContentKind::Other);

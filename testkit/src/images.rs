@@ -20,3 +20,72 @@ pub fn truncated_jpeg(keep: f64) -> Vec<u8> {
     let whole = whole.into_inner();
     whole[..(whole.len() as f64 * keep) as usize].to_vec()
 }
+
+/// One page of a baseline TIFF: uncompressed, chunky samples, one strip.
+pub struct TiffPage {
+    pub width: u32,
+    pub height: u32,
+    /// 1 grey (black is zero), 2 RGB, 5 separated (CMYK with InkSet 1).
+    pub photometric: u16,
+    pub samples: u16,
+    /// 8 or 16.
+    pub bits: u16,
+    /// Row-major samples, little-endian for 16 bits.
+    pub data: Vec<u8>,
+}
+
+/// A little-endian TIFF of `pages` (TIFF 6.0, sections 2 and 16), each page's IFD linked to the
+/// next: what scanners and print workflows produce, and what `image`'s encoder cannot (CMYK,
+/// several pages).
+pub fn tiff(pages: &[TiffPage]) -> Vec<u8> {
+    let mut out = b"II*\0\0\0\0\0".to_vec();
+    let mut previous_link = 4usize;
+    for page in pages {
+        let data_at = out.len() as u32;
+        out.extend_from_slice(&page.data);
+        if out.len() % 2 == 1 {
+            out.push(0);
+        }
+        let bits_at = out.len() as u32;
+        for _ in 0..page.samples {
+            out.extend_from_slice(&page.bits.to_le_bytes());
+        }
+        let ifd_at = out.len() as u32;
+        out[previous_link..previous_link + 4].copy_from_slice(&ifd_at.to_le_bytes());
+        // (tag, type: 3 SHORT / 4 LONG, count, value or offset)
+        let bits_value = if page.samples == 1 {
+            u32::from(page.bits)
+        } else {
+            bits_at
+        };
+        let mut entries: Vec<(u16, u16, u32, u32)> = vec![
+            (256, 4, 1, page.width),
+            (257, 4, 1, page.height),
+            (258, 3, u32::from(page.samples), bits_value),
+            (259, 3, 1, 1),
+            (262, 3, 1, u32::from(page.photometric)),
+            (273, 4, 1, data_at),
+            (277, 3, 1, u32::from(page.samples)),
+            (278, 4, 1, page.height),
+            (279, 4, 1, page.data.len() as u32),
+        ];
+        if page.photometric == 5 {
+            entries.push((332, 3, 1, 1));
+        }
+        out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for (tag, kind, count, value) in entries {
+            out.extend_from_slice(&tag.to_le_bytes());
+            out.extend_from_slice(&kind.to_le_bytes());
+            out.extend_from_slice(&count.to_le_bytes());
+            if kind == 3 && count == 1 {
+                out.extend_from_slice(&(value as u16).to_le_bytes());
+                out.extend_from_slice(&[0, 0]);
+            } else {
+                out.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+        previous_link = out.len();
+        out.extend_from_slice(&[0; 4]);
+    }
+    out
+}

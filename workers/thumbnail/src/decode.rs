@@ -15,12 +15,16 @@ use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-/// The formats we make thumbnails of.
-pub const SUPPORTED: [ImageFormat; 4] = [
+/// The formats we make thumbnails of: TIFF from its first page (8 or 16 bits, RGB, grey,
+/// palette or CMYK), ICO from its largest entry.
+pub const SUPPORTED: [ImageFormat; 7] = [
     ImageFormat::Jpeg,
     ImageFormat::Png,
     ImageFormat::WebP,
     ImageFormat::Gif,
+    ImageFormat::Tiff,
+    ImageFormat::Bmp,
+    ImageFormat::Ico,
 ];
 
 /// Why an image cannot be decoded. All of these are permanent: retrying changes nothing.
@@ -143,8 +147,9 @@ fn corrupt(format: ImageFormat, detail: impl ToString) -> DecodeError {
     }
 }
 
-/// The `image` crate's decoders: PNG (8/16-bit, palette, alpha), WebP, GIF (first frame), and
-/// the JPEGs libjpeg should not scale (CMYK, YCCK).
+/// The `image` crate's decoders: PNG (8/16-bit, palette, alpha), WebP, GIF (first frame),
+/// TIFF (first page), BMP, ICO (the entry with the most pixels), and the JPEGs libjpeg should
+/// not scale (CMYK, YCCK).
 fn decode_full(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Decoded, DecodeError> {
     let mut decoder = ImageReader::with_format(Cursor::new(bytes), format)
         .into_decoder()
@@ -303,10 +308,12 @@ mod tests {
                 detected: "unknown (no image signature)".into()
             })
         );
+        assert_eq!(sniff(b"BM\0\0\0\0\0\0\0\0\0\0\0\0"), Ok(ImageFormat::Bmp));
+        assert_eq!(sniff(b"II*\0\x08\0\0\0"), Ok(ImageFormat::Tiff));
         assert_eq!(
-            sniff(b"BM\0\0\0\0\0\0\0\0\0\0\0\0"),
+            sniff(b"\0\0\0\x18ftypavif\0\0\0\0"),
             Err(DecodeError::Unsupported {
-                detected: "BMP".into()
+                detected: "AVIF".into()
             })
         );
     }

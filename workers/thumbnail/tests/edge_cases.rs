@@ -5,7 +5,7 @@ use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use std::io::Cursor;
 use std::time::Duration;
-use testkit::images::truncated_jpeg;
+use testkit::images::{tiff, truncated_jpeg, TiffPage};
 use thumbnail::decode::DecodeError;
 use thumbnail::libjpeg::FailOn;
 use thumbnail::render::{render, OutputFormat, RenderError, RenderSettings, Rendered};
@@ -382,4 +382,86 @@ fn a_progressive_jpeg_stops_at_its_scan_limit_and_any_image_at_its_deadline() {
         assert_eq!(err, DecodeError::Deadline, "{format}");
         assert!(err.to_string().starts_with("deadline: "), "{err}");
     }
+}
+
+#[test]
+fn tiff_bmp_and_ico_render_from_their_first_page_and_largest_entry() {
+    let rgb = |width: u32, height: u32, pixel: [u8; 3]| TiffPage {
+        width,
+        height,
+        photometric: 2,
+        samples: 3,
+        bits: 8,
+        data: pixel.repeat((width * height) as usize),
+    };
+    // Two pages: the first (red) is the image, the second (green) is not.
+    let pages = tiff(&[rgb(400, 300, [255, 0, 0]), rgb(400, 300, [0, 255, 0])]);
+    let thumbnail = thumbnail_of(&render(&pages, &settings(256)).expect("multi-page TIFF"));
+    assert_eq!(thumbnail.dimensions(), (256, 192));
+    assert!(thumbnail.get_pixel(128, 96)[0] > 240 && thumbnail.get_pixel(128, 96)[1] < 20);
+
+    let grey16 = tiff(&[TiffPage {
+        width: 300,
+        height: 200,
+        photometric: 1,
+        samples: 1,
+        bits: 16,
+        data: 40_000u16.to_le_bytes().repeat(300 * 200),
+    }]);
+    let thumbnail = thumbnail_of(&render(&grey16, &settings(256)).expect("16-bit TIFF"));
+    assert_eq!(thumbnail.dimensions(), (256, 171));
+    let grey = thumbnail.get_pixel(100, 80)[0];
+    assert!((150..=160).contains(&grey), "{grey}"); // 40000/65535 of 255 is 155
+
+    // Cyan and yellow ink, no black: green.
+    let cmyk = tiff(&[TiffPage {
+        width: 200,
+        height: 100,
+        photometric: 5,
+        samples: 4,
+        bits: 8,
+        data: [255u8, 0, 255, 0].repeat(200 * 100),
+    }]);
+    let thumbnail = thumbnail_of(&render(&cmyk, &settings(256)).expect("CMYK TIFF"));
+    assert_eq!(thumbnail.dimensions(), (200, 100));
+    let pixel = thumbnail.get_pixel(50, 50);
+    assert!(
+        pixel[1] > 200 && pixel[0] < 60 && pixel[2] < 60,
+        "{pixel:?}"
+    );
+
+    let bmp = encoded(
+        &DynamicImage::ImageRgb8(RgbImage::from_pixel(640, 480, Rgb([0, 0, 255]))),
+        ImageFormat::Bmp,
+    );
+    let thumbnail = thumbnail_of(&render(&bmp, &settings(256)).expect("BMP"));
+    assert_eq!(thumbnail.dimensions(), (256, 192));
+    assert!(thumbnail.get_pixel(10, 10)[2] > 240);
+
+    let frame = |size: u32, colour: [u8; 4]| {
+        image::codecs::ico::IcoFrame::as_png(
+            RgbaImage::from_pixel(size, size, Rgba(colour)).as_raw(),
+            size,
+            size,
+            image::ExtendedColorType::Rgba8,
+        )
+        .expect("an icon entry")
+    };
+    let mut ico = Vec::new();
+    image::codecs::ico::IcoEncoder::new(&mut ico)
+        .encode_images(&[frame(16, [255, 0, 0, 255]), frame(64, [0, 0, 255, 255])])
+        .expect("ICO");
+    let thumbnail = thumbnail_of(&render(&ico, &settings(256)).expect("ICO"));
+    assert_eq!(thumbnail.dimensions(), (64, 64), "the largest entry");
+    assert!(thumbnail.get_pixel(32, 32)[2] > 240);
+
+    // The budget is checked from the header: a TIFF claiming 100000 x 100000 is refused
+    // before any pixel is read.
+    let mut claims = rgb(1, 1, [0, 0, 0]);
+    claims.width = 100_000;
+    claims.height = 100_000;
+    assert!(matches!(
+        decode_error(render(&tiff(&[claims]), &settings(256))),
+        DecodeError::OverBudget { .. }
+    ));
 }
