@@ -9,6 +9,7 @@
 //! as the fail-on policy says, and its scans stop at the decode's deadline.
 
 use crate::libjpeg::{error_manager, watched, Damage, Stop, Watch};
+use crate::svg;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
 use std::io::Cursor;
@@ -59,10 +60,34 @@ fn megapixels(width: u32, height: u32) -> f64 {
     (f64::from(width) * f64::from(height) / 1e5).round() / 10.0
 }
 
+/// What an upload is, by its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    Raster(ImageFormat),
+    Svg,
+}
+
+impl SourceFormat {
+    /// `JPEG`, `PNG`, `SVG`, ...
+    pub fn name(self) -> String {
+        match self {
+            SourceFormat::Raster(format) => format_name(format),
+            SourceFormat::Svg => "SVG".into(),
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            SourceFormat::Raster(format) => format.to_mime_type(),
+            SourceFormat::Svg => "image/svg+xml",
+        }
+    }
+}
+
 /// What [`decode`] produced.
 #[derive(Debug)]
 pub struct Decoded {
-    pub format: ImageFormat,
+    pub format: SourceFormat,
     /// The source's full-size dimensions, upright (EXIF orientation applied).
     pub source_width: u32,
     pub source_height: u32,
@@ -71,15 +96,21 @@ pub struct Decoded {
     pub image: DynamicImage,
     /// Damage the decoder recovered from, when the fail-on policy let it.
     pub damage: Option<Damage>,
+    /// What the record should say about how the image was made (an SVG's drawn size, text
+    /// left out).
+    pub notes: Vec<String>,
 }
 
-/// The image's real format, by magic bytes.
-pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
+/// The image's real format, by magic bytes (or, for SVG, its first element).
+pub fn sniff(bytes: &[u8]) -> Result<SourceFormat, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
+    if svg::is_svg(bytes) {
+        return Ok(SourceFormat::Svg);
+    }
     match image::guess_format(bytes) {
-        Ok(format) if SUPPORTED.contains(&format) => Ok(format),
+        Ok(format) if SUPPORTED.contains(&format) => Ok(SourceFormat::Raster(format)),
         Ok(format) => Err(DecodeError::Unsupported {
             detected: format_name(format),
         }),
@@ -103,7 +134,10 @@ pub fn decode(
     max_pixels: u64,
     watch: Watch,
 ) -> Result<Decoded, DecodeError> {
-    let format = sniff(bytes)?;
+    let format = match sniff(bytes)? {
+        SourceFormat::Svg => return decode_svg(bytes, min_edge, max_pixels),
+        SourceFormat::Raster(format) => format,
+    };
     if format == ImageFormat::Jpeg {
         if let Some(decoded) = decode_scaled_jpeg(bytes, min_edge, max_pixels, watch)? {
             return Ok(decoded);
@@ -181,12 +215,56 @@ fn decode_full(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Dec
     image.apply_orientation(orientation);
     let (source_width, source_height) = upright(width, height, orientation);
     Ok(Decoded {
-        format,
+        format: SourceFormat::Raster(format),
         source_width,
         source_height,
         image,
         damage: None,
+        notes: Vec::new(),
     })
+}
+
+/// A vector drawing has no size of its own to shrink from: it is drawn at the largest
+/// thumbnail's size, which is then its source size.
+fn decode_svg(bytes: &[u8], longest_edge: u32, max_pixels: u64) -> Result<Decoded, DecodeError> {
+    let drawn = svg::draw(bytes, longest_edge, max_pixels)?;
+    let (width, height) = (drawn.pixels.width(), drawn.pixels.height());
+    let straight: Vec<u8> = drawn
+        .pixels
+        .pixels()
+        .iter()
+        .flat_map(|pixel| {
+            let pixel = pixel.demultiply();
+            [pixel.red(), pixel.green(), pixel.blue(), pixel.alpha()]
+        })
+        .collect();
+    let image = image::RgbaImage::from_raw(width, height, straight)
+        .ok_or_else(|| corrupt_svg("the raster does not match its size"))?;
+    let mut notes = vec![format!(
+        "drawn at {width}x{height} from a {}x{} drawing",
+        drawn.width, drawn.height
+    )];
+    if drawn.text_elements > 0 {
+        notes.push(format!(
+            "{} text elements not drawn (no fonts)",
+            drawn.text_elements
+        ));
+    }
+    Ok(Decoded {
+        format: SourceFormat::Svg,
+        source_width: width,
+        source_height: height,
+        image: DynamicImage::ImageRgba8(image),
+        damage: None,
+        notes,
+    })
+}
+
+fn corrupt_svg(detail: &str) -> DecodeError {
+    DecodeError::Corrupt {
+        format: "SVG".into(),
+        detail: detail.into(),
+    }
 }
 
 /// libjpeg with DCT scaling. `Ok(None)` for JPEGs it should leave to the full decoder.
@@ -236,11 +314,12 @@ fn decode_scaled_jpeg(
         image.apply_orientation(orientation);
         let (source_width, source_height) = upright(width, height, orientation);
         Ok(Some(Decoded {
-            format: ImageFormat::Jpeg,
+            format: SourceFormat::Raster(ImageFormat::Jpeg),
             source_width,
             source_height,
             image,
             damage: None,
+            notes: Vec::new(),
         }))
     });
     match decoded {
@@ -299,8 +378,15 @@ mod tests {
 
     #[test]
     fn the_format_comes_from_magic_bytes() {
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Ok(ImageFormat::Png));
-        assert_eq!(sniff(b"GIF89a......"), Ok(ImageFormat::Gif));
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n...."),
+            Ok(SourceFormat::Raster(ImageFormat::Png))
+        );
+        assert_eq!(
+            sniff(b"GIF89a......"),
+            Ok(SourceFormat::Raster(ImageFormat::Gif))
+        );
+        assert_eq!(sniff(b"<svg/>"), Ok(SourceFormat::Svg));
         assert_eq!(sniff(b""), Err(DecodeError::Empty));
         assert_eq!(
             sniff(b"%PDF-1.7 not an image"),
@@ -308,8 +394,14 @@ mod tests {
                 detected: "unknown (no image signature)".into()
             })
         );
-        assert_eq!(sniff(b"BM\0\0\0\0\0\0\0\0\0\0\0\0"), Ok(ImageFormat::Bmp));
-        assert_eq!(sniff(b"II*\0\x08\0\0\0"), Ok(ImageFormat::Tiff));
+        assert_eq!(
+            sniff(b"BM\0\0\0\0\0\0\0\0\0\0\0\0"),
+            Ok(SourceFormat::Raster(ImageFormat::Bmp))
+        );
+        assert_eq!(
+            sniff(b"II*\0\x08\0\0\0"),
+            Ok(SourceFormat::Raster(ImageFormat::Tiff))
+        );
         assert_eq!(
             sniff(b"\0\0\0\x18ftypavif\0\0\0\0"),
             Err(DecodeError::Unsupported {

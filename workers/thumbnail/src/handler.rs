@@ -149,8 +149,10 @@ impl ThumbnailWorker {
         {
             details["extension_mismatch"] = mismatch.into();
         }
-        let content_type = ImageFormat::from_extension(rendered.detected_format.to_lowercase())
-            .map_or("application/octet-stream", |format| format.to_mime_type());
+        if !rendered.notes.is_empty() {
+            details["notes"] = rendered.notes.clone().into();
+        }
+        let content_type = rendered.content_type;
         AuditRecord::for_dispatch(dispatch, STAGE, Status::Succeeded, started_at)
             .with_outputs(done.outputs.into_iter().map(|(key, ..)| key).collect())
             .with_sha256(done.sha256)

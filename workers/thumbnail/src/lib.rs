@@ -1,5 +1,5 @@
 //! The thumbnail worker: an async-invoke target of the router. [`render`] turns image bytes
-//! into thumbnails (pure, no AWS); [`handler`] fetches the object, renders, stores the
+//! into thumbnails (pure, no AWS), [`svg`] draws vector images for it; [`handler`] fetches the object, renders, stores the
 //! thumbnails under the reserved prefix and records the outcome exactly once.
 
 pub mod config;
@@ -7,3 +7,4 @@ pub mod decode;
 pub mod handler;
 pub mod libjpeg;
 pub mod render;
+pub mod svg;

@@ -1,7 +1,7 @@
 //! Thumbnails from image bytes: decode once, resize to every configured size, encode. Pure:
 //! no AWS, no I/O, so it runs the same in the Lambda, the tests and the benchmark.
 
-use crate::decode::{decode, format_name, past_deadline, DecodeError};
+use crate::decode::{decode, past_deadline, DecodeError};
 use crate::libjpeg::{Damage, FailOn, Watch};
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::codecs::jpeg::JpegEncoder;
@@ -99,6 +99,7 @@ pub struct Timings {
 pub struct Rendered {
     /// The format found in the bytes, e.g. "JPEG".
     pub detected_format: String,
+    pub content_type: &'static str,
     /// Full-size dimensions, upright.
     pub source_width: u32,
     pub source_height: u32,
@@ -107,6 +108,8 @@ pub struct Rendered {
     pub timings: Timings,
     /// Damage the decoder painted over (only when the fail-on policy lets it pass).
     pub damage: Option<Damage>,
+    /// How the image was made, when the record should say (an SVG's drawn size).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +138,7 @@ pub fn render(bytes: &[u8], settings: &RenderSettings) -> Result<Rendered, Rende
     };
     let decoded = decode(bytes, largest, settings.max_pixels, watch)?;
     let damage = decoded.damage.clone();
+    let notes = decoded.notes.clone();
     let mut timings = Timings {
         decode: started.elapsed(),
         ..Timings::default()
@@ -169,12 +173,14 @@ pub fn render(bytes: &[u8], settings: &RenderSettings) -> Result<Rendered, Rende
         });
     }
     Ok(Rendered {
-        detected_format: format_name(decoded.format),
+        detected_format: decoded.format.name(),
+        content_type: decoded.format.content_type(),
         source_width: decoded.source_width,
         source_height: decoded.source_height,
         thumbnails,
         timings,
         damage,
+        notes,
     })
 }
 

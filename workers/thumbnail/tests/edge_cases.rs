@@ -465,3 +465,78 @@ fn tiff_bmp_and_ico_render_from_their_first_page_and_largest_entry() {
         DecodeError::OverBudget { .. }
     ));
 }
+
+#[test]
+fn an_svg_is_drawn_at_the_thumbnail_size_whatever_size_it_claims() {
+    let logo = br##"<?xml version="1.0"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="48" height="24" viewBox="0 0 48 24">
+  <rect width="24" height="24" fill="#ff0000"/><rect x="24" width="24" height="24" fill="#0000ff"/>
+  <text x="2" y="20">ACME</text>
+</svg>"##;
+    let rendered = render(logo, &settings(256)).expect("an SVG");
+    assert_eq!(rendered.detected_format, "SVG");
+    assert_eq!(rendered.content_type, "image/svg+xml");
+    let thumbnail = thumbnail_of(&rendered);
+    // A vector drawing is drawn at the thumbnail's size, not enlarged from 48 px.
+    assert_eq!(thumbnail.dimensions(), (256, 128));
+    assert!(thumbnail.get_pixel(60, 64)[0] > 240 && thumbnail.get_pixel(60, 64)[2] < 20);
+    assert!(thumbnail.get_pixel(200, 64)[2] > 240 && thumbnail.get_pixel(200, 64)[0] < 20);
+    assert_eq!(
+        rendered.notes,
+        [
+            "drawn at 256x128 from a 48x24 drawing",
+            "1 text elements not drawn (no fonts)"
+        ]
+    );
+
+    let vast = br#"<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="50000"><rect width="100000" height="50000" fill="green"/></svg>"#;
+    let rendered = render(vast, &settings(256)).expect("a vast SVG");
+    assert_eq!(thumbnail_of(&rendered).dimensions(), (256, 128));
+}
+
+#[test]
+fn an_svg_loads_nothing_it_references_and_hostile_markup_is_refused() {
+    let dir = std::env::temp_dir().join(format!("svg-refs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let red = dir.join("red.svg");
+    std::fs::write(
+        &red,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="red"/></svg>"#,
+    )
+    .expect("written");
+    // A file and a URL: usvg's default resolver would draw the file's red square here.
+    let referencing = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="100">
+  <image href="{}" width="100" height="50"/>
+  <image xlink:href="http://169.254.169.254/latest/meta-data/" y="50" width="100" height="50"/>
+</svg>"#,
+        red.display()
+    );
+    let thumbnail = thumbnail_of(&render(referencing.as_bytes(), &settings(100)).expect("drawn"));
+    let pixel = thumbnail.get_pixel(50, 25);
+    assert!(pixel[1] > 240, "the referenced file was drawn: {pixel:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let laughs = br#"<?xml version="1.0"?>
+<!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
+<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>&b;</text></svg>"#;
+    let reason = decode_error(render(laughs, &settings(256))).to_string();
+    assert!(reason.contains("declares a DTD"), "{reason}");
+
+    let deep = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">{}{}</svg>"#,
+        "<g>".repeat(100_000),
+        "</g>".repeat(100_000)
+    );
+    let reason = decode_error(render(deep.as_bytes(), &settings(256))).to_string();
+    assert!(reason.contains("nest deeper than 256"), "{reason}");
+
+    let broken = decode_error(render(
+        b"<svg xmlns='http://www.w3.org/2000/svg'><rect",
+        &settings(256),
+    ));
+    assert!(
+        broken.to_string().starts_with("corrupt or truncated SVG"),
+        "{broken}"
+    );
+}
