@@ -13,29 +13,12 @@ share of pdftotext's words (as a multiset) that our text contains. The output fo
 later runs can be compared line by line.
 """
 import argparse
-import collections
-import re
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from benchlib import ROOT, build_binary, build_example, ensure_apt_tool, step, timed
-
-WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def words(text: str) -> collections.Counter:
-    return collections.Counter(word.lower() for word in WORD.findall(text))
-
-
-def recall(ours: str, reference: str) -> float:
-    wanted = words(reference)
-    total = sum(wanted.values())
-    if total == 0:
-        return float("nan")
-    found = words(ours)
-    return sum(min(count, found[word]) for word, count in wanted.items()) / total
+from benchlib import ROOT, build_binary, build_example, ensure_apt_tool, recall, step, timed, words
 
 
 def main() -> None:

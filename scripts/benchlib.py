@@ -1,6 +1,8 @@
 """What the benchmark scripts share: progress lines, installing the reference tool, building
-our release example, and timing a process with its peak RSS."""
+our release example, timing a process with its peak RSS, and word recall against a reference."""
+import collections
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -78,3 +80,21 @@ def timed(command: list, env: dict = None, stdin=None) -> tuple:
         wall = time.perf_counter() - started
         lines = rss.read().strip().splitlines()
     return result, wall, int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else float("nan")
+
+
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def words(text: str) -> collections.Counter:
+    """The words of `text`, lower-cased, as a multiset."""
+    return collections.Counter(word.lower() for word in WORD.findall(text))
+
+
+def recall(ours: str, reference: str) -> float:
+    """The share of `reference`'s words (as a multiset) that `ours` contains; NaN if it has none."""
+    wanted = words(reference)
+    total = sum(wanted.values())
+    if total == 0:
+        return float("nan")
+    found = words(ours)
+    return sum(min(count, found[word]) for word, count in wanted.items()) / total
