@@ -120,6 +120,12 @@ SAMPLES = {
         png(96, 96, lambda x, y: (20, 90, 200, 255 if (x - 48) ** 2 + (y - 48) ** 2 < 1600 else 0), alpha=True),
         thumbnail("SUCCEEDED"),
     ),
+    "uploads/images/badge.svg": (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40" viewBox="0 0 120 40">'
+        b'<rect width="120" height="40" rx="6" fill="#2b6cb0"/><circle cx="20" cy="20" r="12" fill="#f6e05e"/>'
+        b'<path d="M40 28 L60 12 L80 28 L100 12" stroke="#fff" stroke-width="4" fill="none"/></svg>\n',
+        thumbnail("SUCCEEDED"),
+    ),
     "uploads/images/corrupt.jpg": (
         b"\xff\xd8\xff\xe0" + b"not really a JPEG" * 8,
         thumbnail("FAILED"),
