@@ -151,7 +151,7 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Option<OfficeText>, Offi
         OfficeFormat::Xlsx | OfficeFormat::Ods => {
             package.check_sheet_parts()?;
             let workbook =
-                sheets::read(bytes, format).map_err(|reason| package.unreadable(reason))?;
+                sheets::workbook(bytes, format).map_err(|reason| package.unreadable(reason))?;
             text.text = workbook.text;
             workbook.names
         }

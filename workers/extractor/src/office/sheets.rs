@@ -11,7 +11,7 @@ pub struct Workbook {
     pub text: String,
 }
 
-pub fn read(bytes: &[u8], format: OfficeFormat) -> Result<Workbook, String> {
+pub fn workbook(bytes: &[u8], format: OfficeFormat) -> Result<Workbook, String> {
     let cursor = Cursor::new(bytes);
     match format {
         OfficeFormat::Ods => sheets(Ods::new(cursor).map_err(describe)?),

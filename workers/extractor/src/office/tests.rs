@@ -9,7 +9,7 @@ const LIMITS: Limits = Limits {
     max_depth: 64,
 };
 
-fn read(bytes: &[u8]) -> OfficeText {
+fn extracted(bytes: &[u8]) -> OfficeText {
     extract(bytes, &LIMITS)
         .expect("readable")
         .expect("an Office or OpenDocument file")
@@ -31,7 +31,7 @@ fn expected_metadata() -> Metadata {
 
 #[test]
 fn a_docx_gives_its_paragraphs_tabs_entities_and_properties() {
-    let document = read(&generate::docx(
+    let document = extracted(&generate::docx(
         &[
             "Revenue rose 12% in Q3.",
             "Region\tNorth & South",
@@ -50,7 +50,7 @@ fn a_docx_gives_its_paragraphs_tabs_entities_and_properties() {
 
 #[test]
 fn a_pptx_gives_its_slides_in_presentation_order_with_their_notes() {
-    let document = read(&generate::pptx(
+    let document = extracted(&generate::pptx(
         &[
             ("Welcome\nAgenda for today", "Greet everyone"),
             ("Results", "Mention the 12% growth"),
@@ -71,7 +71,7 @@ fn a_pptx_gives_its_slides_in_presentation_order_with_their_notes() {
 
 #[test]
 fn an_xlsx_gives_each_sheet_as_tab_separated_rows() {
-    let document = read(&generate::xlsx(
+    let document = extracted(&generate::xlsx(
         &[
             (
                 "Sales",
@@ -92,7 +92,7 @@ fn an_xlsx_gives_each_sheet_as_tab_separated_rows() {
 
 #[test]
 fn opendocument_text_presentation_and_spreadsheet_read_like_their_office_twins() {
-    let odt = read(&generate::odt(&["First paragraph.", "A\ttab"], &PROPERTIES));
+    let odt = extracted(&generate::odt(&["First paragraph.", "A\ttab"], &PROPERTIES));
     assert_eq!(odt.format, OfficeFormat::Odt);
     assert_eq!(odt.text, "First paragraph.\nA\ttab\n");
     assert_eq!(odt.pages, Some(1));
@@ -100,7 +100,7 @@ fn opendocument_text_presentation_and_spreadsheet_read_like_their_office_twins()
     assert_eq!(odt.metadata.author.as_deref(), Some(PROPERTIES.author));
     assert_eq!(odt.metadata.created.as_deref(), Some("2026-01-02T03:04:05"));
 
-    let odp = read(&generate::odp(
+    let odp = extracted(&generate::odp(
         &[("Hello", "say hi"), ("Bye", "wave")],
         &PROPERTIES,
     ));
@@ -108,7 +108,7 @@ fn opendocument_text_presentation_and_spreadsheet_read_like_their_office_twins()
     assert_eq!(odp.slides, Some(2));
     assert_eq!(odp.text, "Slide 1\nHello\nsay hi\n\nSlide 2\nBye\nwave\n\n");
 
-    let ods = read(&generate::ods(
+    let ods = extracted(&generate::ods(
         &[("Budget", &[&["Item", "Cost"], &["Rent", "1200"]])],
         &PROPERTIES,
     ));
