@@ -131,31 +131,23 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Option<OfficeText>, Offi
         return Ok(None);
     };
     package.format = format.as_str();
-    let mut text = match format {
-        OfficeFormat::Docx => Document {
-            text: package.text("word/document.xml", &markup::WORDPROCESSING)?,
-            slides: None,
-        },
+    let content = match format {
+        OfficeFormat::Docx => {
+            Document::text(package.text("word/document.xml", &markup::WORDPROCESSING)?)
+        }
         OfficeFormat::Pptx => package.pptx_slides()?,
-        OfficeFormat::Odt => Document {
-            text: package.text("content.xml", &markup::OPENDOCUMENT)?,
-            slides: None,
-        },
+        OfficeFormat::Odt => Document::text(package.text("content.xml", &markup::OPENDOCUMENT)?),
         OfficeFormat::Odp => package.odp_slides()?,
-        OfficeFormat::Xlsx | OfficeFormat::Ods => Document {
-            text: String::new(),
-            slides: None,
-        },
-    };
-    let sheets = match format {
         OfficeFormat::Xlsx | OfficeFormat::Ods => {
             package.check_sheet_parts()?;
             let workbook =
                 sheets::workbook(bytes, format).map_err(|reason| package.unreadable(reason))?;
-            text.text = workbook.text;
-            workbook.names
+            Document {
+                text: workbook.text,
+                slides: None,
+                sheets: workbook.names,
+            }
         }
-        _ => Vec::new(),
     };
     let (metadata, pages) = match format {
         OfficeFormat::Docx | OfficeFormat::Xlsx | OfficeFormat::Pptx => package.ooxml_metadata()?,
@@ -163,17 +155,29 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Option<OfficeText>, Offi
     };
     Ok(Some(OfficeText {
         format,
-        text: text.text,
+        text: content.text,
         metadata,
         pages,
-        slides: text.slides,
-        sheets,
+        slides: content.slides,
+        sheets: content.sheets,
     }))
 }
 
+/// What a format's own parts gave: its text, and its slides or sheets where it has them.
 struct Document {
     text: String,
     slides: Option<usize>,
+    sheets: Vec<String>,
+}
+
+impl Document {
+    fn text(text: String) -> Self {
+        Self {
+            text,
+            slides: None,
+            sheets: Vec::new(),
+        }
+    }
 }
 
 /// The zip, read part by part within the limits.
@@ -333,8 +337,8 @@ impl<'a> Package<'a> {
             text.push('\n');
         }
         Ok(Document {
-            text,
             slides: Some(slides),
+            ..Document::text(text)
         })
     }
 
@@ -369,8 +373,8 @@ impl<'a> Package<'a> {
             text.push_str(&format!("Slide {}\n{page}\n", n + 1));
         }
         Ok(Document {
-            text,
             slides: Some(pages.len()),
+            ..Document::text(text)
         })
     }
 
