@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Office and OpenDocument text benchmark: our extractor against pandoc, side by side.
+"""Document text benchmark: our extractor against pandoc, side by side.
 
     python3 scripts/bench-documents.py [--sources DIR]
 
 The inputs are made by another producer than ours: pandoc writes every Markdown file of the
-repository (README.md, docs/*.md; or --sources) as DOCX, ODT and PPTX, and all of them joined
-as one large DOCX. Ours is the release `extractor` binary's parser child, as production runs it
-(a process per file, the file on stdin); pandoc reads each DOCX and ODT back to plain text
-(`-t plain`; it cannot read PPTX). For each file: time and peak RSS of both processes, and
+repository (README.md, docs/*.md; or --sources) as DOCX, ODT, PPTX, EPUB, HTML and RTF, and all
+of them joined as one large DOCX. Ours is the release `extractor` binary's parser child, as
+production runs it (a process per file, the file on stdin); pandoc reads each file but the PPTX
+back to plain text (`-t plain`; it cannot read PPTX). E-mail is not here: pandoc has no reader. For each file: time and peak RSS of both processes, and
 word recall, the share of the reference's words (as a multiset) our text contains, against
 two references: pandoc's reading of the same file, and the Markdown source as pandoc renders
 it to plain text (which PPTX is held to). Installs pandoc with apt-get when missing.
@@ -22,6 +22,8 @@ from pathlib import Path
 from benchlib import ROOT, build_binary, ensure_apt_tool, recall, step, timed
 
 MAX_PART_BYTES = str(64 << 20)
+# The parser child's argument for each format (`extractor::document::Kind`).
+KINDS = {"docx": "package", "odt": "package", "pptx": "package", "epub": "package", "html": "html", "rtf": "rtf"}
 
 
 def plain(path: Path, source_format: str = None) -> str:
@@ -34,9 +36,10 @@ def plain(path: Path, source_format: str = None) -> str:
 def ours(parser_child: Path, path: Path) -> tuple:
     """(text or None, the reason when it failed, wall s, peak RSS MB)."""
     with open(path, "rb") as document:
-        run, wall, rss = timed([str(parser_child), "--parse-document", MAX_PART_BYTES], stdin=document)
+        kind = KINDS[path.suffix.lstrip(".")]
+        run, wall, rss = timed([str(parser_child), "--parse-document", MAX_PART_BYTES, kind], stdin=document)
     outcome = json.loads(run.stdout) if run.returncode == 0 and run.stdout else {}
-    parsed = outcome.get("Parsed", {}).get("Office")
+    parsed = outcome.get("Parsed", {}).get("Document")
     if parsed is None:
         return None, str(outcome or run.returncode), wall, rss
     return parsed["text"], "", wall, rss
@@ -56,13 +59,15 @@ def main() -> None:
         work = Path(work)
         joined = work / "all-docs.md"
         joined.write_text("\n\n".join(source.read_text() for source in sources))
-        step(f"writing {len(sources)} Markdown files (and all of them joined) as DOCX, ODT, PPTX with {version}")
+        step(f"writing {len(sources)} Markdown files (and all of them joined) as DOCX, ODT, PPTX, EPUB, HTML, RTF with {version}")
         documents = []
         for source in sources + [joined]:
-            formats = ["docx"] if source == joined else ["docx", "odt", "pptx"]
+            formats = ["docx"] if source == joined else list(KINDS)
             for extension in formats:
                 target = work / f"{source.stem}.{extension}"
-                subprocess.run(["pandoc", "-f", "markdown", str(source), "-o", str(target)], check=True)
+                # Standalone: a whole HTML page and RTF document, not a fragment; a title for EPUB.
+                subprocess.run(["pandoc", "-f", "markdown", "-s", "--metadata", f"title={source.stem}",
+                                str(source), "-o", str(target)], check=True, stderr=subprocess.DEVNULL)
                 documents.append((source, target))
         step(f"extracting {len(documents)} documents: ours, then pandoc on each")
         for source, document in documents:
@@ -85,7 +90,7 @@ def main() -> None:
                 "outcome": "ok" if text is not None else f"failed: {reason}",
             })
 
-    print(f"Office/OpenDocument text benchmark: {len(rows)} files written by {version}")
+    print(f"Document text benchmark: {len(rows)} files written by {version}")
     print(f"{'file':34} {'KiB':>7} {'ours ms':>8} {'pandoc ms':>9} {'ratio':>6} {'ours RSS':>8} "
           f"{'pandoc RSS':>10} {'recall/pandoc':>13} {'recall/source':>13}  outcome")
     for row in rows:
@@ -93,7 +98,7 @@ def main() -> None:
               f"{row['pandoc_ms'] / row['ours_ms']:6.1f} {row['ours_rss']:8.1f} {row['pandoc_rss']:10.1f} "
               f"{row['recall_pandoc']:13.3f} {row['recall_source']:13.3f}  {row['outcome'][:60]}")
     print()
-    for extension in ["docx", "odt", "pptx"]:
+    for extension in KINDS:
         chosen = [row for row in rows if row["file"].endswith(extension) and row["outcome"] == "ok"]
         failed = sum(1 for row in rows if row["file"].endswith(extension) and row["outcome"] != "ok")
         if not chosen:

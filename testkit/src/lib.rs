@@ -1,11 +1,13 @@
 //! Test support for the workspace's tests, a dev-dependency only, so no release binary carries
 //! it: [`resources`] (uniquely named queues, topics and functions on the shared emulator),
 //! [`stage`] (a worker stage's world: bucket, audit table, notifications), [`corpus`] (the
-//! real-world files, when a corpus folder is configured), [`pdf`] (documents generated with
-//! known content, hostile ones included) and [`images`] (images with known damage).
+//! real-world files, when a corpus folder is configured), [`pdf`], [`office`] and [`documents`]
+//! (documents generated with known content, hostile ones included) and [`images`] (images with
+//! known damage).
 
 pub mod archives;
 pub mod corpus;
+pub mod documents;
 pub mod images;
 pub mod json_schema;
 pub mod office;

@@ -88,7 +88,7 @@ fn package_rels(main: &str) -> String {
     ])
 }
 
-fn build(parts: Vec<(String, String)>) -> Vec<u8> {
+pub(crate) fn build(parts: Vec<(String, String)>) -> Vec<u8> {
     let entries: Vec<(&str, &[u8])> = parts
         .iter()
         .map(|(name, content)| (name.as_str(), content.as_bytes()))

@@ -543,22 +543,41 @@ async fn a_document_is_checked_through_its_extracted_text_and_an_unreadable_one_
     assert_eq!(details["found"]["email"]["count"], 1);
     assert_eq!(details["found"]["us_ssn"]["count"], 1);
 
-    // Office and OpenDocument files are read through their text the same way; a zip that is
-    // no document holds no text of its own.
+    // Office, OpenDocument, EPUB, RTF and e-mail files are read through their text the same
+    // way (the message's addresses are its From and To); a zip that is no document holds no
+    // text of its own.
     use testkit::office::{self as office, PROPERTIES};
     let sheet: &[&[&str]] = &[&["name", "email"], &["Ada", "ada@example.com"]];
-    for (key, bytes) in [
+    for (key, bytes, addresses) in [
         (
             "uploads/compliance/contract.docx",
             office::docx(&["Contact ada@example.com", "SSN 123-45-6789"], &PROPERTIES),
+            1,
         ),
         (
             "uploads/compliance/contacts.xlsx",
             office::xlsx(&[("People", sheet)], &PROPERTIES),
+            1,
         ),
         (
             "uploads/compliance/contacts.ods",
             office::ods(&[("People", sheet)], &PROPERTIES),
+            1,
+        ),
+        (
+            "uploads/compliance/book.epub",
+            testkit::documents::epub(&[("Contacts", &["Write to ada@example.com"])], &PROPERTIES),
+            1,
+        ),
+        (
+            "uploads/compliance/letter.rtf",
+            testkit::documents::rtf(&["Write to ada@example.com"], &PROPERTIES),
+            1,
+        ),
+        (
+            "uploads/compliance/message.eml",
+            testkit::documents::eml("SSN 123-45-6789", &[], &PROPERTIES),
+            2,
         ),
     ] {
         let body = fixture.upload(key, &bytes).await;
@@ -567,7 +586,7 @@ async fn a_document_is_checked_through_its_extracted_text_and_an_unreadable_one_
         assert_eq!(record.status, "FLAGGED", "{key}");
         let details = record.details.expect("details");
         assert_eq!(details["scanned"], "extracted text", "{key}");
-        assert_eq!(details["found"]["email"]["count"], 1, "{key}");
+        assert_eq!(details["found"]["email"]["count"], addresses, "{key}");
     }
     let key = "uploads/compliance/photos.zip";
     let body = fixture

@@ -66,13 +66,16 @@ impl Extractor {
         let download = download_started.elapsed();
         let sha256 = sha256_hex(&bytes);
         let parse_started = Instant::now();
-        let (content_type, extracted) = if document::needs_parser(&bytes) {
-            self.parse(bytes).await?
+        let extension = dispatch.object.key.extension();
+        let (content_type, extracted) = if let Some(kind) =
+            document::Kind::of(&bytes, extension.as_deref())
+        {
+            self.parse(bytes, kind).await?
         } else if ContentKind::from_key(&dispatch.object.key) == ContentKind::Text {
             ("text/plain", text_document(&bytes))
         } else {
             return Err(Failure::Permanent(
-                "unsupported document: not a PDF, Office (DOCX, XLSX, PPTX) or OpenDocument (ODT, ODS, ODP) file by its bytes, nor a text file (.txt, .md, .csv, .json)".into(),
+                "unsupported document: not a PDF, Office (DOCX, XLSX, PPTX), OpenDocument (ODT, ODS, ODP), EPUB, RTF, HTML or e-mail file by its bytes or name, nor a text file (.txt, .md, .csv, .json)".into(),
             ));
         };
         let parse = parse_started.elapsed();
@@ -116,14 +119,18 @@ impl Extractor {
         )
     }
 
-    /// A PDF or an Office/OpenDocument file, parsed in the child: its content type and what
-    /// it gave.
-    async fn parse(&self, bytes: Vec<u8>) -> Result<(&'static str, Extracted), Failure> {
+    /// A document of `kind`, parsed in the child: its content type and what it gave.
+    async fn parse(
+        &self,
+        bytes: Vec<u8>,
+        kind: document::Kind,
+    ) -> Result<(&'static str, Extracted), Failure> {
         let parser = self.parser.clone();
         let limits = self.config.parse;
-        let parsed = tokio::task::spawn_blocking(move || parse_isolated(&parser, bytes, &limits))
-            .await
-            .map_err(|err| Failure::Transient(format!("the parse task failed: {err}")))?;
+        let parsed =
+            tokio::task::spawn_blocking(move || parse_isolated(&parser, bytes, kind, &limits))
+                .await
+                .map_err(|err| Failure::Transient(format!("the parse task failed: {err}")))?;
         match parsed {
             Ok(document) => Ok((
                 document.content_type(),

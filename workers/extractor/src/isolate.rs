@@ -4,10 +4,10 @@
 //! child with an address-space limit and a deadline turns that into a failure of the one
 //! document.
 //!
-//! The child is the same executable started with [`CHILD_ARG`]: document bytes on stdin, one
-//! JSON [`ChildOutcome`] on stdout.
+//! The child is the same executable started with [`CHILD_ARG`], the stream limit and the
+//! document's [`Kind`]: document bytes on stdin, one JSON [`ChildOutcome`] on stdout.
 
-use crate::document::{parse, ParseError, Parsed};
+use crate::document::{parse, Kind, ParseError, Parsed};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -77,11 +77,12 @@ impl IsolationError {
     }
 }
 
-/// Parses `bytes` in a child process of `program` under `limits`. Takes the bytes so the
-/// writer thread owns them: the parent never holds a second copy of the document.
+/// Parses `bytes` as `kind` in a child process of `program` under `limits`. Takes the bytes so
+/// the writer thread owns them: the parent never holds a second copy of the document.
 pub fn parse_isolated(
     program: &Path,
     bytes: Vec<u8>,
+    kind: Kind,
     limits: &Limits,
 ) -> Result<Parsed, IsolationError> {
     let memory = limits.memory_bytes;
@@ -89,6 +90,7 @@ pub fn parse_isolated(
     command
         .arg(CHILD_ARG)
         .arg(limits.max_stream_bytes.to_string())
+        .arg(kind.as_str())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
@@ -174,18 +176,21 @@ pub fn run_as_child_if_started_as_one() {
     let mut args = std::env::args().skip(1);
     if args.next().as_deref() == Some(CHILD_ARG) {
         let max_stream_bytes = args.next().and_then(|n| n.parse().ok()).unwrap_or(64 << 20);
-        std::process::exit(child_main(max_stream_bytes));
+        let Some(kind) = args.next().as_deref().and_then(Kind::parse_arg) else {
+            std::process::exit(2);
+        };
+        std::process::exit(child_main(max_stream_bytes, kind));
     }
 }
 
 /// The child's side: parse stdin, print the outcome. Returns the process exit code.
-fn child_main(max_stream_bytes: usize) -> i32 {
+fn child_main(max_stream_bytes: usize, kind: Kind) -> i32 {
     let mut bytes = Vec::new();
     if std::io::stdin().read_to_end(&mut bytes).is_err() {
         return 2;
     }
     std::panic::set_hook(Box::new(|_| {}));
-    let outcome = match catch_unwind(AssertUnwindSafe(|| parse(&bytes, max_stream_bytes))) {
+    let outcome = match catch_unwind(AssertUnwindSafe(|| parse(&bytes, kind, max_stream_bytes))) {
         Ok(Ok(document)) => ChildOutcome::Parsed(Box::new(document)),
         Ok(Err(err)) => ChildOutcome::Failed(err),
         Err(panic) => ChildOutcome::Panicked(

@@ -5,7 +5,7 @@
 mod common;
 
 use common::limits;
-use extractor::document::ParseError;
+use extractor::document::{Kind, ParseError};
 use extractor::isolate::{parse_isolated, IsolationError, Limits};
 use extractor::pdf::PdfError;
 use std::path::Path;
@@ -21,7 +21,7 @@ fn a_parse_over_its_deadline_is_stopped() {
     };
     let big = Built::numbered_pages(400).save();
     assert!(matches!(
-        parse_isolated(program, big, &tight),
+        parse_isolated(program, big, Kind::Pdf, &tight),
         Err(IsolationError::TimedOut(_))
     ));
 }
@@ -35,20 +35,20 @@ fn a_parser_that_runs_out_of_memory_costs_only_its_document() {
         max_stream_bytes: 1 << 30,
         ..limits()
     };
-    let outcome = parse_isolated(program, inflation_bomb(), &starved);
+    let outcome = parse_isolated(program, inflation_bomb(), Kind::Pdf, &starved);
     assert!(
         matches!(outcome, Err(IsolationError::Crashed(_))),
         "{outcome:?}"
     );
     // The next document is parsed as if nothing happened.
-    let fine = parse_isolated(program, pdf("still here"), &limits()).expect("parsed");
+    let fine = parse_isolated(program, pdf("still here"), Kind::Pdf, &limits()).expect("parsed");
     assert!(fine.text().contains("still here"));
 }
 
 #[test]
 fn a_stream_that_inflates_past_the_limit_is_refused() {
     let program = Path::new(env!("CARGO_BIN_EXE_extractor"));
-    let outcome = parse_isolated(program, inflation_bomb(), &limits());
+    let outcome = parse_isolated(program, inflation_bomb(), Kind::Pdf, &limits());
     assert!(
         matches!(outcome, Err(IsolationError::Document(ParseError::Pdf(_)))),
         "{outcome:?}"
@@ -63,7 +63,7 @@ fn a_huge_xref_claim_allocates_nothing_and_fails_on_its_page_tree() {
         memory_bytes: 64 << 20,
         ..limits()
     };
-    let outcome = parse_isolated(program, huge_xref(), &small);
+    let outcome = parse_isolated(program, huge_xref(), Kind::Pdf, &small);
     assert!(
         matches!(
             outcome,

@@ -1,15 +1,14 @@
 //! Personal data and secrets, wherever the content is text, whatever the key calls it: bytes
-//! that read as text are scanned as they stream; a PDF or an Office/OpenDocument file is held
-//! (up to a limit) and its text, extracted by the extractor's isolated parser, is scanned
-//! instead; anything else (an image, another archive, an executable) holds no text to check,
+//! that read as text are scanned as they stream; a document the extractor parses (PDF, Office,
+//! OpenDocument, EPUB, RTF, e-mail) is held (up to a limit) and its text, extracted by the
+//! extractor's isolated parser, is scanned instead; anything else (an image, another archive, an executable) holds no text to check,
 //! and the record says what it was.
 
 use super::{CheckError, CheckRun, Checker, Judgement, Severity, Subject};
 use crate::content::{looks_like_text, sniff};
 use crate::pii::{PiiReport, PiiScan};
-use extractor::document::{self, ParseError};
+use extractor::document::{DocumentError, Kind, ParseError};
 use extractor::isolate::{parse_isolated, IsolationError, Limits};
-use extractor::office::OfficeError;
 use extractor::pdf::PdfError;
 use serde_json::{json, Map};
 use std::path::PathBuf;
@@ -52,8 +51,8 @@ enum Mode {
     Undecided(Vec<u8>),
     /// Bytes go straight to the scan.
     Text,
-    /// The document (PDF, Office, OpenDocument) so far, up to the limit.
-    Document(Vec<u8>),
+    /// The document so far, up to the limit, and its parser.
+    Document(Kind, Vec<u8>),
     /// Not text: nothing to scan (the sniffed type).
     NotText(&'static str),
 }
@@ -69,7 +68,7 @@ impl CheckRun for PiiRun<'_> {
     fn update(&mut self, chunk: &[u8]) {
         match &mut self.mode {
             Mode::Text => self.text.update(chunk),
-            Mode::Document(held) => {
+            Mode::Document(_, held) => {
                 if held.len() as u64 <= self.checker.max_document_bytes {
                     held.extend_from_slice(chunk);
                 }
@@ -91,7 +90,7 @@ impl CheckRun for PiiRun<'_> {
             self.decide(head);
         }
         let mut text = self.text;
-        let held = match self.mode {
+        let (kind, held) = match self.mode {
             Mode::Undecided(_) | Mode::Text => return Ok(judge(&text.finish(), "bytes")),
             Mode::NotText(content_type) => {
                 return Ok(Judgement {
@@ -100,7 +99,7 @@ impl CheckRun for PiiRun<'_> {
                     details: json!({ "scanned": "nothing", "content_type": content_type, "holds_text": false }),
                 })
             }
-            Mode::Document(held) => held,
+            Mode::Document(kind, held) => (kind, held),
         };
         let content_type = sniff(&held);
         let not_checked = |severity, reason: String| Judgement {
@@ -123,7 +122,7 @@ impl CheckRun for PiiRun<'_> {
                 "document text is not extracted here; the document was not checked for personal data".into(),
             ));
         };
-        match parse_isolated(&parser.program, held, &parser.limits) {
+        match parse_isolated(&parser.program, held, kind, &parser.limits) {
             Ok(parsed) => {
                 text.update(parsed.text().as_bytes());
                 let mut judgement = judge(&text.finish(), "extracted text");
@@ -139,7 +138,8 @@ impl CheckRun for PiiRun<'_> {
             }),
             Err(
                 err @ IsolationError::Document(
-                    ParseError::Pdf(PdfError::Encrypted) | ParseError::Office(OfficeError::Ole2),
+                    ParseError::Pdf(PdfError::Encrypted)
+                    | ParseError::Document(DocumentError::Ole2),
                 ),
             ) => Ok(not_checked(
                 Severity::Unsupported,
@@ -156,8 +156,10 @@ impl CheckRun for PiiRun<'_> {
 impl PiiRun<'_> {
     /// Decides from the first bytes what the content is, and feeds them on.
     fn decide(&mut self, head: Vec<u8>) {
-        self.mode = if document::needs_parser(&head) {
-            Mode::Document(head)
+        // HTML is scanned as it is, markup included: an address in a link or a form field is
+        // personal data as much as one in the visible text.
+        self.mode = if let Some(kind) = Kind::sniff(&head).filter(|kind| *kind != Kind::Html) {
+            Mode::Document(kind, head)
         } else if head.is_empty() || looks_like_text(&head) {
             self.text.update(&head);
             Mode::Text

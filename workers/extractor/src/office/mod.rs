@@ -1,5 +1,5 @@
-//! Text and metadata from Office Open XML (DOCX, XLSX, PPTX) and OpenDocument (ODT, ODS, ODP)
-//! files: zip archives of XML parts. Pure, no AWS; run in the parser child like PDFs.
+//! Text and metadata from Office Open XML (DOCX, XLSX, PPTX), OpenDocument (ODT, ODS, ODP) and
+//! EPUB files: zip archives of XML parts. Pure, no AWS; run in the parser child like PDFs.
 //!
 //! A hostile file is contained by limits checked before and while inflating (entry count, each
 //! part's size, the total inflated) and by reading XML as a stream that refuses DTDs (no entity
@@ -9,84 +9,12 @@
 mod markup;
 mod sheets;
 
+use crate::document::{DocumentError, DocumentText, Format, Metadata};
+use crate::html;
 use markup::Markup;
-use serde::{Deserialize, Serialize};
 use std::io::{Cursor, Read};
 use zip::result::ZipError;
 use zip::ZipArchive;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OfficeFormat {
-    Docx,
-    Xlsx,
-    Pptx,
-    Odt,
-    Ods,
-    Odp,
-}
-
-impl OfficeFormat {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OfficeFormat::Docx => "docx",
-            OfficeFormat::Xlsx => "xlsx",
-            OfficeFormat::Pptx => "pptx",
-            OfficeFormat::Odt => "odt",
-            OfficeFormat::Ods => "ods",
-            OfficeFormat::Odp => "odp",
-        }
-    }
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            OfficeFormat::Docx => {
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-            }
-            OfficeFormat::Xlsx => {
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            }
-            OfficeFormat::Pptx => {
-                "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-            }
-            OfficeFormat::Odt => "application/vnd.oasis.opendocument.text",
-            OfficeFormat::Ods => "application/vnd.oasis.opendocument.spreadsheet",
-            OfficeFormat::Odp => "application/vnd.oasis.opendocument.presentation",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Metadata {
-    pub title: Option<String>,
-    pub author: Option<String>,
-    pub subject: Option<String>,
-    pub created: Option<String>,
-    pub modified: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OfficeText {
-    pub format: OfficeFormat,
-    pub text: String,
-    pub metadata: Metadata,
-    /// As the application last saved it (DOCX `Pages`, ODT `page-count`): a layout count the
-    /// file states, not one computed here.
-    pub pages: Option<u64>,
-    pub slides: Option<usize>,
-    /// Sheet names, in workbook order.
-    pub sheets: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-pub enum OfficeError {
-    #[error("not a readable {format} file: {reason}")]
-    Unreadable { format: String, reason: String },
-    #[error("{0}")]
-    Limit(String),
-    #[error("encrypted or legacy binary Office document (an OLE2 container): not read")]
-    Ole2,
-}
 
 /// What a file may take to be read; each reached limit fails the file with its reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,62 +50,38 @@ pub fn looks_like(bytes: &[u8]) -> bool {
 
 /// The Office or OpenDocument file in `bytes`: its format by the parts it holds, its text and
 /// metadata. `Ok(None)`: a zip that is neither.
-pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Option<OfficeText>, OfficeError> {
+pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Option<DocumentText>, DocumentError> {
     if bytes.starts_with(OLE2_MAGIC) {
-        return Err(OfficeError::Ole2);
+        return Err(DocumentError::Ole2);
     }
     let mut package = Package::open(bytes, limits)?;
     let Some(format) = package.format()? else {
         return Ok(None);
     };
     package.format = format.as_str();
-    let content = match format {
-        OfficeFormat::Docx => {
-            Document::text(package.text("word/document.xml", &markup::WORDPROCESSING)?)
-        }
-        OfficeFormat::Pptx => package.pptx_slides()?,
-        OfficeFormat::Odt => Document::text(package.text("content.xml", &markup::OPENDOCUMENT)?),
-        OfficeFormat::Odp => package.odp_slides()?,
-        OfficeFormat::Xlsx | OfficeFormat::Ods => {
+    let text_of = |text| DocumentText::new(format, text, Metadata::default());
+    let mut document = match format {
+        Format::Docx => text_of(package.text("word/document.xml", &markup::WORDPROCESSING)?),
+        Format::Pptx => package.pptx_slides()?,
+        Format::Odt => text_of(package.text("content.xml", &markup::OPENDOCUMENT)?),
+        Format::Odp => package.odp_slides()?,
+        Format::Xlsx | Format::Ods => {
             package.check_sheet_parts()?;
             let workbook =
                 sheets::workbook(bytes, format).map_err(|reason| package.unreadable(reason))?;
-            Document {
-                text: workbook.text,
-                slides: None,
+            DocumentText {
                 sheets: workbook.names,
+                ..text_of(workbook.text)
             }
         }
+        Format::Epub => return package.epub().map(Some),
+        Format::Html | Format::Rtf | Format::Eml => return Ok(None),
     };
-    let (metadata, pages) = match format {
-        OfficeFormat::Docx | OfficeFormat::Xlsx | OfficeFormat::Pptx => package.ooxml_metadata()?,
-        OfficeFormat::Odt | OfficeFormat::Ods | OfficeFormat::Odp => package.odf_metadata()?,
+    (document.metadata, document.pages) = match format {
+        Format::Odt | Format::Ods | Format::Odp => package.odf_metadata()?,
+        _ => package.ooxml_metadata()?,
     };
-    Ok(Some(OfficeText {
-        format,
-        text: content.text,
-        metadata,
-        pages,
-        slides: content.slides,
-        sheets: content.sheets,
-    }))
-}
-
-/// What a format's own parts gave: its text, and its slides or sheets where it has them.
-struct Document {
-    text: String,
-    slides: Option<usize>,
-    sheets: Vec<String>,
-}
-
-impl Document {
-    fn text(text: String) -> Self {
-        Self {
-            text,
-            slides: None,
-            sheets: Vec::new(),
-        }
-    }
+    Ok(Some(document))
 }
 
 /// The zip, read part by part within the limits.
@@ -190,14 +94,14 @@ struct Package<'a> {
 }
 
 impl<'a> Package<'a> {
-    fn open(bytes: &'a [u8], limits: &Limits) -> Result<Self, OfficeError> {
+    fn open(bytes: &'a [u8], limits: &Limits) -> Result<Self, DocumentError> {
         let archive =
-            ZipArchive::new(Cursor::new(bytes)).map_err(|err| OfficeError::Unreadable {
+            ZipArchive::new(Cursor::new(bytes)).map_err(|err| DocumentError::Unreadable {
                 format: "Office".into(),
                 reason: format!("zip: {err}"),
             })?;
         if archive.len() > limits.max_entries {
-            return Err(OfficeError::Limit(format!(
+            return Err(DocumentError::Limit(format!(
                 "{} zip entries, more than the {} allowed (an entry-count bomb?)",
                 archive.len(),
                 limits.max_entries
@@ -211,8 +115,8 @@ impl<'a> Package<'a> {
         })
     }
 
-    fn unreadable(&self, reason: impl Into<String>) -> OfficeError {
-        OfficeError::Unreadable {
+    fn unreadable(&self, reason: impl Into<String>) -> DocumentError {
+        DocumentError::Unreadable {
             format: self.format.into(),
             reason: reason.into(),
         }
@@ -222,20 +126,21 @@ impl<'a> Package<'a> {
         self.archive.index_for_name(name).is_some()
     }
 
-    fn format(&mut self) -> Result<Option<OfficeFormat>, OfficeError> {
+    fn format(&mut self) -> Result<Option<Format>, DocumentError> {
         if self.has("mimetype") {
             let mimetype = self.part("mimetype")?;
             return Ok(match String::from_utf8_lossy(&mimetype).trim() {
-                "application/vnd.oasis.opendocument.text" => Some(OfficeFormat::Odt),
-                "application/vnd.oasis.opendocument.spreadsheet" => Some(OfficeFormat::Ods),
-                "application/vnd.oasis.opendocument.presentation" => Some(OfficeFormat::Odp),
+                "application/vnd.oasis.opendocument.text" => Some(Format::Odt),
+                "application/vnd.oasis.opendocument.spreadsheet" => Some(Format::Ods),
+                "application/vnd.oasis.opendocument.presentation" => Some(Format::Odp),
+                "application/epub+zip" => Some(Format::Epub),
                 _ => None,
             });
         }
         Ok([
-            ("word/document.xml", OfficeFormat::Docx),
-            ("xl/workbook.xml", OfficeFormat::Xlsx),
-            ("ppt/presentation.xml", OfficeFormat::Pptx),
+            ("word/document.xml", Format::Docx),
+            ("xl/workbook.xml", Format::Xlsx),
+            ("ppt/presentation.xml", Format::Pptx),
         ]
         .into_iter()
         .find(|(part, _)| self.has(part))
@@ -244,12 +149,12 @@ impl<'a> Package<'a> {
 
     /// One part, inflated, within the part and total limits (checked against the size the
     /// zip declares, and again while inflating: a declaration can lie).
-    fn part(&mut self, name: &str) -> Result<Vec<u8>, OfficeError> {
+    fn part(&mut self, name: &str) -> Result<Vec<u8>, DocumentError> {
         let format = self.format;
         let mut entry = self
             .archive
             .by_name(name)
-            .map_err(|err| OfficeError::Unreadable {
+            .map_err(|err| DocumentError::Unreadable {
                 format: format.into(),
                 reason: match err {
                     ZipError::UnsupportedArchive(ZipError::PASSWORD_REQUIRED) => {
@@ -263,7 +168,7 @@ impl<'a> Package<'a> {
             .max_part_bytes
             .min(self.limits.max_total_bytes.saturating_sub(self.inflated));
         let too_large = |size: u64| {
-            OfficeError::Limit(format!(
+            DocumentError::Limit(format!(
                 "{name} inflates to {size} bytes or more, past the {} allowed for a part ({} for the whole file): a decompression bomb?",
                 self.limits.max_part_bytes, self.limits.max_total_bytes
             ))
@@ -275,7 +180,7 @@ impl<'a> Package<'a> {
         (&mut entry)
             .take(room + 1)
             .read_to_end(&mut bytes)
-            .map_err(|err| OfficeError::Unreadable {
+            .map_err(|err| DocumentError::Unreadable {
                 format: format.into(),
                 reason: format!("{name}: {err}"),
             })?;
@@ -286,7 +191,7 @@ impl<'a> Package<'a> {
         Ok(bytes)
     }
 
-    fn optional_part(&mut self, name: &str) -> Result<Option<Vec<u8>>, OfficeError> {
+    fn optional_part(&mut self, name: &str) -> Result<Option<Vec<u8>>, DocumentError> {
         if self.has(name) {
             self.part(name).map(Some)
         } else {
@@ -294,21 +199,21 @@ impl<'a> Package<'a> {
         }
     }
 
-    fn text(&mut self, name: &str, markup: &Markup) -> Result<String, OfficeError> {
+    fn text(&mut self, name: &str, markup: &Markup) -> Result<String, DocumentError> {
         let xml = self.part(name)?;
         markup::text(&xml, markup, &self.limits).map_err(|err| self.located(name, err))
     }
 
-    fn located(&self, name: &str, err: markup::XmlError) -> OfficeError {
+    fn located(&self, name: &str, err: markup::XmlError) -> DocumentError {
         match err {
-            markup::XmlError::Limit(reason) => OfficeError::Limit(format!("{name}: {reason}")),
+            markup::XmlError::Limit(reason) => DocumentError::Limit(format!("{name}: {reason}")),
             markup::XmlError::Malformed(reason) => self.unreadable(format!("{name}: {reason}")),
         }
     }
 
     /// Slides in presentation order (the order `presentation.xml` lists them, which file names
     /// need not follow), each with its speaker notes.
-    fn pptx_slides(&mut self) -> Result<Document, OfficeError> {
+    fn pptx_slides(&mut self) -> Result<DocumentText, DocumentError> {
         let presentation = self.part("ppt/presentation.xml")?;
         let order = markup::attribute_values(&presentation, "sldId", "r:id", &self.limits)
             .map_err(|err| self.located("ppt/presentation.xml", err))?;
@@ -336,9 +241,9 @@ impl<'a> Package<'a> {
             }
             text.push('\n');
         }
-        Ok(Document {
+        Ok(DocumentText {
             slides: Some(slides),
-            ..Document::text(text)
+            ..DocumentText::new(Format::Pptx, text, Metadata::default())
         })
     }
 
@@ -348,7 +253,7 @@ impl<'a> Package<'a> {
         &mut self,
         rels: &str,
         base: &str,
-    ) -> Result<Vec<(String, String)>, OfficeError> {
+    ) -> Result<Vec<(String, String)>, DocumentError> {
         let Some(xml) = self.optional_part(rels)? else {
             return Ok(Vec::new());
         };
@@ -364,7 +269,7 @@ impl<'a> Package<'a> {
     }
 
     /// ODP: one slide per `draw:page`, notes included in their page's text.
-    fn odp_slides(&mut self) -> Result<Document, OfficeError> {
+    fn odp_slides(&mut self) -> Result<DocumentText, DocumentError> {
         let xml = self.part("content.xml")?;
         let pages = markup::pages(&xml, &markup::OPENDOCUMENT, "page", &self.limits)
             .map_err(|err| self.located("content.xml", err))?;
@@ -372,22 +277,22 @@ impl<'a> Package<'a> {
         for (n, page) in pages.iter().enumerate() {
             text.push_str(&format!("Slide {}\n{page}\n", n + 1));
         }
-        Ok(Document {
+        Ok(DocumentText {
             slides: Some(pages.len()),
-            ..Document::text(text)
+            ..DocumentText::new(Format::Odp, text, Metadata::default())
         })
     }
 
     /// A workbook's strings and sheets are read whole by the spreadsheet reader: their parts
     /// are held to the limits first.
-    fn check_sheet_parts(&mut self) -> Result<(), OfficeError> {
+    fn check_sheet_parts(&mut self) -> Result<(), DocumentError> {
         let mut total: u64 = 0;
         let format = self.format;
         for index in 0..self.archive.len() {
             let entry =
                 self.archive
                     .by_index_raw(index)
-                    .map_err(|err| OfficeError::Unreadable {
+                    .map_err(|err| DocumentError::Unreadable {
                         format: format.into(),
                         reason: format!("zip entry {index}: {err}"),
                     })?;
@@ -398,7 +303,7 @@ impl<'a> Package<'a> {
                     .name()
                     .map(|name| name.into_owned())
                     .unwrap_or_default();
-                return Err(OfficeError::Limit(format!(
+                return Err(DocumentError::Limit(format!(
                     "{name} inflates to {size} bytes ({total} with the parts before it), past the {} allowed for a part ({} for the whole file): a decompression bomb or an outsized shared-strings table?",
                     self.limits.max_part_bytes, self.limits.max_total_bytes
                 )));
@@ -407,8 +312,53 @@ impl<'a> Package<'a> {
         Ok(())
     }
 
+    /// EPUB: the chapters in reading order (the package document's spine), each by its visible
+    /// text, with the package's title, creator, subject and date.
+    fn epub(&mut self) -> Result<DocumentText, DocumentError> {
+        const CONTAINER: &str = "META-INF/container.xml";
+        let container = self.part(CONTAINER)?;
+        let package_path =
+            markup::attribute_values(&container, "rootfile", "full-path", &self.limits)
+                .map_err(|err| self.located(CONTAINER, err))?
+                .into_iter()
+                .next()
+                .ok_or_else(|| self.unreadable(format!("{CONTAINER} names no package document")))?;
+        let opf = self.part(&package_path)?;
+        let located = |package: &Self, err| package.located(&package_path, err);
+        let ids = markup::attribute_values(&opf, "item", "id", &self.limits)
+            .map_err(|err| located(self, err))?;
+        let hrefs = markup::attribute_values(&opf, "item", "href", &self.limits)
+            .map_err(|err| located(self, err))?;
+        let spine = markup::attribute_values(&opf, "itemref", "idref", &self.limits)
+            .map_err(|err| located(self, err))?;
+        let fields = markup::leaf_texts(&opf, &self.limits).map_err(|err| located(self, err))?;
+        let base = package_path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let mut text = String::new();
+        let mut chapters = 0;
+        for idref in &spine {
+            let Some((_, href)) = ids.iter().zip(&hrefs).find(|(id, _)| *id == idref) else {
+                continue;
+            };
+            let href = href.split('#').next().unwrap_or_default();
+            let chapter = self.part(&resolve(base, &percent_decoded(href)))?;
+            text.push_str(&html::visible(&html::decode(&chapter)).text);
+            chapters += 1;
+        }
+        let metadata = Metadata {
+            title: fields.get("title").cloned(),
+            author: fields.get("creator").cloned(),
+            subject: fields.get("subject").cloned(),
+            created: fields.get("date").cloned(),
+            modified: None,
+        };
+        Ok(DocumentText {
+            chapters: Some(chapters),
+            ..DocumentText::new(Format::Epub, text, metadata)
+        })
+    }
+
     /// `docProps/core.xml` (title, creator, dates) and `docProps/app.xml` (pages).
-    fn ooxml_metadata(&mut self) -> Result<(Metadata, Option<u64>), OfficeError> {
+    fn ooxml_metadata(&mut self) -> Result<(Metadata, Option<u64>), DocumentError> {
         let mut metadata = Metadata::default();
         if let Some(core) = self.optional_part("docProps/core.xml")? {
             let fields = markup::leaf_texts(&core, &self.limits)
@@ -431,7 +381,7 @@ impl<'a> Package<'a> {
     }
 
     /// `meta.xml`: title, initial creator (else creator), dates, page count.
-    fn odf_metadata(&mut self) -> Result<(Metadata, Option<u64>), OfficeError> {
+    fn odf_metadata(&mut self) -> Result<(Metadata, Option<u64>), DocumentError> {
         let Some(meta) = self.optional_part("meta.xml")? else {
             return Ok((Metadata::default(), None));
         };
@@ -483,6 +433,30 @@ fn resolve(base: &str, target: &str) -> String {
         }
     }
     parts.join("/")
+}
+
+/// An href with its `%XX` escapes decoded (`My%20Chapter.xhtml`), as zip entry names are not.
+fn percent_decoded(href: &str) -> String {
+    let bytes = href.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let escaped = (bytes[at] == b'%')
+            .then(|| bytes.get(at + 1..at + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
+        match escaped {
+            Some(byte) => {
+                decoded.push(byte);
+                at += 3;
+            }
+            None => {
+                decoded.push(bytes[at]);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Workbooks through calamine: each sheet, in workbook order, as tab-separated rows under its
 //! name (what `xlsx2csv`-style converters give, and what PII and search read well).
 
-use super::OfficeFormat;
+use super::Format;
 use calamine::{Data, Ods, Reader, Xlsx};
 use std::fmt::Display;
 use std::io::{Cursor, Read, Seek};
@@ -11,10 +11,10 @@ pub struct Workbook {
     pub text: String,
 }
 
-pub fn workbook(bytes: &[u8], format: OfficeFormat) -> Result<Workbook, String> {
+pub fn workbook(bytes: &[u8], format: Format) -> Result<Workbook, String> {
     let cursor = Cursor::new(bytes);
     match format {
-        OfficeFormat::Ods => sheets(Ods::new(cursor).map_err(describe)?),
+        Format::Ods => sheets(Ods::new(cursor).map_err(describe)?),
         _ => sheets(Xlsx::new(cursor).map_err(describe)?),
     }
 }

@@ -9,7 +9,7 @@ const LIMITS: Limits = Limits {
     max_depth: 64,
 };
 
-fn extracted(bytes: &[u8]) -> OfficeText {
+fn extracted(bytes: &[u8]) -> DocumentText {
     extract(bytes, &LIMITS)
         .expect("readable")
         .expect("an Office or OpenDocument file")
@@ -39,7 +39,7 @@ fn a_docx_gives_its_paragraphs_tabs_entities_and_properties() {
         ],
         &PROPERTIES,
     ));
-    assert_eq!(document.format, OfficeFormat::Docx);
+    assert_eq!(document.format, Format::Docx);
     assert_eq!(
         document.text,
         "Revenue rose 12% in Q3.\nRegion\tNorth & South\nÜnïcødé <ok>\n"
@@ -58,7 +58,7 @@ fn a_pptx_gives_its_slides_in_presentation_order_with_their_notes() {
         ],
         &PROPERTIES,
     ));
-    assert_eq!(document.format, OfficeFormat::Pptx);
+    assert_eq!(document.format, Format::Pptx);
     assert_eq!(document.slides, Some(3));
     assert_eq!(
         document.text,
@@ -81,7 +81,7 @@ fn an_xlsx_gives_each_sheet_as_tab_separated_rows() {
         ],
         &PROPERTIES,
     ));
-    assert_eq!(document.format, OfficeFormat::Xlsx);
+    assert_eq!(document.format, Format::Xlsx);
     assert_eq!(document.sheets, ["Sales", "Notes"]);
     assert_eq!(
         document.text,
@@ -93,7 +93,7 @@ fn an_xlsx_gives_each_sheet_as_tab_separated_rows() {
 #[test]
 fn opendocument_text_presentation_and_spreadsheet_read_like_their_office_twins() {
     let odt = extracted(&generate::odt(&["First paragraph.", "A\ttab"], &PROPERTIES));
-    assert_eq!(odt.format, OfficeFormat::Odt);
+    assert_eq!(odt.format, Format::Odt);
     assert_eq!(odt.text, "First paragraph.\nA\ttab\n");
     assert_eq!(odt.pages, Some(1));
     assert_eq!(odt.metadata.title.as_deref(), Some(PROPERTIES.title));
@@ -104,7 +104,7 @@ fn opendocument_text_presentation_and_spreadsheet_read_like_their_office_twins()
         &[("Hello", "say hi"), ("Bye", "wave")],
         &PROPERTIES,
     ));
-    assert_eq!(odp.format, OfficeFormat::Odp);
+    assert_eq!(odp.format, Format::Odp);
     assert_eq!(odp.slides, Some(2));
     assert_eq!(odp.text, "Slide 1\nHello\nsay hi\n\nSlide 2\nBye\nwave\n\n");
 
@@ -112,7 +112,7 @@ fn opendocument_text_presentation_and_spreadsheet_read_like_their_office_twins()
         &[("Budget", &[&["Item", "Cost"], &["Rent", "1200"]])],
         &PROPERTIES,
     ));
-    assert_eq!(ods.format, OfficeFormat::Ods);
+    assert_eq!(ods.format, Format::Ods);
     assert_eq!(ods.sheets, ["Budget"]);
     assert_eq!(ods.text, "# Budget\nItem\tCost\nRent\t1200\n\n");
 }
@@ -189,7 +189,7 @@ fn too_many_entries_damage_and_encryption_each_have_their_reason() {
 
     let mut ole2 = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     ole2.resize(4096, 0);
-    assert_eq!(extract(&ole2, &LIMITS), Err(OfficeError::Ole2));
+    assert_eq!(extract(&ole2, &LIMITS), Err(DocumentError::Ole2));
 
     let sealed = zip(
         &[("word/document.xml", b"<w:document/>"), ("x", b"")],
@@ -223,4 +223,38 @@ fn relationship_targets_resolve_like_paths() {
         slide_rels("ppt/slides/slide3.xml"),
         "ppt/slides/_rels/slide3.xml.rels"
     );
+}
+
+#[test]
+fn an_epub_gives_its_chapters_in_spine_order_and_its_package_metadata() {
+    let document = extracted(&testkit::documents::epub(
+        &[
+            ("Arrival", &["The ship docked at dawn."]),
+            ("Second day", &["Markets & harbours.", "Rain."]),
+            ("Departure", &["They left at noon."]),
+        ],
+        &PROPERTIES,
+    ));
+    assert_eq!(document.format, Format::Epub);
+    assert_eq!(
+        document.text,
+        "Arrival\nThe ship docked at dawn.\nSecond day\nMarkets & harbours.\nRain.\nDeparture\nThey left at noon.\n"
+    );
+    assert_eq!(document.chapters, Some(3));
+    assert_eq!(document.metadata.title.as_deref(), Some(PROPERTIES.title));
+    assert_eq!(document.metadata.author.as_deref(), Some(PROPERTIES.author));
+    assert_eq!(
+        document.metadata.created.as_deref(),
+        Some(PROPERTIES.created)
+    );
+}
+
+#[test]
+fn an_epub_chapter_past_the_part_limit_is_a_bomb() {
+    let chapter = format!("<p>{}</p>", "a".repeat(LIMITS.max_part_bytes as usize));
+    let reason = refused(&testkit::documents::epub_with_chapters(
+        &[chapter],
+        &PROPERTIES,
+    ));
+    assert!(reason.contains("decompression bomb"), "{reason}");
 }

@@ -1,0 +1,274 @@
+//! E-mail messages (`.eml`: RFC 5322 with MIME): the headers people read, the bodies as text
+//! (an HTML-only body by its visible text), and the list of attachments. Parsed by
+//! mail-parser, which decodes every transfer encoding and charset.
+
+use crate::document::{DocumentError, DocumentText, Format, Metadata};
+use crate::html;
+use mail_parser::{Address, Message, MessageParser, MessagePart, MimeHeaders};
+use serde::{Deserialize, Serialize};
+
+/// How much of the start is read to recognise a message.
+const HEAD_BYTES: usize = 8 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailDetails {
+    pub from: Vec<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub message_id: Option<String>,
+    /// The content types of the bodies read (`text/plain`, `text/html`).
+    pub bodies: Vec<String>,
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub name: Option<String>,
+    pub content_type: String,
+    pub bytes: usize,
+}
+
+/// Whether `bytes` begin with a message's header block: header fields only, up to the blank
+/// line, with a `From` and a `Date`, `Subject`, `Message-ID` or `Received` among them.
+pub fn looks_like(bytes: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(HEAD_BYTES)]);
+    // A head cut short ends in part of a line: judged by its whole lines.
+    let whole = match head.rfind('\n') {
+        Some(end) if !head.ends_with('\n') => &head[..end],
+        _ => &head,
+    };
+    let mut names = Vec::new();
+    for line in whole.lines() {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) && !names.is_empty() {
+            continue;
+        }
+        let Some((name, _)) = line.split_once(':') else {
+            return false;
+        };
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return false;
+        }
+        names.push(name.to_ascii_lowercase());
+    }
+    let has = |wanted: &str| names.iter().any(|name| name == wanted);
+    has("from")
+        && ["date", "subject", "message-id", "received"]
+            .iter()
+            .any(|name| has(name))
+}
+
+pub fn extract(bytes: &[u8]) -> Result<DocumentText, DocumentError> {
+    let message =
+        MessageParser::default()
+            .parse(bytes)
+            .ok_or_else(|| DocumentError::Unreadable {
+                format: "e-mail".into(),
+                reason: "no header or body could be read".into(),
+            })?;
+    let from = addresses(message.from());
+    let to = addresses(message.to());
+    let cc = addresses(message.cc());
+    let subject = message.subject().map(str::to_owned);
+    let date = message.date().map(|date| date.to_rfc3339());
+
+    let mut text = String::new();
+    for (label, value) in [
+        ("From", from.join(", ")),
+        ("To", to.join(", ")),
+        ("Cc", cc.join(", ")),
+        ("Date", date.clone().unwrap_or_default()),
+        ("Subject", subject.clone().unwrap_or_default()),
+    ] {
+        if !value.is_empty() {
+            text.push_str(&format!("{label}: {value}\n"));
+        }
+    }
+    let mut bodies = Vec::new();
+    for part in message.text_bodies() {
+        let (content_type, body) = body_text(part);
+        if !bodies.contains(&content_type) {
+            bodies.push(content_type);
+        }
+        text.push('\n');
+        text.push_str(body.trim_end());
+        text.push('\n');
+    }
+    let attachments: Vec<Attachment> = message.attachments().map(attachment).collect();
+    if !attachments.is_empty() {
+        text.push_str("\nAttachments:\n");
+        for attachment in &attachments {
+            text.push_str(&format!(
+                "- {} ({}, {} bytes)\n",
+                attachment.name.as_deref().unwrap_or("(unnamed)"),
+                attachment.content_type,
+                attachment.bytes
+            ));
+        }
+    }
+    let metadata = Metadata {
+        title: subject,
+        author: from.first().cloned(),
+        subject: None,
+        created: date,
+        modified: None,
+    };
+    Ok(DocumentText {
+        mail: Some(MailDetails {
+            from,
+            to,
+            cc,
+            message_id: message.message_id().map(str::to_owned),
+            bodies,
+            attachments,
+        }),
+        ..DocumentText::new(Format::Eml, text, metadata)
+    })
+}
+
+/// `Name <address>` (or the address alone) for each address, groups flattened.
+fn addresses(address: Option<&Address>) -> Vec<String> {
+    address
+        .map(|address| {
+            address
+                .iter()
+                .map(|addr| match (addr.name(), addr.address()) {
+                    (Some(name), Some(address)) => format!("{name} <{address}>"),
+                    (None, Some(address)) => address.to_owned(),
+                    (Some(name), None) => name.to_owned(),
+                    (None, None) => String::new(),
+                })
+                .filter(|text| !text.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A body's content type and its text: an HTML body by what it shows.
+fn body_text(part: &MessagePart) -> (String, String) {
+    let contents = part.text_contents().unwrap_or_default();
+    if part.is_text_html() {
+        ("text/html".into(), html::visible(contents).text)
+    } else {
+        ("text/plain".into(), contents.to_owned())
+    }
+}
+
+fn attachment(part: &MessagePart) -> Attachment {
+    let content_type = part.content_type().map_or_else(
+        || "application/octet-stream".to_owned(),
+        |ct| match ct.subtype() {
+            Some(subtype) => format!("{}/{subtype}", ct.ctype()),
+            None => ct.ctype().to_owned(),
+        },
+    );
+    let name = part.attachment_name().map(str::to_owned).or_else(|| {
+        part.message()
+            .and_then(Message::subject)
+            .map(|s| format!("{s}.eml"))
+    });
+    Attachment {
+        name,
+        content_type: content_type.to_ascii_lowercase(),
+        bytes: part.contents().len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MESSAGE: &str = "Return-Path: <ada@example.com>\r
+Received: from mx.example.com by mail.example.org; Tue, 3 Nov 2026 09:30:00 +0000\r
+From: Ada Lovelace <ada@example.com>\r
+To: Charles Babbage <charles@example.org>, ops@example.org\r
+Cc: =?UTF-8?B?w4lsb2lzZQ==?= <eloise@example.org>\r
+Subject: =?UTF-8?Q?Q3_numbers_=E2=80=94_final?=\r
+Date: Tue, 3 Nov 2026 09:30:00 +0000\r
+Message-ID: <q3@example.com>\r
+MIME-Version: 1.0\r
+Content-Type: multipart/mixed; boundary=\"outer\"\r
+\r
+--outer\r
+Content-Type: multipart/alternative; boundary=\"inner\"\r
+\r
+--inner\r
+Content-Type: text/plain; charset=iso-8859-1\r
+Content-Transfer-Encoding: quoted-printable\r
+\r
+The numbers are in the attached report, caf=E9 at ten.\r
+--inner\r
+Content-Type: text/html; charset=utf-8\r
+\r
+<p>The numbers are in the <b>attached</b> report.</p>\r
+--inner--\r
+--outer\r
+Content-Type: application/pdf; name=\"report q3.pdf\"\r
+Content-Disposition: attachment; filename=\"report q3.pdf\"\r
+Content-Transfer-Encoding: base64\r
+\r
+JVBERi0xLjQKJSVFT0YK\r
+--outer--\r
+";
+
+    #[test]
+    fn headers_the_text_body_and_the_attachment_list_are_read() {
+        let document = extract(MESSAGE.as_bytes()).expect("read");
+        assert_eq!(
+            document.text,
+            "From: Ada Lovelace <ada@example.com>\n\
+             To: Charles Babbage <charles@example.org>, ops@example.org\n\
+             Cc: Éloise <eloise@example.org>\n\
+             Date: 2026-11-03T09:30:00Z\n\
+             Subject: Q3 numbers — final\n\
+             \n\
+             The numbers are in the attached report, café at ten.\n\
+             \n\
+             Attachments:\n\
+             - report q3.pdf (application/pdf, 15 bytes)\n"
+        );
+        assert_eq!(
+            document.metadata.title.as_deref(),
+            Some("Q3 numbers — final")
+        );
+        assert_eq!(
+            document.metadata.author.as_deref(),
+            Some("Ada Lovelace <ada@example.com>")
+        );
+        let mail = document.mail.expect("mail details");
+        assert_eq!(mail.message_id.as_deref(), Some("q3@example.com"));
+        assert_eq!(mail.bodies, ["text/plain"]);
+        assert_eq!(
+            mail.attachments,
+            [Attachment {
+                name: Some("report q3.pdf".into()),
+                content_type: "application/pdf".into(),
+                bytes: 15,
+            }]
+        );
+    }
+
+    #[test]
+    fn an_html_only_body_is_read_for_what_it_shows() {
+        let message = "From: a@example.com\nSubject: hi\nContent-Type: text/html\n\n<html><head><style>p{}</style></head><body><p>Hello <i>there</i></p><script>x()</script></body></html>\n";
+        let document = extract(message.as_bytes()).expect("read");
+        assert_eq!(
+            document.text,
+            "From: a@example.com\nSubject: hi\n\nHello there\n"
+        );
+        assert_eq!(document.mail.expect("details").bodies, ["text/html"]);
+    }
+
+    #[test]
+    fn messages_are_recognised_by_their_header_block() {
+        assert!(looks_like(MESSAGE.as_bytes()));
+        assert!(looks_like(b"From: a@example.com\nSubject: x\n\nbody"));
+        assert!(!looks_like(b"From: me\nthese are notes, not a header\n"));
+        assert!(!looks_like(b"Subject: only a subject\n\nbody"));
+        assert!(!looks_like(
+            b"# Title\n\nFrom: a@example.com\nDate: today\n"
+        ));
+    }
+}
