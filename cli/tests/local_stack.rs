@@ -477,15 +477,20 @@ fn uploads_announced_through_eventbridge_end_as_through_s3_notifications() {
         &std::fs::read_to_string(root().join("samples/expected.json")).expect("expected.json"),
     )
     .expect("JSON object");
-    let shipped: Vec<(&String, &Value)> = expected
+    let samples = expected
         .iter()
         .filter(|(key, _)| root().join("samples").join(key).is_file())
-        .collect();
+        .map(|(key, want)| {
+            let bytes = std::fs::read(root().join("samples").join(key)).expect("sample");
+            (key.clone(), bytes, want.clone())
+        });
+    let uploads: Vec<(String, Vec<u8>, Value)> = samples.chain(one_file_of_each_format()).collect();
+    let shipped: Vec<(&String, &Value)> =
+        uploads.iter().map(|(key, _, want)| (key, want)).collect();
     assert!(shipped.len() >= 10, "{shipped:?}");
     let watch = Watching::start(&state_file);
-    for (key, _) in &shipped {
-        let bytes = std::fs::read(root().join("samples").join(key)).expect("sample");
-        stack.put(key, &bytes);
+    for (key, bytes, _) in &uploads {
+        stack.put(key, bytes);
     }
     let ended = |items: &[Item], key: &str, want: &Value| {
         let stage = want["stage"].as_str().unwrap_or("router");
@@ -518,6 +523,29 @@ fn uploads_announced_through_eventbridge_end_as_through_s3_notifications() {
             .filter_map(|(_, want)| want.get("checks")?.as_array().map(Vec::len))
             .sum::<usize>();
     assert_eq!(items.len(), records, "{items:?}");
+    for (key, _, want) in uploads
+        .iter()
+        .filter(|(_, _, want)| want.get("content_type").is_some())
+    {
+        let worker = items
+            .iter()
+            .find(|item| {
+                text(item, "key") == Some(key) && text(item, "stage") == want["stage"].as_str()
+            })
+            .unwrap_or_else(|| panic!("no worker record of {key}"));
+        assert_eq!(
+            text(worker, "content_type"),
+            want["content_type"].as_str(),
+            "{worker:?}"
+        );
+        let outputs = worker
+            .get("outputs")
+            .and_then(|outputs| outputs.as_l().ok());
+        assert!(
+            outputs.is_some_and(|outputs| !outputs.is_empty()),
+            "{worker:?}"
+        );
+    }
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut announced = std::collections::BTreeMap::new();
     while announced.len() < records && Instant::now() < deadline {
@@ -619,6 +647,118 @@ fn uploads_announced_through_eventbridge_end_as_through_s3_notifications() {
         json!({"abandoned": [], "announced": [], "moved": 0, "unreadable": []})
     );
     let _ = std::fs::remove_file(&state_file);
+}
+
+/// A generated file of each format added since the first samples (the shipped samples hold a
+/// DOCX and an SVG), each to end SUCCEEDED with outputs and its content type recorded.
+fn one_file_of_each_format() -> Vec<(String, Vec<u8>, Value)> {
+    use testkit::office::{self, PROPERTIES};
+    let paragraphs = ["Quarterly revenue rose.", "Costs fell."];
+    let sheet: &[&[&str]] = &[&["Region", "Units"], &["North", "12"]];
+    let slides: &[(&str, &str)] = &[("Roadmap", "Ship in May")];
+    let documents: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "sales.xlsx",
+            office::xlsx(&[("Sales", sheet)], &PROPERTIES),
+            "spreadsheetml.sheet",
+        ),
+        (
+            "deck.pptx",
+            office::pptx(slides, &PROPERTIES),
+            "presentationml.presentation",
+        ),
+        (
+            "report.odt",
+            office::odt(&paragraphs, &PROPERTIES),
+            "opendocument.text",
+        ),
+        (
+            "sales.ods",
+            office::ods(&[("Sales", sheet)], &PROPERTIES),
+            "opendocument.spreadsheet",
+        ),
+        (
+            "deck.odp",
+            office::odp(slides, &PROPERTIES),
+            "opendocument.presentation",
+        ),
+        (
+            "guide.epub",
+            testkit::documents::epub(&[("Start", &paragraphs)], &PROPERTIES),
+            "application/epub+zip",
+        ),
+        (
+            "page.html",
+            testkit::documents::html(&paragraphs, &PROPERTIES),
+            "text/html",
+        ),
+        (
+            "letter.rtf",
+            testkit::documents::rtf(&paragraphs, &PROPERTIES),
+            "application/rtf",
+        ),
+        (
+            "thread.eml",
+            testkit::documents::eml("See the report.", &[], &PROPERTIES),
+            "message/rfc822",
+        ),
+    ];
+    let picture =
+        image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
+    let encoded = |format| {
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(picture.clone())
+            .write_to(&mut bytes, format)
+            .expect("encoded");
+        bytes.into_inner()
+    };
+    let scan = testkit::images::tiff(&[testkit::images::TiffPage {
+        width: 64,
+        height: 48,
+        photometric: 2,
+        samples: 3,
+        bits: 8,
+        data: picture.as_raw().clone(),
+    }]);
+    let images: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("scan.tiff", scan, "image/tiff"),
+        ("screen.bmp", encoded(image::ImageFormat::Bmp), "image/bmp"),
+        (
+            "favicon.ico",
+            encoded(image::ImageFormat::Ico),
+            "image/x-icon",
+        ),
+    ];
+    let want = |stage: &str, content_type: &str| json!({"stage": stage, "status": "SUCCEEDED", "content_type": content_type});
+    documents
+        .into_iter()
+        .map(|(name, bytes, content_type)| {
+            let content_type = if content_type.contains('/') {
+                content_type.to_owned()
+            } else {
+                format!(
+                    "application/vnd.{}{content_type}",
+                    if content_type.starts_with("opendocument") {
+                        "oasis."
+                    } else {
+                        "openxmlformats-officedocument."
+                    }
+                )
+            };
+            (
+                format!("uploads/documents/formats/{name}"),
+                bytes,
+                want("extractor", &content_type),
+            )
+        })
+        .chain(images.into_iter().map(|(name, bytes, content_type)| {
+            (
+                format!("uploads/images/formats/{name}"),
+                bytes,
+                want("thumbnail", content_type),
+            )
+        }))
+        .collect()
 }
 
 /// Whether subscribers filtering on `failures` should hear of `record`.

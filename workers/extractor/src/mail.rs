@@ -262,6 +262,27 @@ JVBERi0xLjQKJSVFT0YK\r
     }
 
     #[test]
+    fn ten_thousand_nested_multiparts_are_read_without_recursion() {
+        let levels = 10_000;
+        let mut message = String::from("From: a@example.com\nSubject: deep\n");
+        for level in 0..levels {
+            message.push_str(&format!(
+                "Content-Type: multipart/mixed; boundary=\"b{level}\"\n\n--b{level}\n"
+            ));
+        }
+        message.push_str("Content-Type: text/plain\n\nat the bottom\n");
+        for level in (0..levels).rev() {
+            message.push_str(&format!("--b{level}--\n"));
+        }
+        let document = extract(message.as_bytes()).expect("read");
+        assert!(
+            document.text.ends_with("\nat the bottom\n"),
+            "{:?}",
+            document.text
+        );
+    }
+
+    #[test]
     fn messages_are_recognised_by_their_header_block() {
         assert!(looks_like(MESSAGE.as_bytes()));
         assert!(looks_like(b"From: a@example.com\nSubject: x\n\nbody"));
