@@ -1501,7 +1501,26 @@ impl Stack {
             if done(&items) {
                 return items;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            if Instant::now() >= deadline {
+                let held: Vec<String> = items
+                    .iter()
+                    .map(|item| {
+                        let field = |name| text(item, name).unwrap_or("-");
+                        format!(
+                            "{} {} {} {} {}",
+                            field("key"),
+                            field("stage"),
+                            field("status"),
+                            field("delivery"),
+                            field("reason")
+                        )
+                    })
+                    .collect();
+                panic!(
+                    "timed out waiting for {what}; the audit table holds:\n{}",
+                    held.join("\n")
+                );
+            }
             std::thread::sleep(Duration::from_secs(2));
         }
     }

@@ -143,9 +143,39 @@ pub fn decode(
             return Ok(decoded);
         }
     }
-    let decoded = decode_full(bytes, format, max_pixels)?;
+    let decoded = match ico_png_entry(bytes).filter(|_| format == ImageFormat::Ico) {
+        Some(png) => Decoded {
+            format: SourceFormat::Raster(ImageFormat::Ico),
+            ..decode_full(png, ImageFormat::Png, max_pixels)?
+        },
+        None => decode_full(bytes, format, max_pixels)?,
+    };
     past_deadline(watch.deadline)?;
     Ok(decoded)
+}
+
+/// The largest entry of an ICO when it is a PNG. `image`'s ICO decoder refuses PNG entries
+/// that are not RGBA, which browsers show and encoders (`image`'s own among them) write; the
+/// PNG decoder reads them whatever their colour type.
+fn ico_png_entry(bytes: &[u8]) -> Option<&[u8]> {
+    let u16_at = |at: usize| Some(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?));
+    let u32_at = |at: usize| Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    if u16_at(0)? != 0 || u16_at(2)? != 1 {
+        return None;
+    }
+    // A directory entry: width and height (0 means 256), ..., data size at 8, offset at 12.
+    let side = |byte: u8| if byte == 0 { 256 } else { u32::from(byte) };
+    let largest = (0..usize::from(u16_at(4)?))
+        .map(|n| 6 + 16 * n)
+        .filter_map(|entry| {
+            let pixels = side(*bytes.get(entry)?) * side(*bytes.get(entry + 1)?);
+            Some((pixels, u32_at(entry + 8)?, u32_at(entry + 12)?))
+        })
+        .max_by_key(|(pixels, _, _)| *pixels)?;
+    let (_, size, offset) = largest;
+    let start = usize::try_from(offset).ok()?;
+    let data = bytes.get(start..start.checked_add(usize::try_from(size).ok()?)?)?;
+    data.starts_with(b"\x89PNG\r\n\x1a\n").then_some(data)
 }
 
 /// `Err(Deadline)` once `deadline` has passed.

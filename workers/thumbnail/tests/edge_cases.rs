@@ -454,6 +454,16 @@ fn tiff_bmp_and_ico_render_from_their_first_page_and_largest_entry() {
     let thumbnail = thumbnail_of(&render(&ico, &settings(256)).expect("ICO"));
     assert_eq!(thumbnail.dimensions(), (64, 64), "the largest entry");
     assert!(thumbnail.get_pixel(32, 32)[2] > 240);
+    // An icon whose PNG entry is RGB, not RGBA (as `image`'s own encoder writes one from an
+    // RGB picture): `image`'s ICO decoder refuses it, browsers show it, and so do we.
+    let rgb_icon = encoded(
+        &DynamicImage::ImageRgb8(RgbImage::from_pixel(48, 32, Rgb([0, 200, 0]))),
+        ImageFormat::Ico,
+    );
+    let rendered = render(&rgb_icon, &settings(256)).expect("an ICO with an RGB PNG entry");
+    assert_eq!(rendered.detected_format, "ICO");
+    assert_eq!(thumbnail_of(&rendered).dimensions(), (48, 32));
+    assert!(thumbnail_of(&rendered).get_pixel(24, 16)[1] > 190);
 
     // The budget is checked from the header: a TIFF claiming 100000 x 100000 is refused
     // before any pixel is read.
