@@ -45,10 +45,15 @@ fn app_xml(counts: &str) -> String {
     )
 }
 
-fn content_types(overrides: &[(&str, &str)]) -> String {
+fn content_types<P: AsRef<str>>(overrides: &[(P, &str)]) -> String {
     let overrides: String = overrides
         .iter()
-        .map(|(part, kind)| format!(r#"<Override PartName="/{part}" ContentType="{kind}"/>"#))
+        .map(|(part, kind)| {
+            format!(
+                r#"<Override PartName="/{}" ContentType="{kind}"/>"#,
+                part.as_ref()
+            )
+        })
         .collect();
     format!(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -56,14 +61,15 @@ fn content_types(overrides: &[(&str, &str)]) -> String {
     )
 }
 
-fn relationships(targets: &[(&str, &str)]) -> String {
+fn relationships<T: AsRef<str>>(targets: &[(&str, T)]) -> String {
     let relationships: String = targets
         .iter()
         .enumerate()
         .map(|(n, (kind, target))| {
             format!(
-                r#"<Relationship Id="rId{}" Type="{kind}" Target="{target}"/>"#,
-                n + 1
+                r#"<Relationship Id="rId{}" Type="{kind}" Target="{}"/>"#,
+                n + 1,
+                target.as_ref()
             )
         })
         .collect();
@@ -162,7 +168,10 @@ pub fn pptx(slides: &[(&str, &str)], properties: &Properties) -> Vec<u8> {
             256 + n,
             n + 1
         ));
-        targets.push(format!("slides/slide{file}.xml"));
+        targets.push((
+            "http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide",
+            format!("slides/slide{file}.xml"),
+        ));
         let paragraphs = |text: &str| -> String {
             text.lines()
                 .map(|line| format!("<a:p><a:r><a:t>{}</a:t></a:r></a:p>", escape(line)))
@@ -207,18 +216,9 @@ pub fn pptx(slides: &[(&str, &str)], properties: &Properties) -> Vec<u8> {
             "application/vnd.openxmlformats-officedocument.presentationml.notesSlide+xml",
         ));
     }
-    let slide_rels: Vec<(&str, &str)> = targets
-        .iter()
-        .map(|target| {
-            (
-                "http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide",
-                target.as_str(),
-            )
-        })
-        .collect();
     parts.push((
         "ppt/_rels/presentation.xml.rels".into(),
-        relationships(&slide_rels),
+        relationships(&targets),
     ));
     parts.push((
         "ppt/presentation.xml".into(),
@@ -227,10 +227,6 @@ pub fn pptx(slides: &[(&str, &str)], properties: &Properties) -> Vec<u8> {
 <p:presentation xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><p:sldIdLst>{ids}</p:sldIdLst></p:presentation>"#
         ),
     ));
-    let overrides: Vec<(&str, &str)> = overrides
-        .iter()
-        .map(|(part, kind)| (part.as_str(), *kind))
-        .collect();
     parts.push(("[Content_Types].xml".into(), content_types(&overrides)));
     build(parts)
 }
@@ -290,25 +286,16 @@ pub fn xlsx_with(sheets: &[Sheet], properties: &Properties, padding: &str) -> Ve
             n + 1,
             n + 1
         ));
-        targets.push(format!("worksheets/sheet{}.xml", n + 1));
+        targets.push((
+            "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet",
+            format!("worksheets/sheet{}.xml", n + 1),
+        ));
     }
-    let mut workbook_rels: Vec<(&str, &str)> = targets
-        .iter()
-        .map(|target| {
-            (
-                "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet",
-                target.as_str(),
-            )
-        })
-        .collect();
-    workbook_rels.push((
+    targets.push((
         "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings",
-        "sharedStrings.xml",
+        "sharedStrings.xml".into(),
     ));
-    parts.push((
-        "xl/_rels/workbook.xml.rels".into(),
-        relationships(&workbook_rels),
-    ));
+    parts.push(("xl/_rels/workbook.xml.rels".into(), relationships(&targets)));
     parts.push((
         "xl/workbook.xml".into(),
         format!(
@@ -332,10 +319,6 @@ pub fn xlsx_with(sheets: &[Sheet], properties: &Properties, padding: &str) -> Ve
         "xl/sharedStrings.xml".into(),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml",
     ));
-    let overrides: Vec<(&str, &str)> = overrides
-        .iter()
-        .map(|(part, kind)| (part.as_str(), *kind))
-        .collect();
     parts.push(("[Content_Types].xml".into(), content_types(&overrides)));
     build(parts)
 }

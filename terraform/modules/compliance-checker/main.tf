@@ -21,30 +21,20 @@ module "queue" {
   tags                       = var.tags
 }
 
-data "aws_iam_policy_document" "topic_may_send" {
-  statement {
-    actions   = ["sqs:SendMessage"]
-    resources = [module.queue.arn, module.queue.dlq_arn]
-    principals {
-      type        = "Service"
-      identifiers = ["sns.amazonaws.com"]
-    }
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = [var.compliance_topic_arn]
-    }
-  }
+module "topic_may_send" {
+  source     = "../topic-may-send"
+  topic_arn  = var.compliance_topic_arn
+  queue_arns = [module.queue.arn, module.queue.dlq_arn]
 }
 
 resource "aws_sqs_queue_policy" "checks" {
   queue_url = module.queue.url
-  policy    = data.aws_iam_policy_document.topic_may_send.json
+  policy    = module.topic_may_send.json
 }
 
 resource "aws_sqs_queue_policy" "undeliverable" {
   queue_url = module.queue.dlq_url
-  policy    = data.aws_iam_policy_document.topic_may_send.json
+  policy    = module.topic_may_send.json
 }
 
 resource "aws_sns_topic_subscription" "checks" {

@@ -51,55 +51,35 @@ resource "aws_sqs_queue" "subscriber" {
   tags = var.tags
 }
 
-data "aws_iam_policy_document" "topic_may_send" {
-  for_each = var.subscribers
-  statement {
-    sid     = "NotificationsTopicSends"
-    actions = ["sqs:SendMessage"]
-    resources = compact([
-      aws_sqs_queue.undelivered[each.key].arn,
-      try(aws_sqs_queue.subscriber[each.key].arn, ""),
-    ])
-    principals {
-      type        = "Service"
-      identifiers = ["sns.amazonaws.com"]
-    }
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = [var.topic_arn]
-    }
-  }
+module "topic_may_send" {
+  source    = "../topic-may-send"
+  for_each  = var.subscribers
+  sid       = "NotificationsTopicSends"
+  topic_arn = var.topic_arn
+  queue_arns = compact([
+    aws_sqs_queue.undelivered[each.key].arn,
+    try(aws_sqs_queue.subscriber[each.key].arn, ""),
+  ])
 }
 
-data "aws_iam_policy_document" "external_queue_receives" {
-  for_each = local.external_queues
-  statement {
-    sid       = "S3TriageNotificationsTopicSends"
-    actions   = ["sqs:SendMessage"]
-    resources = [each.value.endpoint]
-    principals {
-      type        = "Service"
-      identifiers = ["sns.amazonaws.com"]
-    }
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = [var.topic_arn]
-    }
-  }
+module "external_queue_receives" {
+  source     = "../topic-may-send"
+  for_each   = local.external_queues
+  sid        = "S3TriageNotificationsTopicSends"
+  topic_arn  = var.topic_arn
+  queue_arns = [each.value.endpoint]
 }
 
 resource "aws_sqs_queue_policy" "undelivered" {
   for_each  = var.subscribers
   queue_url = aws_sqs_queue.undelivered[each.key].url
-  policy    = data.aws_iam_policy_document.topic_may_send[each.key].json
+  policy    = module.topic_may_send[each.key].json
 }
 
 resource "aws_sqs_queue_policy" "subscriber" {
   for_each  = local.created_queues
   queue_url = aws_sqs_queue.subscriber[each.key].url
-  policy    = data.aws_iam_policy_document.topic_may_send[each.key].json
+  policy    = module.topic_may_send[each.key].json
 }
 
 resource "aws_lambda_permission" "subscriber" {

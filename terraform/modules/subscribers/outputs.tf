@@ -14,5 +14,5 @@ output "subscribers" {
 
 output "external_queue_policies" {
   description = "For each sqs subscriber whose queue the stack does not own: the queue policy statement its owner adds so the topic may deliver (and its key, if any, must allow sns.amazonaws.com kms:GenerateDataKey and kms:Decrypt)."
-  value       = { for name, _ in local.external_queues : name => data.aws_iam_policy_document.external_queue_receives[name].json }
+  value       = { for name, _ in local.external_queues : name => module.external_queue_receives[name].json }
 }
