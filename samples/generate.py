@@ -3,7 +3,9 @@
 scratch, and samples/expected.json: the outcome each one must get, from the last stage that
 handles it (the router, or the worker of its tier where that worker exists).
 
-Run from anywhere: python3 samples/generate.py. Worker issues add their samples here.
+Run from anywhere: python3 samples/generate.py. Worker issues add their samples here. The AVIF
+photo needs Pillow (libavif): run with .local/moto-venv/bin/python (the emulator's virtualenv
+has it) to remake it; without Pillow the shipped one is kept.
 """
 import json
 import struct
@@ -92,6 +94,27 @@ def png(width: int, height: int, pixel, alpha: bool = False) -> bytes:
     )
 
 
+def avif_photo():
+    """A 640x400 landscape as a phone stores a portrait photo: sideways, with EXIF orientation 6,
+    which libavif writes as the container's `irot`; its thumbnail must come out upright
+    (400x640). None when Pillow is not installed."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return None
+    width, height = 640, 400
+    image = Image.new("RGB", (width, height))
+    image.putdata([
+        (min(255, 120 + x * 135 // width), 60 + y * 120 // height, 160 - y * 100 // height)
+        for y in range(height) for x in range(width)
+    ])
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = BytesIO()
+    image.save(out, "AVIF", quality=70, exif=exif.tobytes())
+    return out.getvalue()
+
+
 def thumbnail(status: str) -> dict:
     return {"stage": "thumbnail", "status": status, "tier": "thumbnail"}
 
@@ -126,6 +149,7 @@ SAMPLES = {
         b'<path d="M40 28 L60 12 L80 28 L100 12" stroke="#fff" stroke-width="4" fill="none"/></svg>\n',
         thumbnail("SUCCEEDED"),
     ),
+    "uploads/images/phone photo.avif": (avif_photo(), thumbnail("SUCCEEDED")),
     "uploads/images/corrupt.jpg": (
         b"\xff\xd8\xff\xe0" + b"not really a JPEG" * 8,
         thumbnail("FAILED"),
@@ -174,6 +198,8 @@ def main() -> None:
     for key, (content, outcome) in SAMPLES.items():
         expected[key] = outcome
         if content is None:
+            if (UPLOADS / key.removeprefix("uploads/")).exists():
+                print(f"{key}: kept as shipped (this Python cannot make it)")
             continue
         path = UPLOADS / key.removeprefix("uploads/")
         path.parent.mkdir(parents=True, exist_ok=True)

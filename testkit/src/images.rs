@@ -1,4 +1,5 @@
-//! Images generated with known damage.
+//! Images generated with known damage, and in what `image` cannot write: multi-page and CMYK
+//! TIFFs, AVIF photos (libavif through Pillow).
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use std::io::Cursor;
@@ -88,4 +89,54 @@ pub fn tiff(pages: &[TiffPage]) -> Vec<u8> {
         out.extend_from_slice(&[0; 4]);
     }
     out
+}
+
+const ENCODE_AVIF: &str = r#"
+import io, sys
+from PIL import Image
+width, height, orientation, quality = map(int, sys.argv[1:5])
+image = Image.frombytes("RGBA", (width, height), sys.stdin.buffer.read())
+if all(alpha == 255 for alpha in image.getchannel("A").getdata()):
+    image = image.convert("RGB")
+exif = Image.Exif()
+if orientation:
+    exif[0x0112] = orientation
+out = io.BytesIO()
+image.save(out, "AVIF", quality=quality, exif=exif.tobytes() if orientation else None)
+sys.stdout.buffer.write(out.getvalue())
+"#;
+
+/// `pixels` as an AVIF photo, made by libavif (through Pillow in the emulator's pinned
+/// virtualenv): 8-bit 4:2:0, an alpha plane when any pixel is not opaque, and for an EXIF
+/// `orientation` (2-8) the `irot`/`imir` transforms libavif writes from it.
+pub fn avif(pixels: &image::RgbaImage, orientation: Option<u16>) -> Vec<u8> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let python = emulator::python().expect("the emulator's virtualenv");
+    let mut child = Command::new(python)
+        .args(["-c", ENCODE_AVIF])
+        .args([
+            pixels.width().to_string(),
+            pixels.height().to_string(),
+            orientation.unwrap_or(0).to_string(),
+            "90".into(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(pixels.as_raw())
+        .expect("pixels written");
+    let output = child.wait_with_output().expect("python ends");
+    assert!(
+        output.status.success(),
+        "encoding AVIF failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
 }

@@ -3,7 +3,7 @@
 //! [`stage`] (a worker stage's world: bucket, audit table, notifications), [`corpus`] (the
 //! real-world files, when a corpus folder is configured), [`pdf`], [`office`] and [`documents`]
 //! (documents generated with known content, hostile ones included) and [`images`] (images with
-//! known damage).
+//! known damage, multi-page TIFFs, AVIF photos).
 
 pub mod archives;
 pub mod corpus;

@@ -9,7 +9,7 @@
 //! as the fail-on policy says, and its scans stop at the decode's deadline.
 
 use crate::libjpeg::{error_manager, watched, Damage, Stop, Watch};
-use crate::svg;
+use crate::{avif, svg};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
 use std::io::Cursor;
@@ -64,6 +64,7 @@ fn megapixels(width: u32, height: u32) -> f64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceFormat {
     Raster(ImageFormat),
+    Avif,
     Svg,
 }
 
@@ -72,6 +73,7 @@ impl SourceFormat {
     pub fn name(self) -> String {
         match self {
             SourceFormat::Raster(format) => format_name(format),
+            SourceFormat::Avif => "AVIF".into(),
             SourceFormat::Svg => "SVG".into(),
         }
     }
@@ -79,6 +81,7 @@ impl SourceFormat {
     pub fn content_type(self) -> &'static str {
         match self {
             SourceFormat::Raster(format) => format.to_mime_type(),
+            SourceFormat::Avif => "image/avif",
             SourceFormat::Svg => "image/svg+xml",
         }
     }
@@ -109,6 +112,14 @@ pub fn sniff(bytes: &[u8]) -> Result<SourceFormat, DecodeError> {
     if svg::is_svg(bytes) {
         return Ok(SourceFormat::Svg);
     }
+    if avif::is_avif(bytes) {
+        return Ok(SourceFormat::Avif);
+    }
+    if avif::is_heic(bytes) {
+        return Err(DecodeError::Unsupported {
+            detected: "HEIC (HEIF with HEVC images): no HEVC decoder ships with this function (see docs/formats.md)".into(),
+        });
+    }
     match image::guess_format(bytes) {
         Ok(format) if SUPPORTED.contains(&format) => Ok(SourceFormat::Raster(format)),
         Ok(format) => Err(DecodeError::Unsupported {
@@ -136,6 +147,25 @@ pub fn decode(
 ) -> Result<Decoded, DecodeError> {
     let format = match sniff(bytes)? {
         SourceFormat::Svg => return decode_svg(bytes, min_edge, max_pixels),
+        SourceFormat::Avif => {
+            // A parser's assertion on a malformed box must not take the function down.
+            let (image, source_width, source_height) = catch_unwind(|| {
+                avif::decode(bytes, max_pixels)
+            })
+            .map_err(|panic| DecodeError::Corrupt {
+                format: "AVIF".into(),
+                detail: panic_message(&panic),
+            })??;
+            past_deadline(watch.deadline)?;
+            return Ok(Decoded {
+                format: SourceFormat::Avif,
+                source_width,
+                source_height,
+                image,
+                damage: None,
+                notes: Vec::new(),
+            });
+        }
         SourceFormat::Raster(format) => format,
     };
     if format == ImageFormat::Jpeg {
@@ -193,7 +223,7 @@ pub fn decode_memory(max_pixels: u64) -> u64 {
     max_pixels.saturating_mul(4).saturating_add(64 << 20)
 }
 
-fn check_budget(width: u32, height: u32, budget: u64) -> Result<(), DecodeError> {
+pub(crate) fn check_budget(width: u32, height: u32, budget: u64) -> Result<(), DecodeError> {
     if u64::from(width) * u64::from(height) > budget {
         return Err(DecodeError::OverBudget {
             width,

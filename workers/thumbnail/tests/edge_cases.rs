@@ -550,3 +550,105 @@ fn an_svg_loads_nothing_it_references_and_hostile_markup_is_refused() {
         "{broken}"
     );
 }
+
+/// 64x48, the left half red and the right half blue; the right half `right_alpha` opaque.
+fn halves(right_alpha: u8) -> RgbaImage {
+    RgbaImage::from_fn(64, 48, |x, _| {
+        if x < 32 {
+            Rgba([255, 0, 0, 255])
+        } else {
+            Rgba([0, 0, 255, right_alpha])
+        }
+    })
+}
+
+fn is_red(pixel: Rgb<u8>) -> bool {
+    pixel[0] > 200 && pixel[1] < 60 && pixel[2] < 60
+}
+
+fn is_blue(pixel: Rgb<u8>) -> bool {
+    pixel[2] > 200 && pixel[0] < 60 && pixel[1] < 60
+}
+
+#[test]
+fn an_avif_photo_renders_in_colour_upright_and_with_its_alpha() {
+    use testkit::images::avif;
+    let rendered = render(&avif(&halves(255), None), &settings(256)).expect("an AVIF");
+    assert_eq!(
+        (rendered.detected_format.as_str(), rendered.content_type),
+        ("AVIF", "image/avif")
+    );
+    let thumbnail = thumbnail_of(&rendered).to_rgb8();
+    assert_eq!(thumbnail.dimensions(), (64, 48), "never enlarged");
+    assert!(
+        is_red(*thumbnail.get_pixel(8, 24)),
+        "{:?}",
+        thumbnail.get_pixel(8, 24)
+    );
+    assert!(
+        is_blue(*thumbnail.get_pixel(56, 24)),
+        "{:?}",
+        thumbnail.get_pixel(56, 24)
+    );
+
+    // EXIF orientation 6 (turn clockwise to view): libavif stores it as `irot`, so the left
+    // (red) half ends on top.
+    let turned = render(&avif(&halves(255), Some(6)), &settings(256)).expect("rotated");
+    let turned = thumbnail_of(&turned).to_rgb8();
+    assert_eq!(turned.dimensions(), (48, 64));
+    assert!(
+        is_red(*turned.get_pixel(24, 8)),
+        "{:?}",
+        turned.get_pixel(24, 8)
+    );
+    assert!(
+        is_blue(*turned.get_pixel(24, 56)),
+        "{:?}",
+        turned.get_pixel(24, 56)
+    );
+    // Orientation 2 (mirrored left to right) is `imir`: red on the right.
+    let mirrored = render(&avif(&halves(255), Some(2)), &settings(256)).expect("mirrored");
+    let mirrored = thumbnail_of(&mirrored).to_rgb8();
+    assert!(
+        is_red(*mirrored.get_pixel(56, 24)),
+        "{:?}",
+        mirrored.get_pixel(56, 24)
+    );
+
+    // A transparent right half is flattened onto the background (white).
+    let see_through = render(&avif(&halves(0), None), &settings(256)).expect("with alpha");
+    let see_through = thumbnail_of(&see_through).to_rgb8();
+    assert!(is_red(*see_through.get_pixel(8, 24)));
+    let background = see_through.get_pixel(56, 24);
+    assert!(background.0.iter().all(|&c| c > 230), "{background:?}");
+}
+
+#[test]
+fn a_hostile_avif_or_a_heic_fails_with_its_reason() {
+    use testkit::images::avif;
+    let photo = avif(&halves(255), None);
+    let tight = RenderSettings {
+        max_pixels: 64 * 48 - 1,
+        ..settings(256)
+    };
+    assert!(matches!(
+        decode_error(render(&photo, &tight)),
+        DecodeError::OverBudget {
+            width: 64,
+            height: 48,
+            ..
+        }
+    ));
+    for keep in [photo.len() / 2, photo.len() - 8] {
+        let reason = decode_error(render(&photo[..keep], &settings(256))).to_string();
+        assert!(
+            reason.starts_with("corrupt or truncated AVIF"),
+            "{keep}: {reason}"
+        );
+    }
+    // An iPhone photo's container, with no HEVC decoder behind it.
+    let mut heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+    heic.extend_from_slice(&photo[32..]);
+    let reason = decode_error(render(&heic, &settings(256))).to_string();
+    assert!(reason.contains("HEIC"), "{reason}");
+}
