@@ -86,7 +86,7 @@ pub fn extract(bytes: &[u8], max_depth: usize) -> Result<DocumentText, DocumentE
         fields: HashMap::new(),
         dates: HashMap::new(),
     };
-    reader.read(max_depth)?;
+    reader.walk(max_depth)?;
     let text = reader
         .text
         .lines()
@@ -123,7 +123,7 @@ pub fn extract(bytes: &[u8], max_depth: usize) -> Result<DocumentText, DocumentE
 }
 
 impl Reader<'_> {
-    fn read(&mut self, max_depth: usize) -> Result<(), DocumentError> {
+    fn walk(&mut self, max_depth: usize) -> Result<(), DocumentError> {
         while let Some(&byte) = self.bytes.get(self.at) {
             self.at += 1;
             match byte {
