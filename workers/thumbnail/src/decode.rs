@@ -464,9 +464,15 @@ mod tests {
         );
         assert_eq!(
             sniff(b"\0\0\0\x18ftypavif\0\0\0\0"),
-            Err(DecodeError::Unsupported {
-                detected: "AVIF".into()
-            })
+            Ok(SourceFormat::Avif)
         );
+        assert_eq!(
+            sniff(b"\0\0\0\x1cftypmif1\0\0\0\0mif1miafavif"),
+            Ok(SourceFormat::Avif)
+        );
+        assert!(matches!(
+            sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"),
+            Err(DecodeError::Unsupported { detected }) if detected.starts_with("HEIC")
+        ));
     }
 }
