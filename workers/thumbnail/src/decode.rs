@@ -462,10 +462,7 @@ mod tests {
             sniff(b"II*\0\x08\0\0\0"),
             Ok(SourceFormat::Raster(ImageFormat::Tiff))
         );
-        assert_eq!(
-            sniff(b"\0\0\0\x18ftypavif\0\0\0\0"),
-            Ok(SourceFormat::Avif)
-        );
+        assert_eq!(sniff(b"\0\0\0\x18ftypavif\0\0\0\0"), Ok(SourceFormat::Avif));
         assert_eq!(
             sniff(b"\0\0\0\x1cftypmif1\0\0\0\0mif1miafavif"),
             Ok(SourceFormat::Avif)
