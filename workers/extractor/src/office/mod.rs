@@ -12,6 +12,7 @@ mod sheets;
 use crate::document::{DocumentError, DocumentText, Format, Metadata};
 use crate::html;
 use markup::Markup;
+use percent_encoding::percent_decode_str;
 use std::io::{Cursor, Read};
 use zip::result::ZipError;
 use zip::ZipArchive;
@@ -340,7 +341,9 @@ impl<'a> Package<'a> {
                 continue;
             };
             let href = href.split('#').next().unwrap_or_default();
-            let chapter = self.part(&resolve(base, &percent_decoded(href)))?;
+            // Hrefs are URLs (`My%20Chapter.xhtml`); zip entry names are not escaped.
+            let href = percent_decode_str(href).decode_utf8_lossy();
+            let chapter = self.part(&resolve(base, &href))?;
             text.push_str(&html::visible(&html::decode(&chapter)).text);
             chapters += 1;
         }
@@ -433,30 +436,6 @@ fn resolve(base: &str, target: &str) -> String {
         }
     }
     parts.join("/")
-}
-
-/// An href with its `%XX` escapes decoded (`My%20Chapter.xhtml`), as zip entry names are not.
-fn percent_decoded(href: &str) -> String {
-    let bytes = href.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        let escaped = (bytes[at] == b'%')
-            .then(|| bytes.get(at + 1..at + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                at += 3;
-            }
-            None => {
-                decoded.push(bytes[at]);
-                at += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 #[cfg(test)]
