@@ -7,8 +7,8 @@
 //! The pixel budget is checked from the sequence header before a frame is decoded, and rav1d
 //! is given the same limit (`frame_size_limit`) should a frame claim more than its header.
 
-use crate::decode::{check_budget, DecodeError};
-use image::{DynamicImage, RgbImage, RgbaImage};
+use crate::decode::{check_budget, corrupt as corrupt_as, DecodeError};
+use image::{DynamicImage, ImageFormat, RgbImage, RgbaImage};
 use rav1d::include::dav1d::data::Dav1dData;
 use rav1d::include::dav1d::dav1d::{Dav1dContext, Dav1dSettings};
 use rav1d::include::dav1d::headers::{
@@ -55,7 +55,7 @@ fn heif_brands(bytes: &[u8]) -> Option<Vec<[u8; 4]>> {
 }
 
 /// The AVIF in `bytes`, upright, if its primary image is within `max_pixels`.
-pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<(DynamicImage, u32, u32), DecodeError> {
+pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<DynamicImage, DecodeError> {
     let container = avif_parse::read_avif(&mut &bytes[..]).map_err(corrupt)?;
     let header = container.primary_item_metadata().map_err(corrupt)?;
     check_budget(
@@ -82,15 +82,11 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<(DynamicImage, u32, u32),
             Transform::Mirror(_) => image.fliph(),
         };
     }
-    let (width, height) = (image.width(), image.height());
-    Ok((image, width, height))
+    Ok(image)
 }
 
 fn corrupt(detail: impl ToString) -> DecodeError {
-    DecodeError::Corrupt {
-        format: "AVIF".into(),
-        detail: detail.to_string(),
-    }
+    corrupt_as(ImageFormat::Avif, detail)
 }
 
 /// One decoded AV1 frame, as 8-bit planes.

@@ -149,18 +149,13 @@ pub fn decode(
         SourceFormat::Svg => return decode_svg(bytes, min_edge, max_pixels),
         SourceFormat::Avif => {
             // A parser's assertion on a malformed box must not take the function down.
-            let (image, source_width, source_height) = catch_unwind(|| {
-                avif::decode(bytes, max_pixels)
-            })
-            .map_err(|panic| DecodeError::Corrupt {
-                format: "AVIF".into(),
-                detail: panic_message(&panic),
-            })??;
+            let image = catch_unwind(|| avif::decode(bytes, max_pixels))
+                .map_err(|panic| corrupt(ImageFormat::Avif, panic_message(&panic)))??;
             past_deadline(watch.deadline)?;
             return Ok(Decoded {
                 format: SourceFormat::Avif,
-                source_width,
-                source_height,
+                source_width: image.width(),
+                source_height: image.height(),
                 image,
                 damage: None,
                 notes: Vec::new(),
@@ -234,7 +229,7 @@ pub(crate) fn check_budget(width: u32, height: u32, budget: u64) -> Result<(), D
     Ok(())
 }
 
-fn corrupt(format: ImageFormat, detail: impl ToString) -> DecodeError {
+pub(crate) fn corrupt(format: ImageFormat, detail: impl ToString) -> DecodeError {
     DecodeError::Corrupt {
         format: format_name(format),
         detail: detail.to_string(),
