@@ -660,27 +660,27 @@ fn one_file_of_each_format() -> Vec<(String, Vec<u8>, Value)> {
         (
             "sales.xlsx",
             office::xlsx(&[("Sales", sheet)], &PROPERTIES),
-            "spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
         (
             "deck.pptx",
             office::pptx(slides, &PROPERTIES),
-            "presentationml.presentation",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         ),
         (
             "report.odt",
             office::odt(&paragraphs, &PROPERTIES),
-            "opendocument.text",
+            "application/vnd.oasis.opendocument.text",
         ),
         (
             "sales.ods",
             office::ods(&[("Sales", sheet)], &PROPERTIES),
-            "opendocument.spreadsheet",
+            "application/vnd.oasis.opendocument.spreadsheet",
         ),
         (
             "deck.odp",
             office::odp(slides, &PROPERTIES),
-            "opendocument.presentation",
+            "application/vnd.oasis.opendocument.presentation",
         ),
         (
             "guide.epub",
@@ -733,22 +733,10 @@ fn one_file_of_each_format() -> Vec<(String, Vec<u8>, Value)> {
     documents
         .into_iter()
         .map(|(name, bytes, content_type)| {
-            let content_type = if content_type.contains('/') {
-                content_type.to_owned()
-            } else {
-                format!(
-                    "application/vnd.{}{content_type}",
-                    if content_type.starts_with("opendocument") {
-                        "oasis."
-                    } else {
-                        "openxmlformats-officedocument."
-                    }
-                )
-            };
             (
                 format!("uploads/documents/formats/{name}"),
                 bytes,
-                want("extractor", &content_type),
+                want("extractor", content_type),
             )
         })
         .chain(images.into_iter().map(|(name, bytes, content_type)| {

@@ -1,8 +1,8 @@
 //! Personal data and secrets, wherever the content is text, whatever the key calls it: bytes
 //! that read as text are scanned as they stream; a document the extractor parses (PDF, Office,
 //! OpenDocument, EPUB, RTF, e-mail) is held (up to a limit) and its text, extracted by the
-//! extractor's isolated parser, is scanned instead; anything else (an image, another archive, an executable) holds no text to check,
-//! and the record says what it was.
+//! extractor's isolated parser, is scanned instead; anything else (an image, another archive,
+//! an executable) holds no text to check, and the record says what it was.
 
 use super::{CheckError, CheckRun, Checker, Judgement, Severity, Subject};
 use crate::content::{looks_like_text, sniff};
