@@ -248,7 +248,19 @@ fn uploads_to_our_bucket_and_an_existing_one_end_and_its_notifications_stay_its_
     let ours = state["bucket"].as_str().unwrap_or_default();
     let png =
         std::fs::read(root().join("samples/uploads/images/sunset gradient.png")).expect("png");
-    let uploads: [(&str, &str, &[u8], &str, &str); 3] = [
+    // An e-mail whose attached PDF re-enters the pipeline: announced by the bucket's own
+    // notification in ours, by its EventBridge rule in theirs (which keeps its outputs).
+    let mail = testkit::documents::eml(
+        "The report is attached.",
+        &[(
+            "q3 report.pdf",
+            "application/pdf",
+            &testkit::pdf::pdf("Attached revenue table"),
+        )],
+        &testkit::office::PROPERTIES,
+    );
+    let mail_key = "uploads/documents/mail/q3 thread+1.eml";
+    let uploads: [(&str, &str, &[u8], &str, &str); 5] = [
         (
             ours,
             "uploads/documents/Q3 report+final 日本.pdf",
@@ -256,6 +268,8 @@ fn uploads_to_our_bucket_and_an_existing_one_end_and_its_notifications_stay_its_
             "extractor",
             "FAILED",
         ),
+        (ours, mail_key, &mail, "extractor", "SUCCEEDED"),
+        (EXISTING_BUCKET, mail_key, &mail, "extractor", "SUCCEEDED"),
         (
             EXISTING_BUCKET,
             "uploads/images/team photo+1.png",
@@ -310,6 +324,9 @@ fn uploads_to_our_bucket_and_an_existing_one_end_and_its_notifications_stay_its_
             })
             .unwrap_or_else(|| panic!("no router record of {bucket}/{key}"));
         assert_eq!(text(routed, "status"), Some("ROUTED"), "{routed:?}");
+    }
+    for bucket in [ours, EXISTING_BUCKET] {
+        attachment_is_extracted(&stack, &items, bucket, mail_key);
     }
     // The existing bucket keeps its outputs, under the reserved prefix.
     let thumbnail = items
@@ -424,6 +441,83 @@ fn uploads_to_our_bucket_and_an_existing_one_end_and_its_notifications_stay_its_
         );
     }
     let _ = std::fs::remove_file(&state_file);
+}
+
+/// The e-mail `key`'s attachment was written beside its text, announced like an upload,
+/// routed as the e-mail was and extracted: its text is the PDF's.
+fn attachment_is_extracted(stack: &Stack, items: &[Item], bucket: &str, key: &str) {
+    let mail = items
+        .iter()
+        .find(|item| {
+            text(item, "bucket") == Some(bucket)
+                && text(item, "key") == Some(key)
+                && text(item, "stage") == Some("extractor")
+        })
+        .unwrap_or_else(|| panic!("no extractor record of {bucket}/{key}"));
+    let outputs = mail["outputs"].as_l().expect("outputs");
+    let attachment = outputs
+        .iter()
+        .filter_map(|output| output.as_s().ok())
+        .find(|output| output.starts_with("processed/attachments/"))
+        .unwrap_or_else(|| panic!("no attachment among {outputs:?}"))
+        .clone();
+    // A versioned bucket's has the e-mail's versionId between its key and its name.
+    assert!(
+        attachment.starts_with(&format!("processed/attachments/{key}/"))
+            && attachment.ends_with("/1-q3 report.pdf"),
+        "{attachment}"
+    );
+    let items = stack.wait_for(
+        &format!("{bucket}/{attachment} to be extracted"),
+        &|items| {
+            items.iter().any(|item| {
+                text(item, "bucket") == Some(bucket)
+                    && text(item, "key") == Some(attachment.as_str())
+                    && text(item, "stage") == Some("extractor")
+                    && text(item, "delivery") == Some("notified")
+            })
+        },
+    );
+    let of_attachment = |stage: &str| {
+        items
+            .iter()
+            .find(|item| {
+                text(item, "bucket") == Some(bucket)
+                    && text(item, "key") == Some(attachment.as_str())
+                    && text(item, "stage") == Some(stage)
+            })
+            .unwrap_or_else(|| panic!("no {stage} record of {attachment}"))
+    };
+    assert_eq!(text(of_attachment("router"), "status"), Some("ROUTED"));
+    assert_eq!(text(of_attachment("router"), "tier"), Some("document"));
+    let extracted = of_attachment("extractor");
+    assert_eq!(
+        text(extracted, "status"),
+        Some("SUCCEEDED"),
+        "{extracted:?}"
+    );
+    assert_eq!(text(extracted, "content_type"), Some("application/pdf"));
+    let text_key = extracted["outputs"].as_l().expect("outputs")[0]
+        .as_s()
+        .expect("key")
+        .clone();
+    let body = stack
+        .runtime
+        .block_on(async {
+            let object = stack
+                .s3
+                .get_object()
+                .bucket(bucket)
+                .key(&text_key)
+                .send()
+                .await?;
+            Ok::<_, Box<dyn std::error::Error>>(object.body.collect().await?.into_bytes())
+        })
+        .unwrap_or_else(|err| panic!("{text_key}: {err}"));
+    assert!(
+        String::from_utf8_lossy(&body).contains("Attached revenue table"),
+        "{text_key}"
+    );
 }
 
 /// Where `triage local` keeps the terraform state of the stack `state` describes.

@@ -1,9 +1,10 @@
 //! The router's configuration, read from the environment once at start-up.
 
 use crate::dispatch::{DispatchTargets, LargeTaskTarget};
-use crate::policy::{RoutingPolicy, DEFAULT_LARGE_LIMIT, DEFAULT_RESERVED_PREFIX};
+use crate::policy::{RoutingPolicy, DEFAULT_LARGE_LIMIT};
 use audit::RecorderSettings;
 use platform::config::{ConfigError, Env};
+use worker_common::outputs::Outputs;
 
 pub const ROUTING_RULES: &str = "TRIAGE_ROUTING_RULES";
 pub use platform::config::RESERVED_PREFIX;
@@ -17,8 +18,9 @@ pub const LARGE_SUBNETS: &str = "TRIAGE_LARGE_SUBNETS";
 pub const LARGE_SECURITY_GROUPS: &str = "TRIAGE_LARGE_SECURITY_GROUPS";
 pub const LARGE_ASSIGN_PUBLIC_IP: &str = "TRIAGE_LARGE_ASSIGN_PUBLIC_IP";
 
-/// The routing policy `TRIAGE_ROUTING_RULES` (the built-in table when unset) and
-/// `TRIAGE_RESERVED_PREFIX` describe: what the router applies and the canary routes by.
+/// The routing policy `TRIAGE_ROUTING_RULES` (the built-in table when unset),
+/// `TRIAGE_RESERVED_PREFIX` and `TRIAGE_OUTPUT_BUCKETS` describe: what the router applies and
+/// the canary routes by.
 pub fn policy_from_env<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
 ) -> Result<RoutingPolicy, ConfigError> {
@@ -28,10 +30,7 @@ pub fn policy_from_env<F: Fn(&str) -> Option<String>>(
             RoutingPolicy::parse_rules(&json).map_err(|err| env.invalid(ROUTING_RULES, err))?
         }
     };
-    let reserved_prefix = env
-        .optional(RESERVED_PREFIX)
-        .unwrap_or_else(|| DEFAULT_RESERVED_PREFIX.into());
-    RoutingPolicy::new(rules, reserved_prefix, DEFAULT_LARGE_LIMIT)
+    RoutingPolicy::with_outputs(rules, Outputs::from_env(env)?, DEFAULT_LARGE_LIMIT)
         .map_err(|err| env.invalid(ROUTING_RULES, err))
 }
 

@@ -3,6 +3,7 @@
 use object_events::{ContentKind, ObjectKey, Tier};
 use serde::{Deserialize, Deserializer};
 use std::fmt;
+use worker_common::outputs::Outputs;
 
 pub use object_events::size::{human, GIB, KIB, MIB};
 /// The largest object any tier accepts (the large-file task's limit).
@@ -72,7 +73,9 @@ pub enum PolicyError {
 #[derive(Clone, Debug)]
 pub struct RoutingPolicy {
     rules: Vec<Rule>,
-    reserved_prefix: String,
+    /// The reserved prefix, and where watched buckets' outputs are kept: what tells an output,
+    /// never routed, from an attachment, routed as its source.
+    outputs: Outputs,
     large_limit: u64,
 }
 
@@ -110,14 +113,23 @@ impl RoutingPolicy {
         object_events::size::parse(text)
     }
 
+    /// A policy for buckets that keep their own outputs under `reserved_prefix`.
     pub fn new(
         rules: Vec<Rule>,
         reserved_prefix: impl Into<String>,
         large_limit: u64,
     ) -> Result<Self, PolicyError> {
+        Self::with_outputs(rules, Outputs::in_place(reserved_prefix), large_limit)
+    }
+
+    pub fn with_outputs(
+        rules: Vec<Rule>,
+        outputs: Outputs,
+        large_limit: u64,
+    ) -> Result<Self, PolicyError> {
         let policy = Self {
             rules,
-            reserved_prefix: reserved_prefix.into(),
+            outputs,
             large_limit,
         };
         policy.validate()?;
@@ -129,17 +141,19 @@ impl RoutingPolicy {
     }
 
     pub fn reserved_prefix(&self) -> &str {
-        &self.reserved_prefix
+        &self.outputs.reserved_prefix
     }
 
-    /// What becomes of object `key` of `size` bytes in `bucket`.
+    /// What becomes of object `key` of `size` bytes in `bucket`. An e-mail's attachment, kept
+    /// under the reserved prefix, is routed by the rules its e-mail was: as if uploaded beside
+    /// it.
     pub fn route(&self, bucket: &str, key: &ObjectKey, size: u64) -> Decision {
-        let key_str = key.as_str();
-        if key_str.starts_with(&self.reserved_prefix) {
+        let (bucket, key_str) = self.outputs.routed_as(bucket, key.as_str());
+        if key_str.starts_with(self.reserved_prefix()) {
             return Decision::Ignore {
                 reason: format!(
                     "key is under the reserved output prefix {:?}",
-                    self.reserved_prefix
+                    self.reserved_prefix()
                 ),
             };
         }
@@ -253,8 +267,8 @@ impl RoutingPolicy {
     }
 
     fn validate_rule(&self, rule: &Rule) -> Result<(), String> {
-        let reserved = &self.reserved_prefix;
-        if rule.prefix.starts_with(reserved.as_str()) || reserved.starts_with(&rule.prefix) {
+        let reserved = self.reserved_prefix();
+        if rule.prefix.starts_with(reserved) || reserved.starts_with(&rule.prefix) {
             return Err(format!(
                 "prefix {:?} would match outputs under the reserved prefix {reserved:?}, so processing would trigger itself",
                 rule.prefix
@@ -537,6 +551,62 @@ mod tests {
             policy.rules()[1].to_string(),
             "team-photos: s3://team-media/photos/* -> thumbnail"
         );
+    }
+
+    #[test]
+    fn an_attachment_is_routed_by_its_e_mails_rules_and_other_outputs_never() {
+        let outputs = Outputs {
+            reserved_prefix: DEFAULT_RESERVED_PREFIX.into(),
+            elsewhere: [("team-media".to_owned(), "stack-uploads".to_owned())].into(),
+        };
+        let policy = RoutingPolicy::with_outputs(
+            RoutingPolicy::parse_rules(
+                r#"[{"name":"team-mail","bucket":"team-media","prefix":"mail/","tier":"compliance"},
+                    {"name":"documents","prefix":"uploads/documents/","tier":"document"}]"#,
+            )
+            .expect("rules"),
+            outputs,
+            DEFAULT_LARGE_LIMIT,
+        )
+        .expect("valid");
+        let attachment = "processed/attachments/uploads/documents/q3.eml/v1/1-report.pdf";
+        assert_eq!(
+            policy.route("stack-uploads", &key(attachment), 5),
+            Decision::Route {
+                tier: Tier::Document,
+                rule: "documents".into(),
+                note: None,
+            }
+        );
+        // Kept in the stack's bucket, a watched bucket's attachment follows that bucket's rules.
+        let theirs = "processed/attachments/team-media/mail/q3.eml/v1/1-report.pdf";
+        assert_eq!(
+            tier_of(policy.route("stack-uploads", &key(theirs), 5)),
+            Some(Tier::Compliance)
+        );
+        // An attachment of an attached e-mail, at any depth.
+        let nested = format!("processed/attachments/{attachment}/v2/1-scan.pdf");
+        assert_eq!(
+            tier_of(policy.route("stack-uploads", &key(&nested), 5)),
+            Some(Tier::Document)
+        );
+        for output in [
+            "processed/text/uploads/documents/q3.eml/v1/text.txt",
+            "processed/attachments/processed/text/uploads/documents/a.pdf/v1/text.txt",
+        ] {
+            assert!(
+                matches!(
+                    policy.route("stack-uploads", &key(output), 5),
+                    Decision::Ignore { ref reason } if reason.contains("reserved output prefix")
+                ),
+                "{output}"
+            );
+        }
+        // An attachment of an e-mail no rule routes any more is routed nowhere either.
+        assert!(matches!(
+            policy.route("stack-uploads", &key("processed/attachments/old/q3.eml/1-a.pdf"), 5),
+            Decision::Ignore { ref reason } if reason == "key matches no routing rule"
+        ));
     }
 
     #[test]

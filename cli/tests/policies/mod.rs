@@ -262,6 +262,15 @@ pub fn violations(root: &Path, state: &Value) -> Vec<String> {
             "ExplicitlyDenied",
         ),
         (
+            "the uploader forges an e-mail attachment (the router would route it)",
+            &uploader,
+            "s3:PutObject",
+            object("processed/attachments/uploads/documents/q3.eml/v1/1-report.pdf"),
+            json!({}),
+            &uploads_policy,
+            "ExplicitlyDenied",
+        ),
+        (
             "the uploader writes outside uploads/ (where signatures once were)",
             &uploader,
             "s3:PutObject",
@@ -465,6 +474,46 @@ pub fn violations(root: &Path, state: &Value) -> Vec<String> {
             })
         },
     ));
+    // The extractor writes its text and an e-mail's attachments (which re-enter the pipeline),
+    // by its own policy, and no other stage's outputs.
+    let extractor = role("-extractor");
+    let extractor_policy = policy(
+        &find(
+            &all,
+            "aws_iam_policy_document",
+            "module.extractor.module.function.data.aws_iam_policy_document.this",
+        )["json"],
+    );
+    let extractor_cases = [
+        (
+            "the extractor writes an e-mail's attachment",
+            object("processed/attachments/uploads/documents/q3.eml/v1/1-report.pdf"),
+            "Allowed",
+        ),
+        (
+            "the extractor writes a document's text",
+            object("processed/text/uploads/documents/q3.eml/v1/text.txt"),
+            "Allowed",
+        ),
+        (
+            "the extractor writes a thumbnail",
+            object("processed/thumbnails/uploads/images/cat.jpg/256.jpg"),
+            "ImplicitlyDenied",
+        ),
+        (
+            "the extractor uploads an attachment as an upload",
+            object("uploads/documents/report.pdf"),
+            "ImplicitlyDenied",
+        ),
+    ];
+    cases.extend(extractor_cases.into_iter().map(|(name, resource, expect)| {
+        json!({
+            "name": name, "principal": extractor, "action": "s3:PutObject",
+            "resource": resource, "account": account, "context": {},
+            "resourcePolicy": uploads_policy, "identityPolicy": extractor_policy,
+            "expect": expect,
+        })
+    }));
     cases.extend(ingest_queue_cases(&all, &uploads_bucket, &account));
     cases.extend(subscriber_queue_cases(&all, &account));
     cases.extend(existing_bucket_cases(

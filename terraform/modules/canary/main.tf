@@ -67,6 +67,7 @@ module "function" {
     TRIAGE_CANARY_TIMEOUT_SECONDS = var.timeout_seconds
     TRIAGE_AUDIT_TABLE            = var.deployment.audit_table_name
     TRIAGE_RESERVED_PREFIX        = var.deployment.reserved_prefix
+    TRIAGE_OUTPUT_BUCKETS         = var.output_buckets
     TRIAGE_VERDICT_TAGS           = var.verdict_tags
     # Blank keeps the built-in routing table, as the router's.
     TRIAGE_ROUTING_RULES = var.routing_rules == null ? "" : var.routing_rules

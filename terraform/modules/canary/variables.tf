@@ -53,6 +53,11 @@ variable "timeout_seconds" {
   default     = 240
 }
 
+variable "output_buckets" {
+  description = "`<watched bucket>=<bucket>,...` as the router has it: the canary routes by the router's policy."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags for every resource (besides the provider's default tags)."
   type        = map(string)

@@ -1,12 +1,13 @@
 # The extractor Lambda: fed by the extractor queue in batches with partial batch responses
 # (failed documents stay for redelivery, then the queue's DLQ). It may read uploads, write only
-# under the reserved prefix's text/, write the audit table and publish notifications.
+# under the reserved prefix's text/ and attachments/ (an e-mail's attachments, which re-enter
+# the pipeline), write the audit table and publish notifications.
 
 module "uploads" {
   source          = "../uploads-access"
   storage         = var.storage
   reserved_prefix = var.deployment.reserved_prefix
-  output_folder   = "text"
+  output_folders  = ["text", "attachments"]
 }
 
 module "function" {

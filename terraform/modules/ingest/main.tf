@@ -1,5 +1,7 @@
-# Uploads land in the bucket; each ObjectCreated event under the upload prefix goes to the
-# ingest queue, which buffers it for the router and moves poison events to a DLQ.
+# Uploads land in the bucket; each ObjectCreated event under the upload prefix, or under the
+# reserved prefix's attachments/ (e-mail attachments the extractor writes, which the router
+# routes as their e-mail's uploads), goes to the ingest queue, which buffers it for the router
+# and moves poison events to a DLQ.
 
 resource "aws_s3_bucket" "uploads" {
   # checkov:skip=CKV_AWS_144:Cross-region replication doubles storage for inputs users still hold; versioning and the audit trail cover recovery. Add it where an account policy requires it.
@@ -100,6 +102,10 @@ module "queue" {
 
 locals {
   via_eventbridge = var.event_path == "eventbridge"
+  routed_prefixes = {
+    router             = var.upload_prefix
+    router-attachments = "${var.reserved_prefix}attachments/"
+  }
   # Every EventBridge rule that puts events on the ingest queue: this bucket's (on the
   # EventBridge path) and those of the buckets the stack watches but did not create.
   eventbridge_rule_arns = concat(module.eventbridge[*].rule_arn, var.watched_rule_arns)
@@ -150,12 +156,12 @@ resource "aws_s3_bucket_notification" "uploads" {
   bucket      = aws_s3_bucket.uploads.id
   eventbridge = local.via_eventbridge
   dynamic "queue" {
-    for_each = local.via_eventbridge ? [] : [module.queue.arn]
+    for_each = local.via_eventbridge ? {} : local.routed_prefixes
     content {
-      id            = "router"
-      queue_arn     = queue.value
+      id            = queue.key
+      queue_arn     = module.queue.arn
       events        = ["s3:ObjectCreated:*"]
-      filter_prefix = var.upload_prefix
+      filter_prefix = queue.value
     }
   }
   depends_on = [aws_sqs_queue_policy.ingest]
@@ -166,7 +172,7 @@ module "eventbridge" {
   count        = local.via_eventbridge ? 1 : 0
   rule_name    = "${var.name_prefix}-uploads"
   bucket_name  = aws_s3_bucket.uploads.bucket
-  prefixes     = [var.upload_prefix]
+  prefixes     = values(local.routed_prefixes)
   ingest_queue = module.queue
   tags         = var.tags
 }

@@ -77,7 +77,7 @@ module "uploads" {
   source          = "../uploads-access"
   storage         = var.storage
   reserved_prefix = var.deployment.reserved_prefix
-  output_folder   = "manifests"
+  output_folders  = ["manifests"]
 }
 
 module "verdict_writer" {

@@ -73,6 +73,7 @@ module "function" {
   tags         = var.tags
   variables = {
     TRIAGE_RESERVED_PREFIX       = var.deployment.reserved_prefix
+    TRIAGE_OUTPUT_BUCKETS        = var.output_buckets
     TRIAGE_THUMBNAIL_FUNCTION    = var.thumbnail_function_name
     TRIAGE_EXTRACTOR_QUEUE_URL   = var.extractor_queue_url
     TRIAGE_COMPLIANCE_TOPIC_ARN  = var.compliance_topic_arn

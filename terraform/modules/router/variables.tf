@@ -89,6 +89,11 @@ variable "large_task_role_arns" {
   default     = []
 }
 
+variable "output_buckets" {
+  description = "`<watched bucket>=<bucket>,...`: the watched buckets whose outputs, e-mail attachments among them, are kept in another bucket, so their attachments are routed by their rules."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)

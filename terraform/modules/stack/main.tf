@@ -40,13 +40,17 @@ module "ingest" {
 }
 
 # The buckets the stack watches but did not create: their uploads reach the ingest queue
-# through EventBridge (their notification configurations stay their owners').
+# through EventBridge (their notification configurations stay their owners'), and so do the
+# e-mail attachments written back into a bucket that keeps its own outputs.
 module "existing_bucket_events" {
-  source       = "../eventbridge-source"
-  for_each     = var.existing_buckets
-  rule_name    = "${var.name_prefix}-watch-${substr(sha1(each.key), 0, 12)}"
-  bucket_name  = each.key
-  prefixes     = each.value.prefixes
+  source      = "../eventbridge-source"
+  for_each    = var.existing_buckets
+  rule_name   = "${var.name_prefix}-watch-${substr(sha1(each.key), 0, 12)}"
+  bucket_name = each.key
+  prefixes = concat(
+    each.value.prefixes,
+    each.value.outputs == "source" ? ["${local.reserved_prefix}attachments/"] : [],
+  )
   ingest_queue = module.ingest.queue
   tags         = var.tags
 }
@@ -261,6 +265,7 @@ module "router" {
   large_task_role_arns     = module.large_file.role_arns
   large_subnet_ids         = module.network.private_subnet_ids
   large_security_group_ids = [module.network.task_security_group_id]
+  output_buckets           = local.storage.output_buckets
   tags                     = var.tags
 }
 
@@ -292,16 +297,17 @@ module "sweeper" {
 
 # A selftest of every tier on a schedule, alarmed on when it misses or stops reporting.
 module "canary" {
-  source        = "../canary"
-  count         = var.canary_schedule == null ? 0 : 1
-  deployment    = local.deployment
-  package_path  = var.canary_package_path
-  bucket_name   = module.ingest.bucket_name
-  bucket_arn    = module.ingest.bucket_arn
-  routing_rules = var.routing_rules
-  verdict_tags  = var.verdict_tags
-  schedule      = var.canary_schedule
-  tags          = var.tags
+  source         = "../canary"
+  count          = var.canary_schedule == null ? 0 : 1
+  deployment     = local.deployment
+  package_path   = var.canary_package_path
+  bucket_name    = module.ingest.bucket_name
+  bucket_arn     = module.ingest.bucket_arn
+  routing_rules  = var.routing_rules
+  output_buckets = local.storage.output_buckets
+  verdict_tags   = var.verdict_tags
+  schedule       = var.canary_schedule
+  tags           = var.tags
 }
 
 # `triage backfill --batch-operations`: the role S3 Batch Operations jobs run as.

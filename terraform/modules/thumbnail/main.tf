@@ -14,7 +14,7 @@ module "uploads" {
   source          = "../uploads-access"
   storage         = var.storage
   reserved_prefix = var.deployment.reserved_prefix
-  output_folder   = "thumbnails"
+  output_folders  = ["thumbnails"]
 }
 
 data "aws_iam_policy_document" "thumbnail" {

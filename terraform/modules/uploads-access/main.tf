@@ -1,10 +1,10 @@
 # What a stage that reads uploads takes, over every watched bucket: read any object version of
-# the sources; write its outputs under <reserved prefix><folder>/ of every output bucket; and
+# the sources; write its outputs under <reserved prefix><folder>/ of every output bucket, for each of its folders; and
 # the KMS grants of buckets encrypted with keys of their own (decrypt what it reads, encrypt
 # what it writes). Callers add it to their role's policy with source_policy_documents.
 
 locals {
-  writes = var.output_folder != null
+  writes = length(var.output_folders) > 0
 }
 
 data "aws_iam_policy_document" "this" {
@@ -16,9 +16,13 @@ data "aws_iam_policy_document" "this" {
   dynamic "statement" {
     for_each = local.writes ? [1] : []
     content {
-      sid       = "WriteOutputs"
-      actions   = ["s3:PutObject"]
-      resources = [for bucket in var.storage.output_bucket_arns : "${bucket}/${var.reserved_prefix}${var.output_folder}/*"]
+      sid     = "WriteOutputs"
+      actions = ["s3:PutObject"]
+      resources = flatten([
+        for bucket in var.storage.output_bucket_arns : [
+          for folder in var.output_folders : "${bucket}/${var.reserved_prefix}${folder}/*"
+        ]
+      ])
     }
   }
   dynamic "statement" {

@@ -14,8 +14,8 @@ variable "reserved_prefix" {
   type        = string
 }
 
-variable "output_folder" {
-  description = "The folder under the reserved prefix this stage writes (thumbnails, text, manifests), or null for a stage that writes none."
-  type        = string
-  default     = null
+variable "output_folders" {
+  description = "The folders under the reserved prefix this stage writes (thumbnails, text, attachments, manifests); none for a stage that writes none."
+  type        = list(string)
+  default     = []
 }

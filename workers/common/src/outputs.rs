@@ -2,6 +2,10 @@
 //! own bucket, or, for a watched bucket whose outputs are kept elsewhere
 //! (`TRIAGE_OUTPUT_BUCKETS`), in that bucket under a folder named after the source bucket, so
 //! two sources' equal keys never meet.
+//!
+//! One folder is an input as well: an e-mail's attachments are written under
+//! [`ATTACHMENTS`] and re-enter the pipeline, routed by their source's key
+//! ([`Outputs::routed_as`]).
 
 use crate::s3::output_key;
 use object_events::ObjectRef;
@@ -10,6 +14,9 @@ use std::collections::BTreeMap;
 
 /// `<source bucket>=<output bucket>,...`: the watched buckets whose outputs go to another bucket.
 pub const OUTPUT_BUCKETS: &str = "TRIAGE_OUTPUT_BUCKETS";
+
+/// The output folder whose objects are uploads again: attachments taken out of e-mails.
+pub const ATTACHMENTS: &str = "attachments";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outputs {
@@ -80,6 +87,40 @@ impl Outputs {
                 ),
             },
         }
+    }
+
+    /// Where attachment `name` of `source` re-enters the pipeline: under [`ATTACHMENTS`], the
+    /// source's key kept whole in its key so the router can route it as the source's. None when
+    /// the source's key is too long for that (the key would name the source by its hash).
+    pub fn attachment(&self, source: &ObjectRef, name: &str) -> Option<Output> {
+        let output = self.place(source, ATTACHMENTS, name);
+        let (source_bucket, source_key) = self.routed_as(&source.bucket, source.key.as_str());
+        let (bucket, key) = self.routed_as(&output.bucket, &output.key);
+        (bucket == source_bucket && key.starts_with(source_key)).then_some(output)
+    }
+
+    /// The bucket and key whose routing rules apply to `key` in `bucket`: for an attachment
+    /// (at any depth: an attachment of an attached e-mail), its first source's, with the path
+    /// after the source key naming the attachment; for anything else, its own.
+    pub fn routed_as<'a>(&'a self, bucket: &'a str, key: &'a str) -> (&'a str, &'a str) {
+        let folder = format!("{}{ATTACHMENTS}/", self.reserved_prefix);
+        let mut rest = key;
+        while let Some(inner) = rest.strip_prefix(folder.as_str()) {
+            rest = inner;
+        }
+        if rest.len() == key.len() {
+            return (bucket, key);
+        }
+        // Kept in another bucket, an attachment names its source bucket first (see `place`).
+        for (source, output) in &self.elsewhere {
+            let inner = rest
+                .strip_prefix(source.as_str())
+                .and_then(|inner| inner.strip_prefix('/'));
+            if let (true, Some(inner)) = (output == bucket, inner) {
+                return (source, inner);
+            }
+        }
+        (bucket, rest)
     }
 }
 
@@ -162,6 +203,63 @@ mod tests {
         );
         assert_eq!(Output::from_listed(&listed, "team-media"), moved);
         assert_eq!(Output::from_listed(&own.key, "s3-triage-prod-uploads"), own);
+    }
+
+    #[test]
+    fn an_attachment_is_routed_as_its_source_wherever_it_is_kept() {
+        let outputs = Outputs::from_env(&env_of(&[(
+            OUTPUT_BUCKETS,
+            "team=s3-triage-prod-uploads,team-media=s3-triage-prod-uploads",
+        )]))
+        .expect("valid");
+        let mail = |bucket: &str| ObjectRef {
+            key: ObjectKey::new("uploads/documents/q3 mail.eml").expect("key"),
+            ..object(bucket)
+        };
+        let own = outputs
+            .attachment(&mail("s3-triage-prod-uploads"), "1-report.pdf")
+            .expect("fits");
+        assert_eq!(
+            own.key,
+            "processed/attachments/uploads/documents/q3 mail.eml/v1/1-report.pdf"
+        );
+        assert_eq!(
+            outputs.routed_as(&own.bucket, &own.key),
+            (
+                "s3-triage-prod-uploads",
+                "uploads/documents/q3 mail.eml/v1/1-report.pdf"
+            )
+        );
+        let kept_elsewhere = outputs
+            .attachment(&mail("team-media"), "1-report.pdf")
+            .expect("fits");
+        assert_eq!(kept_elsewhere.bucket, "s3-triage-prod-uploads");
+        assert_eq!(
+            outputs.routed_as(&kept_elsewhere.bucket, &kept_elsewhere.key),
+            (
+                "team-media",
+                "uploads/documents/q3 mail.eml/v1/1-report.pdf"
+            )
+        );
+        // An attached e-mail's own attachment: routed as the first e-mail's.
+        let forwarded = ObjectRef {
+            key: ObjectKey::new(&own.key).expect("key"),
+            ..object("s3-triage-prod-uploads")
+        };
+        let nested = outputs.attachment(&forwarded, "1-scan.pdf").expect("fits");
+        assert_eq!(
+            outputs.routed_as(&nested.bucket, &nested.key).1,
+            "uploads/documents/q3 mail.eml/v1/1-report.pdf/v1/1-scan.pdf"
+        );
+        // Other outputs and uploads are routed as themselves.
+        for key in ["processed/text/uploads/a.pdf/v1/text.txt", "uploads/a.pdf"] {
+            assert_eq!(outputs.routed_as("b", key), ("b", key));
+        }
+        let long = ObjectRef {
+            key: ObjectKey::new(&format!("uploads/{}.eml", "x".repeat(1000))).expect("key"),
+            ..object("s3-triage-prod-uploads")
+        };
+        assert_eq!(outputs.attachment(&long, "1-report.pdf"), None);
     }
 
     #[test]

@@ -248,18 +248,56 @@ impl S3Store {
         content_type: &str,
         metadata: HashMap<String, String>,
     ) -> Result<(), Failure> {
-        self.client
-            .put_object()
-            .bucket(&to.bucket)
-            .key(&to.key)
-            .content_type(content_type)
-            .set_metadata(Some(metadata))
-            .body(ByteStream::from(bytes))
+        put_request(&self.client, to, bytes, content_type, metadata)
             .send()
             .await
             .map_err(|err| classify("PutObject", err))?;
         Ok(())
     }
+
+    /// Writes `to` unless an object is already there: for an output that is an upload in its
+    /// turn, which a redelivery must not make a second version of (a second event). Whether
+    /// this call wrote it.
+    pub async fn write_once(
+        &self,
+        to: &Output,
+        bytes: Vec<u8>,
+        content_type: &str,
+        metadata: HashMap<String, String>,
+    ) -> Result<bool, Failure> {
+        let written = put_request(&self.client, to, bytes, content_type, metadata)
+            .if_none_match("*")
+            .send()
+            .await;
+        match written {
+            Ok(_) => Ok(true),
+            Err(err) => match err.code() {
+                Some("PreconditionFailed") => Ok(false),
+                // Another conditional write of the key is under way: the next try settles it.
+                Some("ConditionalRequestConflict") => Err(Failure::Transient(format!(
+                    "S3 PutObject of {} met a concurrent write",
+                    to.key
+                ))),
+                _ => Err(classify("PutObject", err)),
+            },
+        }
+    }
+}
+
+fn put_request(
+    client: &aws_sdk_s3::Client,
+    to: &Output,
+    bytes: Vec<u8>,
+    content_type: &str,
+    metadata: HashMap<String, String>,
+) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
+    client
+        .put_object()
+        .bucket(&to.bucket)
+        .key(&to.key)
+        .content_type(content_type)
+        .set_metadata(Some(metadata))
+        .body(ByteStream::from(bytes))
 }
 
 /// An object version being read.

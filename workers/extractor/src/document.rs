@@ -2,7 +2,7 @@
 //! tell), and what each parser gives: the one entry the parser child runs ([`crate::isolate`])
 //! for every format that is parsed rather than decoded.
 
-use crate::mail::MailDetails;
+use crate::mail::{Attachment, MailDetails};
 use crate::office;
 use crate::pdf::{self, PdfError, PdfText};
 use crate::{html, mail, rtf};
@@ -104,6 +104,23 @@ impl Parsed {
             Parsed::Pdf(pdf) => pdf.text(),
             Parsed::Document(document) => document.text.clone(),
         }
+    }
+
+    /// An e-mail's attachments with their bytes, which leave the details: those describe them.
+    pub fn take_attachments(&mut self) -> Vec<Attachment> {
+        let Parsed::Document(DocumentText {
+            mail: Some(mail), ..
+        }) = self
+        else {
+            return Vec::new();
+        };
+        mail.attachments
+            .iter_mut()
+            .map(|attachment| Attachment {
+                contents: std::mem::take(&mut attachment.contents),
+                ..attachment.clone()
+            })
+            .collect()
     }
 
     pub fn content_type(&self) -> &'static str {

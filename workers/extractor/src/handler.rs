@@ -1,11 +1,14 @@
 //! One document of an SQS batch (see [`worker_common::batch`]): read it, extract text and metadata,
 //! write both, record the outcome once. A document that cannot be extracted (corrupt,
 //! encrypted, unsupported) is recorded FAILED; S3 or DynamoDB throttling, a concurrent delivery
-//! or a parser that could not be started leave the message for redelivery.
+//! or a parser that could not be started leave the message for redelivery. An e-mail's
+//! attachments are written under the reserved prefix's `attachments/`, where their events bring
+//! them back to the router as uploads of their own.
 
 use crate::config::ExtractorConfig;
 use crate::document;
 use crate::isolate::{parse_isolated, IsolationError};
+use crate::mail::Attachment;
 use crate::text::read_text;
 use audit::{AuditRecord, Recorder, Status};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
@@ -34,6 +37,7 @@ pub struct Extractor {
 struct Extracted {
     text: String,
     details: Value,
+    attachments: Vec<Attachment>,
 }
 
 impl Extractor {
@@ -101,6 +105,19 @@ impl Extractor {
                 metadata,
             )
             .await?;
+        let mut outputs = vec![text_output.listed(&object), metadata_output.listed(&object)];
+        for (index, attachment) in extracted.attachments.into_iter().enumerate() {
+            let reentered = self.reenter(dispatch, attachment, index + 1).await?;
+            if let Some(Value::Object(described)) =
+                details.pointer_mut(&format!("/mail/attachments/{index}"))
+            {
+                match &reentered {
+                    Ok(key) => described.insert("key".into(), key.as_str().into()),
+                    Err(reason) => described.insert("not_reentered".into(), reason.as_str().into()),
+                };
+            }
+            outputs.extend(reentered.ok());
+        }
         let ms = |duration: Duration| u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
         details["timings_ms"] = json!({
             "download": ms(download),
@@ -109,14 +126,42 @@ impl Extractor {
         });
         Ok(
             AuditRecord::for_dispatch(dispatch, STAGE, Status::Succeeded, started_at)
-                .with_outputs(vec![
-                    text_output.listed(&object),
-                    metadata_output.listed(&object),
-                ])
+                .with_outputs(outputs)
                 .with_sha256(sha256)
                 .with_content_type(content_type)
                 .with_details(details),
         )
+    }
+
+    /// Writes attachment number `position` of the dispatch's e-mail where it re-enters the
+    /// pipeline, once: a redelivery finds it there and writes no second version (which would
+    /// be processed again). Its key as listed, or why it stays out.
+    async fn reenter(
+        &self,
+        dispatch: &Dispatch,
+        attachment: Attachment,
+        position: usize,
+    ) -> Result<Result<String, String>, Failure> {
+        if let Some(reason) = attachment.not_reentered {
+            return Ok(Err(reason));
+        }
+        let object = dispatch.object.object_ref();
+        let file_name = attachment.file_name(position);
+        let Some(output) = self.config.outputs.attachment(&object, &file_name) else {
+            return Ok(Err(
+                "the e-mail's key is too long to be kept in its attachments' keys".into(),
+            ));
+        };
+        let content_type = attachment.stored_content_type().to_owned();
+        self.store
+            .write_once(
+                &output,
+                attachment.contents,
+                &content_type,
+                source_metadata(dispatch),
+            )
+            .await?;
+        Ok(Ok(output.listed(&object)))
     }
 
     /// A document of `kind`, parsed in the child: its content type and what it gave.
@@ -132,13 +177,17 @@ impl Extractor {
                 .await
                 .map_err(|err| Failure::Transient(format!("the parse task failed: {err}")))?;
         match parsed {
-            Ok(document) => Ok((
-                document.content_type(),
-                Extracted {
-                    text: document.text(),
-                    details: document.details(),
-                },
-            )),
+            Ok(mut document) => {
+                let attachments = document.take_attachments();
+                Ok((
+                    document.content_type(),
+                    Extracted {
+                        text: document.text(),
+                        details: document.details(),
+                        attachments,
+                    },
+                ))
+            }
             Err(err @ IsolationError::Spawn(_)) => Err(Failure::Transient(err.to_string())),
             Err(err) => Err(Failure::Permanent(err.to_string())),
         }
@@ -155,5 +204,6 @@ fn text_document(bytes: &[u8]) -> Extracted {
             "words": document.words,
         }),
         text: document.text,
+        attachments: Vec::new(),
     }
 }

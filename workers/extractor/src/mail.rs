@@ -1,6 +1,8 @@
 //! E-mail messages (`.eml`: RFC 5322 with MIME): the headers people read, the bodies as text
 //! (an HTML-only body by its visible text), and the list of attachments. Parsed by
-//! mail-parser, which decodes every transfer encoding and charset.
+//! mail-parser, which decodes every transfer encoding and charset. Each attachment's decoded
+//! bytes are handed back too: the extractor writes them as objects of their own, which the
+//! pipeline processes as it would their source's uploads.
 
 use crate::document::{DocumentError, DocumentText, Format, Metadata};
 use crate::html;
@@ -26,6 +28,70 @@ pub struct Attachment {
     pub name: Option<String>,
     pub content_type: String,
     pub bytes: usize,
+    /// The attachment, decoded: carried out of the parser child (base64 in its JSON answer),
+    /// then taken out before the details are recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "base64_bytes")]
+    pub contents: Vec<u8>,
+    /// Why it does not re-enter the pipeline, when it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_reentered: Option<String>,
+}
+
+/// The most attachment bytes one message hands back: base64 makes them 4/3 larger, and the
+/// parser's whole answer (text included) is read up to 64 MiB (`isolate::Limits`).
+pub const MAX_ATTACHMENT_BYTES: usize = 32 << 20;
+
+impl Attachment {
+    /// The last segment of its key when it re-enters the pipeline: its place in the message
+    /// (two attachments may share a name), then its name with path separators and control
+    /// characters replaced.
+    pub fn file_name(&self, position: usize) -> String {
+        let name: String = self
+            .name
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c == '/' || c == '\\' || c.is_control() {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let name = name.trim();
+        format!(
+            "{position}-{}",
+            if name.is_empty() { "attachment" } else { name }
+        )
+    }
+
+    /// Its content type as an S3 header can carry it, else `application/octet-stream`.
+    pub fn stored_content_type(&self) -> &str {
+        let token = |c: char| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c);
+        match self.content_type.split_once('/') {
+            Some((kind, subtype))
+                if !kind.is_empty() && kind.chars().all(token) && subtype.chars().all(token) =>
+            {
+                &self.content_type
+            }
+            _ => "application/octet-stream",
+        }
+    }
+}
+
+mod base64_bytes {
+    use aws_smithy_types::base64;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&base64::encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        base64::decode(text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Whether `bytes` begin with a message's header block: header fields only, up to the blank
@@ -96,7 +162,7 @@ pub fn extract(bytes: &[u8]) -> Result<DocumentText, DocumentError> {
         text.push_str(body.trim_end());
         text.push('\n');
     }
-    let attachments: Vec<Attachment> = message.attachments().map(attachment).collect();
+    let attachments = attachments(&message, MAX_ATTACHMENT_BYTES);
     if !attachments.is_empty() {
         text.push_str("\nAttachments:\n");
         for attachment in &attachments {
@@ -156,7 +222,15 @@ fn body_text(part: &MessagePart) -> (String, String) {
     }
 }
 
-fn attachment(part: &MessagePart) -> Attachment {
+/// Each attachment's description, with its bytes while they fit in what is left of `budget`.
+fn attachments(message: &Message, mut budget: usize) -> Vec<Attachment> {
+    message
+        .attachments()
+        .map(|part| attachment(part, &mut budget))
+        .collect()
+}
+
+fn attachment(part: &MessagePart, budget: &mut usize) -> Attachment {
     let content_type = part.content_type().map_or_else(
         || "application/octet-stream".to_owned(),
         |ct| match ct.subtype() {
@@ -169,10 +243,20 @@ fn attachment(part: &MessagePart) -> Attachment {
             .and_then(Message::subject)
             .map(|s| format!("{s}.eml"))
     });
+    let contents = part.contents();
+    let fits = contents.len() <= *budget;
+    *budget -= if fits { contents.len() } else { 0 };
     Attachment {
         name,
         content_type: content_type.to_ascii_lowercase(),
-        bytes: part.contents().len(),
+        bytes: contents.len(),
+        contents: if fits { contents.to_vec() } else { Vec::new() },
+        not_reentered: (!fits).then(|| {
+            format!(
+                "past the {} MiB of attachments one message hands back",
+                MAX_ATTACHMENT_BYTES >> 20
+            )
+        }),
     }
 }
 
@@ -246,7 +330,69 @@ JVBERi0xLjQKJSVFT0YK\r
                 name: Some("report q3.pdf".into()),
                 content_type: "application/pdf".into(),
                 bytes: 15,
+                contents: b"%PDF-1.4\n%%EOF\n".to_vec(),
+                not_reentered: None,
             }]
+        );
+    }
+
+    #[test]
+    fn attachments_survive_the_childs_json_and_are_named_safely_for_their_keys() {
+        let mail = extract(MESSAGE.as_bytes())
+            .expect("read")
+            .mail
+            .expect("mail");
+        let json = serde_json::to_string(&mail).expect("json");
+        assert!(
+            json.contains("\"contents\":\"JVBERi0xLjQKJSVFT0YK\""),
+            "{json}"
+        );
+        let back: MailDetails = serde_json::from_str(&json).expect("back");
+        assert_eq!(back, mail);
+        let attachment = |name: Option<&str>, content_type: &str| Attachment {
+            name: name.map(str::to_owned),
+            content_type: content_type.into(),
+            bytes: 0,
+            contents: Vec::new(),
+            not_reentered: None,
+        };
+        let report = attachment(Some("report q3.pdf"), "application/pdf");
+        assert_eq!(report.file_name(1), "1-report q3.pdf");
+        assert_eq!(report.stored_content_type(), "application/pdf");
+        let hostile = attachment(
+            Some("../../etc/\u{0}passwd\\x"),
+            "text/html\r\nX-Amz-Acl: public",
+        );
+        assert_eq!(hostile.file_name(2), "2-.._.._etc__passwd_x");
+        assert_eq!(hostile.stored_content_type(), "application/octet-stream");
+        assert_eq!(attachment(None, "image/png").file_name(3), "3-attachment");
+        assert_eq!(attachment(Some("  "), "x").file_name(4), "4-attachment");
+    }
+
+    #[test]
+    fn attachments_past_the_budget_are_described_but_not_handed_back() {
+        let message = format!(
+            "From: a@example.com\nSubject: three\nContent-Type: multipart/mixed; boundary=b\n\n{}--b--\n",
+            [("a.bin", 6), ("b.bin", 6), ("c.bin", 3)]
+                .iter()
+                .map(|(name, size)| format!(
+                    "--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename={name}\n\n{}\n",
+                    "x".repeat(*size)
+                ))
+                .collect::<String>()
+        );
+        let parsed = MessageParser::default()
+            .parse(message.as_bytes())
+            .expect("parsed");
+        let described = attachments(&parsed, 10);
+        let kept: Vec<(usize, bool)> = described
+            .iter()
+            .map(|attachment| (attachment.bytes, attachment.contents.is_empty()))
+            .collect();
+        assert_eq!(kept, [(6, false), (6, true), (3, false)]);
+        assert_eq!(
+            described[1].not_reentered.as_deref(),
+            Some("past the 32 MiB of attachments one message hands back")
         );
     }
 

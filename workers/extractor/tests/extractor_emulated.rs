@@ -7,13 +7,14 @@ use aws_lambda_events::sqs::SqsEvent;
 use extractor::config::ExtractorConfig;
 use extractor::handler::Extractor;
 use object_events::Tier;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 use testkit::pdf::Built;
 use testkit::stage::WorkerStage;
 use worker_common::deadline::Invocation;
-use worker_common::outputs::Outputs;
+use worker_common::outputs::{Output, Outputs};
 use worker_common::s3::S3Store;
 
 struct Fixture {
@@ -430,7 +431,8 @@ async fn documents_of_every_parsed_format_are_extracted_and_hostile_ones_fail_wi
             details[*count].as_u64().is_some_and(|n| n >= 1),
             "{key}: {details}"
         );
-        assert_eq!(record.outputs.len(), 2, "{key}");
+        let attachments = usize::from(name.ends_with(".eml"));
+        assert_eq!(record.outputs.len(), 2 + attachments, "{key}");
         let written = fixture
             .stage
             .s3
@@ -450,6 +452,7 @@ async fn documents_of_every_parsed_format_are_extracted_and_hostile_ones_fail_wi
         if name.ends_with(".eml") {
             assert_eq!(details["mail"]["attachments"][0]["name"], "report.pdf");
             assert_eq!(details["mail"]["to"][0], "ops@example.org");
+            assert_reentered(&fixture, record, details).await;
         }
     }
     for (name, _, why) in &hostile {
@@ -462,4 +465,56 @@ async fn documents_of_every_parsed_format_are_extracted_and_hostile_ones_fail_wi
         let reason = record.reason.clone().unwrap_or_default();
         assert!(reason.contains(why), "{key}: {reason}");
     }
+}
+
+/// The e-mail's attachment was written where it re-enters the pipeline: its bytes, its type,
+/// its provenance; writing it again (a redelivery) leaves the one version there is.
+async fn assert_reentered(fixture: &Fixture, record: &audit::AuditEntry, details: &Value) {
+    // The stage's bucket keeps no versions: no versionId in the key.
+    let key = format!("processed/attachments/{}/1-report.pdf", record.key);
+    assert_eq!(record.outputs[2], key);
+    assert_eq!(details["mail"]["attachments"][0]["key"], key.as_str());
+    assert!(details["mail"]["attachments"][0].get("contents").is_none());
+    let s3 = &fixture.stage.s3;
+    let bucket = &fixture.stage.bucket;
+    let written = s3
+        .get_object()
+        .bucket(bucket)
+        .key(&key)
+        .send()
+        .await
+        .expect("the attachment");
+    assert_eq!(written.content_type(), Some("application/pdf"));
+    let metadata = written.metadata().cloned().unwrap_or_default();
+    assert_eq!(
+        metadata.get("source-key").map(String::as_str),
+        Some("uploads%2Fdocuments%2Fmessage%2Eeml")
+    );
+    assert_eq!(
+        metadata.get("correlation-id"),
+        record.correlation_id.as_ref()
+    );
+    let bytes = written.body.collect().await.expect("body").into_bytes();
+    assert_eq!(&bytes[..], b"%PDF-1.4\n%%EOF\n");
+
+    let again = fixture
+        .extractor
+        .store
+        .write_once(
+            &Output::from_listed(&key, bucket),
+            b"other bytes".to_vec(),
+            "application/pdf",
+            HashMap::new(),
+        )
+        .await
+        .expect("a conditional write");
+    assert!(!again, "an attachment already there is not written again");
+    let versions = s3
+        .list_object_versions()
+        .bucket(bucket)
+        .prefix(&key)
+        .send()
+        .await
+        .expect("versions");
+    assert_eq!(versions.versions().len(), 1);
 }
