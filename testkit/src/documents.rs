@@ -132,17 +132,22 @@ pub fn eml(body: &str, attachments: &[(&str, &str, &[u8])], properties: &Propert
         escape(body)
     );
     for (name, content_type, bytes) in attachments {
-        let encoded = aws_smithy_types::base64::encode(bytes);
-        let lines: Vec<&str> = encoded
-            .as_bytes()
-            .chunks(76)
-            .map(|line| std::str::from_utf8(line).unwrap_or_default())
-            .collect();
         message.push_str(&format!(
             "--mixed\r\nContent-Type: {content_type}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
-            lines.join("\r\n")
+            base64_lines(bytes).replace('\n', "\r\n")
         ));
     }
     message.push_str("--mixed--\r\n");
     message.into_bytes()
+}
+
+/// `bytes` in base64 as mail carries it: lines of 76 characters.
+pub fn base64_lines(bytes: &[u8]) -> String {
+    let encoded = aws_smithy_types::base64::encode(bytes);
+    let lines: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|line| std::str::from_utf8(line).unwrap_or_default())
+        .collect();
+    lines.join("\n")
 }

@@ -256,7 +256,7 @@ mod tests {
             assert_eq!(outputs.routed_as("b", key), ("b", key));
         }
         let long = ObjectRef {
-            key: ObjectKey::new(&format!("uploads/{}.eml", "x".repeat(1000))).expect("key"),
+            key: ObjectKey::new(format!("uploads/{}.eml", "x".repeat(1000))).expect("key"),
             ..object("s3-triage-prod-uploads")
         };
         assert_eq!(outputs.attachment(&long, "1-report.pdf"), None);

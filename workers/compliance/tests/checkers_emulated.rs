@@ -331,6 +331,26 @@ async fn eicar_inside_a_zip_inside_a_tar_gz_is_infected_by_its_path_and_an_encry
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eicar_attached_to_an_e_mail_in_base64_is_infected_by_its_attachments_name() {
+    let fixture = fixture().await;
+    let mail = testkit::documents::eml(
+        "The invoice is attached.",
+        &[("invoice.com", "application/octet-stream", EICAR)],
+        &testkit::office::PROPERTIES,
+    );
+    let key = "uploads/compliance/invoice.eml";
+    let body = fixture.upload(key, &mail).await;
+    fixture.check_all(&body).await;
+    let malware = fixture.entry(key, "compliance.malware").await;
+    assert_eq!(malware.status, "INFECTED");
+    assert_eq!(
+        malware.reason.as_deref(),
+        Some("signatures matched: Eicar-Test-Signature in invoice.eml!invoice.com")
+    );
+    assert_eq!(fixture.entry(key, VERDICT_STAGE).await.status, "INFECTED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn personal_data_is_flagged_by_count_and_offset_never_by_value() {
     let fixture = fixture().await;
     let csv = b"name,email,card\nAda Example,ada@example.com,4111 1111 1111 1111\nBob,n/a,4111 1111 1111 1112\n";

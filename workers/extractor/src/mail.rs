@@ -95,7 +95,8 @@ mod base64_bytes {
 }
 
 /// Whether `bytes` begin with a message's header block: header fields only, up to the blank
-/// line, with a `From` and a `Date`, `Subject`, `Message-ID` or `Received` among them.
+/// line, with a `From` and a `Date`, `Subject`, `Message-ID` or `Received` among them, or
+/// first a trace field a mail server adds (`Return-Path`, `Received`, `Delivered-To`).
 pub fn looks_like(bytes: &[u8]) -> bool {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(HEAD_BYTES)]);
     // A head cut short ends in part of a line: judged by its whole lines.
@@ -120,10 +121,16 @@ pub fn looks_like(bytes: &[u8]) -> bool {
         names.push(name.to_ascii_lowercase());
     }
     let has = |wanted: &str| names.iter().any(|name| name == wanted);
-    has("from")
-        && ["date", "subject", "message-id", "received"]
-            .iter()
-            .any(|name| has(name))
+    // What a mail server prepends: a long trace can push From past the head.
+    let traced = names.len() >= 2
+        && names.first().is_some_and(|first| {
+            ["return-path", "received", "delivered-to"].contains(&first.as_str())
+        });
+    traced
+        || has("from")
+            && ["date", "subject", "message-id", "received"]
+                .iter()
+                .any(|name| has(name))
 }
 
 pub fn extract(bytes: &[u8]) -> Result<DocumentText, DocumentError> {
@@ -434,6 +441,16 @@ JVBERi0xLjQKJSVFT0YK\r
         assert!(looks_like(b"From: a@example.com\nSubject: x\n\nbody"));
         assert!(!looks_like(b"From: me\nthese are notes, not a header\n"));
         assert!(!looks_like(b"Subject: only a subject\n\nbody"));
+        let traced = format!(
+            "Return-Path: <a@example.com>\n{}",
+            "Received: from relay.example.com by mx.example.org; Tue, 3 Nov 2026 09:30:00 +0000\n"
+                .repeat(20)
+        );
+        assert!(
+            looks_like(&traced.as_bytes()[..1024]),
+            "From is past the head"
+        );
+        assert!(!looks_like(b"Received: 5 boxes\n\nThanks"));
         assert!(!looks_like(
             b"# Title\n\nFrom: a@example.com\nDate: today\n"
         ));

@@ -448,18 +448,13 @@ impl<'a> Unpacker<'a> {
     }
 
     fn count_entry(&mut self, budget: &mut Budget, found: &mut Found<'a>) -> bool {
-        budget.entries += 1;
-        let max = self.scanner.limits.max_entries;
-        if budget.entries > max {
-            budget.entries = max;
-            budget.exhausted = true;
-            self.give_up(
-                found,
-                format!("more than {max} archive entries (the limit)"),
-            );
-            return false;
+        match budget.count_entry(&self.scanner.limits) {
+            Ok(()) => true,
+            Err(limit) => {
+                self.give_up(found, limit);
+                false
+            }
         }
-        true
     }
 
     fn start(

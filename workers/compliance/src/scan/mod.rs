@@ -1,19 +1,21 @@
 //! One streaming pass over a file's bytes: every body signature match (overlapping ones
 //! included, split across chunks, segments chained across gaps), logical signatures judged
 //! from their subsignatures' counts, the whole-file MD5 and SHA-256 looked up in the hash
-//! blocklists, the EICAR test file, and the same again inside every zip, gzip and tar entry,
-//! nested ([`archive`]), within [`Limits`].
+//! blocklists, the EICAR test file, and the same again inside every zip, gzip and tar entry
+//! ([`archive`]) and every part of an e-mail message ([`mail`]), nested, within [`Limits`].
 //!
 //! Memory is flat in the file's size: per file being scanned, the chunk plus the longest
 //! segment, a bounded list of partial matches, and (inside archives) one inflater; matches are
 //! counted, not kept, beyond the first [`MAX_FINDINGS_KEPT`].
 
 pub mod archive;
+mod mail;
 mod matcher;
 
 use crate::signatures::logical::LogicalSignature;
 use crate::signatures::{BodySignature, HashKind, HashStore, Offset, Owner, SignatureSet, Target};
 use archive::Unpacker;
+use mail::MailUnpacker;
 use matcher::{Hit, Matcher};
 use md5::Md5;
 use serde::Serialize;
@@ -199,6 +201,60 @@ pub(crate) struct Budget {
     exhausted: bool,
 }
 
+impl Budget {
+    /// Counts one more entry, or says the limit is reached (and nothing more is unpacked).
+    fn count_entry(&mut self, limits: &Limits) -> Result<(), String> {
+        self.entries += 1;
+        let max = limits.max_entries;
+        if self.entries > max {
+            self.entries = max;
+            self.exhausted = true;
+            return Err(format!("more than {max} archive entries (the limit)"));
+        }
+        Ok(())
+    }
+}
+
+/// What unpacks a file into files of its own, as its bytes stream by.
+enum Unpacking<'a> {
+    Archive(Box<Unpacker<'a>>),
+    Mail(Box<MailUnpacker<'a>>),
+}
+
+impl<'a> Unpacking<'a> {
+    /// For a file whose first bytes are `head`: what it is, and its unpacker at `depth`.
+    fn of(
+        head: &[u8],
+        scanner: &'a Scanner,
+        name: &str,
+        depth: u32,
+    ) -> Option<(&'static str, Self)> {
+        if let Some(format) = archive::Format::of(head) {
+            let unpacker = Unpacker::new(format, scanner, name, depth);
+            Some((format.name(), Unpacking::Archive(Box::new(unpacker))))
+        } else if extractor::mail::looks_like(head) {
+            let unpacker = MailUnpacker::new(scanner, depth);
+            Some(("message", Unpacking::Mail(Box::new(unpacker))))
+        } else {
+            None
+        }
+    }
+
+    fn update(&mut self, data: &[u8], budget: &mut Budget, found: &mut Found<'a>) {
+        match self {
+            Unpacking::Archive(unpacker) => unpacker.update(data, budget, found),
+            Unpacking::Mail(unpacker) => unpacker.update(data, budget, found),
+        }
+    }
+
+    fn end(self, budget: &mut Budget, found: &mut Found<'a>) {
+        match self {
+            Unpacking::Archive(unpacker) => unpacker.end_archive(budget, found),
+            Unpacking::Mail(unpacker) => unpacker.end_archive(budget, found),
+        }
+    }
+}
+
 /// Partial chains kept per segment: a bounded gap keeps those still in reach, up to this many.
 const MAX_PARTIALS: usize = 256;
 /// Matches waiting for the file's size to judge an end-relative offset.
@@ -225,7 +281,7 @@ pub(crate) struct FileScan<'a> {
     pending_from_end: VecDeque<(u32, u64)>,
     /// Per logical signature, each subsignature's match count.
     logical_counts: BTreeMap<usize, Vec<u64>>,
-    unpacker: Option<Box<Unpacker<'a>>>,
+    unpacker: Option<Unpacking<'a>>,
     found: Found<'a>,
 }
 
@@ -297,24 +353,18 @@ impl<'a> FileScan<'a> {
         self.target = Some(Target::of(
             &self.window[..self.window.len().min(Target::HEAD_BYTES)],
         ));
-        if let Some(format) = archive::Format::of(&self.window) {
+        if let Some((kind, mut unpacker)) =
+            Unpacking::of(&self.window, self.scanner, &self.name, self.depth + 1)
+        {
             if self.depth >= self.scanner.limits.max_depth {
                 self.found.note(
                     "",
                     format!(
-                        "a {} nested {} archives deep: not unpacked (limit {})",
-                        format.name(),
-                        self.depth,
-                        self.scanner.limits.max_depth
+                        "a {kind} nested {} archives deep: not unpacked (limit {})",
+                        self.depth, self.scanner.limits.max_depth
                     ),
                 );
             } else {
-                let mut unpacker = Box::new(Unpacker::new(
-                    format,
-                    self.scanner,
-                    &self.name,
-                    self.depth + 1,
-                ));
                 unpacker.update(&self.window, budget, &mut self.found);
                 self.unpacker = Some(unpacker);
             }
@@ -425,7 +475,7 @@ impl<'a> FileScan<'a> {
             self.begin(budget);
         }
         if let Some(unpacker) = self.unpacker.take() {
-            unpacker.end_archive(budget, &mut self.found);
+            unpacker.end(budget, &mut self.found);
         }
         let size = self.consumed;
         for (body_id, start) in std::mem::take(&mut self.pending_from_end) {

@@ -1,5 +1,6 @@
 use super::*;
 use testkit::archives::{gzip, tar, zip, Method, ZipStyle};
+use testkit::documents::base64_lines;
 use worker_common::s3::hex;
 
 fn compiled_files(files: &[(&str, &str)]) -> Scanner {
@@ -517,5 +518,126 @@ fn a_large_entry_arrives_whole_through_every_layer() {
                 "{name} in chunks of {chunk}"
             );
         }
+    }
+}
+
+/// A message as a mail client writes it: `parts` (content type, transfer encoding, file name,
+/// encoded body) in a multipart/mixed, lines ending in `newline`.
+fn message(parts: &[(&str, &str, &str, &str)], newline: &str) -> Vec<u8> {
+    let mut text = String::from(
+        "Return-Path: <ada@example.com>\nReceived: from mx.example.com by mail.example.org\nFrom: Ada <ada@example.com>\nSubject: files\nMIME-Version: 1.0\nContent-Type: multipart/mixed;\n boundary=\"outer\"\n\npreamble\n",
+    );
+    for (content_type, encoding, name, body) in parts {
+        text.push_str(&format!(
+            "--outer\nContent-Type: {content_type}\nContent-Transfer-Encoding: {encoding}\nContent-Disposition: attachment; filename=\"{name}\"\n\n{body}\n"
+        ));
+    }
+    text.push_str("--outer--\nepilogue\n");
+    text.replace('\n', newline).into_bytes()
+}
+
+#[test]
+fn an_e_mails_attachments_are_decoded_and_scanned_as_files_of_their_own() {
+    let (scanner, hashed) = archive_scanner();
+    for newline in ["\n", "\r\n"] {
+        let mail = message(
+            &[
+                (
+                    "text/plain; charset=utf-8",
+                    "7bit",
+                    "note.txt",
+                    "nothing here",
+                ),
+                (
+                    "application/octet-stream",
+                    "base64",
+                    "eicar.com",
+                    &base64_lines(EICAR),
+                ),
+                // Unpadded, and split into short lines.
+                (
+                    "application/octet-stream",
+                    "base64",
+                    "known.dat",
+                    &base64_lines(&hashed)
+                        .trim_end_matches('=')
+                        .replace("Zm", "Zm\n"),
+                ),
+                // Soft line breaks inside the signature's bytes.
+                (
+                    "text/plain",
+                    "quoted-printable",
+                    "tool.txt",
+                    "..MA=\nLW12=41RE..=3D",
+                ),
+            ],
+            newline,
+        );
+        assert_eq!(
+            detected(&scanner, &mail),
+            ["Eicar-Test-Signature", "Known.Hash", "Wild.Body"],
+            "{newline:?}"
+        );
+        let report = scanner.scan(&mail);
+        let found: Vec<(&str, Option<&str>)> = report
+            .findings
+            .iter()
+            .map(|f| (f.signature.as_str(), f.entry.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("Eicar-Test-Signature", Some("eicar.com")),
+                ("Known.Hash", Some("known.dat")),
+                ("Wild.Body", Some("tool.txt")),
+            ],
+            "{newline:?}"
+        );
+        assert_eq!(report.entries, 4);
+        assert!(report.not_scanned.is_empty(), "{:?}", report.not_scanned);
+    }
+}
+
+#[test]
+fn a_zip_in_a_forwarded_message_is_unpacked_through_both() {
+    let (scanner, _) = archive_scanner();
+    let inner = message(
+        &[(
+            "application/zip",
+            "base64",
+            "tools.zip",
+            &base64_lines(&zip(&[("eicar.com", EICAR)], ZipStyle::DEFLATE)),
+        )],
+        "\n",
+    );
+    // Its own boundary, as every mail client makes one per message.
+    let inner = String::from_utf8_lossy(&inner).replace("outer", "inner");
+    let outer = String::from_utf8(message(
+        &[("message/rfc822", "7bit", "fwd.eml", &inner)],
+        "\r\n",
+    ))
+    .expect("text");
+    let report = scanner.scan(outer.as_bytes());
+    let found: Vec<(&str, Option<&str>)> = report
+        .findings
+        .iter()
+        .map(|f| (f.signature.as_str(), f.entry.as_deref()))
+        .collect();
+    assert_eq!(
+        found,
+        [("Eicar-Test-Signature", Some("fwd.eml!tools.zip!eicar.com"))]
+    );
+    assert!(report.not_scanned.is_empty(), "{:?}", report.not_scanned);
+}
+
+#[test]
+fn text_that_is_not_a_message_is_not_unpacked() {
+    let (scanner, _) = archive_scanner();
+    for text in [
+        "name: report\nversion: 2\n\nplain text\n".as_bytes(),
+        b"Subject: notes\n\nSGVsbG8=\n",
+    ] {
+        let report = scanner.scan(text);
+        assert_eq!(report.entries, 0, "{}", String::from_utf8_lossy(text));
     }
 }
