@@ -41,6 +41,10 @@ pub struct Attachment {
 /// parser's whole answer (text included) is read up to 64 MiB (`isolate::Limits`).
 pub const MAX_ATTACHMENT_BYTES: usize = 32 << 20;
 
+/// The most attachments of one message that re-enter the pipeline: each is a write, and an
+/// upload to process, and a message of a few KiB can declare thousands.
+pub const MAX_REENTERED_ATTACHMENTS: usize = 100;
+
 impl Attachment {
     /// The last segment of its key when it re-enters the pipeline: its place in the message
     /// (two attachments may share a name), then its name with path separators and control
@@ -229,15 +233,39 @@ fn body_text(part: &MessagePart) -> (String, String) {
     }
 }
 
-/// Each attachment's description, with its bytes while they fit in what is left of `budget`.
+/// Each attachment's description, with its bytes when it re-enters the pipeline: the first
+/// [`MAX_REENTERED_ATTACHMENTS`] that hold anything, while they fit in what is left of `budget`.
 fn attachments(message: &Message, mut budget: usize) -> Vec<Attachment> {
+    let mut reentered = 0;
     message
         .attachments()
-        .map(|part| attachment(part, &mut budget))
+        .map(|part| {
+            let mut attachment = described(part);
+            let contents = part.contents();
+            attachment.not_reentered = if contents.is_empty() {
+                Some("empty".into())
+            } else if reentered == MAX_REENTERED_ATTACHMENTS {
+                Some(format!(
+                    "past the first {MAX_REENTERED_ATTACHMENTS} attachments of one message"
+                ))
+            } else if contents.len() > budget {
+                Some(format!(
+                    "past the {} MiB of attachments one message hands back",
+                    MAX_ATTACHMENT_BYTES >> 20
+                ))
+            } else {
+                budget -= contents.len();
+                reentered += 1;
+                attachment.contents = contents.to_vec();
+                None
+            };
+            attachment
+        })
         .collect()
 }
 
-fn attachment(part: &MessagePart, budget: &mut usize) -> Attachment {
+/// What a part is, without its bytes.
+fn described(part: &MessagePart) -> Attachment {
     let content_type = part.content_type().map_or_else(
         || "application/octet-stream".to_owned(),
         |ct| match ct.subtype() {
@@ -250,20 +278,12 @@ fn attachment(part: &MessagePart, budget: &mut usize) -> Attachment {
             .and_then(Message::subject)
             .map(|s| format!("{s}.eml"))
     });
-    let contents = part.contents();
-    let fits = contents.len() <= *budget;
-    *budget -= if fits { contents.len() } else { 0 };
     Attachment {
         name,
         content_type: content_type.to_ascii_lowercase(),
-        bytes: contents.len(),
-        contents: if fits { contents.to_vec() } else { Vec::new() },
-        not_reentered: (!fits).then(|| {
-            format!(
-                "past the {} MiB of attachments one message hands back",
-                MAX_ATTACHMENT_BYTES >> 20
-            )
-        }),
+        bytes: part.contents().len(),
+        contents: Vec::new(),
+        not_reentered: None,
     }
 }
 
@@ -380,7 +400,7 @@ JVBERi0xLjQKJSVFT0YK\r
     fn attachments_past_the_budget_are_described_but_not_handed_back() {
         let message = format!(
             "From: a@example.com\nSubject: three\nContent-Type: multipart/mixed; boundary=b\n\n{}--b--\n",
-            [("a.bin", 6), ("b.bin", 6), ("c.bin", 3)]
+            [("a.bin", 6), ("b.bin", 6), ("c.bin", 3), ("d.bin", 0)]
                 .iter()
                 .map(|(name, size)| format!(
                     "--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename={name}\n\n{}\n",
@@ -396,10 +416,37 @@ JVBERi0xLjQKJSVFT0YK\r
             .iter()
             .map(|attachment| (attachment.bytes, attachment.contents.is_empty()))
             .collect();
-        assert_eq!(kept, [(6, false), (6, true), (3, false)]);
+        assert_eq!(kept, [(6, false), (6, true), (3, false), (0, true)]);
+        let reasons: Vec<Option<&str>> = described
+            .iter()
+            .map(|attachment| attachment.not_reentered.as_deref())
+            .collect();
         assert_eq!(
-            described[1].not_reentered.as_deref(),
-            Some("past the 32 MiB of attachments one message hands back")
+            reasons,
+            [
+                None,
+                Some("past the 32 MiB of attachments one message hands back"),
+                None,
+                Some("empty"),
+            ]
+        );
+        let many = format!(
+            "From: a@example.com\nSubject: many\nContent-Type: multipart/mixed; boundary=b\n\n{}--b--\n",
+            "--b\nContent-Disposition: attachment; filename=x.bin\n\nx\n".repeat(MAX_REENTERED_ATTACHMENTS + 1)
+        );
+        let parsed = MessageParser::default()
+            .parse(many.as_bytes())
+            .expect("parsed");
+        let described = attachments(&parsed, MAX_ATTACHMENT_BYTES);
+        assert_eq!(described.len(), MAX_REENTERED_ATTACHMENTS + 1);
+        assert!(described[..MAX_REENTERED_ATTACHMENTS]
+            .iter()
+            .all(|attachment| attachment.not_reentered.is_none()));
+        assert_eq!(
+            described[MAX_REENTERED_ATTACHMENTS]
+                .not_reentered
+                .as_deref(),
+            Some("past the first 100 attachments of one message")
         );
     }
 
