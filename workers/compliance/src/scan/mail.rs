@@ -161,7 +161,7 @@ impl<'a> MailUnpacker<'a> {
 
     /// After a part's header block: a multipart opens, anything else is a part to scan.
     fn begin_part(&mut self, block: &[u8], budget: &mut Budget, found: &mut Found<'a>) {
-        let headers = Headers::read(block);
+        let headers = Headers::of(block);
         let boundary = headers
             .content_type
             .as_deref()
@@ -342,7 +342,7 @@ struct Headers {
 }
 
 impl Headers {
-    fn read(block: &[u8]) -> Self {
+    fn of(block: &[u8]) -> Self {
         let text = String::from_utf8_lossy(block);
         // Unfolded: a line beginning with whitespace continues the field before it.
         let mut fields: Vec<String> = Vec::new();
