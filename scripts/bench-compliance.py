@@ -2,23 +2,26 @@
 """Malware-scan benchmark: our scanner against clamscan, side by side, with the same signatures.
 
     python3 scripts/bench-compliance.py [--signatures 3000] [--text-mib 256] [--random-mib 1024]
-                                        [--archives 200] [--load-hashes 4000000 --load-bodies 100000]
+                                        [--archives 200] [--mails 100]
+                                        [--load-hashes 4000000 --load-bodies 100000]
 
 Generates a signature set in ClamAV format mixing literal and wildcard `.ndb` bodies (`??`,
 nibbles, `{n}`, `{n-m}`, `{-n}`, `*`, alternatives and negations), logical `.ldb` signatures
 and `.hsb` hashes, plus planted ones of each kind; a text-like file and a high-entropy file
 with the planted patterns at known offsets; and archives (zip, tar.gz holding a zip: 3 deep)
-with planted patterns in their entries. Ours (release example `scan_files`, one process) loads
+with planted patterns in their entries; and e-mails whose planted patterns are only in their
+base64 attachments (one a zip) and quoted-printable parts. Ours (release example `scan_files`, one process) loads
 the set as one `.cvd` built in ClamAV's container format; clamscan loads the same files plain
 (an unofficial .cvd fails its signature check). clamscan "raw" has its file parsers off,
 --allmatch and its limits raised so it reads every byte; "archives" is the same with archive
-unpacking on. Prints MB/s, time and peak RSS per data set and whether the detections agree.
+unpacking on, "mail" with its mail parser and archive unpacking on. Prints MB/s, time and peak RSS per data set and whether the detections agree.
 
 `--load-*` adds a load test: a database of that many MD5 hash and body signatures, loaded by
 both tools to scan one small file (load time and RSS). clamav is installed with apt-get when
 missing; freshclam is never run: only the generated signatures are loaded.
 """
 import argparse
+import base64
 import gzip
 import hashlib
 import io
@@ -38,6 +41,7 @@ RAW = [
     "--scan-mail=no", "--scan-image=no", "--scan-image-fuzzy-hash=no",
 ]
 ARCHIVES = [flag for flag in RAW if flag != "--scan-archive=no"]
+MAIL = [flag for flag in ARCHIVES if flag != "--scan-mail=no"]
 
 
 def planted() -> dict:
@@ -165,6 +169,54 @@ def write_archives(directory: Path, count: int) -> list:
     return [str(p) for p in sorted(directory.glob("archive-*"))]
 
 
+def write_mails(directory: Path, count: int) -> list:
+    """`count` e-mails: a quoted-printable text body, a 256 KiB random attachment and a zip, all
+    base64 except the body; every third with a planted pattern in an attachment (alternately the
+    plain one and an entry of the zip), every fifth with one in the quoted-printable body."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = sorted(directory.glob("mail-*.eml"))
+    if len(paths) == count:
+        return [str(p) for p in paths]
+    step(f"generating {count} e-mails")
+    rng = random.Random(count + 1)
+    names = sorted(PLANTED)
+
+    def part(content_type: str, name: str, data: bytes) -> str:
+        encoded = base64.encodebytes(data).decode().replace("\n", "\r\n")
+        return (f"--mixed\r\nContent-Type: {content_type}; name=\"{name}\"\r\n"
+                f"Content-Disposition: attachment; filename=\"{name}\"\r\n"
+                f"Content-Transfer-Encoding: base64\r\n\r\n{encoded}")
+
+    for n in range(count):
+        payload = rng.randbytes(256 << 10)
+        zipped = io.BytesIO()
+        entry = b"the quarterly report lists every shipped order and its invoice total\n" * 2000
+        if n % 3 == 0:
+            plant = PLANTED[names[n % len(names)]][2]
+            if n % 2 == 0:
+                payload = payload[:100000] + plant + payload[100000:]
+            else:
+                entry = entry[:50000] + plant + entry[50000:]
+        with zipfile.ZipFile(zipped, "w") as archive:
+            archive.writestr("report.txt", entry, compress_type=zipfile.ZIP_DEFLATED)
+        body = "Dear team,\r\nthe figures are attached.\r\n"
+        if n % 5 == 0:
+            plant = PLANTED[names[(n + 1) % len(names)]][2]
+            body += "".join(f"={b:02X}" for b in plant) + "\r\n"
+        message = (
+            f"Return-Path: <ada@example.com>\r\nFrom: Ada <ada@example.com>\r\n"
+            f"To: ops@example.org\r\nSubject: figures {n}\r\nDate: Fri, 02 Jan 2026 03:04:05 +0000\r\n"
+            f"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"mixed\"\r\n\r\n"
+            f"--mixed\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Transfer-Encoding: quoted-printable\r\n\r\n{body}"
+            + part("application/octet-stream", "payload.bin", payload)
+            + part("application/zip", "reports.zip", zipped.getvalue())
+            + "--mixed--\r\n"
+        )
+        (directory / f"mail-{n:04d}.eml").write_bytes(message.encode())
+    return [str(p) for p in sorted(directory.glob("mail-*.eml"))]
+
+
 def clamscan_hits(stdout: str) -> dict:
     hits = {}
     for line in stdout.splitlines():
@@ -228,6 +280,7 @@ def main() -> None:
     parser.add_argument("--text-mib", type=int, default=256)
     parser.add_argument("--random-mib", type=int, default=1024)
     parser.add_argument("--archives", type=int, default=200)
+    parser.add_argument("--mails", type=int, default=100)
     parser.add_argument("--load-hashes", type=int, default=0)
     parser.add_argument("--load-bodies", type=int, default=0)
     parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
@@ -240,22 +293,22 @@ def main() -> None:
     write_database(plain, database, 1)
     corpus = sorted(str(p) for p in Path(args.corpus).rglob("*") if p.is_file() and p.suffix != ".txt")
     data_sets = {
-        "corpus": (corpus, RAW),
-        "text": ([str(WORK / f"text-{args.text_mib}MiB.txt")], RAW),
-        "random": ([str(WORK / f"random-{args.random_mib}MiB.bin")], RAW),
-        "archives": (write_archives(WORK / "archives", args.archives), ARCHIVES),
+        "corpus": (corpus, RAW, "clamscan raw"),
+        "text": ([str(WORK / f"text-{args.text_mib}MiB.txt")], RAW, "clamscan raw"),
+        "random": ([str(WORK / f"random-{args.random_mib}MiB.bin")], RAW, "clamscan raw"),
+        "archives": (write_archives(WORK / "archives", args.archives), ARCHIVES, "clamscan archives"),
+        "mail": (write_mails(WORK / "mails", args.mails), MAIL, "clamscan mail"),
     }
     write_data(Path(data_sets["text"][0][0]), args.text_mib << 20, text=True)
     write_data(Path(data_sets["random"][0][0]), args.random_mib << 20, text=False)
 
     rows, disagreements = [], []
-    for name, (files, flags) in data_sets.items():
+    for name, (files, flags, reference) in data_sets.items():
         if not files:
             step(f"skipping {name}: no files")
             continue
         size = sum(Path(f).stat().st_size for f in files)
         step(f"scanning {name} ({len(files)} files, {size >> 20} MiB)")
-        reference = "clamscan archives" if flags is ARCHIVES else "clamscan raw"
         runs = {
             "ours (.cvd)": timed([str(scan_files), str(database.parent), *files]),
             reference: timed(["clamscan", "--no-summary", "-d", str(plain), *flags, *files]),

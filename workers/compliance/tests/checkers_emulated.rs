@@ -608,6 +608,53 @@ async fn a_document_is_checked_through_its_extracted_text_and_an_unreadable_one_
         assert_eq!(details["scanned"], "extracted text", "{key}");
         assert_eq!(details["found"]["email"]["count"], addresses, "{key}");
     }
+    // An e-mail's attachments are read for their text too: a PDF through the parser, a CSV as
+    // it is. One that cannot be read is named, and the check is not clean for it.
+    let key = "uploads/compliance/forwarded.eml";
+    let mail = testkit::documents::eml(
+        "See the attached files.",
+        &[
+            (
+                "ssn.pdf",
+                "application/pdf",
+                &documents::pdf("SSN 123-45-6789"),
+            ),
+            (
+                "cards.csv",
+                "text/csv",
+                b"name,card\nAda,4111111111111111\n",
+            ),
+        ],
+        &PROPERTIES,
+    );
+    let body = fixture.upload(key, &mail).await;
+    pii.handle_message(body).await.expect("handled");
+    let record = fixture.entry(key, "compliance.pii").await;
+    assert_eq!(record.status, "FLAGGED");
+    let details = record.details.expect("details");
+    assert_eq!(details["found"]["us_ssn"]["count"], 1, "{details}");
+    assert_eq!(details["found"]["payment_card"]["count"], 1, "{details}");
+    assert!(
+        details.get("attachments_not_checked").is_none(),
+        "{details}"
+    );
+    let (_, truncated) = documents::hostile_documents().swap_remove(0);
+    let key = "uploads/compliance/unreadable attachment.eml";
+    let mail = testkit::documents::eml(
+        "See the attached file.",
+        &[("truncated.pdf", "application/pdf", &truncated)],
+        &PROPERTIES,
+    );
+    let body = fixture.upload(key, &mail).await;
+    pii.handle_message(body).await.expect("handled");
+    let record = fixture.entry(key, "compliance.pii").await;
+    let reason = record.reason.unwrap_or_default();
+    assert!(
+        reason.contains("attachments not checked for personal data: truncated.pdf: "),
+        "{reason}"
+    );
+    assert_ne!(record.status, "CLEAN");
+
     let key = "uploads/compliance/photos.zip";
     let body = fixture
         .upload(

@@ -153,7 +153,8 @@ impl Extractor {
             ));
         };
         let content_type = attachment.stored_content_type().to_owned();
-        self.store
+        let written = self
+            .store
             .write_once(
                 &output,
                 attachment.contents,
@@ -161,6 +162,13 @@ impl Extractor {
                 source_metadata(dispatch),
             )
             .await?;
+        if !written {
+            tracing::info!(
+                correlation_id = %dispatch.correlation_id,
+                key = %output.key,
+                "attachment already written by an earlier delivery; not written again"
+            );
+        }
         Ok(Ok(output.listed(&object)))
     }
 

@@ -1,17 +1,23 @@
 //! Personal data and secrets, wherever the content is text, whatever the key calls it: bytes
 //! that read as text are scanned as they stream; a document the extractor parses (PDF, Office,
 //! OpenDocument, EPUB, RTF, e-mail) is held (up to a limit) and its text, extracted by the
-//! extractor's isolated parser, is scanned instead; anything else (an image, another archive,
-//! an executable) holds no text to check, and the record says what it was.
+//! extractor's isolated parser, is scanned instead, and so is the text of an e-mail's
+//! attachments; anything else (an image, another archive, an executable) holds no text to
+//! check, and the record says what it was.
 
 use super::{CheckError, CheckRun, Checker, Judgement, Severity, Subject};
 use crate::content::{looks_like_text, sniff};
 use crate::pii::{PiiReport, PiiScan};
 use extractor::document::{DocumentError, Kind, ParseError};
 use extractor::isolate::{parse_isolated, IsolationError, Limits};
+use extractor::mail::Attachment;
 use extractor::pdf::PdfError;
 use serde_json::{json, Map};
 use std::path::PathBuf;
+use std::time::Instant;
+
+/// How deep attached messages are followed for the text of their own attachments.
+const MAX_ATTACHED_DEPTH: usize = 3;
 
 /// What extracts a document's text for the check: an executable that parses a document when
 /// started with the extractor's child argument, and the limits it runs under.
@@ -122,11 +128,28 @@ impl CheckRun for PiiRun<'_> {
                 "document text is not extracted here; the document was not checked for personal data".into(),
             ));
         };
+        // One deadline for the document and whatever is attached to it: the check's time is
+        // planned around one parse.
+        let deadline = Instant::now() + parser.limits.timeout;
         match parse_isolated(&parser.program, held, kind, &parser.limits) {
-            Ok(parsed) => {
+            Ok(mut parsed) => {
+                let attachments = parsed.take_attachments();
                 text.update(parsed.text().as_bytes());
+                let unread = scan_attachments(parser, deadline, attachments, &mut text, 1)?;
                 let mut judgement = judge(&text.finish(), "extracted text");
                 judgement.details["content_type"] = parsed.content_type().into();
+                if !unread.is_empty() {
+                    let reason = format!(
+                        "attachments not checked for personal data: {}",
+                        unread.join("; ")
+                    );
+                    judgement.details["attachments_not_checked"] = json!(unread);
+                    judgement.severity = judgement.severity.max(Severity::Unsupported);
+                    judgement.reason = Some(match judgement.reason {
+                        Some(found) => format!("{found}; {reason}"),
+                        None => reason,
+                    });
+                }
                 Ok(judgement)
             }
             Err(err) if err.is_transient() => Err(CheckError(err.to_string())),
@@ -167,6 +190,62 @@ impl PiiRun<'_> {
             Mode::NotText(sniff(&head))
         };
     }
+}
+
+/// Scans the text of the attachments an e-mail handed back, each after a line break: a
+/// document's through the parser (within what is left until `deadline`), text as it is; what
+/// holds no text is passed over. Returns each attachment that could not be read, and why.
+fn scan_attachments(
+    parser: &DocumentParser,
+    deadline: Instant,
+    attachments: Vec<Attachment>,
+    text: &mut PiiScan,
+    depth: usize,
+) -> Result<Vec<String>, CheckError> {
+    let mut unread = Vec::new();
+    for attachment in attachments {
+        let name = attachment.name.as_deref().unwrap_or("(unnamed)").to_owned();
+        if let Some(reason) = attachment.not_reentered.filter(|_| attachment.bytes > 0) {
+            unread.push(format!("{name}: {reason}"));
+            continue;
+        }
+        let contents = attachment.contents;
+        text.update(b"\n");
+        let Some(kind) = Kind::sniff(&contents).filter(|kind| *kind != Kind::Html) else {
+            if looks_like_text(&contents) {
+                text.update(&contents);
+            }
+            continue;
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if depth > MAX_ATTACHED_DEPTH || left.is_zero() {
+            let why = if left.is_zero() {
+                format!(
+                    "no time left of the {:?} parse deadline",
+                    parser.limits.timeout
+                )
+            } else {
+                format!("attached more than {MAX_ATTACHED_DEPTH} messages deep")
+            };
+            unread.push(format!("{name}: {why}"));
+            continue;
+        }
+        let limits = Limits {
+            timeout: left,
+            ..parser.limits
+        };
+        match parse_isolated(&parser.program, contents, kind, &limits) {
+            Ok(mut parsed) => {
+                let inner = parsed.take_attachments();
+                text.update(parsed.text().as_bytes());
+                unread.extend(scan_attachments(parser, deadline, inner, text, depth + 1)?);
+            }
+            Err(err) if err.is_transient() => return Err(CheckError(err.to_string())),
+            Err(IsolationError::Document(ParseError::NotADocument)) => {}
+            Err(err) => unread.push(format!("{name}: {err}")),
+        }
+    }
+    Ok(unread)
 }
 
 /// Counts and offsets per kind, never the values.

@@ -45,7 +45,7 @@ enum State {
 
 struct Part<'a> {
     name: String,
-    scan: FileScan<'a>,
+    entry_scan: FileScan<'a>,
     decoder: Decoder,
     /// The line break ending the last line: the part's own unless a boundary comes next.
     held: Vec<u8>,
@@ -125,7 +125,7 @@ impl<'a> MailUnpacker<'a> {
             }
             State::Body => {
                 if let Some(part) = &mut self.part {
-                    part.take(line, whole, budget);
+                    part.decode_line(line, whole, budget);
                 }
             }
         }
@@ -199,7 +199,7 @@ impl<'a> MailUnpacker<'a> {
             _ => Decoder::AsIs,
         };
         self.part = Some(Part {
-            scan: FileScan::for_entry(self.scanner, &name, None, self.depth),
+            entry_scan: FileScan::for_entry(self.scanner, &name, None, self.depth),
             name,
             decoder,
             held: Vec::new(),
@@ -210,8 +210,8 @@ impl<'a> MailUnpacker<'a> {
 
     fn end_part(&mut self, budget: &mut Budget, found: &mut Found<'a>) {
         if let Some(mut part) = self.part.take() {
-            part.finish(budget);
-            found.absorb(&part.name, part.scan.end_scan(budget));
+            part.end_decoding(budget);
+            found.absorb(&part.name, part.entry_scan.end_scan(budget));
         }
     }
 }
@@ -219,7 +219,7 @@ impl<'a> MailUnpacker<'a> {
 impl Part<'_> {
     /// Decodes one line (or piece of one) of the body. The line break before a boundary
     /// belongs to the boundary, so each is held until the next line shows it is the part's.
-    fn take(&mut self, line: &[u8], whole: bool, budget: &mut Budget) {
+    fn decode_line(&mut self, line: &[u8], whole: bool, budget: &mut Budget) {
         let (content, line_break) = if whole {
             let content = line.strip_suffix(b"\n").unwrap_or(line);
             let content = content.strip_suffix(b"\r").unwrap_or(content);
@@ -280,7 +280,7 @@ impl Part<'_> {
             }
         }
         if self.decoded.len() >= SCAN_PIECE_BYTES {
-            self.flush(budget);
+            self.scan_decoded(budget);
         }
     }
 
@@ -296,14 +296,14 @@ impl Part<'_> {
         }
     }
 
-    fn finish(&mut self, budget: &mut Budget) {
+    fn end_decoding(&mut self, budget: &mut Budget) {
         self.decode_rest_of_base64();
-        self.flush(budget);
+        self.scan_decoded(budget);
     }
 
-    fn flush(&mut self, budget: &mut Budget) {
+    fn scan_decoded(&mut self, budget: &mut Budget) {
         if !self.decoded.is_empty() {
-            self.scan.update(&self.decoded, budget);
+            self.entry_scan.update(&self.decoded, budget);
             self.decoded.clear();
         }
     }
