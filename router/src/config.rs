@@ -1,6 +1,6 @@
 //! The router's configuration, read from the environment once at start-up.
 
-use crate::dispatch::{DispatchTargets, LargeTaskTarget};
+use crate::dispatch::{Capacity, DispatchTargets, LargeTaskTarget};
 use crate::policy::{RoutingPolicy, DEFAULT_LARGE_LIMIT};
 use audit::RecorderSettings;
 use platform::config::{ConfigError, Env};
@@ -17,6 +17,7 @@ pub const LARGE_CONTAINER: &str = "TRIAGE_LARGE_CONTAINER";
 pub const LARGE_SUBNETS: &str = "TRIAGE_LARGE_SUBNETS";
 pub const LARGE_SECURITY_GROUPS: &str = "TRIAGE_LARGE_SECURITY_GROUPS";
 pub const LARGE_ASSIGN_PUBLIC_IP: &str = "TRIAGE_LARGE_ASSIGN_PUBLIC_IP";
+pub const LARGE_CAPACITY: &str = "TRIAGE_LARGE_CAPACITY";
 
 /// The routing policy `TRIAGE_ROUTING_RULES` (the built-in table when unset),
 /// `TRIAGE_RESERVED_PREFIX` and `TRIAGE_OUTPUT_BUCKETS` describe: what the router applies and
@@ -68,6 +69,12 @@ impl RouterConfig {
                     "comma-separated security group ids for the Fargate task",
                 )?,
                 assign_public_ip: env.parsed_or(LARGE_ASSIGN_PUBLIC_IP, false)?,
+                capacity: match env.optional(LARGE_CAPACITY) {
+                    None => Capacity::OnDemand,
+                    Some(text) => {
+                        Capacity::parse(&text).map_err(|err| env.invalid(LARGE_CAPACITY, err))?
+                    }
+                },
             },
         };
         Ok(Self {
@@ -117,6 +124,19 @@ mod tests {
         assert_eq!(config.targets.large_task.subnets, ["subnet-1", "subnet-2"]);
         assert_eq!(config.policy.rules().len(), 3);
         assert_eq!(config.recorder.worker, "router");
+        assert_eq!(config.targets.large_task.capacity, Capacity::OnDemand);
+        let mut spot = complete_env();
+        spot.insert(LARGE_CAPACITY, "spot");
+        let spot = load(spot).expect("valid").targets.large_task.capacity;
+        assert_eq!(spot, Capacity::Spot);
+        assert_eq!(spot.providers(), ["FARGATE_SPOT", "FARGATE"]);
+        let mut unknown = complete_env();
+        unknown.insert(LARGE_CAPACITY, "cheap");
+        let err = load(unknown).expect_err("unknown capacity").to_string();
+        assert!(
+            err.contains("TRIAGE_LARGE_CAPACITY") && err.contains("neither on-demand nor spot"),
+            "{err}"
+        );
     }
 
     #[test]

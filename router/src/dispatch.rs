@@ -2,8 +2,8 @@
 //! [`AwsDispatcher`] is the adapter that talks to Lambda, SQS, SNS and ECS.
 
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, ContainerOverride, KeyValuePair, LaunchType,
-    NetworkConfiguration, TaskOverride,
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, ContainerOverride,
+    KeyValuePair, NetworkConfiguration, TaskOverride,
 };
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
@@ -52,6 +52,54 @@ pub struct LargeTaskTarget {
     pub subnets: Vec<String>,
     pub security_groups: Vec<String>,
     pub assign_public_ip: bool,
+    pub capacity: Capacity,
+}
+
+/// Runs a task on each provider in turn until one starts it. `run_on` answers None when the task
+/// started, else the provider's shortfall. Ok(Err) holds every provider's shortfall.
+async fn first_started<F, R>(
+    providers: &[&'static str],
+    mut run_on: F,
+) -> Result<Result<(), String>, DispatchError>
+where
+    F: FnMut(&'static str) -> R,
+    R: Future<Output = Result<Option<String>, DispatchError>>,
+{
+    let mut shortfalls = Vec::new();
+    for provider in providers {
+        match run_on(provider).await? {
+            None => return Ok(Ok(())),
+            Some(shortfall) => shortfalls.push(format!("{provider}: {shortfall}")),
+        }
+    }
+    Ok(Err(shortfalls.join(" | ")))
+}
+
+/// Which Fargate capacity a large-file task runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capacity {
+    OnDemand,
+    /// Fargate Spot (about 70% cheaper; AWS may reclaim a task with two minutes' notice),
+    /// on-demand when Spot has none to give.
+    Spot,
+}
+
+impl Capacity {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "on-demand" => Ok(Capacity::OnDemand),
+            "spot" => Ok(Capacity::Spot),
+            other => Err(format!("{other:?} is neither on-demand nor spot")),
+        }
+    }
+
+    /// The cluster's capacity providers tried in turn.
+    pub fn providers(self) -> &'static [&'static str] {
+        match self {
+            Capacity::OnDemand => &["FARGATE"],
+            Capacity::Spot => &["FARGATE_SPOT", "FARGATE"],
+        }
+    }
 }
 
 pub struct AwsDispatcher {
@@ -170,42 +218,51 @@ impl AwsDispatcher {
                     .build(),
             )
             .build();
-        let started = self
-            .ecs
-            .run_task()
-            .cluster(&target.cluster)
-            .task_definition(&target.task_definition)
-            .launch_type(LaunchType::Fargate)
-            .count(1)
-            .started_by(truncate(dispatch.correlation_id.as_str(), 36))
-            .network_configuration(
-                NetworkConfiguration::builder()
-                    .awsvpc_configuration(network)
-                    .build(),
-            )
-            .overrides(overrides)
-            .send()
-            .await
-            .map_err(|err| failed(describe(&err), is_transient(&err)))?;
-        let failures = started.failures.unwrap_or_default();
-        if started.tasks.unwrap_or_default().is_empty() || !failures.is_empty() {
-            let reasons: Vec<String> = failures
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{} ({})",
-                        f.reason.as_deref().unwrap_or("unknown"),
-                        f.detail.as_deref().unwrap_or("")
-                    )
-                })
-                .collect();
+        let network = NetworkConfiguration::builder()
+            .awsvpc_configuration(network)
+            .build();
+        let run_on = |provider: &'static str| {
+            let (network, overrides) = (network.clone(), overrides.clone());
+            async move {
+                let strategy = CapacityProviderStrategyItem::builder()
+                    .capacity_provider(provider)
+                    .weight(1)
+                    .build()
+                    .map_err(|err| failed(err.to_string(), false))?;
+                let started = self
+                    .ecs
+                    .run_task()
+                    .cluster(&target.cluster)
+                    .task_definition(&target.task_definition)
+                    .capacity_provider_strategy(strategy)
+                    .count(1)
+                    .started_by(truncate(dispatch.correlation_id.as_str(), 36))
+                    .network_configuration(network)
+                    .overrides(overrides)
+                    .send()
+                    .await
+                    .map_err(|err| failed(describe(&err), is_transient(&err)))?;
+                let failures = started.failures.unwrap_or_default();
+                if !started.tasks.unwrap_or_default().is_empty() && failures.is_empty() {
+                    return Ok(None);
+                }
+                let reasons: Vec<String> = failures
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{} ({})",
+                            f.reason.as_deref().unwrap_or("unknown"),
+                            f.detail.as_deref().unwrap_or("")
+                        )
+                    })
+                    .collect();
+                Ok(Some(reasons.join("; ")))
+            }
+        };
+        first_started(target.capacity.providers(), run_on)
+            .await?
             // Capacity shortfalls are the common cause; they clear up, so retry.
-            return Err(failed(
-                format!("RunTask started no task: {}", reasons.join("; ")),
-                true,
-            ));
-        }
-        Ok(())
+            .map_err(|shortfalls| failed(format!("RunTask started no task: {shortfalls}"), true))
     }
 
     /// One `SendMessageBatch` for up to ten documents; per-entry results.
@@ -291,6 +348,42 @@ pub fn size_class(bytes: u64) -> &'static str {
 mod tests {
     use super::*;
     use crate::policy::MIB;
+
+    #[tokio::test]
+    async fn spot_falls_back_to_on_demand_only_when_it_starts_nothing() {
+        let tried = std::sync::Mutex::new(Vec::new());
+        let short_of_spot = |provider: &'static str| {
+            tried.lock().expect("lock").push(provider);
+            async move {
+                Ok((provider == "FARGATE_SPOT")
+                    .then(|| "RESOURCE:FARGATE_SPOT (capacity is unavailable)".to_owned()))
+            }
+        };
+        let started = first_started(Capacity::Spot.providers(), short_of_spot).await;
+        assert_eq!(started.expect("no error"), Ok(()));
+        assert_eq!(*tried.lock().expect("lock"), ["FARGATE_SPOT", "FARGATE"]);
+
+        let none = |provider: &'static str| async move { Ok(Some(format!("no {provider}"))) };
+        let started = first_started(Capacity::Spot.providers(), none).await;
+        assert_eq!(
+            started.expect("no error"),
+            Err("FARGATE_SPOT: no FARGATE_SPOT | FARGATE: no FARGATE".into())
+        );
+        let failing = |_: &'static str| async move {
+            Err(DispatchError {
+                tier: Tier::Large,
+                message: "AccessDenied".into(),
+                transient: false,
+            })
+        };
+        let started = first_started(Capacity::Spot.providers(), failing).await;
+        assert_eq!(started.expect_err("stops at an error").message, "AccessDenied");
+        let on_demand = |provider: &'static str| async move {
+            Ok((provider != "FARGATE").then(|| "not tried".to_owned()))
+        };
+        let started = first_started(Capacity::OnDemand.providers(), on_demand).await;
+        assert_eq!(started.expect("no error"), Ok(()));
+    }
 
     #[test]
     fn size_classes() {

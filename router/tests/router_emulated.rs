@@ -6,7 +6,7 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use emulator::Emulator;
 use notifications::SnsNotifier;
 use object_events::{Dispatch, Tier};
-use router::dispatch::{AwsDispatcher, DispatchTargets, LargeTaskTarget};
+use router::dispatch::{AwsDispatcher, Capacity, DispatchTargets, LargeTaskTarget};
 use router::handler::Router;
 use router::policy::{RoutingPolicy, DEFAULT_LARGE_LIMIT, DEFAULT_RESERVED_PREFIX};
 use router::versions::S3Versions;
@@ -34,6 +34,8 @@ async fn large_task(emulator: &Emulator, ecs: &aws_sdk_ecs::Client) -> LargeTask
     let cluster = unique("triage");
     ecs.create_cluster()
         .cluster_name(&cluster)
+        .capacity_providers("FARGATE")
+        .capacity_providers("FARGATE_SPOT")
         .send()
         .await
         .expect("cluster");
@@ -61,6 +63,7 @@ async fn large_task(emulator: &Emulator, ecs: &aws_sdk_ecs::Client) -> LargeTask
         subnets: vec![subnet.to_owned()],
         security_groups: vec!["sg-0".into()],
         assign_public_ip: false,
+        capacity: Capacity::Spot,
     }
 }
 
@@ -434,6 +437,7 @@ async fn images_are_invoked_and_oversize_files_start_a_fargate_task() {
         task.started_by.as_deref(),
         Some(dispatch.correlation_id.as_str())
     );
+    assert_eq!(task.capacity_provider_name.as_deref(), Some("FARGATE_SPOT"));
 
     let routes = audit_summary(&stack, "tier").await;
     assert_eq!(

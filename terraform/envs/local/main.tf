@@ -59,6 +59,8 @@ module "stack" {
   large_file = {
     part_size   = "5 GiB"
     parallelism = 1
+    # As dev and staging run it: the router's RunTask names FARGATE_SPOT.
+    capacity = "spot"
   }
   # The executor plays one execution environment per function; for the thumbnail tier (the
   # one not fed by a queue, which needs at least 2) the deployment says so too.

@@ -15,7 +15,9 @@ functions = {
   extractor  = { reserved_concurrency = 5 }
   compliance = { reserved_concurrency = 5 }
 }
-large_file = { cpu = 1024, memory = 2048 }
+# Fargate Spot, on-demand when Spot has none: a reclaimed task's file is recorded FAILED
+# "interrupted" (reprocess it with `triage reprocess`).
+large_file = { cpu = 1024, memory = 2048, capacity = "spot" }
 
 alarm_thresholds = {
   queue_age_seconds = 1800

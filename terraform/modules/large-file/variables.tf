@@ -42,6 +42,17 @@ variable "part_size" {
   nullable    = false
 }
 
+variable "architecture" {
+  description = "The task's CPU: X86_64, or ARM64 (Graviton, about 20% cheaper per vCPU-hour) for an image built for linux/arm64 (docs/deploy.md builds both)."
+  type        = string
+  default     = "X86_64"
+  nullable    = false
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.architecture)
+    error_message = "architecture must be X86_64 or ARM64."
+  }
+}
+
 variable "parallelism" {
   description = "Ranged GETs in flight at once (memory is about parallelism x 8 chunks)."
   type        = number

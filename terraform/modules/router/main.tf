@@ -84,6 +84,7 @@ module "function" {
     TRIAGE_LARGE_SECURITY_GROUPS = join(",", var.large_security_group_ids)
     # Private subnets reach AWS through VPC endpoints, not public addresses.
     TRIAGE_LARGE_ASSIGN_PUBLIC_IP = "false"
+    TRIAGE_LARGE_CAPACITY         = var.large_capacity
     # Blank keeps the built-in routing table.
     TRIAGE_ROUTING_RULES = var.routing_rules == null ? "" : var.routing_rules
   }

@@ -89,6 +89,15 @@ variable "large_task_role_arns" {
   default     = []
 }
 
+variable "large_capacity" {
+  description = "Where large-file tasks run: on-demand (Fargate), or spot (Fargate Spot, on-demand when Spot has no capacity; a reclaimed task's file is recorded FAILED \"interrupted\")."
+  type        = string
+  validation {
+    condition     = contains(["on-demand", "spot"], var.large_capacity)
+    error_message = "large_capacity must be on-demand or spot."
+  }
+}
+
 variable "output_buckets" {
   description = "`<watched bucket>=<bucket>,...`: the watched buckets whose outputs, e-mail attachments among them, are kept in another bucket, so their attachments are routed by their rules."
   type        = string

@@ -243,6 +243,7 @@ module "large_file" {
   memory                = var.large_file.memory
   part_size             = var.large_file.part_size
   parallelism           = var.large_file.parallelism
+  architecture          = var.large_file.architecture
   storage               = local.storage
   tags                  = var.tags
 }
@@ -265,6 +266,7 @@ module "router" {
   large_task_role_arns     = module.large_file.role_arns
   large_subnet_ids         = module.network.private_subnet_ids
   large_security_group_ids = [module.network.task_security_group_id]
+  large_capacity           = var.large_file.capacity
   output_buckets           = local.storage.output_buckets
   tags                     = var.tags
 }

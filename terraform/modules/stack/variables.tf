@@ -76,12 +76,14 @@ variable "functions" {
   default     = {}
 }
 variable "large_file" {
-  description = "Large-file task sizing and read pattern; unset attributes keep the module defaults."
+  description = "Large-file task sizing, read pattern, CPU architecture (X86_64 or ARM64) and capacity (on-demand, or spot: Fargate Spot with on-demand when Spot has none); unset attributes keep the module defaults (X86_64, on-demand)."
   type = object({
-    cpu         = optional(number)
-    memory      = optional(number)
-    part_size   = optional(string)
-    parallelism = optional(number)
+    cpu          = optional(number)
+    memory       = optional(number)
+    part_size    = optional(string)
+    parallelism  = optional(number)
+    architecture = optional(string)
+    capacity     = optional(string, "on-demand")
   })
   default = {}
 }

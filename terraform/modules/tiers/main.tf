@@ -25,3 +25,14 @@ resource "aws_ecs_cluster" "large" {
   }
   tags = var.tags
 }
+
+# Both Fargate capacities: the router names one per RunTask (large_file.capacity: Spot, with
+# on-demand when Spot has none to give, or on-demand alone).
+resource "aws_ecs_cluster_capacity_providers" "large" {
+  cluster_name       = aws_ecs_cluster.large.name
+  capacity_providers = ["FARGATE", "FARGATE_SPOT"]
+  default_capacity_provider_strategy {
+    capacity_provider = "FARGATE"
+    weight            = 1
+  }
+}
