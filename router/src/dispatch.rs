@@ -377,7 +377,10 @@ mod tests {
             })
         };
         let started = first_started(Capacity::Spot.providers(), failing).await;
-        assert_eq!(started.expect_err("stops at an error").message, "AccessDenied");
+        assert_eq!(
+            started.expect_err("stops at an error").message,
+            "AccessDenied"
+        );
         let on_demand = |provider: &'static str| async move {
             Ok((provider != "FARGATE").then(|| "not tried".to_owned()))
         };
