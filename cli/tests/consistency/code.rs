@@ -741,8 +741,13 @@ impl Workspace {
                         targets = qualified;
                     }
                 }
-                // A method is reached by `.name(` or `Type::name`; a bare `item` is a variable.
+                // A method is reached by `.name(` or `Type::name`; a bare `item` is a variable,
+                // and `.name` with no call (`self.scan.update(..)`) a field.
                 let before = code[..token.start()].trim_end();
+                let after = code[token.end()..].trim_start();
+                if before.ends_with('.') && !after.starts_with('(') && !after.starts_with("::") {
+                    continue;
+                }
                 let as_method = before.ends_with('.') || before.ends_with("::");
                 targets.retain(|target| as_method || !self.all[*target].takes_self);
                 for next in targets {
