@@ -3,12 +3,14 @@ use anyhow::{bail, Context};
 use aws_lambda_events::sqs::SqsEvent;
 use clap::Args;
 use object_events::ObjectKey;
+use platform::config::{Env, RESERVED_PREFIX};
 use router::policy::{
     human, Decision, RoutingPolicy, DEFAULT_LARGE_LIMIT, DEFAULT_RESERVED_PREFIX,
 };
 use router::verdict::{is_sqs_batch, judge, Verdict};
 use serde::Serialize;
 use std::path::PathBuf;
+use worker_common::outputs::{Outputs, OUTPUT_BUCKETS};
 
 #[derive(Args)]
 #[command(
@@ -43,8 +45,12 @@ pub struct PolicyArgs {
     #[arg(long, env = router::config::ROUTING_RULES, value_name = "JSON")]
     rules: Option<String>,
     /// The reserved output prefix no rule may match.
-    #[arg(long, env = router::config::RESERVED_PREFIX, default_value = DEFAULT_RESERVED_PREFIX)]
+    #[arg(long, env = RESERVED_PREFIX, default_value = DEFAULT_RESERVED_PREFIX)]
     reserved_prefix: String,
+    /// `<watched bucket>=<bucket>,...`: the watched buckets whose outputs (e-mail attachments
+    /// among them, routed by their source bucket's rules) another bucket keeps.
+    #[arg(long, env = OUTPUT_BUCKETS, value_name = "PAIRS")]
+    output_buckets: Option<String>,
 }
 
 impl PolicyArgs {
@@ -53,7 +59,12 @@ impl PolicyArgs {
             Some(json) => RoutingPolicy::parse_rules(json)?,
             None => RoutingPolicy::default_rules(),
         };
-        RoutingPolicy::new(rules, &self.reserved_prefix, DEFAULT_LARGE_LIMIT)
+        let outputs = Outputs::from_env(&Env::from_lookup(|name| match name {
+            RESERVED_PREFIX => Some(self.reserved_prefix.clone()),
+            OUTPUT_BUCKETS => self.output_buckets.clone(),
+            _ => None,
+        }))?;
+        RoutingPolicy::with_outputs(rules, outputs, DEFAULT_LARGE_LIMIT)
             .context("the routing rules are not valid")
     }
 }

@@ -13,6 +13,7 @@ fn triage(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_triage"))
         .args(args)
         .env_remove("TRIAGE_ROUTING_RULES")
+        .env_remove("TRIAGE_OUTPUT_BUCKETS")
         .env_remove("TRIAGE_AUDIT_TABLE")
         .output()
         .expect("triage runs")
@@ -63,6 +64,34 @@ fn route_explains_where_a_key_and_size_go() {
         text.contains("IGNORED") && text.contains("key matches no routing rule"),
         "{text}"
     );
+}
+
+#[test]
+fn route_sends_an_attachment_where_its_e_mail_went() {
+    let attachment = "processed/attachments/team-media/mail/q3.eml/1-report.pdf";
+    let rules = r#"[{"name":"team-mail","bucket":"team-media","prefix":"mail/","tier":"document"},
+                    {"name":"compliance","prefix":"uploads/","tier":"compliance"}]"#;
+    let routed = |extra: &[&str]| {
+        let mut args = vec![
+            "route",
+            "--key",
+            attachment,
+            "--size",
+            "5",
+            "--bucket",
+            "stack-uploads",
+            "--rules",
+            rules,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        json_of(&triage(&args))
+    };
+    let kept_elsewhere = routed(&["--output-buckets", "team-media=stack-uploads"]);
+    assert_eq!(kept_elsewhere[0]["outcome"], "document");
+    assert_eq!(kept_elsewhere[0]["rule"], "team-mail");
+    // Without the map, the key names no source this deployment watches.
+    assert_eq!(routed(&[])[0]["outcome"], "IGNORED");
 }
 
 #[test]
