@@ -371,7 +371,7 @@ pub fn output_key(prefix: &str, folder: &str, source: &ObjectRef, name: &str) ->
 
 /// `name` in at most `room` bytes: whole if it fits, else its start and its extension, cut at
 /// character boundaries.
-fn shortened(name: &str, room: usize) -> String {
+pub fn shortened(name: &str, room: usize) -> String {
     if name.len() <= room {
         return name.to_owned();
     }

@@ -8,6 +8,7 @@ use crate::document::{DocumentError, DocumentText, Format, Metadata};
 use crate::html;
 use mail_parser::{Address, Message, MessageParser, MessagePart, MimeHeaders};
 use serde::{Deserialize, Serialize};
+use worker_common::s3::shortened;
 
 /// How much of the start is read to recognise a message.
 const HEAD_BYTES: usize = 8 * 1024;
@@ -41,6 +42,10 @@ pub struct Attachment {
 /// parser's whole answer (text included) is read up to 64 MiB (`isolate::Limits`).
 pub const MAX_ATTACHMENT_BYTES: usize = 32 << 20;
 
+/// The longest last segment of an attachment's key: an attached message is named after its
+/// subject, which may run to kilobytes, and the e-mail's key must fit beside it in S3's 1,024.
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+
 /// The most attachments of one message that re-enter the pipeline: each is a write, and an
 /// upload to process, and a message of a few KiB can declare thousands.
 pub const MAX_REENTERED_ATTACHMENTS: usize = 100;
@@ -48,7 +53,8 @@ pub const MAX_REENTERED_ATTACHMENTS: usize = 100;
 impl Attachment {
     /// The last segment of its key when it re-enters the pipeline: its place in the message
     /// (two attachments may share a name), then its name with path separators and control
-    /// characters replaced.
+    /// characters replaced, in at most [`MAX_FILE_NAME_BYTES`] (a long name keeps its start and
+    /// its extension).
     pub fn file_name(&self, position: usize) -> String {
         let name: String = self
             .name
@@ -64,10 +70,11 @@ impl Attachment {
             })
             .collect();
         let name = name.trim();
-        format!(
+        let name = format!(
             "{position}-{}",
             if name.is_empty() { "attachment" } else { name }
-        )
+        );
+        shortened(&name, MAX_FILE_NAME_BYTES)
     }
 
     /// Its content type as an S3 header can carry it, else `application/octet-stream`.
@@ -393,6 +400,16 @@ JVBERi0xLjQKJSVFT0YK\r
         assert_eq!(hostile.file_name(2), "2-.._.._etc__passwd_x");
         assert_eq!(hostile.stored_content_type(), "application/octet-stream");
         assert_eq!(attachment(None, "image/png").file_name(3), "3-attachment");
+        let long = attachment(
+            Some(&format!("{}.eml", "subject ".repeat(200))),
+            "message/rfc822",
+        );
+        let name = long.file_name(5);
+        assert_eq!(name.len(), MAX_FILE_NAME_BYTES);
+        assert!(
+            name.starts_with("5-subject subject") && name.ends_with(".eml"),
+            "{name}"
+        );
         assert_eq!(attachment(Some("  "), "x").file_name(4), "4-attachment");
     }
 
