@@ -32,6 +32,15 @@ fn names(report: &ScanReport) -> Vec<(&str, Option<u64>)> {
         .collect()
 }
 
+/// Each finding's signature and the entry it was found in.
+fn by_entry(report: &ScanReport) -> Vec<(&str, Option<&str>)> {
+    report
+        .findings
+        .iter()
+        .map(|f| (f.signature.as_str(), f.entry.as_deref()))
+        .collect()
+}
+
 /// The signatures found in `bytes`, whatever the chunking and whether the size is known.
 fn detected(scanner: &Scanner, bytes: &[u8]) -> Vec<String> {
     let reference = scan_in(scanner, bytes, 64 << 10, true).signatures;
@@ -313,11 +322,7 @@ fn eicar_in_a_zip_in_a_tar_gz_is_found_and_named_by_path() {
             scan.update(chunk);
         }
         let report = scan.finish();
-        let found: Vec<(&str, Option<&str>)> = report
-            .findings
-            .iter()
-            .map(|f| (f.signature.as_str(), f.entry.as_deref()))
-            .collect();
+        let found = by_entry(&report);
         assert_eq!(
             found[..3],
             [
@@ -579,11 +584,7 @@ fn an_e_mails_attachments_are_decoded_and_scanned_as_files_of_their_own() {
             "{newline:?}"
         );
         let report = scanner.scan(&mail);
-        let found: Vec<(&str, Option<&str>)> = report
-            .findings
-            .iter()
-            .map(|f| (f.signature.as_str(), f.entry.as_deref()))
-            .collect();
+        let found = by_entry(&report);
         assert_eq!(
             found,
             [
@@ -618,11 +619,7 @@ fn a_zip_in_a_forwarded_message_is_unpacked_through_both() {
     ))
     .expect("text");
     let report = scanner.scan(outer.as_bytes());
-    let found: Vec<(&str, Option<&str>)> = report
-        .findings
-        .iter()
-        .map(|f| (f.signature.as_str(), f.entry.as_deref()))
-        .collect();
+    let found = by_entry(&report);
     assert_eq!(
         found,
         [("Eicar-Test-Signature", Some("fwd.eml!tools.zip!eicar.com"))]
