@@ -1,5 +1,5 @@
-//! The task's configuration: the router's dispatch (a RunTask container override) and the
-//! task definition's settings, read from the environment once and validated at start.
+//! The task's configuration: the queue it takes dispatches from and the task definition's
+//! settings, read from the environment once and validated at start.
 
 use crate::stream::StreamSettings;
 use audit::RecorderSettings;
@@ -8,13 +8,18 @@ use compliance::config::{
     build_checker, BuildError, CheckerResources, VerdictSettings, SIGNATURES_URI,
 };
 use object_events::size::{GIB, MIB};
-use object_events::{Dispatch, Tier};
 use platform::config::{ConfigError, Env};
 use std::time::Duration;
 use worker_common::outputs::Outputs;
 
-/// The router's [`Dispatch`] as JSON (set by the router as a RunTask override).
-pub const DISPATCH: &str = "TRIAGE_DISPATCH";
+/// The large-file queue the router sends dispatches to.
+pub const QUEUE_URL: &str = "TRIAGE_LARGE_QUEUE_URL";
+/// How many objects one task streams at once (the router sizes the fleet by the same number).
+pub const MESSAGES_PER_TASK: &str = "TRIAGE_LARGE_MESSAGES_PER_TASK";
+/// How long the queue must stay empty before the task exits.
+pub const IDLE_SECONDS: &str = "TRIAGE_LARGE_IDLE_SECONDS";
+/// How long a received message stays hidden from other tasks; renewed while its object streams.
+pub const VISIBILITY_SECONDS: &str = "TRIAGE_LARGE_VISIBILITY_SECONDS";
 pub const PART_SIZE: &str = "TRIAGE_LARGE_PART_SIZE";
 pub const PARALLELISM: &str = "TRIAGE_LARGE_PARALLELISM";
 pub const ATTEMPTS: &str = "TRIAGE_LARGE_ATTEMPTS";
@@ -23,7 +28,7 @@ pub const MAX_BYTES: &str = "TRIAGE_LARGE_MAX_BYTES";
 
 #[derive(Clone, Debug)]
 pub struct TaskConfig {
-    pub dispatch: Dispatch,
+    pub queue: QueueSettings,
     pub recorder: RecorderSettings,
     pub stream: StreamSettings,
     /// How often the IN_PROGRESS record is rewritten with the bytes done (its rate limit).
@@ -38,26 +43,50 @@ pub struct TaskConfig {
     pub verdicts: VerdictSettings,
 }
 
+/// Where the task's work comes from and how long it waits for more.
+#[derive(Clone, Debug)]
+pub struct QueueSettings {
+    pub url: String,
+    /// Objects streamed at once; each holds its own read-ahead buffers.
+    pub messages_at_once: usize,
+    /// The task exits once nothing has arrived and nothing is in progress for this long.
+    pub idle: Duration,
+    /// A received message is hidden this long, renewed every third of it while it streams.
+    pub visibility: Duration,
+}
+
+impl QueueSettings {
+    fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let url = env.required(QUEUE_URL, "the large-file queue's URL")?;
+        let messages_at_once: usize = env.parsed_or(MESSAGES_PER_TASK, 1)?;
+        if !(1..=10).contains(&messages_at_once) {
+            return Err(env.invalid(
+                MESSAGES_PER_TASK,
+                "expected 1 to 10 objects at once (one ReceiveMessage's most)",
+            ));
+        }
+        let idle_seconds: u64 = env.parsed_or(IDLE_SECONDS, 60)?;
+        if idle_seconds == 0 {
+            return Err(env.invalid(IDLE_SECONDS, "expected at least 1 second"));
+        }
+        let visibility_seconds: u64 = env.parsed_or(VISIBILITY_SECONDS, 120)?;
+        if !(30..=43_200).contains(&visibility_seconds) {
+            return Err(env.invalid(
+                VISIBILITY_SECONDS,
+                "expected 30 s to 12 h (SQS's most), renewed every third of it",
+            ));
+        }
+        Ok(Self {
+            url,
+            messages_at_once,
+            idle: Duration::from_secs(idle_seconds),
+            visibility: Duration::from_secs(visibility_seconds),
+        })
+    }
+}
+
 impl TaskConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        let dispatch_json = env.required(
-            DISPATCH,
-            "the router's dispatch message (JSON), set as a RunTask container override",
-        )?;
-        let dispatch: Dispatch = serde_json::from_str(&dispatch_json)
-            .map_err(|err| env.invalid(DISPATCH, format!("not a dispatch message: {err}")))?;
-        if dispatch.tier != Tier::Large {
-            return Err(env.invalid(
-                DISPATCH,
-                format!("dispatched to tier {}, not large", dispatch.tier),
-            ));
-        }
-        if dispatch.object.version_id.is_none() && dispatch.object.etag.is_none() {
-            return Err(env.invalid(
-                DISPATCH,
-                "the object has neither a versionId nor an eTag to pin the read to",
-            ));
-        }
         let part_size = env.size_or(PART_SIZE, 8 * MIB)?;
         if part_size < 64 * 1024 {
             return Err(env.invalid(PART_SIZE, "expected at least 64 KiB"));
@@ -75,7 +104,7 @@ impl TaskConfig {
             return Err(env.invalid(PROGRESS_SECONDS, "expected at least 1 second"));
         }
         Ok(Self {
-            dispatch,
+            queue: QueueSettings::from_env(env)?,
             recorder: RecorderSettings::from_env(env, crate::task::STAGE)?,
             stream: StreamSettings {
                 part_size,
@@ -119,25 +148,14 @@ impl TaskConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
-    use object_events::{ObjectKey, S3Object};
     use platform::config::env_of;
     use testkit::AUDIT_PLACEHOLDERS;
 
-    fn dispatch_json(tier: Tier) -> String {
-        let object = S3Object::put(
-            "uploads",
-            ObjectKey::new("uploads/big.bin").expect("key"),
-            6 * GIB,
-            Some("abc".into()),
-        );
-        serde_json::to_string(&Dispatch::new(object, tier, "large", Utc::now())).expect("json")
-    }
+    const QUEUE: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/large";
 
     fn config(extra: &[(&str, &str)]) -> Result<TaskConfig, ConfigError> {
-        let json = dispatch_json(Tier::Large);
         let mut pairs: Vec<(&str, &str)> = AUDIT_PLACEHOLDERS.to_vec();
-        pairs.push((DISPATCH, &json));
+        pairs.push((QUEUE_URL, QUEUE));
         pairs.extend_from_slice(extra);
         TaskConfig::from_env(&env_of(&pairs))
     }
@@ -148,10 +166,20 @@ mod tests {
         assert_eq!(defaults.stream.part_size, 8 * MIB);
         assert_eq!(defaults.stream.parallelism, 8);
         assert_eq!(defaults.max_bytes, 5 * GIB);
-        assert_eq!(defaults.dispatch.object.key.as_str(), "uploads/big.bin");
-        let set = config(&[(PART_SIZE, "5 GiB"), (PARALLELISM, "1")]).expect("valid");
+        assert_eq!(defaults.queue.url, QUEUE);
+        assert_eq!(defaults.queue.messages_at_once, 1);
+        assert_eq!(defaults.queue.idle, Duration::from_secs(60));
+        let set = config(&[
+            (PART_SIZE, "5 GiB"),
+            (PARALLELISM, "1"),
+            (MESSAGES_PER_TASK, "4"),
+            (IDLE_SECONDS, "5"),
+        ])
+        .expect("valid");
         assert_eq!(set.stream.part_size, 5 * GIB);
         assert_eq!(set.stream.parallelism, 1);
+        assert_eq!(set.queue.messages_at_once, 4);
+        assert_eq!(set.queue.idle, Duration::from_secs(5));
     }
 
     #[test]
@@ -160,12 +188,15 @@ mod tests {
         assert!(message(&[(PART_SIZE, "1 KiB")]).contains(PART_SIZE));
         assert!(message(&[(PARALLELISM, "0")]).contains(PARALLELISM));
         assert!(message(&[(ATTEMPTS, "0")]).contains(ATTEMPTS));
-        assert!(message(&[(DISPATCH, "{}")]).contains("TRIAGE_DISPATCH"));
-        let thumbnail = dispatch_json(Tier::Thumbnail);
-        assert!(message(&[(DISPATCH, &thumbnail)]).contains("not large"));
+        assert!(message(&[(MESSAGES_PER_TASK, "11")]).contains(MESSAGES_PER_TASK));
+        assert!(message(&[(IDLE_SECONDS, "0")]).contains(IDLE_SECONDS));
+        assert!(message(&[(VISIBILITY_SECONDS, "10")]).contains(VISIBILITY_SECONDS));
         let missing = TaskConfig::from_env(&env_of(&AUDIT_PLACEHOLDERS))
-            .expect_err("no dispatch")
+            .expect_err("no queue")
             .to_string();
-        assert!(missing.contains("TRIAGE_DISPATCH is not set"), "{missing}");
+        assert!(
+            missing.contains("TRIAGE_LARGE_QUEUE_URL is not set"),
+            "{missing}"
+        );
     }
 }

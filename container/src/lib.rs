@@ -10,6 +10,7 @@
 pub mod config;
 pub mod digest;
 pub mod manifest;
+pub mod queue;
 pub mod source;
 pub mod stream;
 pub mod task;

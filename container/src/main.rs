@@ -1,10 +1,12 @@
-//! The large-file task (ECS Fargate): configuration from the environment the task definition
-//! and the router's RunTask override set, one object processed, then exit. SIGTERM (a task
-//! stop, a Spot interruption) ends the pass early with a FAILED "interrupted" record.
+//! The large-file task (ECS Fargate): configuration from the task definition's environment,
+//! dispatches taken from the large-file queue until it stays empty for the idle time. SIGTERM
+//! (a Spot interruption, a scale-in) stops the passes early: each records its progress and
+//! gives its object back to the queue for another task.
 
 use anyhow::Context;
 use compliance::quarantine::VerdictWriter;
 use large_file::config::TaskConfig;
+use large_file::queue::{consume, SqsInbox};
 use large_file::task::LargeFileTask;
 use notifications::SnsNotifier;
 use platform::config::Env;
@@ -23,7 +25,7 @@ async fn main() -> anyhow::Result<()> {
     let on_terminate = cancel.clone();
     tokio::spawn(async move {
         terminate.recv().await;
-        tracing::warn!("SIGTERM received; stopping the pass");
+        tracing::warn!("SIGTERM received; giving the objects in progress back to the queue");
         on_terminate.cancel();
     });
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
@@ -33,6 +35,11 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("loading the compliance checks")?;
     let store = S3Store { client: s3 };
+    let inbox = SqsInbox {
+        client: aws_sdk_sqs::Client::new(&aws),
+        queue_url: config.queue.url.clone(),
+    };
+    let (queue, busy_retry) = (config.queue.clone(), config.recorder.claim_lease);
     let task = LargeFileTask {
         verdicts: VerdictWriter::deployed(
             &aws,
@@ -46,7 +53,16 @@ async fn main() -> anyhow::Result<()> {
         config,
         checkers: Arc::new(checkers),
     };
-    let outcome = task.run(&cancel).await.context("recording the outcome")?;
-    tracing::info!(?outcome, "done");
+    let consumed = consume(&inbox, &queue, busy_retry, &cancel, |dispatch| {
+        let (task, cancel) = (&task, &cancel);
+        async move { task.run(&dispatch, cancel).await }
+    })
+    .await;
+    tracing::info!(
+        settled = consumed.settled,
+        released = consumed.released,
+        left = consumed.left,
+        "done"
+    );
     Ok(())
 }

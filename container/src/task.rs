@@ -1,10 +1,11 @@
-//! One run of the task: the router's dispatch in, one pass over the object, a manifest and one
-//! audit record out, with an IN_PROGRESS record showing the bytes done while it runs.
+//! One object's pass: a dispatch from the queue in, one pass over the object, a manifest and
+//! one audit record out, with an IN_PROGRESS record showing the bytes done while it runs.
 //!
-//! A Fargate task is run once: nothing redelivers it. So every failure the task can still
-//! record is recorded FAILED with its reason (a transient one after the per-part retries), and
-//! only a failure to record at all ends the task with an error, leaving the IN_PROGRESS record
-//! to show, by its age, that the task died (`triage audit --status IN_PROGRESS --stale 15m`).
+//! The queue redelivers what a pass gives back. A pass stopped by SIGTERM (a Spot reclaim, a
+//! scale-in) or by a fault that may pass (after the per-part retries) records its progress,
+//! releases its claim and is [`Outcome::Released`]: another task takes the object over from its
+//! first byte, and the exactly-once record and notification stay those of the one pass that
+//! finishes. A failure retrying cannot change is recorded FAILED with its reason.
 //!
 //! The compliance checks run in the same pass, and their verdict is the compliance tier's: a
 //! `compliance` record, the verdict tags on the object, and an INFECTED object quarantined,
@@ -22,7 +23,7 @@ use compliance::content::sniff;
 use compliance::quarantine::VerdictWriter;
 use compliance::verdict::{first_signature, over, CheckOutcome};
 use object_events::size::human;
-use object_events::ObjectRef;
+use object_events::Dispatch;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,9 +49,31 @@ pub struct LargeFileTask {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Recorded(Status),
-    /// The object's record is complete, or another task holds its claim: nothing was done.
+    /// The object's record is complete: nothing was done.
     Duplicate,
+    /// Another pass holds a live claim on the object: try again once it could have lapsed.
+    Busy,
+    /// The pass stopped before its end, its progress recorded and its claim released: the
+    /// dispatch is to be delivered again after `retry_after`.
+    Released {
+        retry_after: Duration,
+    },
 }
+
+/// A pass that did not produce its outputs.
+enum Ending {
+    /// The FAILED record's reason.
+    Failed(String),
+    /// Why the pass gave the object back, to be tried again after `retry_after`.
+    Released {
+        reason: String,
+        retry_after: Duration,
+    },
+}
+
+/// How long a fault that may pass (throttling, a network error that outlasted the per-part
+/// retries) keeps the object waiting before another pass.
+const TRANSIENT_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// What a successful pass produced.
 struct Done {
@@ -65,35 +88,45 @@ struct Done {
 
 impl LargeFileTask {
     /// Processes the dispatched object until done, failed, or `cancel` (SIGTERM) fires.
-    pub async fn run(&self, cancel: &CancellationToken) -> Result<Outcome, RecordError> {
+    pub async fn run(
+        &self,
+        dispatch: &Dispatch,
+        cancel: &CancellationToken,
+    ) -> Result<Outcome, RecordError> {
         let started_at = Utc::now();
-        let size = self.config.dispatch.object.size;
+        let size = dispatch.object.size;
         let claim = self
             .recorder
-            .claim(&self.in_progress(started_at, 0, size))
+            .claim(&self.in_progress(dispatch, started_at, 0, size))
             .await;
         match claim {
-            Ok(Claim::AlreadyRecorded) | Err(RecordError::InProgress { .. }) => {
-                info!(correlation_id = %self.config.dispatch.correlation_id, "already recorded or running elsewhere; nothing to do");
+            Ok(Claim::AlreadyRecorded) => {
+                info!(correlation_id = %dispatch.correlation_id, "already recorded; nothing to do");
                 return Ok(Outcome::Duplicate);
+            }
+            Err(RecordError::InProgress { .. }) => {
+                info!(correlation_id = %dispatch.correlation_id, "another pass holds the claim");
+                return Ok(Outcome::Busy);
             }
             Ok(_) => {}
             Err(err) => return Err(err),
         }
         let progress = AtomicU64::new(0);
         let result = tokio::select! {
-            result = self.process(&progress, cancel) => result,
-            never = self.report_progress(started_at, &progress) => match never {},
+            result = self.process(dispatch, &progress, cancel) => result,
+            never = self.report_progress(dispatch, started_at, &progress) => match never {},
         };
         let record = match result {
             Ok(done) => {
-                let unconcluded = self.conclude_verdict(&done.checks, started_at).await;
+                let unconcluded = self
+                    .conclude_verdict(dispatch, &done.checks, started_at)
+                    .await;
                 let findings = match (done.findings, unconcluded) {
                     (Some(found), Some(problem)) => Some(format!("{found} | {problem}")),
                     (found, problem) => found.or(problem),
                 };
                 let record = self
-                    .record(Status::Succeeded, started_at)
+                    .record(dispatch, Status::Succeeded, started_at)
                     .with_sha256(done.sha256)
                     .with_content_type(done.content_type)
                     .with_outputs(vec![done.manifest_key])
@@ -103,9 +136,23 @@ impl LargeFileTask {
                     None => record,
                 }
             }
-            Err(reason) => {
-                warn!(correlation_id = %self.config.dispatch.correlation_id, reason, "large file failed");
-                self.record(Status::Failed, started_at).with_reason(reason)
+            Err(Ending::Failed(reason)) => {
+                warn!(correlation_id = %dispatch.correlation_id, reason, "large file failed");
+                self.record(dispatch, Status::Failed, started_at)
+                    .with_reason(reason)
+            }
+            Err(Ending::Released {
+                reason,
+                retry_after,
+            }) => {
+                let bytes_done = progress.load(Ordering::Relaxed);
+                warn!(correlation_id = %dispatch.correlation_id, reason, bytes_done, "released for another pass");
+                let record = self
+                    .in_progress(dispatch, started_at, bytes_done, size)
+                    .with_reason(format!("released for another pass: {reason}"));
+                self.recorder.progress(&record).await?;
+                self.recorder.release(&record).await?;
+                return Ok(Outcome::Released { retry_after });
             }
         };
         self.recorder.finish(&record).await?;
@@ -122,6 +169,7 @@ impl LargeFileTask {
     /// Rewrites the IN_PROGRESS record every progress interval (which also renews the claim).
     async fn report_progress(
         &self,
+        dispatch: &Dispatch,
         started_at: DateTime<Utc>,
         progress: &AtomicU64,
     ) -> std::convert::Infallible {
@@ -130,7 +178,7 @@ impl LargeFileTask {
         loop {
             ticks.tick().await;
             let done = progress.load(Ordering::Relaxed);
-            let record = self.in_progress(started_at, done, self.config.dispatch.object.size);
+            let record = self.in_progress(dispatch, started_at, done, dispatch.object.size);
             match self.recorder.progress(&record).await {
                 Ok(()) => info!(bytes_done = done, "progress"),
                 Err(err) => warn!(error = %err, "progress update failed"),
@@ -138,22 +186,23 @@ impl LargeFileTask {
         }
     }
 
-    /// The pass itself; `Err` is the FAILED record's reason.
+    /// The pass itself.
     async fn process(
         &self,
+        dispatch: &Dispatch,
         progress: &AtomicU64,
         cancel: &CancellationToken,
-    ) -> Result<Done, String> {
+    ) -> Result<Done, Ending> {
         let config = &self.config;
-        let object = self.object();
+        let object = dispatch.object.object_ref();
         let started = Instant::now();
-        let stored = self.store.describe(&object).await.map_err(reason)?;
+        let stored = self.store.describe(&object).await.map_err(ending)?;
         if stored.size > config.max_bytes {
-            return Err(format!(
+            return Err(Ending::Failed(format!(
                 "object of {} exceeds the large-file limit of {}",
                 human(stored.size),
                 human(config.max_bytes)
-            ));
+            )));
         }
         let described = started.elapsed();
         let expected = Expected::from_stored(&stored);
@@ -173,14 +222,20 @@ impl LargeFileTask {
         let streamed = stream_object(&source, stored.size, &config.stream, &hashers, progress, cancel)
             .await
             .map_err(|err| match err {
-                StreamError::Source(failure) => reason(failure),
-                StreamError::Interrupted { bytes_done } => format!(
-                    "interrupted by SIGTERM (task stopped or Spot capacity reclaimed) after {bytes_done} of {} bytes; upload the object again to reprocess it",
-                    stored.size
-                ),
-                StreamError::Hasher(err) => err.to_string(),
+                StreamError::Source(failure) => ending(failure),
+                StreamError::Interrupted { bytes_done } => Ending::Released {
+                    reason: format!(
+                        "interrupted by SIGTERM (task stopped or Spot capacity reclaimed) after {bytes_done} of {} bytes",
+                        stored.size
+                    ),
+                    retry_after: Duration::ZERO,
+                },
+                StreamError::Hasher(err) => Ending::Failed(err.to_string()),
             })?;
-        let digests = hashers.finish().await.map_err(|err| err.to_string())?;
+        let digests = hashers
+            .finish()
+            .await
+            .map_err(|err| Ending::Failed(err.to_string()))?;
         let streamed_in = started.elapsed() - described;
         if let Verification::Mismatched {
             against,
@@ -188,15 +243,15 @@ impl LargeFileTask {
             computed,
         } = &digests.verification
         {
-            return Err(format!(
+            return Err(Ending::Failed(format!(
                 "checksum mismatch: the bytes read do not match the {against} ({stored} stored, {computed} computed)"
-            ));
+            )));
         }
         let content_type = sniff(&streamed.head);
         let seconds = streamed_in.as_secs_f64().max(1e-9);
         let manifest = Manifest {
             source: &object,
-            correlation_id: config.dispatch.correlation_id.as_str(),
+            correlation_id: dispatch.correlation_id.as_str(),
             size: stored.size,
             sha256: &digests.sha256,
             content_type,
@@ -212,17 +267,18 @@ impl LargeFileTask {
             throughput_mib_per_s: stored.size as f64 / (1024.0 * 1024.0) / seconds,
             checks: &digests.checks,
         };
-        let manifest_json = serde_json::to_vec_pretty(&manifest).map_err(|err| err.to_string())?;
+        let manifest_json =
+            serde_json::to_vec_pretty(&manifest).map_err(|err| Ending::Failed(err.to_string()))?;
         let manifest_output = config.outputs.place(&object, "manifests", "manifest.json");
         self.store
             .write(
                 &manifest_output,
                 manifest_json,
                 "application/json",
-                source_metadata(&config.dispatch),
+                source_metadata(dispatch),
             )
             .await
-            .map_err(reason)?;
+            .map_err(ending)?;
         Ok(Done {
             details: json!({
                 "size": stored.size,
@@ -243,10 +299,11 @@ impl LargeFileTask {
     }
 
     /// Records the checks' verdict as the compliance tier does, tags the object with it and
-    /// quarantines it when INFECTED; a task is never redelivered, so transient failures are
-    /// retried here. Returns why the verdict could not be concluded, if it could not.
+    /// quarantines it when INFECTED, retrying transient failures here rather than streaming the
+    /// whole object again. Returns why the verdict could not be concluded, if it could not.
     async fn conclude_verdict(
         &self,
+        dispatch: &Dispatch,
         checks: &BTreeMap<&'static str, Judgement>,
         started_at: DateTime<Utc>,
     ) -> Option<String> {
@@ -262,7 +319,7 @@ impl LargeFileTask {
             signature: first_signature(&judgement.details),
         });
         let verdict = over(outcomes)?;
-        let record = verdict.record(&self.config.dispatch, started_at, STAGE);
+        let record = verdict.record(dispatch, started_at, STAGE);
         let mut last = String::new();
         for attempt in 1..=self.config.stream.attempts {
             match self.verdicts.write(record.clone(), &verdict).await {
@@ -280,16 +337,23 @@ impl LargeFileTask {
         Some(format!("the compliance verdict was not recorded: {last}"))
     }
 
-    fn object(&self) -> ObjectRef {
-        self.config.dispatch.object.object_ref()
+    fn record(
+        &self,
+        dispatch: &Dispatch,
+        status: Status,
+        started_at: DateTime<Utc>,
+    ) -> AuditRecord {
+        AuditRecord::for_dispatch(dispatch, STAGE, status, started_at)
     }
 
-    fn record(&self, status: Status, started_at: DateTime<Utc>) -> AuditRecord {
-        AuditRecord::for_dispatch(&self.config.dispatch, STAGE, status, started_at)
-    }
-
-    fn in_progress(&self, started_at: DateTime<Utc>, bytes_done: u64, size: u64) -> AuditRecord {
-        self.record(Status::InProgress, started_at)
+    fn in_progress(
+        &self,
+        dispatch: &Dispatch,
+        started_at: DateTime<Utc>,
+        bytes_done: u64,
+        size: u64,
+    ) -> AuditRecord {
+        self.record(dispatch, Status::InProgress, started_at)
             .with_details(json!({ "bytes_done": bytes_done, "size": size }))
     }
 }
@@ -310,12 +374,13 @@ fn findings(checks: &BTreeMap<&'static str, Judgement>) -> Option<String> {
     (!found.is_empty()).then(|| found.join(" | "))
 }
 
-fn reason(failure: Failure) -> String {
+fn ending(failure: Failure) -> Ending {
     match failure {
-        Failure::Permanent(reason) => reason,
-        Failure::Transient(reason) => {
-            format!("{reason}; a task is not redelivered: upload the object again to retry")
-        }
+        Failure::Permanent(reason) => Ending::Failed(reason),
+        Failure::Transient(reason) => Ending::Released {
+            reason,
+            retry_after: TRANSIENT_RETRY_AFTER,
+        },
     }
 }
 

@@ -7,10 +7,10 @@ use compliance::config::VerdictSettings;
 use compliance::quarantine::{QuarantineMode, VerdictWriter};
 use compliance::tags::VerdictTags;
 use compliance::verdict::VERDICT_STAGE;
-use large_file::config::TaskConfig;
+use large_file::config::{QueueSettings, TaskConfig};
 use large_file::stream::StreamSettings;
 use large_file::task::{LargeFileTask, Outcome, STAGE};
-use object_events::{Dispatch, Tier};
+use object_events::Tier;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -27,7 +27,7 @@ fn bytes(size: usize) -> Vec<u8> {
         .collect()
 }
 
-fn task(stage: &WorkerStage, dispatch: Dispatch, max_bytes: u64) -> LargeFileTask {
+fn task(stage: &WorkerStage, max_bytes: u64) -> LargeFileTask {
     let store = S3Store {
         client: stage.s3.clone(),
     };
@@ -46,7 +46,12 @@ fn task(stage: &WorkerStage, dispatch: Dispatch, max_bytes: u64) -> LargeFileTas
         store,
         recorder: stage.recorder.clone(),
         config: TaskConfig {
-            dispatch,
+            queue: QueueSettings {
+                url: "unused: each test runs one pass".into(),
+                messages_at_once: 1,
+                idle: Duration::from_secs(1),
+                visibility: Duration::from_secs(30),
+            },
             recorder: stage.recorder_settings(),
             stream: StreamSettings {
                 part_size: MIB as u64,
@@ -105,7 +110,7 @@ async fn an_object_is_streamed_verified_and_recorded_once_with_its_manifest() {
     let dispatch = stage.upload(key, data.clone(), Tier::Large).await;
     let cancel = CancellationToken::new();
 
-    let outcome = task(&stage, dispatch.clone(), 1 << 30).run(&cancel).await;
+    let outcome = task(&stage, 1 << 30).run(&dispatch, &cancel).await;
     assert_eq!(
         outcome.expect("recorded"),
         Outcome::Recorded(Status::Succeeded)
@@ -139,8 +144,8 @@ async fn an_object_is_streamed_verified_and_recorded_once_with_its_manifest() {
     assert_eq!(parts[3]["offset"], 3 * MIB);
     assert_eq!(parts[3]["length"], 1);
 
-    // A second run for the same upload (a duplicate RunTask) does nothing.
-    let again = task(&stage, dispatch, 1 << 30).run(&cancel).await;
+    // A second delivery of the same dispatch does nothing.
+    let again = task(&stage, 1 << 30).run(&dispatch, &cancel).await;
     assert_eq!(again.expect("checked"), Outcome::Duplicate);
     assert_eq!(stage.records(key).await.len(), 1);
     assert_eq!(stage.notified_statuses().await, ["SUCCEEDED"]);
@@ -196,8 +201,8 @@ async fn a_multipart_upload_is_checked_against_its_etag() {
     let etag = done.e_tag().map(|etag| etag.trim_matches('"').to_owned());
     let dispatch = stage.dispatch(key, data.len() as u64, etag, Tier::Large);
 
-    let outcome = task(&stage, dispatch, 1 << 30)
-        .run(&CancellationToken::new())
+    let outcome = task(&stage, 1 << 30)
+        .run(&dispatch, &CancellationToken::new())
         .await;
     assert_eq!(
         outcome.expect("recorded"),
@@ -221,8 +226,8 @@ async fn an_object_over_the_limit_is_failed_without_being_read() {
     let stage = WorkerStage::new(STAGE).await;
     let key = "uploads/archives/too big.bin";
     let dispatch = stage.upload(key, bytes(MIB), Tier::Large).await;
-    let outcome = task(&stage, dispatch, (MIB - 1) as u64)
-        .run(&CancellationToken::new())
+    let outcome = task(&stage, (MIB - 1) as u64)
+        .run(&dispatch, &CancellationToken::new())
         .await;
     assert_eq!(
         outcome.expect("recorded"),
@@ -248,9 +253,9 @@ async fn the_compliance_checks_run_in_the_same_pass() {
     data.extend_from_slice(b"MARKER,ada@example.com\n");
     data.extend(b"1,none\n".repeat(1000));
     let dispatch = stage.upload(key, data, Tier::Large).await;
-    let mut task = task(&stage, dispatch, 1 << 30);
+    let mut task = task(&stage, 1 << 30);
     with_marker_signature(&stage, &mut task).await;
-    let outcome = task.run(&CancellationToken::new()).await;
+    let outcome = task.run(&dispatch, &CancellationToken::new()).await;
     assert_eq!(
         outcome.expect("recorded"),
         Outcome::Recorded(Status::Succeeded)
@@ -283,12 +288,12 @@ async fn a_signature_in_the_middle_of_300_mib_makes_an_infected_verdict_tagged_a
     let mut data = vec![0x5a_u8; size];
     data[size / 2..size / 2 + 6].copy_from_slice(b"MARKER");
     let dispatch = stage.upload(key, data, Tier::Large).await;
-    let mut task = task(&stage, dispatch, 1 << 30);
+    let mut task = task(&stage, 1 << 30);
     // The emulator re-reads the whole object for every ranged GET: one streaming GET.
     task.config.stream.part_size = size as u64;
     task.config.stream.parallelism = 1;
     with_marker_signature(&stage, &mut task).await;
-    let outcome = task.run(&CancellationToken::new()).await;
+    let outcome = task.run(&dispatch, &CancellationToken::new()).await;
     assert_eq!(
         outcome.expect("recorded"),
         Outcome::Recorded(Status::Succeeded)

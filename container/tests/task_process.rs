@@ -1,11 +1,12 @@
-//! The task binary as Fargate runs it: configured by environment, stopped by SIGTERM. Its S3
-//! is a small local endpoint that serves one object and can misbehave on purpose (a stored
-//! checksum the bytes do not match, a body that stalls); audit and notifications go to the
-//! emulator.
+//! The task binary as Fargate runs it: configured by environment, fed by the emulator's SQS,
+//! stopped by SIGTERM. Its S3 is a small local endpoint that serves one object and can
+//! misbehave on purpose (a stored checksum the bytes do not match, a body that stalls); audit
+//! and notifications go to the emulator.
 
 use large_file::task::STAGE;
 use object_events::Tier;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use testkit::stage::WorkerStage;
@@ -21,8 +22,9 @@ struct Object {
     etag: String,
     /// Sent as `x-amz-checksum-crc32` on HEAD.
     crc32: Option<String>,
-    /// Bytes a GET sends before it stops sending (without closing).
+    /// Bytes a GET sends before it stops sending (without closing), while `stalling` holds.
     stall_after: Option<usize>,
+    stalling: Arc<AtomicBool>,
 }
 
 async fn serve(object: Object) -> String {
@@ -89,9 +91,10 @@ async fn answer(mut connection: TcpStream, object: Object) {
         if connection.write_all(response.as_bytes()).await.is_err() {
             return;
         }
-        let sent = object
-            .stall_after
-            .map_or(body.len(), |after| after.min(body.len()));
+        let sent = match object.stall_after {
+            Some(after) if object.stalling.load(Ordering::SeqCst) => after.min(body.len()),
+            _ => body.len(),
+        };
         if connection.write_all(&body[..sent]).await.is_err() {
             return;
         }
@@ -101,16 +104,29 @@ async fn answer(mut connection: TcpStream, object: Object) {
     }
 }
 
-fn start_task(stage: &WorkerStage, s3_endpoint: &str, key: &str, etag: &str) -> Child {
+/// The large-file queue with the router's dispatch for `key` in it.
+async fn queue_with_dispatch(stage: &WorkerStage, key: &str, etag: &str) -> String {
+    let queue = stage.aws.queue("large").await;
     let dispatch = stage.dispatch(key, SIZE as u64, Some(etag.into()), Tier::Large);
+    stage
+        .aws
+        .sqs
+        .send_message()
+        .queue_url(&queue)
+        .message_body(serde_json::to_string(&dispatch).expect("JSON"))
+        .send()
+        .await
+        .expect("dispatch queued");
+    queue
+}
+
+fn start_task(stage: &WorkerStage, s3_endpoint: &str, queue: &str) -> Child {
     let settings = stage.recorder_settings();
     Command::new(env!("CARGO_BIN_EXE_large-file"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env(
-            "TRIAGE_DISPATCH",
-            serde_json::to_string(&dispatch).expect("JSON"),
-        )
+        .env("TRIAGE_LARGE_QUEUE_URL", queue)
+        .env("TRIAGE_LARGE_IDLE_SECONDS", "1")
         .env("TRIAGE_ENVIRONMENT", "test")
         .env("TRIAGE_AUDIT_TABLE", &settings.table)
         .env("TRIAGE_NOTIFICATIONS_TOPIC_ARN", &settings.topic_arn)
@@ -133,6 +149,7 @@ fn object() -> Object {
         data: Arc::new(data),
         crc32: None,
         stall_after: None,
+        stalling: Arc::new(AtomicBool::new(true)),
     }
 }
 
@@ -154,16 +171,17 @@ async fn wait_for_status(stage: &WorkerStage, key: &str, status: &str) -> audit:
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_mid_stream_ends_in_a_failed_interrupted_record_and_a_clean_exit() {
+async fn sigterm_mid_stream_gives_the_object_back_and_another_task_completes_it() {
     let stage = WorkerStage::new(STAGE).await;
     let object = Object {
         stall_after: Some(300_000),
         ..object()
     };
-    let etag = object.etag.clone();
+    let (etag, stalling) = (object.etag.clone(), Arc::clone(&object.stalling));
     let endpoint = serve(object).await;
     let key = "uploads/archives/stopped.bin";
-    let mut task = start_task(&stage, &endpoint, key, &etag);
+    let queue = queue_with_dispatch(&stage, key, &etag).await;
+    let mut first = start_task(&stage, &endpoint, &queue);
 
     // The progress record shows the bytes that arrived before the stall.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -183,20 +201,50 @@ async fn sigterm_mid_stream_ends_in_a_failed_interrupted_record_and_a_clean_exit
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // SAFETY: signalling a child process this test started and has not reaped.
-    unsafe { libc::kill(task.id() as i32, libc::SIGTERM) };
-    let status = task.wait().expect("the task exits");
+    unsafe { libc::kill(first.id() as i32, libc::SIGTERM) };
+    let status = first.wait().expect("the task exits");
     assert_eq!(status.code(), Some(0), "a clean exit after SIGTERM");
 
-    let record = wait_for_status(&stage, key, "FAILED").await;
-    let reason = record.reason.unwrap_or_default();
-    assert!(reason.starts_with("interrupted by SIGTERM"), "{reason}");
-    assert!(reason.contains(&format!("of {SIZE} bytes")), "{reason}");
+    let released = stage.records(key).await;
+    assert_eq!(released.len(), 1, "{released:?}");
     assert_eq!(
-        stage.records(key).await.len(),
-        1,
-        "the progress record became the outcome"
+        released[0].status, "IN_PROGRESS",
+        "not an outcome: {released:?}"
     );
-    assert_eq!(stage.notified_statuses().await, ["FAILED"]);
+    let reason = released[0].reason.clone().unwrap_or_default();
+    assert!(
+        reason.starts_with("released for another pass: interrupted by SIGTERM"),
+        "{reason}"
+    );
+    assert!(reason.contains(&format!("of {SIZE} bytes")), "{reason}");
+    let bytes_done = released[0].details.as_ref().expect("details")["bytes_done"]
+        .as_u64()
+        .unwrap_or_default();
+    assert!(bytes_done > 0, "its progress kept: {released:?}");
+    assert!(
+        stage.notified_statuses().await.is_empty(),
+        "nothing announced for a released pass"
+    );
+
+    // The message is back at once; another task takes it over and finishes, then exits idle.
+    stalling.store(false, Ordering::SeqCst);
+    let second = start_task(&stage, &endpoint, &queue);
+    let status = tokio::task::spawn_blocking(move || second.wait_with_output())
+        .await
+        .expect("joined")
+        .expect("the second task exits once the queue stays empty");
+    assert_eq!(status.status.code(), Some(0));
+    let records = stage.records(key).await;
+    assert_eq!(records.len(), 1, "one record for the object: {records:?}");
+    assert_eq!(records[0].status, "SUCCEEDED", "{records:?}");
+    // The checks' verdict and the outcome, each announced once.
+    let mut notified = stage.notified_statuses().await;
+    notified.sort();
+    assert_eq!(notified, ["CLEAN", "SUCCEEDED"]);
+    assert!(
+        stage.aws.drain(&queue).await.is_empty(),
+        "the dispatch was removed once recorded"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,7 +257,8 @@ async fn a_stored_checksum_the_bytes_do_not_match_is_failed() {
     let etag = object.etag.clone();
     let endpoint = serve(object).await;
     let key = "uploads/archives/tampered.bin";
-    let status = start_task(&stage, &endpoint, key, &etag)
+    let queue = queue_with_dispatch(&stage, key, &etag).await;
+    let status = start_task(&stage, &endpoint, &queue)
         .wait()
         .expect("the task exits");
     assert_eq!(status.code(), Some(0));

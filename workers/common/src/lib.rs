@@ -23,3 +23,25 @@ pub enum Failure {
     #[error("{0}")]
     Transient(String),
 }
+
+impl Failure {
+    /// A failed AWS call (any service's client: the error types are shared), classified as
+    /// [`platform::is_transient`] says.
+    pub fn of_call<E>(
+        call: &str,
+        err: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    ) -> Self
+    where
+        E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let message = format!(
+            "{call} failed: {}",
+            aws_sdk_s3::error::DisplayErrorContext(err)
+        );
+        if platform::is_transient(err) {
+            Failure::Transient(message)
+        } else {
+            Failure::Permanent(message)
+        }
+    }
+}

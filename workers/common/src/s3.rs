@@ -3,7 +3,7 @@
 
 use crate::outputs::Output;
 use crate::Failure;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumMode, ChecksumType, Tag, Tagging, TaggingDirective};
 use object_events::{Dispatch, ObjectRef};
@@ -16,12 +16,7 @@ fn classify<E>(operation: &str, err: SdkError<E, aws_sdk_s3::config::http::HttpR
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let message = format!("S3 {operation} failed: {}", DisplayErrorContext(&err));
-    if platform::is_transient(&err) {
-        Failure::Transient(message)
-    } else {
-        Failure::Permanent(message)
-    }
+    Failure::of_call(&format!("S3 {operation}"), &err)
 }
 
 #[derive(Clone)]
