@@ -1,6 +1,7 @@
 //! The router's configuration, read from the environment once at start-up.
 
 use crate::dispatch::{Capacity, DispatchTargets, LargeTaskTarget};
+use crate::fleet::Fleet;
 use crate::policy::{RoutingPolicy, DEFAULT_LARGE_LIMIT};
 use audit::RecorderSettings;
 use platform::config::{ConfigError, Env};
@@ -13,7 +14,10 @@ pub const EXTRACTOR_QUEUE_URL: &str = "TRIAGE_EXTRACTOR_QUEUE_URL";
 pub const COMPLIANCE_TOPIC_ARN: &str = "TRIAGE_COMPLIANCE_TOPIC_ARN";
 pub const LARGE_CLUSTER: &str = "TRIAGE_LARGE_CLUSTER";
 pub const LARGE_TASK_DEFINITION: &str = "TRIAGE_LARGE_TASK_DEFINITION";
-pub const LARGE_CONTAINER: &str = "TRIAGE_LARGE_CONTAINER";
+pub const LARGE_QUEUE_URL: &str = "TRIAGE_LARGE_QUEUE_URL";
+pub const LARGE_MAX_TASKS: &str = "TRIAGE_LARGE_MAX_TASKS";
+/// The same variable, and value, as the task's: the fleet is sized by what one task takes.
+pub const LARGE_MESSAGES_PER_TASK: &str = "TRIAGE_LARGE_MESSAGES_PER_TASK";
 pub const LARGE_SUBNETS: &str = "TRIAGE_LARGE_SUBNETS";
 pub const LARGE_SECURITY_GROUPS: &str = "TRIAGE_LARGE_SECURITY_GROUPS";
 pub const LARGE_ASSIGN_PUBLIC_IP: &str = "TRIAGE_LARGE_ASSIGN_PUBLIC_IP";
@@ -53,13 +57,13 @@ impl RouterConfig {
             compliance_topic_arn: env
                 .required(COMPLIANCE_TOPIC_ARN, "the compliance SNS topic's ARN")?,
             large_task: LargeTaskTarget {
+                queue_url: env.required(LARGE_QUEUE_URL, "the large-file SQS queue's URL")?,
+                fleet: fleet_from_env(env)?,
                 cluster: env.required(LARGE_CLUSTER, "the ECS cluster's name or ARN")?,
-                task_definition: env.required(
+                family: env.required(
                     LARGE_TASK_DEFINITION,
-                    "the large-file task definition (family[:revision] or ARN)",
+                    "the large-file task definition's family",
                 )?,
-                container: env
-                    .required(LARGE_CONTAINER, "the container name in the task definition")?,
                 subnets: env.list(
                     LARGE_SUBNETS,
                     "comma-separated subnet ids for the Fargate task",
@@ -77,12 +81,33 @@ impl RouterConfig {
                 },
             },
         };
+        if targets.large_task.family.contains([':', '/']) {
+            return Err(env.invalid(
+                LARGE_TASK_DEFINITION,
+                "expected the family alone (no revision, no ARN): tasks are counted by family",
+            ));
+        }
         Ok(Self {
             recorder: RecorderSettings::from_env(env, crate::handler::STAGE)?,
             policy,
             targets,
         })
     }
+}
+
+fn fleet_from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Fleet, ConfigError> {
+    let max_tasks: u32 = env.parsed_or(LARGE_MAX_TASKS, 10)?;
+    if !(1..=1000).contains(&max_tasks) {
+        return Err(env.invalid(LARGE_MAX_TASKS, "expected 1 to 1000 tasks"));
+    }
+    let messages_per_task: u32 = env.parsed_or(LARGE_MESSAGES_PER_TASK, 1)?;
+    if !(1..=10).contains(&messages_per_task) {
+        return Err(env.invalid(LARGE_MESSAGES_PER_TASK, "expected 1 to 10 objects per task"));
+    }
+    Ok(Fleet {
+        max_tasks,
+        messages_per_task,
+    })
 }
 
 #[cfg(test)]
@@ -106,7 +131,10 @@ mod tests {
             (COMPLIANCE_TOPIC_ARN, "arn:aws:sns:eu-west-1:1:compliance"),
             (LARGE_CLUSTER, "triage"),
             (LARGE_TASK_DEFINITION, "large-file"),
-            (LARGE_CONTAINER, "large-file"),
+            (
+                LARGE_QUEUE_URL,
+                "https://sqs.eu-west-1.amazonaws.com/1/large",
+            ),
             (LARGE_SUBNETS, "subnet-1, subnet-2"),
             (LARGE_SECURITY_GROUPS, "sg-1"),
         ])
@@ -125,6 +153,13 @@ mod tests {
         assert_eq!(config.policy.rules().len(), 3);
         assert_eq!(config.recorder.worker, "router");
         assert_eq!(config.targets.large_task.capacity, Capacity::OnDemand);
+        assert_eq!(
+            config.targets.large_task.fleet,
+            Fleet {
+                max_tasks: 10,
+                messages_per_task: 1
+            }
+        );
         let mut spot = complete_env();
         spot.insert(LARGE_CAPACITY, "spot");
         let spot = load(spot).expect("valid").targets.large_task.capacity;
@@ -159,5 +194,16 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("reserved prefix"), "{err}");
+
+        for (name, value) in [
+            (LARGE_MAX_TASKS, "0"),
+            (LARGE_MESSAGES_PER_TASK, "11"),
+            (LARGE_TASK_DEFINITION, "large-file:3"),
+        ] {
+            let mut vars = complete_env();
+            vars.insert(name, value);
+            let err = load(vars).expect_err("invalid").to_string();
+            assert!(err.contains(name), "{err}");
+        }
     }
 }

@@ -1,21 +1,24 @@
 //! Hands routed objects to their tiers. The [`Dispatcher`] trait is the port the handler sees;
 //! [`AwsDispatcher`] is the adapter that talks to Lambda, SQS, SNS and ECS.
+//!
+//! Large files go to the large-file queue; after sending, the router starts the tasks the
+//! queue's backlog calls for ([`crate::fleet`]).
 
+use crate::fleet::{self, Fleet, RunningTask};
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, ContainerOverride,
-    KeyValuePair, NetworkConfiguration, TaskOverride,
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DesiredStatus,
+    NetworkConfiguration,
 };
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use aws_sdk_sns::types::MessageAttributeValue;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 use futures::future::join_all;
 use object_events::{Dispatch, Tier};
 use platform::is_transient;
 use std::future::Future;
+use tracing::{info, warn};
 
-/// The environment variable the large-file task reads its dispatch message from.
-pub const TASK_DISPATCH_VARIABLE: &str = "TRIAGE_DISPATCH";
 /// SQS's limit on entries per `SendMessageBatch`.
 const SQS_BATCH_LIMIT: usize = 10;
 
@@ -46,9 +49,12 @@ pub struct DispatchTargets {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LargeTaskTarget {
+    pub queue_url: String,
+    pub fleet: Fleet,
     pub cluster: String,
-    pub task_definition: String,
-    pub container: String,
+    /// The task definition's family: what RunTask runs (its latest revision) and ListTasks
+    /// counts.
+    pub family: String,
     pub subnets: Vec<String>,
     pub security_groups: Vec<String>,
     pub assign_public_ip: bool,
@@ -113,18 +119,33 @@ pub struct AwsDispatcher {
 impl Dispatcher for AwsDispatcher {
     async fn dispatch(&self, batch: &[Dispatch]) -> Vec<Result<(), DispatchError>> {
         let mut results: Vec<Result<(), DispatchError>> = vec![Ok(()); batch.len()];
-        let documents: Vec<usize> = (0..batch.len())
-            .filter(|&i| batch[i].tier == Tier::Document)
-            .collect();
+        let queued = |tier: Tier| -> Vec<usize> {
+            (0..batch.len())
+                .filter(|&i| batch[i].tier == tier)
+                .collect()
+        };
+        let (documents, large) = (queued(Tier::Document), queued(Tier::Large));
         let singles = (0..batch.len())
-            .filter(|&i| batch[i].tier != Tier::Document)
+            .filter(|&i| !matches!(batch[i].tier, Tier::Document | Tier::Large))
             .map(|i| async move { (i, self.dispatch_one(&batch[i]).await) });
-        let document_chunks = documents
+        let chunks = documents
             .chunks(SQS_BATCH_LIMIT)
-            .map(|chunk| self.send_documents(batch, chunk));
-        let (singles, chunks) = futures::join!(join_all(singles), join_all(document_chunks));
+            .chain(large.chunks(SQS_BATCH_LIMIT))
+            .map(|chunk| self.send_queued(batch, chunk));
+        let (singles, chunks) = futures::join!(join_all(singles), join_all(chunks));
         for (index, result) in singles.into_iter().chain(chunks.into_iter().flatten()) {
             results[index] = result;
+        }
+        let sent_large = large.iter().filter(|&&i| results[i].is_ok()).count();
+        if sent_large > 0 {
+            // A dispatch waiting for a task that was never started is not delivered: retry the
+            // whole step (the duplicate it sends is one the task's claim turns away).
+            // Boxed: the whole dispatch future is otherwise too deep for the compiler's layout.
+            if let Err(err) = Box::pin(self.keep_large_fleet(sent_large)).await {
+                for &i in &large {
+                    results[i] = Err(err.clone());
+                }
+            }
         }
         results
     }
@@ -178,9 +199,8 @@ impl AwsDispatcher {
                     .map_err(|err| failed(describe(&err), is_transient(&err)))?;
                 Ok(())
             }
-            Tier::Large => self.run_large_task(dispatch, body).await,
-            Tier::Document => {
-                self.send_documents(std::slice::from_ref(dispatch), &[0])
+            Tier::Document | Tier::Large => {
+                self.send_queued(std::slice::from_ref(dispatch), &[0])
                     .await
                     .remove(0)
                     .1
@@ -188,12 +208,120 @@ impl AwsDispatcher {
         }
     }
 
-    async fn run_large_task(&self, dispatch: &Dispatch, body: String) -> Result<(), DispatchError> {
-        let failed = |message: String, transient: bool| DispatchError {
-            tier: Tier::Large,
-            message,
-            transient,
-        };
+    /// Starts the large-file tasks the queue's backlog calls for, at least enough for the
+    /// `sent` dispatches just queued (SQS's counts lag behind its sends), and stops any a
+    /// racing router started in a slot already taken.
+    async fn keep_large_fleet(&self, sent: usize) -> Result<(), DispatchError> {
+        let fleet = self.targets.large_task.fleet;
+        let backlog = self
+            .large_backlog()
+            .await?
+            .max(u64::try_from(sent).unwrap_or(u64::MAX));
+        let running = self.one_task_per_slot().await?;
+        let slots = fleet.slots_to_start(backlog, &running);
+        for &slot in &slots {
+            self.run_large_task(slot).await?;
+        }
+        if !slots.is_empty() {
+            let running = self.one_task_per_slot().await?;
+            info!(
+                backlog,
+                started = slots.len(),
+                running = running.len(),
+                "large-file tasks started for the queue's backlog"
+            );
+        }
+        Ok(())
+    }
+
+    /// The family's running tasks, after stopping those a racing router started in a slot
+    /// already taken.
+    async fn one_task_per_slot(&self) -> Result<Vec<RunningTask>, DispatchError> {
+        let mut running = self.running_large_tasks().await?;
+        let surplus = fleet::surplus(&running);
+        for task in &surplus {
+            warn!(task, "stopping a second task in one slot");
+            self.ecs
+                .stop_task()
+                .cluster(&self.targets.large_task.cluster)
+                .task(task)
+                .reason("another router started a task in the same slot at the same time")
+                .send()
+                .await
+                .map_err(|err| large_failed(describe(&err), true))?;
+        }
+        running.retain(|task| !surplus.contains(&task.arn));
+        Ok(running)
+    }
+
+    /// The large-file queue's messages, waiting and in progress.
+    async fn large_backlog(&self) -> Result<u64, DispatchError> {
+        let counts = [
+            QueueAttributeName::ApproximateNumberOfMessages,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        ];
+        let attributes = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.targets.large_task.queue_url)
+            .set_attribute_names(Some(counts.to_vec()))
+            .send()
+            .await
+            .map_err(|err| large_failed(describe(&err), true))?
+            .attributes
+            .unwrap_or_default();
+        Ok(counts
+            .iter()
+            .filter_map(|name| attributes.get(name)?.parse::<u64>().ok())
+            .sum())
+    }
+
+    /// The family's tasks running or starting in the cluster, with their slots.
+    async fn running_large_tasks(&self) -> Result<Vec<RunningTask>, DispatchError> {
+        let target = &self.targets.large_task;
+        let mut arns = Vec::new();
+        let mut next_token = None;
+        loop {
+            let listed = self
+                .ecs
+                .list_tasks()
+                .cluster(&target.cluster)
+                .family(&target.family)
+                .desired_status(DesiredStatus::Running)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|err| large_failed(describe(&err), true))?;
+            arns.extend(listed.task_arns.unwrap_or_default());
+            next_token = listed.next_token;
+            if next_token.is_none() {
+                break;
+            }
+        }
+        let mut running = Vec::with_capacity(arns.len());
+        // DescribeTasks takes up to 100 tasks.
+        for chunk in arns.chunks(100) {
+            let described = self
+                .ecs
+                .describe_tasks()
+                .cluster(&target.cluster)
+                .set_tasks(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|err| large_failed(describe(&err), true))?;
+            running.extend(described.tasks.unwrap_or_default().into_iter().map(|task| {
+                RunningTask {
+                    slot: task.started_by.as_deref().and_then(fleet::slot_of),
+                    created_at_ms: task.created_at.and_then(|at| at.to_millis().ok()),
+                    arn: task.task_arn.unwrap_or_default(),
+                }
+            }));
+        }
+        Ok(running)
+    }
+
+    async fn run_large_task(&self, slot: u32) -> Result<(), DispatchError> {
+        let failed = large_failed;
         let target = &self.targets.large_task;
         let network = AwsVpcConfiguration::builder()
             .set_subnets(Some(target.subnets.clone()))
@@ -205,24 +333,11 @@ impl AwsDispatcher {
             })
             .build()
             .map_err(|err| failed(err.to_string(), false))?;
-        let overrides = TaskOverride::builder()
-            .container_overrides(
-                ContainerOverride::builder()
-                    .name(&target.container)
-                    .environment(
-                        KeyValuePair::builder()
-                            .name(TASK_DISPATCH_VARIABLE)
-                            .value(body)
-                            .build(),
-                    )
-                    .build(),
-            )
-            .build();
         let network = NetworkConfiguration::builder()
             .awsvpc_configuration(network)
             .build();
         let run_on = |provider: &'static str| {
-            let (network, overrides) = (network.clone(), overrides.clone());
+            let network = network.clone();
             async move {
                 let strategy = CapacityProviderStrategyItem::builder()
                     .capacity_provider(provider)
@@ -233,12 +348,11 @@ impl AwsDispatcher {
                     .ecs
                     .run_task()
                     .cluster(&target.cluster)
-                    .task_definition(&target.task_definition)
+                    .task_definition(&target.family)
                     .capacity_provider_strategy(strategy)
                     .count(1)
-                    .started_by(truncate(dispatch.correlation_id.as_str(), 36))
+                    .started_by(fleet::started_by(slot))
                     .network_configuration(network)
-                    .overrides(overrides)
                     .send()
                     .await
                     .map_err(|err| failed(describe(&err), is_transient(&err)))?;
@@ -262,17 +376,25 @@ impl AwsDispatcher {
         first_started(target.capacity.providers(), run_on)
             .await?
             // Capacity shortfalls are the common cause; they clear up, so retry.
-            .map_err(|shortfalls| failed(format!("RunTask started no task: {shortfalls}"), true))
+            .map_err(|shortfalls| {
+                warn!(slot, shortfalls, "RunTask started no large-file task");
+                failed(format!("RunTask started no task: {shortfalls}"), true)
+            })
     }
 
-    /// One `SendMessageBatch` for up to ten documents; per-entry results.
-    async fn send_documents(
+    /// One `SendMessageBatch` for up to ten dispatches of one queued tier; per-entry results.
+    async fn send_queued(
         &self,
         batch: &[Dispatch],
         indices: &[usize],
     ) -> Vec<(usize, Result<(), DispatchError>)> {
+        let tier = indices.first().map_or(Tier::Document, |&i| batch[i].tier);
+        let queue_url = match tier {
+            Tier::Large => &self.targets.large_task.queue_url,
+            _ => &self.targets.extractor_queue_url,
+        };
         let failed = |message: String, transient: bool| DispatchError {
-            tier: Tier::Document,
+            tier,
             message,
             transient,
         };
@@ -289,7 +411,7 @@ impl AwsDispatcher {
             Ok(entries) => self
                 .sqs
                 .send_message_batch()
-                .queue_url(&self.targets.extractor_queue_url)
+                .queue_url(queue_url)
                 .set_entries(Some(entries))
                 .send()
                 .await
@@ -330,8 +452,12 @@ fn describe<E: std::error::Error + 'static, R: std::fmt::Debug>(
     aws_sdk_sqs::error::DisplayErrorContext(err).to_string()
 }
 
-fn truncate(text: &str, max_chars: usize) -> String {
-    text.chars().take(max_chars).collect()
+fn large_failed(message: String, transient: bool) -> DispatchError {
+    DispatchError {
+        tier: Tier::Large,
+        message,
+        transient,
+    }
 }
 
 /// A coarse size bucket compliance subscribers can filter on without numeric policies.

@@ -1,6 +1,7 @@
 pub mod batch_operations;
 pub mod config;
 pub mod dispatch;
+pub mod fleet;
 pub mod handler;
 pub mod policy;
 pub mod verdict;

@@ -3,10 +3,11 @@
 use audit::table;
 use audit::RecorderSettings;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use emulator::Emulator;
+use aws_sdk_ecs::types::DesiredStatus;
 use notifications::SnsNotifier;
 use object_events::{Dispatch, Tier};
 use router::dispatch::{AwsDispatcher, Capacity, DispatchTargets, LargeTaskTarget};
+use router::fleet::Fleet;
 use router::handler::Router;
 use router::policy::{RoutingPolicy, DEFAULT_LARGE_LIMIT, DEFAULT_RESERVED_PREFIX};
 use router::versions::S3Versions;
@@ -23,13 +24,15 @@ struct Stack {
     ecs: aws_sdk_ecs::Client,
     thumbnail_function: String,
     cluster: String,
+    large_queue: String,
     table: String,
     extractor_queue: String,
     compliance_queue: String,
 }
 
-/// A cluster and Fargate task definition for the large tier, in the default VPC's first subnet.
-async fn large_task(emulator: &Emulator, ecs: &aws_sdk_ecs::Client) -> LargeTaskTarget {
+/// A cluster and Fargate task definition for the large tier, in the default VPC's first
+/// subnet, and its queue: at most 3 tasks, 2 objects each.
+async fn large_task(aws: &TestResources, ecs: &aws_sdk_ecs::Client) -> LargeTaskTarget {
     use aws_sdk_ecs::types::{Compatibility, ContainerDefinition, NetworkMode};
     let cluster = unique("triage");
     ecs.create_cluster()
@@ -55,11 +58,15 @@ async fn large_task(emulator: &Emulator, ecs: &aws_sdk_ecs::Client) -> LargeTask
         .send()
         .await
         .expect("task definition");
-    let subnet = emulator.default_subnet().expect("a default subnet");
+    let subnet = aws.emulator.default_subnet().expect("a default subnet");
     LargeTaskTarget {
+        queue_url: aws.queue("large").await,
+        fleet: Fleet {
+            max_tasks: 3,
+            messages_per_task: 2,
+        },
         cluster,
-        task_definition: "large-file".into(),
-        container: "large-file".into(),
+        family: "large-file".into(),
         subnets: vec![subnet.to_owned()],
         security_groups: vec!["sg-0".into()],
         assign_public_ip: false,
@@ -73,8 +80,8 @@ async fn stack() -> Stack {
     let ecs = aws_sdk_ecs::Client::new(&aws.config);
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
     let thumbnail_function = aws.function("thumbnail").await;
-    let large_task = large_task(aws.emulator, &ecs).await;
-    let cluster = large_task.cluster.clone();
+    let large_task = large_task(&aws, &ecs).await;
+    let (cluster, large_queue) = (large_task.cluster.clone(), large_task.queue_url.clone());
     let table = unique("audit");
     table::create_table(&dynamodb, &table).await.expect("table");
     let extractor_queue = aws.queue("extractor").await;
@@ -135,6 +142,7 @@ async fn stack() -> Stack {
         ecs,
         thumbnail_function,
         cluster,
+        large_queue,
         table,
         extractor_queue,
         compliance_queue,
@@ -384,8 +392,71 @@ async fn direct_s3_events_are_handled_too() {
     assert!(malformed.is_err());
 }
 
+/// The cluster's tasks by desired status: (startedBy, capacity provider, stopped reason).
+async fn tasks(stack: &Stack, status: DesiredStatus) -> Vec<(String, String, String)> {
+    let listed = stack
+        .ecs
+        .list_tasks()
+        .cluster(&stack.cluster)
+        .desired_status(status)
+        .send()
+        .await
+        .expect("tasks")
+        .task_arns
+        .unwrap_or_default();
+    if listed.is_empty() {
+        return Vec::new();
+    }
+    let described = stack
+        .ecs
+        .describe_tasks()
+        .cluster(&stack.cluster)
+        .set_tasks(Some(listed))
+        .send()
+        .await
+        .expect("described");
+    let mut tasks: Vec<_> = described
+        .tasks
+        .unwrap_or_default()
+        .into_iter()
+        .map(|task| {
+            assert!(
+                task.overrides
+                    .and_then(|o| o.container_overrides)
+                    .unwrap_or_default()
+                    .is_empty(),
+                "a queue-fed task is started with nothing of its own"
+            );
+            (
+                task.started_by.unwrap_or_default(),
+                task.capacity_provider_name.unwrap_or_default(),
+                task.stopped_reason.unwrap_or_default(),
+            )
+        })
+        .collect();
+    tasks.sort();
+    tasks
+}
+
+fn oversize_images(names: std::ops::Range<u32>) -> SqsEvent {
+    let bodies: Vec<(String, String)> = names
+        .map(|n| {
+            let key = format!("uploads/images/panorama-{n}.png");
+            (
+                format!("big-{n}"),
+                s3_event(&key, "v1", 30 * 1024 * 1024).to_string(),
+            )
+        })
+        .collect();
+    let bodies: Vec<(&str, String)> = bodies
+        .iter()
+        .map(|(id, b)| (id.as_str(), b.clone()))
+        .collect();
+    sqs_batch(&bodies)
+}
+
 #[tokio::test]
-async fn images_are_invoked_and_oversize_files_start_a_fargate_task() {
+async fn oversize_files_are_queued_and_tasks_started_for_the_backlog_up_to_the_maximum() {
     let stack = stack().await;
     let batch = sqs_batch(&[
         (
@@ -399,46 +470,12 @@ async fn images_are_invoked_and_oversize_files_start_a_fargate_task() {
     ]);
     let response = stack.router.handle_sqs(batch).await.expect("handled");
     assert!(failed_ids(&response).is_empty(), "{response:?}");
-
-    let tasks = stack
-        .ecs
-        .list_tasks()
-        .cluster(&stack.cluster)
-        .send()
-        .await
-        .expect("tasks");
-    let task_arns = tasks.task_arns.unwrap_or_default();
-    assert_eq!(task_arns.len(), 1);
-    let described = stack
-        .ecs
-        .describe_tasks()
-        .cluster(&stack.cluster)
-        .set_tasks(Some(task_arns))
-        .send()
-        .await
-        .expect("described");
-    let task = &described.tasks.unwrap_or_default()[0];
-    let environment = task
-        .overrides
-        .as_ref()
-        .and_then(|o| o.container_overrides.as_ref())
-        .and_then(|c| c.first())
-        .and_then(|c| c.environment.clone())
-        .unwrap_or_default();
-    let dispatch_json = environment
-        .iter()
-        .find(|pair| pair.name.as_deref() == Some(router::dispatch::TASK_DISPATCH_VARIABLE))
-        .and_then(|pair| pair.value.clone())
-        .expect("dispatch passed to the container");
-    let dispatch: Dispatch = serde_json::from_str(&dispatch_json).expect("dispatch JSON");
-    assert_eq!(dispatch.tier, Tier::Large);
-    assert_eq!(dispatch.object.key.as_str(), "uploads/images/panorama.png");
+    let slot = |n: u32| router::fleet::started_by(n);
     assert_eq!(
-        task.started_by.as_deref(),
-        Some(dispatch.correlation_id.as_str())
+        tasks(&stack, DesiredStatus::Running).await,
+        [(slot(0), "FARGATE_SPOT".into(), String::new())],
+        "one task for one object"
     );
-    assert_eq!(task.capacity_provider_name.as_deref(), Some("FARGATE_SPOT"));
-
     let routes = audit_summary(&stack, "tier").await;
     assert_eq!(
         routes,
@@ -451,6 +488,79 @@ async fn images_are_invoked_and_oversize_files_start_a_fargate_task() {
             ),
         ]
     );
+
+    // A burst: 8 waiting at 2 per task calls for 4 tasks; the maximum is 3.
+    let response = stack
+        .router
+        .handle_sqs(oversize_images(0..7))
+        .await
+        .expect("handled");
+    assert!(failed_ids(&response).is_empty(), "{response:?}");
+    let running = tasks(&stack, DesiredStatus::Running).await;
+    let slots: Vec<&str> = running.iter().map(|(by, ..)| by.as_str()).collect();
+    assert_eq!(slots, [slot(0), slot(1), slot(2)]);
+
+    // A router that raced another into slot 1: the second task in the slot is stopped.
+    let subnet = stack
+        .aws
+        .emulator
+        .default_subnet()
+        .expect("subnet")
+        .to_owned();
+    stack
+        .ecs
+        .run_task()
+        .cluster(&stack.cluster)
+        .task_definition("large-file")
+        .started_by(slot(1))
+        .count(1)
+        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .network_configuration(
+            aws_sdk_ecs::types::NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    aws_sdk_ecs::types::AwsVpcConfiguration::builder()
+                        .subnets(subnet)
+                        .security_groups("sg-0")
+                        .build()
+                        .expect("network"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("a racing start");
+    let response = stack
+        .router
+        .handle_sqs(oversize_images(7..8))
+        .await
+        .expect("handled");
+    assert!(failed_ids(&response).is_empty(), "{response:?}");
+    let running = tasks(&stack, DesiredStatus::Running).await;
+    assert_eq!(running.len(), 3, "{running:?}");
+    let stopped = tasks(&stack, DesiredStatus::Stopped).await;
+    assert_eq!(stopped.len(), 1, "{stopped:?}");
+    assert_eq!(stopped[0].0, slot(1));
+    assert!(stopped[0].2.contains("same slot"), "{stopped:?}");
+
+    // Every object's dispatch waits in the queue, once.
+    let mut queued: Vec<String> = stack
+        .aws
+        .drain(&stack.large_queue)
+        .await
+        .iter()
+        .map(|body| {
+            let dispatch: Dispatch = serde_json::from_str(body).expect("dispatch JSON");
+            assert_eq!(dispatch.tier, Tier::Large);
+            dispatch.object.key.as_str().to_owned()
+        })
+        .collect();
+    queued.sort();
+    let mut expected: Vec<String> = (0..8)
+        .map(|n| format!("uploads/images/panorama-{n}.png"))
+        .chain(["uploads/images/panorama.png".to_owned()])
+        .collect();
+    expected.sort();
+    assert_eq!(queued, expected);
 }
 
 async fn versioned_bucket(s3: &aws_sdk_s3::Client) -> String {
