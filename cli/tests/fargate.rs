@@ -29,6 +29,18 @@ async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
     }
 }
 
+/// The pid a sleeper task wrote once it started.
+async fn started_pid(pid_file: &Path) -> String {
+    wait_for("the sleeper's pid", async || {
+        pid_file.exists() && std::fs::read_to_string(pid_file).is_ok_and(|p| !p.trim().is_empty())
+    })
+    .await;
+    std::fs::read_to_string(pid_file)
+        .expect("pid")
+        .trim()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn recorded_tasks_run_with_their_environment_and_stop_with_their_exit_code() {
     let aws = TestResources::new().await;
@@ -108,7 +120,7 @@ async fn recorded_tasks_run_with_their_environment_and_stop_with_their_exit_code
                         ContainerOverride::builder()
                             .name("large-file")
                             .environment(pair("OVERRIDDEN", "by the run"))
-                            .environment(pair("TRIAGE_DISPATCH", r#"{"tier":"large"}"#))
+                            .environment(pair("TRIAGE_FROM_THE_RUN", "yes"))
                             .build(),
                     )
                     .build(),
@@ -146,7 +158,7 @@ async fn recorded_tasks_run_with_their_environment_and_stop_with_their_exit_code
     for expected in [
         "FROM_DEFINITION=kept",
         "OVERRIDDEN=by the run",
-        r#"TRIAGE_DISPATCH={"tier":"large"}"#,
+        "TRIAGE_FROM_THE_RUN=yes",
         "AWS_REGION=us-east-1",
     ] {
         assert!(
@@ -155,16 +167,37 @@ async fn recorded_tasks_run_with_their_environment_and_stop_with_their_exit_code
         );
     }
 
-    run("sleeper").await.expect("run");
+    // A task stopped through ECS (a scale-in): SIGTERM, and the StopTask's reason kept.
+    let started = run("sleeper").await.expect("run");
+    let sleeper_arn = started.tasks()[0].task_arn().expect("arn").to_owned();
     assert_eq!(runner.poll_once().await.expect("poll"), 1);
-    wait_for("the sleeper's pid", async || {
-        pid_file.exists() && std::fs::read_to_string(&pid_file).is_ok_and(|p| !p.trim().is_empty())
+    let pid = started_pid(&pid_file).await;
+    ecs.stop_task()
+        .cluster(&cluster)
+        .task(&sleeper_arn)
+        .reason("scaled in")
+        .send()
+        .await
+        .expect("stopped");
+    runner.poll_once().await.expect("poll");
+    wait_for("the stopped sleeper's exit", async || {
+        stopped_file.exists() && !Path::new(&format!("/proc/{pid}")).exists()
     })
     .await;
-    let pid = std::fs::read_to_string(&pid_file)
-        .expect("pid")
-        .trim()
-        .to_owned();
+    let described = ecs
+        .describe_tasks()
+        .cluster(&cluster)
+        .tasks(&sleeper_arn)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(described.tasks()[0].stopped_reason(), Some("scaled in"));
+    std::fs::remove_file(&stopped_file).expect("reset");
+    std::fs::remove_file(&pid_file).expect("reset");
+
+    run("sleeper").await.expect("run");
+    assert_eq!(runner.poll_once().await.expect("poll"), 1);
+    let pid = started_pid(&pid_file).await;
     runner.shutdown().await;
     assert!(
         !Path::new(&format!("/proc/{pid}")).exists(),

@@ -1,8 +1,9 @@
 //! Plays Fargate: each task `RunTask` recorded on the emulator runs as a child process of the
 //! binary its container definition names (docker label `s3-triage:binary`), with the
 //! definition's environment plus the run's overrides; when it exits, the task is stopped with
-//! its exit code as the reason. Stopping the executor stops its tasks as Fargate does: SIGTERM,
-//! then SIGKILL after the container's stop timeout.
+//! its exit code as the reason. A task stopped through ECS (`StopTask`: a scale-in, a router
+//! settling a race), and every task when the executor stops, is stopped as Fargate does:
+//! SIGTERM, then SIGKILL after the container's stop timeout.
 
 use super::discover::BINARY_TAG;
 use aws_sdk_ecs::types::{ContainerDefinition, DesiredStatus, Task};
@@ -11,8 +12,8 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::Command;
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 /// Fargate's wait between SIGTERM and SIGKILL when the container definition sets none.
 const DEFAULT_STOP_TIMEOUT_SECONDS: u64 = 30;
@@ -22,8 +23,17 @@ pub struct TaskRunner {
     binaries: PathBuf,
     runtime_env: BTreeMap<String, String>,
     seen: HashSet<String>,
-    running: Vec<JoinHandle<()>>,
-    shutdown: watch::Sender<bool>,
+    running: Vec<RunningProcess>,
+    /// Cancelling it stops every task; each task's own token is its child.
+    shutdown: CancellationToken,
+}
+
+/// A task's process as the executor watches it.
+struct RunningProcess {
+    cluster: String,
+    task_arn: String,
+    stop: CancellationToken,
+    watcher: JoinHandle<()>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,19 +58,20 @@ impl TaskRunner {
         binaries: PathBuf,
         runtime_env: BTreeMap<String, String>,
     ) -> Self {
-        let (shutdown, _) = watch::channel(false);
         Self {
             ecs,
             binaries,
             runtime_env,
             seen: HashSet::new(),
             running: Vec::new(),
-            shutdown,
+            shutdown: CancellationToken::new(),
         }
     }
 
-    /// Starts every task recorded since the last poll; returns how many it started.
+    /// Starts every task recorded since the last poll, and stops those ECS was told to stop;
+    /// returns how many it started.
     pub async fn poll_once(&mut self) -> Result<usize, EcsError> {
+        self.stop_the_stopped().await?;
         let mut started = 0;
         let clusters = self
             .ecs
@@ -156,18 +167,21 @@ impl TaskRunner {
             "[executor] started task {name} (pid {})",
             child.id().unwrap_or_default()
         );
-        let (ecs, cluster, mut shutdown) = (
+        let stop = self.shutdown.child_token();
+        let (ecs, task_cluster, stopping, arn, executor_stopping) = (
             self.ecs.clone(),
             cluster.to_owned(),
-            self.shutdown.subscribe(),
+            stop.clone(),
+            task_arn.clone(),
+            self.shutdown.clone(),
         );
-        self.running.push(tokio::spawn(async move {
+        let watcher = tokio::spawn(async move {
             let reason = tokio::select! {
-                status = child.wait() => match status.ok().and_then(|s| s.code()) {
+                status = child.wait() => Some(match status.ok().and_then(|s| s.code()) {
                     Some(code) => format!("Essential container in task exited with code {code}"),
                     None => "Essential container in task was killed".to_owned(),
-                },
-                _ = shutdown.changed() => {
+                }),
+                () = stopping.cancelled() => {
                     // As Fargate stops a task: SIGTERM, then SIGKILL after the stop timeout.
                     if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
                         // SAFETY: signals our own child, which has not been reaped yet.
@@ -176,14 +190,21 @@ impl TaskRunner {
                     if tokio::time::timeout(stop_timeout, child.wait()).await.is_err() {
                         let _ = child.kill().await;
                     }
-                    "Task stopped by the local executor".to_owned()
+                    // A StopTask already stopped it in ECS, with its own reason.
+                    executor_stopping
+                        .is_cancelled()
+                        .then(|| "Task stopped by the local executor".to_owned())
                 }
+            };
+            let Some(reason) = reason else {
+                eprintln!("[executor] task {name}: stopped through ECS");
+                return;
             };
             eprintln!("[executor] task {name}: {reason}");
             if let Err(err) = ecs
                 .stop_task()
-                .cluster(cluster)
-                .task(task_arn)
+                .cluster(task_cluster)
+                .task(arn)
                 .reason(reason)
                 .send()
                 .await
@@ -193,7 +214,41 @@ impl TaskRunner {
                     aws_sdk_ecs::error::DisplayErrorContext(&err)
                 );
             }
-        }));
+        });
+        self.running.push(RunningProcess {
+            cluster: cluster.to_owned(),
+            task_arn,
+            stop,
+            watcher,
+        });
+        Ok(())
+    }
+
+    /// Stops the processes of tasks whose desired status ECS has turned to STOPPED.
+    async fn stop_the_stopped(&mut self) -> Result<(), EcsError> {
+        self.running
+            .retain(|process| !process.watcher.is_finished());
+        let clusters: HashSet<String> = self
+            .running
+            .iter()
+            .filter(|process| !process.stop.is_cancelled())
+            .map(|process| process.cluster.clone())
+            .collect();
+        for cluster in clusters {
+            let stopped = self
+                .ecs
+                .list_tasks()
+                .cluster(&cluster)
+                .desired_status(DesiredStatus::Stopped)
+                .send()
+                .await
+                .map_err(failed("ListTasks"))?;
+            for process in &self.running {
+                if process.cluster == cluster && stopped.task_arns().contains(&process.task_arn) {
+                    process.stop.cancel();
+                }
+            }
+        }
         Ok(())
     }
 
@@ -239,9 +294,9 @@ impl TaskRunner {
 
     /// Stops every running task process and waits until each is gone and marked stopped.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
-        for task in self.running {
-            let _ = task.await;
+        self.shutdown.cancel();
+        for process in self.running {
+            let _ = process.watcher.await;
         }
     }
 }

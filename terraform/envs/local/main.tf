@@ -61,6 +61,11 @@ module "stack" {
     parallelism = 1
     # As dev and staging run it: the router's RunTask names FARGATE_SPOT.
     capacity = "spot"
+    # A burst shares a few tasks, two objects each, which exit soon after: what the local
+    # stack's burst test counts.
+    max_tasks         = 3
+    messages_per_task = 2
+    idle_seconds      = 5
   }
   # The executor plays one execution environment per function; for the thumbnail tier (the
   # one not fed by a queue, which needs at least 2) the deployment says so too.

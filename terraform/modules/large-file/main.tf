@@ -1,14 +1,15 @@
-# The large-file task: a Fargate task definition the router runs once per object. Two roles:
+# The large-file task: a Fargate task definition the router starts as the large-file queue's
+# backlog calls for; each task takes dispatches from the queue until it stays empty. Two roles:
 # the execution role lets ECS pull the image and ship logs; the task role is what the binary
-# may do: read uploads, write only its manifests under the reserved prefix, write the
-# compliance verdict of its checks as the checkers do (tags, quarantine), write the audit
-# table and publish notifications.
+# may do: take messages from its queue, read uploads, write only its manifests under the
+# reserved prefix, write the compliance verdict of its checks as the checkers do (tags,
+# quarantine), write the audit table and publish notifications.
 
 locals {
   family         = "${var.deployment.name_prefix}-large-file"
   container_name = "large-file"
-  # Several missed progress updates before another task may take the object over; ECS never
-  # runs a stopped task again, so past it only the sweep ends the record.
+  # Several missed progress updates before another task may take the object over (a pass that
+  # stops on SIGTERM releases its claim at once).
   claim_lease_seconds = max(120, 6 * var.progress_seconds)
   # <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<digest> -> the repository.
   registry       = regex("^(?:(\\d{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com/)?([^@:]+)", var.image)
@@ -99,6 +100,11 @@ data "aws_iam_policy_document" "task" {
     }
   }
   statement {
+    sid       = "TakeDispatches"
+    actions   = ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"]
+    resources = [var.queue.arn]
+  }
+  statement {
     # Every bucket, queue, topic and the table are encrypted with the deployment key.
     sid       = "UseDeploymentKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
@@ -141,7 +147,8 @@ resource "aws_ecs_task_definition" "task" {
     essential              = true
     memory                 = var.memory
     readonlyRootFilesystem = true
-    # Fargate sends SIGTERM, then SIGKILL after this: time to record FAILED "interrupted".
+    # Fargate sends SIGTERM, then SIGKILL after this: time for a receive to end (at most 10 s)
+    # and each pass to record its progress and give its object back.
     stopTimeout = 30
     environment = [for name, value in {
       TRIAGE_ENVIRONMENT     = var.deployment.environment
@@ -149,17 +156,21 @@ resource "aws_ecs_task_definition" "task" {
       TRIAGE_OUTPUT_BUCKETS  = var.storage.output_buckets
       TRIAGE_EMF_METRICS     = "true"
       # Blank runs the task without the malware check.
-      TRIAGE_SIGNATURES_URI          = var.signatures_uri == null ? "" : var.signatures_uri
-      TRIAGE_AUDIT_TABLE             = var.deployment.audit_table_name
-      TRIAGE_NOTIFICATIONS_TOPIC_ARN = var.deployment.notifications_topic_arn
-      TRIAGE_LARGE_PART_SIZE         = var.part_size
-      TRIAGE_LARGE_PARALLELISM       = tostring(var.parallelism)
-      TRIAGE_LARGE_ATTEMPTS          = tostring(var.attempts)
-      TRIAGE_LARGE_PROGRESS_SECONDS  = tostring(var.progress_seconds)
-      TRIAGE_LARGE_MAX_BYTES         = var.max_bytes
-      TRIAGE_AUDIT_RETENTION_DAYS    = tostring(var.deployment.audit_retention_days)
-      TRIAGE_QUARANTINE              = var.quarantine
-      TRIAGE_VERDICT_TAGS            = var.verdict_tags
+      TRIAGE_SIGNATURES_URI           = var.signatures_uri == null ? "" : var.signatures_uri
+      TRIAGE_AUDIT_TABLE              = var.deployment.audit_table_name
+      TRIAGE_NOTIFICATIONS_TOPIC_ARN  = var.deployment.notifications_topic_arn
+      TRIAGE_LARGE_PART_SIZE          = var.part_size
+      TRIAGE_LARGE_PARALLELISM        = tostring(var.parallelism)
+      TRIAGE_LARGE_ATTEMPTS           = tostring(var.attempts)
+      TRIAGE_LARGE_PROGRESS_SECONDS   = tostring(var.progress_seconds)
+      TRIAGE_LARGE_MAX_BYTES          = var.max_bytes
+      TRIAGE_LARGE_QUEUE_URL          = var.queue.url
+      TRIAGE_LARGE_MESSAGES_PER_TASK  = tostring(var.messages_per_task)
+      TRIAGE_LARGE_IDLE_SECONDS       = tostring(var.idle_seconds)
+      TRIAGE_LARGE_VISIBILITY_SECONDS = tostring(var.queue.visibility_timeout_seconds)
+      TRIAGE_AUDIT_RETENTION_DAYS     = tostring(var.deployment.audit_retention_days)
+      TRIAGE_QUARANTINE               = var.quarantine
+      TRIAGE_VERDICT_TAGS             = var.verdict_tags
       # Progress every progress_seconds renews the claim; a task killed without a word frees
       # it after this.
       TRIAGE_CLAIM_LEASE_SECONDS = tostring(local.claim_lease_seconds)

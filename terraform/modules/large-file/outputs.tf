@@ -8,9 +8,12 @@ output "task_definition_arn" {
   value       = aws_ecs_task_definition.task.arn
 }
 
-output "container_name" {
-  description = "Name of the task's container, which the router's RunTask overrides."
-  value       = local.container_name
+output "fleet" {
+  description = "How the router sizes the fleet: most tasks at once, objects per task."
+  value = {
+    max_tasks         = var.max_tasks
+    messages_per_task = var.messages_per_task
+  }
 }
 
 output "role_arns" {
@@ -29,6 +32,6 @@ output "task_role_arn" {
 }
 
 output "claim_lease_seconds" {
-  description = "The task's claim lease: nothing redelivers a task, so a record unrenewed this long is the sweep's."
+  description = "The task's claim lease: a record unrenewed this long may be taken over by the next delivery of its dispatch."
   value       = local.claim_lease_seconds
 }

@@ -60,6 +60,40 @@ variable "parallelism" {
   nullable    = false
 }
 
+variable "queue" {
+  description = "The large-file queue the router sends dispatches to (modules/queue outputs)."
+  type = object({
+    url                        = string
+    arn                        = string
+    visibility_timeout_seconds = number
+  })
+}
+
+variable "messages_per_task" {
+  description = "Objects one task streams at once (1-10); each holds part_size x parallelism of read-ahead, so memory must hold that many times it. The router starts a task per this many waiting."
+  type        = number
+  default     = 1
+  nullable    = false
+  validation {
+    condition     = var.messages_per_task >= 1 && var.messages_per_task <= 10
+    error_message = "messages_per_task is 1 to 10 (one ReceiveMessage's most)."
+  }
+}
+
+variable "max_tasks" {
+  description = "Most large-file tasks running at once (the account's Fargate quotas bound it too)."
+  type        = number
+  default     = 10
+  nullable    = false
+}
+
+variable "idle_seconds" {
+  description = "A task exits once its queue has been empty this long; a longer wait keeps a started task for the next file, a shorter one bills less."
+  type        = number
+  default     = 60
+  nullable    = false
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)

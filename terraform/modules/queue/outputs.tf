@@ -32,3 +32,8 @@ output "redelivery_horizon_seconds" {
   description = "How long after its first receive a message can still be delivered (visibility timeout x maxReceiveCount): claims older than this plus their lease have no delivery left to finish them."
   value       = var.visibility_timeout_seconds * var.max_receive_count
 }
+
+output "visibility_timeout_seconds" {
+  description = "How long a received message stays hidden unless its consumer says otherwise."
+  value       = var.visibility_timeout_seconds
+}

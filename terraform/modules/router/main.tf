@@ -37,9 +37,27 @@ data "aws_iam_policy_document" "router" {
     resources = [var.extractor_queue_arn]
   }
   statement {
+    # Sends large dispatches, then reads the backlog to size the fleet by.
     sid       = "DispatchLarge"
+    actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+    resources = [var.large_queue.arn]
+  }
+  statement {
+    sid       = "StartLargeTasks"
     actions   = ["ecs:RunTask"]
     resources = [local.task_family]
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = [var.cluster_arn]
+    }
+  }
+  statement {
+    # Counts the running tasks and stops a second one a racing router started in a slot.
+    # ListTasks names no resource; the cluster condition keeps all three to the tier's cluster.
+    sid       = "CountLargeTasks"
+    actions   = ["ecs:ListTasks", "ecs:DescribeTasks", "ecs:StopTask"]
+    resources = ["*"]
     condition {
       test     = "ArnEquals"
       variable = "ecs:cluster"
@@ -79,9 +97,12 @@ module "function" {
     TRIAGE_COMPLIANCE_TOPIC_ARN  = var.compliance_topic_arn
     TRIAGE_LARGE_CLUSTER         = var.cluster_arn
     TRIAGE_LARGE_TASK_DEFINITION = var.large_task_family
-    TRIAGE_LARGE_CONTAINER       = var.large_container_name
-    TRIAGE_LARGE_SUBNETS         = join(",", var.large_subnet_ids)
-    TRIAGE_LARGE_SECURITY_GROUPS = join(",", var.large_security_group_ids)
+    TRIAGE_LARGE_QUEUE_URL       = var.large_queue.url
+    TRIAGE_LARGE_MAX_TASKS       = tostring(var.large_fleet.max_tasks)
+    # The task's own value: the fleet is sized by what one task takes at once.
+    TRIAGE_LARGE_MESSAGES_PER_TASK = tostring(var.large_fleet.messages_per_task)
+    TRIAGE_LARGE_SUBNETS           = join(",", var.large_subnet_ids)
+    TRIAGE_LARGE_SECURITY_GROUPS   = join(",", var.large_security_group_ids)
     # Private subnets reach AWS through VPC endpoints, not public addresses.
     TRIAGE_LARGE_ASSIGN_PUBLIC_IP = "false"
     TRIAGE_LARGE_CAPACITY         = var.large_capacity

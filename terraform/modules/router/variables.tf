@@ -67,10 +67,20 @@ variable "large_task_family" {
   type        = string
 }
 
-variable "large_container_name" {
-  description = "Container name in the large-file task definition."
-  type        = string
-  default     = "large-file"
+variable "large_queue" {
+  description = "The large-file queue large dispatches are sent to (modules/queue outputs)."
+  type = object({
+    url = string
+    arn = string
+  })
+}
+
+variable "large_fleet" {
+  description = "Most large-file tasks at once and objects per task (modules/large-file output fleet)."
+  type = object({
+    max_tasks         = number
+    messages_per_task = number
+  })
 }
 
 variable "large_subnet_ids" {
@@ -90,7 +100,7 @@ variable "large_task_role_arns" {
 }
 
 variable "large_capacity" {
-  description = "Where large-file tasks run: on-demand (Fargate), or spot (Fargate Spot, on-demand when Spot has no capacity; a reclaimed task's file is recorded FAILED \"interrupted\")."
+  description = "Where large-file tasks run: on-demand (Fargate), or spot (Fargate Spot, on-demand when Spot has no capacity; a reclaimed task gives its files back to the queue for another task)."
   type        = string
   validation {
     condition     = contains(["on-demand", "spot"], var.large_capacity)

@@ -244,6 +244,10 @@ module "large_file" {
   part_size             = var.large_file.part_size
   parallelism           = var.large_file.parallelism
   architecture          = var.large_file.architecture
+  queue                 = module.tiers.large_queue
+  messages_per_task     = var.large_file.messages_per_task
+  max_tasks             = var.large_file.max_tasks
+  idle_seconds          = var.large_file.idle_seconds
   storage               = local.storage
   tags                  = var.tags
 }
@@ -262,7 +266,8 @@ module "router" {
   compliance_topic_arn     = module.tiers.compliance_topic_arn
   cluster_arn              = module.tiers.cluster_arn
   large_task_family        = module.large_file.task_family
-  large_container_name     = module.large_file.container_name
+  large_queue              = module.tiers.large_queue
+  large_fleet              = module.large_file.fleet
   large_task_role_arns     = module.large_file.role_arns
   large_subnet_ids         = module.network.private_subnet_ids
   large_security_group_ids = [module.network.task_security_group_id]
@@ -274,14 +279,14 @@ module "router" {
 locals {
   # How long after its claim a record can still be finished by a delivery of its own: until a
   # queue's last receive (visibility x maxReceiveCount) or the thumbnail invoke's maximum event
-  # age, plus the lease that delivery waits out; nothing redelivers a large-file task. The sweep
-  # ends only claims older than all of them.
+  # age, plus the lease that delivery waits out. The sweep ends only claims older than all of
+  # them.
   redelivery_horizons = merge(
     {
       router       = module.ingest.queue.redelivery_horizon_seconds + local.functions.router.claim_lease_seconds
       thumbnail    = module.thumbnail.redelivery_horizon_seconds + local.functions.thumbnail.claim_lease_seconds
       extractor    = module.tiers.extractor_queue.redelivery_horizon_seconds + local.functions.extractor.claim_lease_seconds
-      "large-file" = module.large_file.claim_lease_seconds
+      "large-file" = module.tiers.large_queue.redelivery_horizon_seconds + module.large_file.claim_lease_seconds
     },
     { for name, checker in module.compliance_checker : "check-${name}" => checker.queue.redelivery_horizon_seconds + local.functions.compliance.claim_lease_seconds },
   )
@@ -371,6 +376,7 @@ module "operations" {
     {
       ingest    = module.ingest.queue.name
       extractor = module.tiers.extractor_queue.name
+      large     = module.tiers.large_queue.name
     },
     { for name, checker in module.compliance_checker : "check-${name}" => checker.queue.name },
   )
@@ -379,6 +385,7 @@ module "operations" {
       ingest    = module.ingest.queue.dlq_name
       thumbnail = module.thumbnail.dlq_name
       extractor = module.tiers.extractor_queue.dlq_name
+      large     = module.tiers.large_queue.dlq_name
     },
     { for name, checker in module.compliance_checker : "check-${name}" => checker.queue.dlq_name },
     { for name, subscriber in module.subscribers.subscribers : "subscriber-${name}" => subscriber.dlq_name },

@@ -25,6 +25,7 @@ output "dlq_urls" {
       ingest    = module.ingest.dlq_url
       thumbnail = module.thumbnail.dlq_url
       extractor = module.tiers.extractor_dlq_url
+      large     = module.tiers.large_queue.dlq_url
     },
     { for name, checker in module.compliance_checker : "check-${name}" => checker.dlq_url },
     { for name, subscriber in module.subscribers.subscribers : "subscriber-${name}" => subscriber.dlq_url },

@@ -32,3 +32,8 @@ output "extractor_queue" {
   description = "The extractor queue and its DLQ (names and ARNs, for alarms)."
   value       = module.extractor_queue
 }
+
+output "large_queue" {
+  description = "The large-file queue and its DLQ (URLs, names and ARNs, visibility timeout)."
+  value       = module.large_queue
+}

@@ -14,6 +14,18 @@ variable "max_receive_count" {
   default     = 3
 }
 
+variable "large_visibility_timeout_seconds" {
+  description = "Large-file queue visibility timeout: a task renews it every third while it streams; a task killed without a word frees its object after this."
+  type        = number
+  default     = 120
+}
+
+variable "large_max_receive_count" {
+  description = "Deliveries of one large file (each SIGTERM'd pass counts) before it moves to the large-file dead-letter queue."
+  type        = number
+  default     = 6
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
