@@ -4,6 +4,7 @@
 mod consistency;
 mod policies;
 
+use aws_sdk_ecs::types::DesiredStatus;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -1296,6 +1297,213 @@ fn burst() -> Vec<BurstUpload> {
     uploads
 }
 
+/// The large-file tasks of the local stack's cluster, RUNNING or STOPPED: (ARN, stopped reason).
+fn large_file_tasks(stack: &Stack, cluster: &str, status: DesiredStatus) -> Vec<(String, String)> {
+    stack.runtime.block_on(async {
+        let ecs = &stack.ecs;
+        let arns = ecs
+            .list_tasks()
+            .cluster(cluster)
+            .desired_status(status)
+            .send()
+            .await
+            .expect("tasks")
+            .task_arns
+            .unwrap_or_default();
+        if arns.is_empty() {
+            return Vec::new();
+        }
+        ecs.describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(arns))
+            .send()
+            .await
+            .expect("described")
+            .tasks
+            .unwrap_or_default()
+            .into_iter()
+            .map(|task| {
+                (
+                    task.task_arn.unwrap_or_default(),
+                    task.stopped_reason.unwrap_or_default(),
+                )
+            })
+            .collect()
+    })
+}
+
+/// 20 large files uploaded together share the local stack's 3 tasks (2 objects each, 5 s idle:
+/// envs/local); one task is stopped through ECS mid-burst, as a Spot reclaim would, and what it
+/// held goes to the others. Every file ends once, SUCCEEDED with its SHA-256, and the tasks exit
+/// once the queue stays empty.
+#[test]
+fn twenty_large_files_share_at_most_the_maximum_of_tasks_each_ending_once() {
+    const FILES: usize = 20;
+    const MAX_TASKS: usize = 3;
+    let (_running, _lines, state_file, state) = start_local("large-burst", false, &[]);
+    let stack = Stack::connect(&state, "large-burst");
+    let cluster = state["cluster_name"].as_str().expect("cluster").to_owned();
+    // Past the images rule's 20 MiB: the large tier. Each file's bytes its own.
+    let uploads: Vec<(String, Vec<u8>)> = (0..FILES)
+        .map(|n| {
+            let bytes: Vec<u8> = (0..21 * 1024 * 1024_usize)
+                .map(|i| (i as u8) ^ (n as u8).wrapping_mul(31) ^ ((i >> 12) as u8))
+                .collect();
+            (format!("uploads/images/scan {n}+é.tiff"), bytes)
+        })
+        .collect();
+    // The most tasks running at once, sampled every 100 ms for the whole burst.
+    let most_at_once = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sampler = {
+        let (ecs, cluster, most) = (stack.ecs.clone(), cluster.clone(), most_at_once.clone());
+        stack.runtime.spawn(async move {
+            loop {
+                if let Ok(listed) = ecs
+                    .list_tasks()
+                    .cluster(&cluster)
+                    .desired_status(DesiredStatus::Running)
+                    .send()
+                    .await
+                {
+                    let running = listed.task_arns().len();
+                    most.fetch_max(running, std::sync::atomic::Ordering::SeqCst);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    stack.runtime.block_on(async {
+        use futures::stream::{self, StreamExt};
+        stream::iter(&uploads)
+            .for_each_concurrent(FILES, |(key, bytes)| {
+                let put = stack
+                    .s3
+                    .put_object()
+                    .bucket(&stack.bucket)
+                    .key(key)
+                    .body(bytes.clone().into());
+                async move {
+                    put.send().await.expect("uploaded");
+                }
+            })
+            .await;
+    });
+    eprintln!("{FILES} large uploads in {:?}", started.elapsed());
+
+    // Once the fleet is up, one task is stopped as Fargate stops it: SIGTERM from the executor.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let fleet = loop {
+        let running = large_file_tasks(&stack, &cluster, DesiredStatus::Running);
+        if running.len() >= 2 {
+            break running;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the fleet never grew: {running:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    stack
+        .runtime
+        .block_on(
+            stack
+                .ecs
+                .stop_task()
+                .cluster(&cluster)
+                .task(&fleet[0].0)
+                .reason("reclaimed, as Spot capacity is")
+                .send(),
+        )
+        .expect("stopped");
+
+    let items = stack.wait_for("every large file recorded", &|items| {
+        terminal(items, "large-file") >= FILES
+    });
+    eprintln!("{FILES} large files ended after {:?}", started.elapsed());
+    let mut wrong = Vec::new();
+    for (key, bytes) in &uploads {
+        let records: Vec<&Item> = items
+            .iter()
+            .filter(|item| {
+                text(item, "key") == Some(key) && text(item, "stage") == Some("large-file")
+            })
+            .collect();
+        let sha256 = worker_common::s3::sha256_hex(bytes);
+        match records.as_slice() {
+            [record]
+                if text(record, "status") == Some("SUCCEEDED")
+                    && text(record, "sha256") == Some(sha256.as_str()) => {}
+            other => wrong.push(format!(
+                "{key}: {:?}",
+                other
+                    .iter()
+                    .map(|r| (text(r, "status"), text(r, "sha256"), text(r, "reason")))
+                    .collect::<Vec<_>>()
+            )),
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "not one SUCCEEDED record with its sha256:\n{}",
+        wrong.join("\n")
+    );
+    let mut announced = std::collections::BTreeMap::new();
+    for record in stack.notifications() {
+        if record["stage"] == "large-file" {
+            let key = record["key"].as_str().unwrap_or_default().to_owned();
+            *announced.entry(key).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(announced.len(), FILES, "{announced:?}");
+    assert!(
+        announced.values().all(|&n| n == 1),
+        "announced twice: {announced:?}"
+    );
+
+    // The tasks exit after their idle time; no more ran at once than the maximum. A later
+    // router may refill the stopped task's slot.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !large_file_tasks(&stack, &cluster, DesiredStatus::Running).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "tasks still running a minute after the burst"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    sampler.abort();
+    let stopped = large_file_tasks(&stack, &cluster, DesiredStatus::Stopped);
+    let most_at_once = most_at_once.load(std::sync::atomic::Ordering::SeqCst);
+    eprintln!(
+        "{} tasks, at most {most_at_once} at once: {stopped:?}; done after {:?}",
+        stopped.len(),
+        started.elapsed()
+    );
+    assert!(
+        (2..=MAX_TASKS).contains(&most_at_once),
+        "{most_at_once} tasks at once"
+    );
+    assert!(
+        (2..=MAX_TASKS + 1).contains(&stopped.len()),
+        "{} tasks for {FILES} files: {stopped:?}",
+        stopped.len()
+    );
+    let exited_idle = stopped
+        .iter()
+        .filter(|(_, reason)| reason.contains("exited with code 0"))
+        .count();
+    assert_eq!(exited_idle, stopped.len() - 1, "{stopped:?}");
+    let dead = stack
+        .runtime
+        .block_on(emulator::drain_queue(
+            &stack.sqs,
+            state["dlq_urls"]["large"].as_str().expect("large DLQ"),
+        ))
+        .expect("DLQ read");
+    assert!(dead.is_empty(), "the large-file DLQ holds {dead:?}");
+    let _ = std::fs::remove_file(&state_file);
+}
+
 #[test]
 fn a_burst_with_a_killed_worker_ends_every_upload_once_and_leaves_the_dlqs_empty() {
     let (_running, lines, state_file, state) = start_local("burst", false, &[]);
@@ -1479,6 +1687,7 @@ struct Stack {
     dynamodb: aws_sdk_dynamodb::Client,
     lambda: aws_sdk_lambda::Client,
     sns: aws_sdk_sns::Client,
+    ecs: aws_sdk_ecs::Client,
     bucket: String,
     table: String,
     notifications: String,
@@ -1504,6 +1713,7 @@ impl Stack {
             s3: aws_sdk_s3::Client::new(&config),
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
             lambda: aws_sdk_lambda::Client::new(&config),
+            ecs: aws_sdk_ecs::Client::new(&config),
             sns,
             bucket: state["bucket"].as_str().expect("bucket").to_owned(),
             table: state["audit_table"].as_str().expect("table").to_owned(),
