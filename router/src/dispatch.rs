@@ -36,6 +36,15 @@ pub trait Dispatcher: Send + Sync {
         &self,
         batch: &[Dispatch],
     ) -> impl Future<Output = Vec<Result<(), DispatchError>>> + Send;
+
+    /// Starts the large-file tasks the large-file queue's backlog calls for, counting at least
+    /// `just_sent` dispatches (SQS's counts lag behind its sends), and stops any a racing
+    /// router started in a slot already taken. After each send, and on a schedule: a dispatch
+    /// whose task was reclaimed, or exited as it arrived, is not left waiting for the next upload.
+    fn keep_large_fleet(
+        &self,
+        just_sent: usize,
+    ) -> impl Future<Output = Result<(), DispatchError>> + Send;
 }
 
 /// Where each tier's work goes, as terraform created it.
@@ -149,6 +158,29 @@ impl Dispatcher for AwsDispatcher {
         }
         results
     }
+
+    async fn keep_large_fleet(&self, just_sent: usize) -> Result<(), DispatchError> {
+        let fleet = self.targets.large_task.fleet;
+        let backlog = self
+            .large_backlog()
+            .await?
+            .max(u64::try_from(just_sent).unwrap_or(u64::MAX));
+        let running = self.one_task_per_slot().await?;
+        let slots = fleet.slots_to_start(backlog, &running);
+        for &slot in &slots {
+            self.run_large_task(slot).await?;
+        }
+        if !slots.is_empty() {
+            let running = self.one_task_per_slot().await?;
+            info!(
+                backlog,
+                started = slots.len(),
+                running = running.len(),
+                "large-file tasks started for the queue's backlog"
+            );
+        }
+        Ok(())
+    }
 }
 
 impl AwsDispatcher {
@@ -206,32 +238,6 @@ impl AwsDispatcher {
                     .1
             }
         }
-    }
-
-    /// Starts the large-file tasks the queue's backlog calls for, at least enough for the
-    /// `sent` dispatches just queued (SQS's counts lag behind its sends), and stops any a
-    /// racing router started in a slot already taken.
-    async fn keep_large_fleet(&self, sent: usize) -> Result<(), DispatchError> {
-        let fleet = self.targets.large_task.fleet;
-        let backlog = self
-            .large_backlog()
-            .await?
-            .max(u64::try_from(sent).unwrap_or(u64::MAX));
-        let running = self.one_task_per_slot().await?;
-        let slots = fleet.slots_to_start(backlog, &running);
-        for &slot in &slots {
-            self.run_large_task(slot).await?;
-        }
-        if !slots.is_empty() {
-            let running = self.one_task_per_slot().await?;
-            info!(
-                backlog,
-                started = slots.len(),
-                running = running.len(),
-                "large-file tasks started for the queue's backlog"
-            );
-        }
-        Ok(())
     }
 
     /// The family's running tasks, after stopping those a racing router started in a slot

@@ -6,7 +6,7 @@
 //! REJECTED and acknowledged, never retried.
 
 use crate::batch_operations::{self, JobInvocation, JobResponse, ResultCode, Task, TaskResult};
-use crate::dispatch::Dispatcher;
+use crate::dispatch::{DispatchError, Dispatcher};
 use crate::policy::{Decision, RoutingPolicy};
 use crate::verdict::{is_sqs_batch, judge, Verdict};
 use crate::versions::{listed_object, requested_version, S3Versions};
@@ -31,6 +31,13 @@ pub enum HandlerError {
     Unrecognised(String),
     #[error("{0} objects of the event could not be routed; see the log for each")]
     Failed(usize),
+    #[error("checking the large-file fleet: {0}")]
+    Fleet(DispatchError),
+}
+
+/// EventBridge's scheduled tick (`rate(...)`), as opposed to an object event it forwards.
+fn is_scheduled(event: &Value) -> bool {
+    event["source"] == "aws.events" && event["detail-type"] == "Scheduled Event"
 }
 
 /// One object's route through the batch: its audit record and, when routed, its dispatch.
@@ -63,9 +70,17 @@ impl<D: Dispatcher> Router<D> {
     }
 
     /// Entry point for any payload Lambda hands us: an SQS batch (the deployed wiring) gets a
-    /// partial batch response, a Batch Operations invocation a result per task; a direct S3 or
-    /// SNS event fails as a whole so Lambda retries it.
+    /// partial batch response, a Batch Operations invocation a result per task, the schedule's
+    /// tick a check of the large-file fleet; a direct S3 or SNS event fails as a whole so Lambda
+    /// retries it.
     pub async fn handle(&self, event: Value) -> Result<Value, HandlerError> {
+        if is_scheduled(&event) {
+            self.dispatcher
+                .keep_large_fleet(0)
+                .await
+                .map_err(HandlerError::Fleet)?;
+            return Ok(Value::Null);
+        }
         if batch_operations::is_invocation(&event) {
             let invocation: JobInvocation = serde_json::from_value(event)
                 .map_err(|err| HandlerError::Unrecognised(err.to_string()))?;

@@ -542,6 +542,52 @@ async fn oversize_files_are_queued_and_tasks_started_for_the_backlog_up_to_the_m
     assert_eq!(stopped[0].0, slot(1));
     assert!(stopped[0].2.contains("same slot"), "{stopped:?}");
 
+    // Every task reclaimed with the dispatches still waiting: the schedule's tick starts a fleet
+    // again without another upload.
+    for (started_by, ..) in tasks(&stack, DesiredStatus::Running).await {
+        let arns = stack
+            .ecs
+            .list_tasks()
+            .cluster(&stack.cluster)
+            .started_by(&started_by)
+            .desired_status(DesiredStatus::Running)
+            .send()
+            .await
+            .expect("listed")
+            .task_arns
+            .unwrap_or_default();
+        for arn in arns {
+            stack
+                .ecs
+                .stop_task()
+                .cluster(&stack.cluster)
+                .task(arn)
+                .reason("reclaimed")
+                .send()
+                .await
+                .expect("stopped");
+        }
+    }
+    assert!(tasks(&stack, DesiredStatus::Running).await.is_empty());
+    let tick = json!({
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-12-06T12:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/s3-triage-router"],
+        "detail": {}
+    });
+    assert_eq!(
+        stack.router.handle(tick).await.expect("ticked"),
+        Value::Null
+    );
+    let running = tasks(&stack, DesiredStatus::Running).await;
+    let slots: Vec<&str> = running.iter().map(|(by, ..)| by.as_str()).collect();
+    assert_eq!(slots, [slot(0), slot(1), slot(2)]);
+
     // Every object's dispatch waits in the queue, once.
     let mut queued: Vec<String> = stack
         .aws

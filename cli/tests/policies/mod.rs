@@ -514,6 +514,7 @@ pub fn violations(root: &Path, state: &Value) -> Vec<String> {
             "expect": expect,
         })
     }));
+    cases.extend(large_fleet_cases(&all, &account, &router, &task));
     cases.extend(ingest_queue_cases(&all, &uploads_bucket, &account));
     cases.extend(subscriber_queue_cases(&all, &account));
     cases.extend(existing_bucket_cases(
@@ -537,6 +538,162 @@ pub fn violations(root: &Path, state: &Value) -> Vec<String> {
                 decision["errors"]
             )
         })
+        .collect()
+}
+
+/// The large tier by the router's and the task's own policies: the router sends to the
+/// large-file queue and starts, counts and stops tasks of its family in its cluster only; the
+/// task takes messages from the queue and cannot put any in it.
+fn large_fleet_cases(all: &[Value], account: &str, router: &str, task: &str) -> Vec<Value> {
+    let identity = |address: &str| policy(&find(all, "aws_iam_policy_document", address)["json"]);
+    let router_policy = identity("module.router.module.function.data.aws_iam_policy_document.this");
+    let task_policy = identity("module.large_file.data.aws_iam_policy_document.task");
+    let cluster = find(all, "aws_ecs_cluster", "module.tiers.aws_ecs_cluster.large")["arn"]
+        .as_str()
+        .expect("cluster arn")
+        .to_owned();
+    let family = find(
+        all,
+        "aws_ecs_task_definition",
+        "module.large_file.aws_ecs_task_definition.task",
+    )["family"]
+        .as_str()
+        .expect("family")
+        .to_owned();
+    let queue = find(
+        all,
+        "aws_sqs_queue",
+        "module.tiers.module.large_queue.aws_sqs_queue.this",
+    )["arn"]
+        .as_str()
+        .expect("queue arn")
+        .to_owned();
+    let region = cluster.split(':').nth(3).expect("region");
+    let prefix = format!("arn:aws:ecs:{region}:{account}");
+    let other_cluster = format!("{prefix}:cluster/someone-elses");
+    let in_cluster = |cluster: &str| json!({ "ecs:cluster": cluster });
+    let cluster_name = cluster.rsplit('/').next().unwrap_or_default().to_owned();
+    let cases: Vec<(&str, &str, &Value, &str, String, Value, &str)> = vec![
+        (
+            "the router starts a task of its family in its cluster",
+            router,
+            &router_policy,
+            "ecs:RunTask",
+            format!("{prefix}:task-definition/{family}:7"),
+            in_cluster(&cluster),
+            "Allowed",
+        ),
+        (
+            "the router starts another family's task",
+            router,
+            &router_policy,
+            "ecs:RunTask",
+            format!("{prefix}:task-definition/someone-elses:1"),
+            in_cluster(&cluster),
+            "ImplicitlyDenied",
+        ),
+        (
+            "the router starts its family's task in another cluster",
+            router,
+            &router_policy,
+            "ecs:RunTask",
+            format!("{prefix}:task-definition/{family}:7"),
+            in_cluster(&other_cluster),
+            "ImplicitlyDenied",
+        ),
+        (
+            "the router counts the tasks of its cluster",
+            router,
+            &router_policy,
+            "ecs:ListTasks",
+            format!("{prefix}:container-instance/{cluster_name}/*"),
+            in_cluster(&cluster),
+            "Allowed",
+        ),
+        (
+            "the router counts another cluster's tasks",
+            router,
+            &router_policy,
+            "ecs:ListTasks",
+            format!("{prefix}:container-instance/someone-elses/*"),
+            in_cluster(&other_cluster),
+            "ImplicitlyDenied",
+        ),
+        (
+            "the router stops a surplus task in its cluster",
+            router,
+            &router_policy,
+            "ecs:StopTask",
+            format!("{prefix}:task/{cluster_name}/0123"),
+            in_cluster(&cluster),
+            "Allowed",
+        ),
+        (
+            "the router stops a task in another cluster",
+            router,
+            &router_policy,
+            "ecs:StopTask",
+            format!("{prefix}:task/someone-elses/0123"),
+            in_cluster(&other_cluster),
+            "ImplicitlyDenied",
+        ),
+        (
+            "the router sends a large dispatch",
+            router,
+            &router_policy,
+            "sqs:SendMessage",
+            queue.clone(),
+            json!({}),
+            "Allowed",
+        ),
+        (
+            "the router takes a large dispatch",
+            router,
+            &router_policy,
+            "sqs:ReceiveMessage",
+            queue.clone(),
+            json!({}),
+            "ImplicitlyDenied",
+        ),
+        (
+            "the task takes a large dispatch",
+            task,
+            &task_policy,
+            "sqs:ReceiveMessage",
+            queue.clone(),
+            json!({}),
+            "Allowed",
+        ),
+        (
+            "the task forges a large dispatch",
+            task,
+            &task_policy,
+            "sqs:SendMessage",
+            queue,
+            json!({}),
+            "ImplicitlyDenied",
+        ),
+        (
+            "the task starts another task",
+            task,
+            &task_policy,
+            "ecs:RunTask",
+            format!("{prefix}:task-definition/{family}:7"),
+            in_cluster(&cluster),
+            "ImplicitlyDenied",
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(
+            |(name, principal, identity_policy, action, resource, context, expect)| {
+                json!({
+                    "name": name, "principal": principal, "action": action, "resource": resource,
+                    "account": account, "context": context, "resourcePolicy": Value::Null,
+                    "identityPolicy": identity_policy, "expect": expect,
+                })
+            },
+        )
         .collect()
 }
 

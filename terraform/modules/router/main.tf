@@ -110,3 +110,15 @@ module "function" {
     TRIAGE_ROUTING_RULES = var.routing_rules == null ? "" : var.routing_rules
   }
 }
+
+# The router also checks the large-file fleet on a schedule: a dispatch given back by a task
+# that was reclaimed, or that arrived as the last task exited idle, gets a task within a tick
+# instead of waiting for the next upload.
+module "fleet_check" {
+  source        = "../schedule"
+  function_name = module.function.function_name
+  function_arn  = module.function.function_arn
+  schedule      = var.large_fleet_check_schedule
+  description   = "Starts the large-file tasks the large-file queue's backlog calls for."
+  tags          = var.tags
+}

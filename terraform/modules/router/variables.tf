@@ -124,3 +124,9 @@ variable "sizing" {
   description = "This function's sizing from modules/sizing (memory, timeout, reserved and per-batch concurrency, batch size and window, the per-item work deadline and memory, the largest input, the claim lease)."
   type        = any
 }
+
+variable "large_fleet_check_schedule" {
+  description = "How often the router checks the large-file queue's backlog against the running tasks besides after each send (an EventBridge schedule expression)."
+  type        = string
+  default     = "rate(1 minute)"
+}
