@@ -7,9 +7,17 @@
 (b) the task binary streaming 100 MiB, 1 GiB and 5 GiB objects from a disk-backed S3 server
     (s3s-fs), with the content and malware checks in its pass as deployed (the bundled
     signatures), vs `aws s3 cp s3://... - | openssl dgst -sha256` on the same objects;
-(c) the task's peak RSS at each of those sizes.
+(c) the task's peak RSS at each of those sizes;
+(d) a burst: N objects queued at once, processed by one task per file (each taking one object,
+    as the tier ran before the queue) vs a few queue-fed tasks taking file after file: tasks
+    started, wall time, task-seconds (what Fargate bills), and the cost per 1,000 x 1 GiB these
+    measurements give at list prices.
+
+Each task is fed by a queue and exits once it has stayed empty for 1 s; that second is taken
+off every time reported.
 
     python3 scripts/bench-large-file.py [--sizes 100MiB,1GiB,5GiB] [--runs 2]
+        [--burst 20 --burst-size 100MiB --burst-tasks 4 --burst-per-task 2]
 
 Installs what it needs: s3s-fs (cargo install, pinned) into .local/bench-tools, the AWS CLI
 (pinned, PyPI) into .local/bench-venv, the emulator for the task's audit table. Generated
@@ -28,6 +36,8 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+from concurrent.futures import ThreadPoolExecutor
+
 from benchlib import ROOT, build_binary, build_example, ensure_pip_package, step, timed
 
 S3S_FS = "s3s-fs@0.14.1"
@@ -37,6 +47,20 @@ DATA = ROOT / ".local" / "bench-large"
 BUCKET = "bench"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
 UNITS = {"MiB": 1 << 20, "GiB": 1 << 30}
+# A task exits this long after its queue stays empty; taken off every time reported.
+IDLE_SECONDS = 1
+# us-east-1 Fargate list prices per second for the task's 1 vCPU and 2 GB (Linux).
+PER_SECOND = {
+    "x86_64": (0.04048 + 2 * 0.004445) / 3600,
+    "ARM64": (0.03238 + 2 * 0.00356) / 3600,
+}
+# Spot is assumed at 70% off on-demand: its prices vary by region and hour.
+SPOT_FACTOR = 0.3
+# What a Fargate task bills before its first byte: the image pull and container start (billing
+# starts at the pull), about 60 s; the minimum billed is one minute. Assumptions, not measured
+# here (no Fargate): the benchmark measures the work and the number of tasks.
+FARGATE_START_SECONDS = 60
+FARGATE_MINIMUM_SECONDS = 60
 
 
 def parse_size(text: str) -> int:
@@ -150,6 +174,25 @@ def hash_benchmark(hash_file: Path, path: Path, runs: int) -> list:
     return rows
 
 
+def dispatch_for(key: str, size: int, etag: str) -> str:
+    return json.dumps({
+        "correlation_id": uuid.uuid4().hex, "tier": "large", "rule": "bench",
+        "content_kind": "other", "routed_at": datetime.now(timezone.utc).isoformat(),
+        "object": {"bucket": BUCKET, "key": key, "raw_key": key, "size": size, "etag": etag,
+                   "version_id": None, "sequencer": None, "event_time": None,
+                   "event_name": "ObjectCreated:Put", "uploaded_by": None},
+    })
+
+
+def fargate_cost_per_1000(tasks_per_1000: float, work_seconds_per_file: float) -> dict:
+    """Compute cost of 1,000 files: each task bills its start, its files' task-seconds and its
+    idle wait, at least a minute."""
+    files_per_task = 1000 / tasks_per_1000
+    task_seconds = FARGATE_START_SECONDS + files_per_task * work_seconds_per_file + IDLE_SECONDS
+    billed = tasks_per_1000 * max(FARGATE_MINIMUM_SECONDS, task_seconds)
+    return {arch: billed * rate for arch, rate in PER_SECOND.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100MiB,1GiB,5GiB", help="object sizes for (b) and (c)")
@@ -157,6 +200,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2, help="runs per tool and size (best is shown)")
     parser.add_argument("--part-size", default="8MiB", help="the task's TRIAGE_LARGE_PART_SIZE")
     parser.add_argument("--parallelism", default="8", help="the task's TRIAGE_LARGE_PARALLELISM")
+    parser.add_argument("--burst", type=int, default=20, help="objects queued at once for (d); 0 skips it")
+    parser.add_argument("--burst-size", default="100MiB", help="size of each burst object")
+    parser.add_argument("--burst-tasks", type=int, default=4, help="queue-fed tasks for the burst (max_tasks)")
+    parser.add_argument("--burst-per-task", type=int, default=2, help="objects one queue-fed task streams at once")
     args = parser.parse_args()
     sizes = [parse_size(text) for text in args.sizes.split(",")]
 
@@ -203,11 +250,32 @@ def main() -> None:
         for signature_file in sorted(signatures.iterdir()):
             cli("s3api", "put-object", "--bucket", BUCKET, "--key", f"config/signatures/{signature_file.name}",
                 "--body", str(signature_file), endpoint=s3_endpoint)
-        stream_rows = []
-        for size in sizes:
-            key = f"objects/{size}.bin"
-            path = files / f"{size}.bin"
-            generate(path, size)
+        def queue_with(dispatches: list) -> str:
+            queue = cli("sqs", "create-queue", "--queue-name", f"bench-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+            for body in dispatches:
+                cli("sqs", "send-message", "--queue-url", queue, "--message-body", body)
+            return queue
+
+        def new_table() -> str:
+            table = f"bench-{uuid.uuid4().hex[:8]}"
+            # The task only writes: the key schema is all the table needs here.
+            cli("dynamodb", "create-table", "--table-name", table, "--billing-mode", "PAY_PER_REQUEST",
+                "--attribute-definitions", "AttributeName=pk,AttributeType=S", "AttributeName=sk,AttributeType=S",
+                "--key-schema", "AttributeName=pk,KeyType=HASH", "AttributeName=sk,KeyType=RANGE")
+            return table
+
+        def task_env(table: str, queue: str, per_task: int = 1) -> dict:
+            return {**env, "TRIAGE_LARGE_QUEUE_URL": queue, "TRIAGE_LARGE_IDLE_SECONDS": str(IDLE_SECONDS),
+                    "TRIAGE_LARGE_MESSAGES_PER_TASK": str(per_task), "TRIAGE_ENVIRONMENT": "bench",
+                    "TRIAGE_AUDIT_TABLE": table, "TRIAGE_NOTIFICATIONS_TOPIC_ARN": topic,
+                    "TRIAGE_LARGE_PART_SIZE": args.part_size,
+                    "TRIAGE_LARGE_PARALLELISM": args.parallelism,
+                    "TRIAGE_SIGNATURES_URI": f"s3://{BUCKET}/config/signatures/",
+                    "AWS_ENDPOINT_URL": moto_endpoint, "AWS_ENDPOINT_URL_S3": s3_endpoint}
+
+        def put(key: str, path: Path) -> str:
+            """Uploads `path` as `key` unless there; returns its eTag."""
+            size = path.stat().st_size
             try:
                 head = cli("s3api", "head-object", "--bucket", BUCKET, "--key", key, endpoint=s3_endpoint)
             except SystemExit:
@@ -219,30 +287,21 @@ def main() -> None:
                 cli("s3api", "put-object", "--bucket", BUCKET, "--key", key, "--body", str(path),
                     endpoint=s3_endpoint)
                 head = cli("s3api", "head-object", "--bucket", BUCKET, "--key", key, endpoint=s3_endpoint)
-            etag = head["ETag"].strip('"')
+            return head["ETag"].strip('"')
+
+        stream_rows = []
+        for size in sizes:
+            key = f"objects/{size}.bin"
+            path = files / f"{size}.bin"
+            generate(path, size)
+            etag = put(key, path)
             step(f"(b) streaming {size >> 20} MiB: the task vs aws s3 cp | openssl")
             for run in range(args.runs):
-                table = f"bench-{uuid.uuid4().hex[:8]}"
-                # The task only writes: the key schema is all the table needs here.
-                cli("dynamodb", "create-table", "--table-name", table, "--billing-mode", "PAY_PER_REQUEST",
-                    "--attribute-definitions", "AttributeName=pk,AttributeType=S", "AttributeName=sk,AttributeType=S",
-                    "--key-schema", "AttributeName=pk,KeyType=HASH", "AttributeName=sk,KeyType=RANGE")
-                dispatch = {
-                    "correlation_id": uuid.uuid4().hex, "tier": "large", "rule": "bench",
-                    "content_kind": "other", "routed_at": datetime.now(timezone.utc).isoformat(),
-                    "object": {"bucket": BUCKET, "key": key, "raw_key": key, "size": size, "etag": etag,
-                               "version_id": None, "sequencer": None, "event_time": None,
-                               "event_name": "ObjectCreated:Put", "uploaded_by": None},
-                }
-                task_env = {**env, "TRIAGE_DISPATCH": json.dumps(dispatch), "TRIAGE_ENVIRONMENT": "bench",
-                            "TRIAGE_AUDIT_TABLE": table, "TRIAGE_NOTIFICATIONS_TOPIC_ARN": topic,
-                            "TRIAGE_LARGE_PART_SIZE": args.part_size,
-                            "TRIAGE_LARGE_PARALLELISM": args.parallelism,
-                            "TRIAGE_SIGNATURES_URI": f"s3://{BUCKET}/config/signatures/",
-                            "AWS_ENDPOINT_URL": moto_endpoint, "AWS_ENDPOINT_URL_S3": s3_endpoint}
+                queue = queue_with([dispatch_for(key, size, etag)])
                 # Both read the server's file from a warm page cache, so neither pays for the disk.
                 warm(s3_root / BUCKET / key)
-                ours, ours_wall, ours_rss = timed([str(task)], env=task_env)
+                ours, ours_wall, ours_rss = timed([str(task)], env=task_env(new_table(), queue))
+                ours_wall -= IDLE_SECONDS
                 if ours.returncode != 0:
                     sys.exit(f"the task failed: {ours.stderr[-2000:]}")
                 manifest = json.loads((s3_root / BUCKET / "processed" / "manifests" / key / "manifest.json").read_text())
@@ -258,6 +317,39 @@ def main() -> None:
                                     f"{ref_wall / ours_wall:.2f}x",
                                     "yes" if manifest["sha256"] == openssl_sha256(reference) else "NO",
                                     manifest["verification"].get("against", manifest["verification"].get("reason"))])
+
+        burst_rows, burst_summary = [], []
+        if args.burst:
+            burst_size = parse_size(args.burst_size)
+            path = files / f"{burst_size}.bin"
+            generate(path, burst_size)
+            keys = [f"burst/{n}.bin" for n in range(args.burst)]
+            etags = [put(key, path) for key in keys]
+            modes = [("one task per file", args.burst, 1),
+                     ("queue-fed", args.burst_tasks, args.burst_per_task)]
+            for mode, tasks, per_task in modes:
+                step(f"(d) {args.burst} x {burst_size >> 20} MiB queued at once: {mode}, "
+                     f"{tasks} tasks x {per_task} at once")
+                warm(path)
+                queue = queue_with([dispatch_for(key, burst_size, etag) for key, etag in zip(keys, etags)])
+                table = new_table()
+                started = time.perf_counter()
+                with ThreadPoolExecutor(max_workers=tasks) as pool:
+                    runs = list(pool.map(lambda _: timed([str(task)], env=task_env(table, queue, per_task)),
+                                         range(tasks)))
+                wall = time.perf_counter() - started - IDLE_SECONDS
+                if any(done.returncode != 0 for done, _, _ in runs):
+                    sys.exit(f"a burst task failed: {[d.stderr[-1000:] for d, _, _ in runs if d.returncode]}")
+                succeeded = cli("dynamodb", "scan", "--table-name", table, "--select", "COUNT",
+                                "--filter-expression", "#stage = :stage AND #status = :status",
+                                "--expression-attribute-names", '{"#stage": "stage", "#status": "status"}',
+                                "--expression-attribute-values",
+                                '{":stage": {"S": "large-file"}, ":status": {"S": "SUCCEEDED"}}')["Count"]
+                task_seconds = sum(seconds - IDLE_SECONDS for _, seconds, _ in runs)
+                peak_rss = max(rss for _, _, rss in runs)
+                burst_rows.append([mode, tasks, per_task, f"{succeeded}/{args.burst}", f"{wall:.1f}",
+                                   f"{task_seconds:.1f}", f"{task_seconds / args.burst:.2f}", f"{peak_rss:.0f}"])
+                burst_summary.append((mode, tasks, per_task, task_seconds))
     finally:
         for server in servers:
             server.terminate()
@@ -269,6 +361,25 @@ def main() -> None:
           "vs aws s3 cp - | openssl dgst -sha256")
     print_table(["size", "run", "task MB/s", "task s", "task RSS MB", "ref MB/s", "ref s", "ref RSS MB",
                  "speed vs ref", "same sha256", "task verified against"], stream_rows)
+    if burst_rows:
+        burst_size = parse_size(args.burst_size)
+        print(f"\n(d) a burst of {args.burst} x {burst_size >> 20} MiB queued at once (task time less its "
+              f"{IDLE_SECONDS} s idle wait; this machine has {os.cpu_count()} cores)")
+        print_table(["mode", "tasks", "at once per task", "SUCCEEDED", "wall s", "task-seconds",
+                     "task-seconds per file", "peak RSS MB per task"], burst_rows)
+        # Each file's task-seconds, from the queue-fed run (the one-task-per-file run shares this
+        # machine's cores among all its processes), scaled to 1 GiB; the same work either way.
+        _, tasks, per_task, task_seconds = burst_summary[-1]
+        work_per_gib = task_seconds / args.burst * (1 << 30) / burst_size
+        print(f"\nCost per 1,000 x 1 GiB at list prices: work {work_per_gib:.1f} s per file (measured here, "
+              f"scaled to 1 GiB), {FARGATE_START_SECONDS} s of task start billed per task (assumed), "
+              f"a minute's minimum, Spot at {100 - SPOT_FACTOR * 100:.0f}% off (assumed); compute only")
+        cost_rows = []
+        for mode, tasks_per_1000 in [("one task per file", 1000), (f"queue-fed, {tasks} tasks", tasks)]:
+            cost = fargate_cost_per_1000(tasks_per_1000, work_per_gib)
+            cost_rows.append([mode, tasks_per_1000, f"${cost['x86_64']:.2f}", f"${cost['ARM64']:.2f}",
+                              f"${cost['x86_64'] * SPOT_FACTOR:.3f}", f"${cost['ARM64'] * SPOT_FACTOR:.3f}"])
+        print_table(["mode", "tasks", "x86_64", "ARM64", "x86_64 Spot", "ARM64 Spot"], cost_rows)
 
 
 if __name__ == "__main__":
