@@ -315,8 +315,8 @@ pub fn broken_in_applied(state: &Value) -> Vec<String> {
 
 /// The sweep must not end a record a delivery of its own can still finish: in what
 /// `envs/local` applied, the sweeper's horizon (`TRIAGE_ABANDONED_AFTER_SECONDS`) outlasts each
-/// queue-fed function's last receive (visibility x maxReceiveCount) plus its lease, each
-/// invoked function's maximum event age plus its lease, and the large-file task's lease.
+/// queue-fed function's and the large-file task's last receive (visibility x maxReceiveCount)
+/// plus its lease, and each invoked function's maximum event age plus its lease.
 pub fn sweep_before_redelivery(state: &Value) -> Vec<String> {
     let all = all_resources(state);
     let of_type = |kind: &str| values_of(&all, kind);
@@ -338,19 +338,26 @@ pub fn sweep_before_redelivery(state: &Value) -> Vec<String> {
             .unwrap_or(0)
     };
     let short_name = |arn: &str| arn.rsplit(':').next().unwrap_or(arn).to_owned();
-    let mut horizons: Vec<(String, u64)> = Vec::new();
-    for mapping in of_type("aws_lambda_event_source_mapping") {
-        let function = short_name(mapping["function_name"].as_str().unwrap_or_default());
-        let queue = of_type("aws_sqs_queue")
-            .into_iter()
-            .find(|queue| queue["arn"] == mapping["event_source_arn"]);
-        let Some(queue) = queue else { continue };
+    let queues = of_type("aws_sqs_queue");
+    // (visibility timeout, maxReceiveCount) of the queue `field` of which is `value`.
+    let last_receive = |field: &str, value: &Value| {
+        let queue = queues.iter().find(|queue| &queue[field] == value)?;
         let receives = queue["redrive_policy"]
             .as_str()
             .and_then(|policy| serde_json::from_str::<Value>(policy).ok())
             .and_then(|policy| number(&policy["maxReceiveCount"]))
             .unwrap_or(1);
-        let visibility = number(&queue["visibility_timeout_seconds"]).unwrap_or(0);
+        Some((
+            number(&queue["visibility_timeout_seconds"]).unwrap_or(0),
+            receives,
+        ))
+    };
+    let mut horizons: Vec<(String, u64)> = Vec::new();
+    for mapping in of_type("aws_lambda_event_source_mapping") {
+        let function = short_name(mapping["function_name"].as_str().unwrap_or_default());
+        let Some((visibility, receives)) = last_receive("arn", &mapping["event_source_arn"]) else {
+            continue;
+        };
         horizons.push((
             format!("{function}'s last receive ({visibility} s x {receives}) + lease"),
             visibility * receives + lease(&function),
@@ -369,16 +376,26 @@ pub fn sweep_before_redelivery(state: &Value) -> Vec<String> {
             serde_json::from_str(task["container_definitions"].as_str().unwrap_or("[]"))
                 .unwrap_or_default();
         for container in containers.as_array().into_iter().flatten() {
-            let task_lease = container["environment"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|pair| pair["name"] == audit::settings::CLAIM_LEASE_SECONDS)
-                .and_then(|pair| number(&pair["value"]))
+            let variable = |name: &str| {
+                container["environment"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|pair| pair["name"] == name)
+                    .map(|pair| pair["value"].clone())
+            };
+            let task_lease = variable(audit::settings::CLAIM_LEASE_SECONDS)
+                .and_then(|value| number(&value))
                 .unwrap_or(0);
+            let (visibility, receives) = variable(large_file::config::QUEUE_URL)
+                .and_then(|url| last_receive("url", &url))
+                .unwrap_or((0, 0));
             horizons.push((
-                format!("{}'s lease", task["family"].as_str().unwrap_or("task")),
-                task_lease,
+                format!(
+                    "{}'s last receive ({visibility} s x {receives}) + lease",
+                    task["family"].as_str().unwrap_or("task")
+                ),
+                visibility * receives + task_lease,
             ));
         }
     }
