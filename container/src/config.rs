@@ -65,7 +65,7 @@ impl QueueSettings {
                 "expected 1 to 10 objects at once (one ReceiveMessage's most)",
             ));
         }
-        let idle_seconds: u64 = env.parsed_or(IDLE_SECONDS, 60)?;
+        let idle_seconds: u64 = env.parsed_or(IDLE_SECONDS, 10)?;
         if idle_seconds == 0 {
             return Err(env.invalid(IDLE_SECONDS, "expected at least 1 second"));
         }
@@ -168,7 +168,7 @@ mod tests {
         assert_eq!(defaults.max_bytes, 5 * GIB);
         assert_eq!(defaults.queue.url, QUEUE);
         assert_eq!(defaults.queue.messages_at_once, 1);
-        assert_eq!(defaults.queue.idle, Duration::from_secs(60));
+        assert_eq!(defaults.queue.idle, Duration::from_secs(10));
         let set = config(&[
             (PART_SIZE, "5 GiB"),
             (PARALLELISM, "1"),

@@ -88,9 +88,9 @@ variable "max_tasks" {
 }
 
 variable "idle_seconds" {
-  description = "A task exits once its queue has been empty this long; a longer wait keeps a started task for the next file, a shorter one bills less."
+  description = "A task exits once its queue has been empty this long. Every idle second is billed: a longer wait keeps a started task (about a minute to start) for files that trickle in, a shorter one costs less for isolated files."
   type        = number
-  default     = 60
+  default     = 10
   nullable    = false
 }
 

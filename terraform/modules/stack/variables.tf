@@ -76,7 +76,7 @@ variable "functions" {
   default     = {}
 }
 variable "large_file" {
-  description = "Large-file tasks: sizing, read pattern, CPU architecture (X86_64 or ARM64), capacity (on-demand, or spot: Fargate Spot with on-demand when Spot has none), the fleet (max_tasks at once, messages_per_task objects each) and idle_seconds before an idle task exits; unset attributes keep the module defaults (X86_64, on-demand, 10 tasks of 1 object, 60 s)."
+  description = "Large-file tasks: sizing, read pattern, CPU architecture (X86_64 or ARM64), capacity (on-demand, or spot: Fargate Spot with on-demand when Spot has none), the fleet (max_tasks at once, messages_per_task objects each) and idle_seconds before an idle task exits; unset attributes keep the module defaults (X86_64, on-demand, 10 tasks of 1 object, 10 s)."
   type = object({
     cpu               = optional(number)
     memory            = optional(number)
