@@ -86,7 +86,7 @@ async fn router_stack() -> RouterStack {
         ("TRIAGE_COMPLIANCE_TOPIC_ARN", aws.topic("compliance").await),
         ("TRIAGE_LARGE_CLUSTER", "large".to_owned()),
         ("TRIAGE_LARGE_TASK_DEFINITION", "large-file".to_owned()),
-        ("TRIAGE_LARGE_CONTAINER", "large-file".to_owned()),
+        ("TRIAGE_LARGE_QUEUE_URL", aws.queue("large").await),
         ("TRIAGE_LARGE_SUBNETS", "subnet-0".to_owned()),
         ("TRIAGE_LARGE_SECURITY_GROUPS", "sg-0".to_owned()),
     ];
