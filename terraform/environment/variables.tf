@@ -96,14 +96,17 @@ variable "functions" {
   default     = {}
 }
 variable "large_file" {
-  description = "Large-file task sizing, read pattern, CPU architecture (X86_64 or ARM64) and capacity (on-demand, or spot: Fargate Spot with on-demand when Spot has none); unset attributes keep the module defaults (X86_64, on-demand)."
+  description = "Large-file tasks: sizing, read pattern, CPU architecture (X86_64 or ARM64), capacity (on-demand, or spot: Fargate Spot with on-demand when Spot has none), the fleet (max_tasks at once, messages_per_task objects each) and idle_seconds before an idle task exits; unset attributes keep the module defaults (X86_64, on-demand, 10 tasks of 1 object, 10 s)."
   type = object({
-    cpu          = optional(number)
-    memory       = optional(number)
-    part_size    = optional(string)
-    parallelism  = optional(number)
-    architecture = optional(string)
-    capacity     = optional(string, "on-demand")
+    cpu               = optional(number)
+    memory            = optional(number)
+    part_size         = optional(string)
+    parallelism       = optional(number)
+    architecture      = optional(string)
+    capacity          = optional(string, "on-demand")
+    max_tasks         = optional(number)
+    messages_per_task = optional(number)
+    idle_seconds      = optional(number)
   })
   default = {}
 }
