@@ -1299,37 +1299,17 @@ fn burst() -> Vec<BurstUpload> {
 
 /// The large-file tasks of the local stack's cluster, RUNNING or STOPPED: (ARN, stopped reason).
 fn large_file_tasks(stack: &Stack, cluster: &str, status: DesiredStatus) -> Vec<(String, String)> {
-    stack.runtime.block_on(async {
-        let ecs = &stack.ecs;
-        let arns = ecs
-            .list_tasks()
-            .cluster(cluster)
-            .desired_status(status)
-            .send()
-            .await
-            .expect("tasks")
-            .task_arns
-            .unwrap_or_default();
-        if arns.is_empty() {
-            return Vec::new();
-        }
-        ecs.describe_tasks()
-            .cluster(cluster)
-            .set_tasks(Some(arns))
-            .send()
-            .await
-            .expect("described")
-            .tasks
-            .unwrap_or_default()
-            .into_iter()
-            .map(|task| {
-                (
-                    task.task_arn.unwrap_or_default(),
-                    task.stopped_reason.unwrap_or_default(),
-                )
-            })
-            .collect()
-    })
+    stack
+        .runtime
+        .block_on(testkit::resources::ecs_tasks(&stack.ecs, cluster, status))
+        .into_iter()
+        .map(|task| {
+            (
+                task.task_arn.unwrap_or_default(),
+                task.stopped_reason.unwrap_or_default(),
+            )
+        })
+        .collect()
 }
 
 /// 20 large files uploaded together share the local stack's 3 tasks (2 objects each, 5 s idle:

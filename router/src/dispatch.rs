@@ -327,7 +327,6 @@ impl AwsDispatcher {
     }
 
     async fn run_large_task(&self, slot: u32) -> Result<(), DispatchError> {
-        let failed = large_failed;
         let target = &self.targets.large_task;
         let network = AwsVpcConfiguration::builder()
             .set_subnets(Some(target.subnets.clone()))
@@ -338,7 +337,7 @@ impl AwsDispatcher {
                 AssignPublicIp::Disabled
             })
             .build()
-            .map_err(|err| failed(err.to_string(), false))?;
+            .map_err(|err| large_failed(err.to_string(), false))?;
         let network = NetworkConfiguration::builder()
             .awsvpc_configuration(network)
             .build();
@@ -349,7 +348,7 @@ impl AwsDispatcher {
                     .capacity_provider(provider)
                     .weight(1)
                     .build()
-                    .map_err(|err| failed(err.to_string(), false))?;
+                    .map_err(|err| large_failed(err.to_string(), false))?;
                 let started = self
                     .ecs
                     .run_task()
@@ -361,7 +360,7 @@ impl AwsDispatcher {
                     .network_configuration(network)
                     .send()
                     .await
-                    .map_err(|err| failed(describe(&err), is_transient(&err)))?;
+                    .map_err(|err| large_failed(describe(&err), is_transient(&err)))?;
                 let failures = started.failures.unwrap_or_default();
                 if !started.tasks.unwrap_or_default().is_empty() && failures.is_empty() {
                     return Ok(None);
@@ -384,7 +383,7 @@ impl AwsDispatcher {
             // Capacity shortfalls are the common cause; they clear up, so retry.
             .map_err(|shortfalls| {
                 warn!(slot, shortfalls, "RunTask started no large-file task");
-                failed(format!("RunTask started no task: {shortfalls}"), true)
+                large_failed(format!("RunTask started no task: {shortfalls}"), true)
             })
     }
 

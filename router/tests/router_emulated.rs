@@ -14,7 +14,7 @@ use router::versions::S3Versions;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
-use testkit::resources::{unique, TestResources};
+use testkit::resources::{ecs_tasks, unique, TestResources};
 
 struct Stack {
     router: Router<AwsDispatcher>,
@@ -394,30 +394,8 @@ async fn direct_s3_events_are_handled_too() {
 
 /// The cluster's tasks by desired status: (startedBy, capacity provider, stopped reason).
 async fn tasks(stack: &Stack, status: DesiredStatus) -> Vec<(String, String, String)> {
-    let listed = stack
-        .ecs
-        .list_tasks()
-        .cluster(&stack.cluster)
-        .desired_status(status)
-        .send()
+    let mut tasks: Vec<_> = ecs_tasks(&stack.ecs, &stack.cluster, status)
         .await
-        .expect("tasks")
-        .task_arns
-        .unwrap_or_default();
-    if listed.is_empty() {
-        return Vec::new();
-    }
-    let described = stack
-        .ecs
-        .describe_tasks()
-        .cluster(&stack.cluster)
-        .set_tasks(Some(listed))
-        .send()
-        .await
-        .expect("described");
-    let mut tasks: Vec<_> = described
-        .tasks
-        .unwrap_or_default()
         .into_iter()
         .map(|task| {
             assert!(
@@ -544,29 +522,16 @@ async fn oversize_files_are_queued_and_tasks_started_for_the_backlog_up_to_the_m
 
     // Every task reclaimed with the dispatches still waiting: the schedule's tick starts a fleet
     // again without another upload.
-    for (started_by, ..) in tasks(&stack, DesiredStatus::Running).await {
-        let arns = stack
+    for task in ecs_tasks(&stack.ecs, &stack.cluster, DesiredStatus::Running).await {
+        stack
             .ecs
-            .list_tasks()
+            .stop_task()
             .cluster(&stack.cluster)
-            .started_by(&started_by)
-            .desired_status(DesiredStatus::Running)
+            .task(task.task_arn.unwrap_or_default())
+            .reason("reclaimed")
             .send()
             .await
-            .expect("listed")
-            .task_arns
-            .unwrap_or_default();
-        for arn in arns {
-            stack
-                .ecs
-                .stop_task()
-                .cluster(&stack.cluster)
-                .task(arn)
-                .reason("reclaimed")
-                .send()
-                .await
-                .expect("stopped");
-        }
+            .expect("stopped");
     }
     assert!(tasks(&stack, DesiredStatus::Running).await.is_empty());
     let tick = json!({

@@ -155,6 +155,34 @@ impl TestResources {
     }
 }
 
+/// The tasks of `cluster` whose desired status is `status`, described.
+pub async fn ecs_tasks(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    status: aws_sdk_ecs::types::DesiredStatus,
+) -> Vec<aws_sdk_ecs::types::Task> {
+    let arns = ecs
+        .list_tasks()
+        .cluster(cluster)
+        .desired_status(status)
+        .send()
+        .await
+        .expect("tasks listed")
+        .task_arns
+        .unwrap_or_default();
+    if arns.is_empty() {
+        return Vec::new();
+    }
+    ecs.describe_tasks()
+        .cluster(cluster)
+        .set_tasks(Some(arns))
+        .send()
+        .await
+        .expect("tasks described")
+        .tasks
+        .unwrap_or_default()
+}
+
 /// The tags of `key` in `bucket`, as (key, value) pairs in S3's order.
 pub async fn object_tags(
     s3: &aws_sdk_s3::Client,
